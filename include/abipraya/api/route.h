@@ -1,0 +1,46 @@
+/* The route table: method and path pattern, the database operation it runs, the roles it
+ * admits, and the input it accepts. Adding an endpoint is one line here, a field table
+ * in domain/, and an op function in sql/. */
+#ifndef ABIPRAYA_API_ROUTE_H
+#define ABIPRAYA_API_ROUTE_H
+
+#include <stddef.h>
+
+#include "abipraya/domain/field.h"
+
+struct http_request;
+struct api_worker;
+struct router_match;
+struct api_route;
+
+typedef void api_handler_fn(struct http_request *req, struct api_worker *w,
+                            const struct api_route *route, const struct router_match *m);
+
+#define ROUTE_LIST          0x01u /* limit + cursor */
+#define ROUTE_CSV           0x02u /* Accept: text/csv gives CSV of every matching item */
+#define ROUTE_BODY_OPTIONAL 0x04u /* an empty body is {} */
+#define ROUTE_KDF           0x08u /* "password" becomes "password_hash", hashed off-loop */
+
+struct api_route {
+	const char *pattern; /* "GET /api/v1/residents/{id}" */
+	const char *op;      /* api.run operation; NULL for handlers of their own */
+	unsigned roles;
+	const struct field *body;
+	const struct field *query;
+	unsigned flags;
+	api_handler_fn *handler; /* NULL: the generic operation handler */
+	const char *csv_columns; /* header of an empty CSV answer */
+};
+
+extern const struct api_route api_routes[];
+extern const size_t api_nroutes;
+
+/* Handlers. */
+api_handler_fn api_op_handler;
+api_handler_fn api_login_handler;
+api_handler_fn api_events_handler;
+api_handler_fn api_healthz_handler;
+api_handler_fn api_readyz_handler;
+api_handler_fn api_metrics_handler;
+
+#endif

@@ -1,0 +1,37 @@
+/* The configuration: an INI file (API.md §2) with ABIPRAYA_<SECTION>_<KEY> environment
+ * overrides, parsed into an immutable struct. One table in config.c lists every key. */
+#ifndef ABIPRAYA_CORE_CONFIG_H
+#define ABIPRAYA_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "abipraya/core/log.h"
+#include "abipraya/core/xalloc.h"
+
+struct config {
+	char *listen_host; /* [server] listen = host:port */
+	int listen_port;
+	int workers;    /* event-loop threads */
+	long max_body;  /* bytes */
+	char *tls_cert; /* "" when unset */
+	char *tls_key;
+	char *static_dir;    /* the staff console's files; "" disables it */
+	int request_timeout; /* seconds a client has to send a whole request */
+	int max_connections; /* per worker */
+	char *db_url;        /* [database] */
+	int db_pool;         /* connections per worker */
+	int db_timeout_ms;   /* deadline of one database call */
+	int db_queue;        /* requests that may wait for a connection, per worker */
+	int token_ttl;       /* [security] seconds */
+	int login_max_failures;
+	int login_window; /* seconds */
+	enum log_level log_level;
+};
+
+/* Loads the file (NULL: defaults only) and the environment into *ret. On failure returns
+ * false and writes "FILE:LINE: key: reason" into err. Free with config_finish(). */
+bool config_load(const char *path, struct config *ret, char *err, size_t errlen) ABIPRAYA_MUSTCHECK;
+void config_finish(struct config *cfg);
+
+#endif

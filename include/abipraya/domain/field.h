@@ -1,0 +1,41 @@
+/* Declarative input rules: what each operation accepts, as plain data. The api layer's
+ * validator applies them to request bodies and query strings; the domain files hold
+ * one table per operation. No JSON, HTTP or SQL here. */
+#ifndef ABIPRAYA_DOMAIN_FIELD_H
+#define ABIPRAYA_DOMAIN_FIELD_H
+
+#include <stdbool.h>
+
+enum field_type {
+	FIELD_STRING,   /* single-line text: no control characters; trimmed */
+	FIELD_TEXT,     /* multi-line text: LF, CR and tab allowed; trimmed */
+	FIELD_PASSWORD, /* kept as sent; never echoed */
+	FIELD_INT,      /* integer in [min, max] */
+	FIELD_BOOL,
+	FIELD_TRUE, /* a boolean that must be true */
+	FIELD_UUID,
+	FIELD_UUID_LIST, /* array of UUIDs, at most max */
+	FIELD_DATE,      /* YYYY-MM-DD */
+	FIELD_DATETIME,  /* RFC 3339 with offset */
+	FIELD_TIME_HM,   /* HH:MM */
+	FIELD_ENUM,      /* one of values */
+	FIELD_DIGITS,    /* exactly min ASCII digits */
+	FIELD_OBJECT,    /* an object with the members in fields */
+};
+
+#define FIELD_REQUIRED    0x1u /* must be present (on create; a PATCH requires nothing) */
+#define FIELD_CREATE_ONLY 0x2u /* set once: a PATCH naming it is refused */
+
+struct field {
+	const char *name;
+	enum field_type type;
+	unsigned flags;
+	long min, max;              /* characters for text, value for integers */
+	const char *const *values;  /* FIELD_ENUM, NULL-terminated */
+	const struct field *fields; /* FIELD_OBJECT, ends with a NULL name */
+};
+
+/* True when value is one of the NULL-terminated list. */
+bool field_enum_has(const char *const *values, const char *value);
+
+#endif

@@ -1,0 +1,299 @@
+-- abipraya: tables, constraints and indexes (schema app).
+-- The database, not only the C code, enforces the invariants of DOMAIN.md:
+-- one stay per bed at a time (exclusion), one active stay per resident (partial unique
+-- + exclusion on the stay spans), one open movement per stay (partial unique).
+
+CREATE EXTENSION IF NOT EXISTS btree_gist;
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+
+CREATE SCHEMA IF NOT EXISTS app;
+
+-- Every mutable row: version +1 and updated_at on every change, whatever code path updates it.
+CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.version := OLD.version + 1;
+    NEW.updated_at := now();
+    RETURN NEW;
+END $$;
+
+CREATE TABLE app.houses (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    seq         bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    code        text NOT NULL CONSTRAINT houses_code_key UNIQUE,
+    name        text NOT NULL,
+    address     text,
+    timezone    text NOT NULL DEFAULT 'Asia/Jakarta',
+    curfew      time NOT NULL DEFAULT '22:00',
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    version     int NOT NULL DEFAULT 1
+);
+
+CREATE TABLE app.users (
+    id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    seq           bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    username      text NOT NULL CONSTRAINT users_username_key UNIQUE,
+    password_hash text NOT NULL,
+    role          text NOT NULL CONSTRAINT users_role_check CHECK (role IN ('admin','manager','caseworker','staff')),
+    full_name     text NOT NULL DEFAULT '',
+    house_ids     uuid[] NOT NULL DEFAULT '{}',     -- in the order given
+    active        boolean NOT NULL DEFAULT true,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    updated_at    timestamptz NOT NULL DEFAULT now(),
+    version       int NOT NULL DEFAULT 1
+);
+
+CREATE TABLE app.sessions (
+    token_hash  bytea PRIMARY KEY,
+    user_id     uuid NOT NULL REFERENCES app.users ON DELETE CASCADE,
+    expires_at  timestamptz NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX sessions_user_idx ON app.sessions (user_id);
+
+CREATE TABLE app.login_failures (
+    username    text NOT NULL,
+    at          timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX login_failures_idx ON app.login_failures (username, at);
+
+CREATE TABLE app.rooms (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    seq         bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    house_id    uuid NOT NULL REFERENCES app.houses,
+    code        text NOT NULL,
+    floor       int,
+    sex         text NOT NULL CONSTRAINT rooms_sex_check CHECK (sex IN ('male','female','any')),
+    notes       text,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    version     int NOT NULL DEFAULT 1,
+    CONSTRAINT rooms_house_code_key UNIQUE (house_id, code)
+);
+
+CREATE TABLE app.beds (
+    id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    seq           bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    room_id       uuid NOT NULL REFERENCES app.rooms,
+    house_id      uuid NOT NULL REFERENCES app.houses,   -- denormalised: scoping without a join
+    label         text NOT NULL,
+    status        text NOT NULL DEFAULT 'available'
+                  CONSTRAINT beds_status_check CHECK (status IN ('available','out_of_service')),
+    status_reason text,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    updated_at    timestamptz NOT NULL DEFAULT now(),
+    version       int NOT NULL DEFAULT 1,
+    CONSTRAINT beds_room_label_key UNIQUE (room_id, label)
+);
+CREATE INDEX beds_house_idx ON app.beds (house_id);
+
+CREATE TABLE app.residents (
+    id                  uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    seq                 bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    house_id            uuid NOT NULL REFERENCES app.houses,
+    full_name           text NOT NULL,
+    register_number     text NOT NULL CONSTRAINT residents_register_number_key UNIQUE,
+    sex                 text NOT NULL CONSTRAINT residents_sex_check CHECK (sex IN ('male','female')),
+    birth_date          date,
+    national_id         text,
+    legal_status        text NOT NULL CONSTRAINT residents_legal_status_check CHECK (legal_status IN
+                        ('parole','conditional_leave','pre_release_leave','assimilation','probation','released')),
+    supervision_ends_on date,
+    caseworker_id       uuid REFERENCES app.users,
+    phone               text,
+    notes               text,
+    emergency_contact   jsonb,
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    updated_at          timestamptz NOT NULL DEFAULT now(),
+    version             int NOT NULL DEFAULT 1
+);
+CREATE INDEX residents_house_idx ON app.residents (house_id, seq);
+CREATE INDEX residents_caseworker_idx ON app.residents (caseworker_id);
+-- q: case-insensitive substring search of name or register number
+CREATE INDEX residents_name_trgm ON app.residents USING gin (lower(full_name) gin_trgm_ops);
+CREATE INDEX residents_regno_trgm ON app.residents USING gin (lower(register_number) gin_trgm_ops);
+
+CREATE TABLE app.stays (
+    id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    seq              bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    house_id         uuid NOT NULL REFERENCES app.houses,
+    resident_id      uuid NOT NULL REFERENCES app.residents,
+    checked_in_at    timestamptz NOT NULL,
+    checked_out_at   timestamptz,
+    planned_exit_on  date,
+    exit_reason      text CONSTRAINT stays_exit_reason_check CHECK (exit_reason IN
+                     ('completed','transferred','absconded','revoked','voluntary','deceased','other')),
+    destination      text CONSTRAINT stays_destination_check CHECK (destination IN
+                     ('family','independent_rental','employer_housing','other_housing','shelter','prison','hospital','unknown')),
+    notes            text,
+    span             tstzrange GENERATED ALWAYS AS (tstzrange(checked_in_at, checked_out_at, '[)')) STORED,
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    updated_at       timestamptz NOT NULL DEFAULT now(),
+    version          int NOT NULL DEFAULT 1,
+    CONSTRAINT stays_out_after_in CHECK (checked_out_at IS NULL OR checked_out_at >= checked_in_at),
+    -- one resident is never in two stays at one moment (also back-dated ones)
+    CONSTRAINT stays_resident_no_overlap EXCLUDE USING gist (resident_id WITH =, span WITH &&)
+);
+-- one active stay per resident
+CREATE UNIQUE INDEX stays_one_active_per_resident ON app.stays (resident_id) WHERE checked_out_at IS NULL;
+CREATE INDEX stays_house_idx ON app.stays (house_id, seq);
+CREATE INDEX stays_resident_idx ON app.stays (resident_id);
+
+-- The beds a stay held: [from_at, to_at), to_at NULL while held. Half-open, so a check-out
+-- at T and the next check-in at T on one bed do not overlap.
+CREATE TABLE app.bed_periods (
+    id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    seq          bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    stay_id      uuid NOT NULL REFERENCES app.stays,
+    bed_id       uuid NOT NULL REFERENCES app.beds,
+    house_id     uuid NOT NULL REFERENCES app.houses,
+    from_at      timestamptz NOT NULL,
+    to_at        timestamptz,
+    during       tstzrange GENERATED ALWAYS AS (tstzrange(from_at, to_at, '[)')) STORED,
+    CONSTRAINT bed_periods_to_after_from CHECK (to_at IS NULL OR to_at >= from_at),
+    CONSTRAINT bed_periods_no_overlap EXCLUDE USING gist (bed_id WITH =, during WITH &&)
+);
+CREATE INDEX bed_periods_stay_idx ON app.bed_periods (stay_id, from_at);
+CREATE INDEX bed_periods_open_idx ON app.bed_periods (bed_id) WHERE to_at IS NULL;
+
+CREATE TABLE app.movements (
+    id                uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    seq               bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    stay_id           uuid NOT NULL REFERENCES app.stays,
+    house_id          uuid NOT NULL REFERENCES app.houses,
+    resident_id       uuid NOT NULL REFERENCES app.residents,
+    purpose           text NOT NULL CONSTRAINT movements_purpose_check CHECK (purpose IN
+                      ('work','training','family_visit','medical','reporting','religious','other')),
+    destination       text,
+    out_at            timestamptz NOT NULL DEFAULT now(),
+    expected_back_at  timestamptz NOT NULL,
+    returned_at       timestamptz,
+    created_at        timestamptz NOT NULL DEFAULT now(),
+    updated_at        timestamptz NOT NULL DEFAULT now(),
+    version           int NOT NULL DEFAULT 1
+);
+CREATE UNIQUE INDEX movements_one_open_per_stay ON app.movements (stay_id) WHERE returned_at IS NULL;
+CREATE INDEX movements_house_idx ON app.movements (house_id, seq);
+
+CREATE TABLE app.rules (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    seq         bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    house_id    uuid NOT NULL REFERENCES app.houses,
+    code        text NOT NULL,
+    title       text NOT NULL,
+    description text,
+    severity    text NOT NULL CONSTRAINT rules_severity_check CHECK (severity IN ('minor','major','critical')),
+    active      boolean NOT NULL DEFAULT true,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    version     int NOT NULL DEFAULT 1,
+    CONSTRAINT rules_house_code_key UNIQUE (house_id, code)
+);
+
+CREATE TABLE app.violations (
+    id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    seq          bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    stay_id      uuid NOT NULL REFERENCES app.stays,
+    house_id     uuid NOT NULL REFERENCES app.houses,
+    resident_id  uuid NOT NULL REFERENCES app.residents,
+    rule_id      uuid NOT NULL REFERENCES app.rules,
+    occurred_at  timestamptz NOT NULL,
+    description  text NOT NULL,
+    action_taken text,
+    recorded_by  uuid REFERENCES app.users,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    updated_at   timestamptz NOT NULL DEFAULT now(),
+    version      int NOT NULL DEFAULT 1
+);
+CREATE INDEX violations_house_idx ON app.violations (house_id, occurred_at);
+CREATE INDEX violations_resident_idx ON app.violations (resident_id);
+
+CREATE TABLE app.exit_plans (
+    id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    seq              bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    stay_id          uuid NOT NULL REFERENCES app.stays CONSTRAINT exit_plans_stay_key UNIQUE,
+    house_id         uuid NOT NULL REFERENCES app.houses,
+    target_exit_on   date NOT NULL,
+    destination_plan text NOT NULL CONSTRAINT exit_plans_destination_check CHECK (destination_plan IN
+                     ('family','independent_rental','employer_housing','other_housing','shelter','prison','hospital','unknown')),
+    summary          text,
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    updated_at       timestamptz NOT NULL DEFAULT now(),
+    version          int NOT NULL DEFAULT 1
+);
+
+CREATE TABLE app.goals (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    seq         bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    plan_id     uuid NOT NULL REFERENCES app.exit_plans,
+    stay_id     uuid NOT NULL REFERENCES app.stays,
+    house_id    uuid NOT NULL REFERENCES app.houses,
+    domain      text NOT NULL CONSTRAINT goals_domain_check CHECK (domain IN ('housing','employment','business',
+                'skills_training','education','family','health','documents','finance','legal','other')),
+    title       text NOT NULL,
+    due_on      date,
+    status      text NOT NULL DEFAULT 'planned'
+                CONSTRAINT goals_status_check CHECK (status IN ('planned','in_progress','achieved','dropped')),
+    note        text,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    version     int NOT NULL DEFAULT 1
+);
+CREATE INDEX goals_plan_idx ON app.goals (plan_id, seq);
+
+-- Audit trail: append-only hash chain. hash = sha256(prev_hash || canonical(row)).
+CREATE TABLE app.audit_log (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    pos         bigint NOT NULL UNIQUE,
+    at          timestamptz NOT NULL DEFAULT now(),
+    user_id     uuid,
+    action      text NOT NULL,
+    entity      text NOT NULL,
+    entity_id   uuid,
+    house_id    uuid,
+    request_id  text,
+    before      jsonb,
+    after       jsonb,
+    prev_hash   bytea NOT NULL,
+    hash        bytea NOT NULL
+);
+CREATE INDEX audit_log_entity_idx ON app.audit_log (entity_id, pos);
+CREATE INDEX audit_log_house_idx ON app.audit_log (house_id, pos);
+
+-- The chain head: one row, locked FOR UPDATE by every append so positions never fork.
+CREATE TABLE app.audit_head (
+    one   boolean PRIMARY KEY DEFAULT true CHECK (one),
+    pos   bigint NOT NULL,
+    hash  bytea NOT NULL
+);
+INSERT INTO app.audit_head VALUES (true, 0, decode(repeat('00', 32), 'hex'));
+
+CREATE TABLE app.idempotency_keys (
+    user_id     uuid NOT NULL REFERENCES app.users ON DELETE CASCADE,
+    key         text NOT NULL,
+    fingerprint text NOT NULL,
+    status      int,
+    body        jsonb,
+    etag        int,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (user_id, key)
+);
+
+CREATE TABLE app.events (
+    id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    house_id  uuid,
+    name      text NOT NULL,
+    data      jsonb NOT NULL,
+    at        timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX events_house_idx ON app.events (house_id, id);
+
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['houses','users','rooms','beds','residents','stays','movements','rules',
+                             'violations','exit_plans','goals'] LOOP
+        EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE ON app.%I FOR EACH ROW EXECUTE FUNCTION app.touch()',
+                       t || '_touch', t);
+    END LOOP;
+END $$;

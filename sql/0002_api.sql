@@ -1,0 +1,370 @@
+-- abipraya: the C <-> SQL interface (docs/ops.md): types, helpers, api.run, audit, events, login.
+-- The operations themselves are in 0003_api_ops.sql.
+
+CREATE SCHEMA IF NOT EXISTS api;
+
+CREATE TYPE api.ctx AS (user_id uuid, role text, house_ids uuid[], request_id text);
+CREATE TYPE api.reply AS (status int, body jsonb);
+CREATE TYPE api.result AS (status int, body jsonb, etag int);
+
+-- ---------------------------------------------------------------- problems
+
+-- Raise a problem; api.run turns it into (status, body). The problem travels in DETAIL.
+CREATE FUNCTION api.fail(status int, code text, field text DEFAULT NULL, detail text DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = 'api_problem',
+        DETAIL = jsonb_build_object('status', status, 'code', code, 'field', field, 'detail', detail)::text;
+END $$;
+
+-- 422 validation_failed naming one field.
+CREATE FUNCTION api.invalid(field text, message text DEFAULT 'is invalid') RETURNS void
+LANGUAGE sql AS $$ SELECT api.fail(422, 'validation_failed', field, message) $$;
+
+CREATE FUNCTION api.not_found() RETURNS void
+LANGUAGE sql AS $$ SELECT api.fail(404, 'not_found') $$;
+
+-- The compact problem body: validation problems carry `errors`.
+CREATE FUNCTION api.problem(code text, field text, detail text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_strip_nulls(jsonb_build_object('code', code, 'detail', detail))
+        || CASE WHEN code = 'validation_failed' THEN jsonb_build_object('errors',
+               jsonb_build_array(jsonb_build_object('field', coalesce(field, 'body'),
+                                                    'message', coalesce(detail, 'is invalid'))))
+           ELSE '{}' END
+$$;
+
+-- Constraint name -> problem (unique, exclusion, foreign key, check violations).
+CREATE TABLE api.constraint_problems (
+    constraint_name text PRIMARY KEY,
+    status          int NOT NULL,
+    code            text NOT NULL,
+    field           text,
+    detail          text
+);
+INSERT INTO api.constraint_problems VALUES
+    ('houses_code_key',                 409, 'conflict', 'code', 'a house with this code exists'),
+    ('users_username_key',              409, 'conflict', 'username', 'this username is taken'),
+    ('rooms_house_code_key',            409, 'conflict', 'code', 'a room with this code exists in the house'),
+    ('beds_room_label_key',             409, 'conflict', 'label', 'a bed with this label exists in the room'),
+    ('residents_register_number_key',   409, 'conflict', 'register_number', 'this register number is taken'),
+    ('rules_house_code_key',            409, 'conflict', 'code', 'a rule with this code exists in the house'),
+    ('exit_plans_stay_key',             409, 'conflict', 'stay_id', 'the stay already has an exit plan'),
+    ('bed_periods_no_overlap',          409, 'bed_occupied', 'bed_id', 'the bed holds another stay at that time'),
+    ('stays_one_active_per_resident',   409, 'resident_in_residence', 'resident_id', 'the resident already has an active stay'),
+    ('stays_resident_no_overlap',       409, 'resident_in_residence', 'resident_id', 'the resident has a stay at that time'),
+    ('movements_one_open_per_stay',     409, 'already_out', 'stay_id', 'the resident is signed out'),
+    ('users_role_check',                422, 'validation_failed', 'role', 'unknown role'),
+    ('rooms_sex_check',                 422, 'validation_failed', 'sex', 'must be male, female or any'),
+    ('beds_status_check',               422, 'validation_failed', 'status', 'must be available or out_of_service'),
+    ('residents_sex_check',             422, 'validation_failed', 'sex', 'must be male or female'),
+    ('residents_legal_status_check',    422, 'validation_failed', 'legal_status', 'unknown legal status'),
+    ('residents_caseworker_id_fkey',    422, 'validation_failed', 'caseworker_id', 'no such caseworker'),
+    ('stays_exit_reason_check',         422, 'validation_failed', 'exit_reason', 'unknown exit reason'),
+    ('stays_destination_check',         422, 'validation_failed', 'destination', 'unknown destination'),
+    ('stays_out_after_in',              422, 'validation_failed', 'checked_out_at', 'before the check-in'),
+    ('bed_periods_to_after_from',       422, 'validation_failed', 'at', 'before the current bed period began'),
+    ('movements_purpose_check',         422, 'validation_failed', 'purpose', 'unknown purpose'),
+    ('rules_severity_check',            422, 'validation_failed', 'severity', 'must be minor, major or critical'),
+    ('exit_plans_destination_check',    422, 'validation_failed', 'destination_plan', 'unknown destination'),
+    ('goals_domain_check',              422, 'validation_failed', 'domain', 'unknown domain'),
+    ('goals_status_check',              422, 'validation_failed', 'status', 'unknown status');
+
+-- ---------------------------------------------------------------- JSON and argument helpers
+
+-- RFC 3339 UTC with Z; a fraction only when there are microseconds.
+CREATE FUNCTION api.ts(t timestamptz) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
+        || CASE WHEN to_char(t AT TIME ZONE 'UTC', 'US') = '000000' THEN ''
+                ELSE '.' || to_char(t AT TIME ZONE 'UTC', 'US') END || 'Z'
+$$;
+
+CREATE FUNCTION api.d(d date) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT to_char(d, 'YYYY-MM-DD') $$;
+
+-- May this context see that house? (admin: house_ids NULL = every house)
+CREATE FUNCTION api.sees(ctx api.ctx, house_id uuid) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+    SELECT ctx.house_ids IS NULL OR house_id = ANY (ctx.house_ids)
+$$;
+
+-- The given keys of args only (patch whitelists for jsonb_populate_record).
+CREATE FUNCTION api.only(args jsonb, keys text[]) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(jsonb_object_agg(key, value), '{}') FROM jsonb_each(args) WHERE key = ANY (keys)
+$$;
+
+-- A path id: the route's own name, or `id`.
+CREATE FUNCTION api.pid(args jsonb, name text) RETURNS uuid LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(args->>name, args->>'id')::uuid
+$$;
+
+-- If-Match: 412 when the client's version is not the row's.
+CREATE FUNCTION api.check_version(args jsonb, version int) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF args ? 'if_match' AND (args->>'if_match')::int IS DISTINCT FROM version THEN
+        PERFORM api.fail(412, 'precondition_failed', NULL, 'the object has changed');
+    END IF;
+END $$;
+
+-- "Not more than 5 minutes in the future" (client clocks drift a little).
+CREATE FUNCTION api.soon() RETURNS timestamptz LANGUAGE sql STABLE AS $$ SELECT now() + interval '5 minutes' $$;
+
+-- ---------------------------------------------------------------- pagination
+
+-- Cursor: opaque text carrying one bigint (the last seq, or an offset for other orders).
+CREATE FUNCTION api.cursor_encode(n bigint) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT rtrim(translate(encode(convert_to('c1:' || n, 'UTF8'), 'base64'), '+/', '-_'), '=')
+$$;
+
+CREATE FUNCTION api.after(args jsonb) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    c text := args->>'cursor';
+    t text;
+BEGIN
+    IF c IS NULL OR c = '' OR args->>'format' = 'csv' THEN RETURN 0; END IF;
+    BEGIN
+        IF length(c) <= 64 THEN
+            c := translate(c, '-_', '+/');
+            t := convert_from(decode(c || repeat('=', (4 - length(c) % 4) % 4), 'base64'), 'UTF8');
+        END IF;
+    EXCEPTION WHEN others THEN t := NULL;
+    END;
+    IF t IS NULL OR t !~ '^c1:[0-9]{1,18}$' THEN
+        PERFORM api.invalid('cursor', 'is not a cursor of this list');
+    END IF;
+    RETURN substr(t, 4)::bigint;
+END $$;
+
+-- Page size; NULL (everything) for CSV.
+CREATE FUNCTION api.lim(args jsonb) RETURNS int LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN args->>'format' = 'csv' THEN NULL ELSE coalesce((args->>'limit')::int, 50) END
+$$;
+
+-- rows: [[cursor_value, object], ...] with up to lim+1 entries -> {"items", "next_cursor"}.
+CREATE FUNCTION api.page(rows jsonb, lim int) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_build_object(
+        'items', coalesce((SELECT jsonb_agg(e->1 ORDER BY o) FROM jsonb_array_elements(rows) WITH ORDINALITY x(e, o)
+                           WHERE lim IS NULL OR o <= lim), '[]'),
+        'next_cursor', CASE WHEN lim IS NOT NULL AND jsonb_array_length(rows) > lim
+                            THEN api.cursor_encode((rows->(lim - 1)->>0)::bigint) END)
+$$;
+
+-- ---------------------------------------------------------------- audit trail
+
+-- The canonical text of a record: every stored column but the hashes, deterministic.
+CREATE FUNCTION api.audit_canon(a app.audit_log) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_build_array(a.id::text, a.pos, api.ts(a.at), a.user_id::text, a.action, a.entity,
+                             a.entity_id::text, a.house_id::text, a.request_id, a.before, a.after)::text
+$$;
+
+CREATE FUNCTION api.audit(ctx api.ctx, action text, entity text, entity_id uuid, house_id uuid,
+                          before jsonb, after jsonb) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    h app.audit_head;
+    a app.audit_log;
+BEGIN
+    SELECT * INTO h FROM app.audit_head WHERE one FOR UPDATE;    -- serialises appends: one chain
+    a := ROW(gen_random_uuid(), h.pos + 1, clock_timestamp(), ctx.user_id, action, entity, entity_id,
+             house_id, ctx.request_id, before, after, h.hash, NULL)::app.audit_log;
+    a.hash := sha256(a.prev_hash || convert_to(api.audit_canon(a), 'UTF8'));
+    INSERT INTO app.audit_log SELECT a.*;
+    UPDATE app.audit_head SET pos = a.pos, hash = a.hash WHERE one;
+END $$;
+
+CREATE FUNCTION api.audit_json(a app.audit_log) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_build_object('id', a.id, 'at', api.ts(a.at), 'user_id', a.user_id, 'action', a.action,
+        'entity', a.entity, 'entity_id', a.entity_id, 'house_id', a.house_id, 'request_id', a.request_id,
+        'before', a.before, 'after', a.after)
+$$;
+
+-- ---------------------------------------------------------------- live events
+
+CREATE FUNCTION api.emit(house_id uuid, name text, data jsonb) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    eid bigint;
+BEGIN
+    data := jsonb_build_object('house_id', house_id) || data;
+    INSERT INTO app.events (house_id, name, data) VALUES (house_id, name, data) RETURNING id INTO eid;
+    PERFORM pg_notify('abipraya_events', jsonb_build_object('id', eid, 'event', name, 'house_id', house_id,
+                                                            'data', data)::text);
+END $$;
+
+-- ---------------------------------------------------------------- users (shared by run, login, CLI)
+
+CREATE FUNCTION api.user_json(u app.users) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_build_object('id', u.id, 'username', u.username, 'role', u.role, 'full_name', u.full_name,
+        'house_ids', to_jsonb(u.house_ids), 'active', u.active, 'created_at', api.ts(u.created_at),
+        'updated_at', api.ts(u.updated_at), 'version', u.version)
+$$;
+
+-- ---------------------------------------------------------------- api.run
+
+-- Map a caught SQL error to a problem (NULL: not ours, re-raise).
+CREATE FUNCTION api.map_error(state text, constraint_name text, column_name text, message text, detail text)
+RETURNS api.reply LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    p jsonb;
+    cp api.constraint_problems;
+BEGIN
+    IF state = 'P0001' AND message = 'api_problem' THEN
+        p := detail::jsonb;
+        RETURN ROW((p->>'status')::int, api.problem(p->>'code', p->>'field', p->>'detail'));
+    ELSIF state IN ('23505', '23P01', '23503', '23514') THEN
+        SELECT * INTO cp FROM api.constraint_problems c WHERE c.constraint_name = map_error.constraint_name;
+        IF FOUND THEN
+            RETURN ROW(cp.status, api.problem(cp.code, cp.field, cp.detail));
+        END IF;
+    ELSIF state = '23502' THEN         -- PATCH with null for a required field
+        RETURN ROW(422, api.problem('validation_failed', column_name, 'must not be null'));
+    ELSIF state LIKE '22%' THEN        -- bad value the C side let through: still the client's mistake
+        RETURN ROW(422, api.problem('validation_failed', NULL, message));
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION api.run(token_hash bytea, op text, roles text[], request_id text, idem_key text,
+                        fingerprint text, args jsonb, pre_error jsonb) RETURNS api.result
+LANGUAGE plpgsql AS $$
+DECLARE
+    c api.ctx;
+    u app.users;
+    r api.reply;
+    k app.idempotency_keys;
+    fn regprocedure;
+    res api.result;
+    st text; cn text; col text; msg text; det text;
+BEGIN
+    SELECT us.* INTO u FROM app.sessions s JOIN app.users us ON us.id = s.user_id
+     WHERE s.token_hash = run.token_hash AND s.expires_at > now() AND us.active;
+    IF NOT FOUND OR token_hash IS NULL THEN
+        RETURN ROW(401, '{"code":"unauthorized"}'::jsonb, NULL::int);
+    END IF;
+    IF (u.role = ANY (roles)) IS NOT TRUE THEN
+        RETURN ROW(403, '{"code":"forbidden"}'::jsonb, NULL::int);
+    END IF;
+    IF pre_error IS NOT NULL THEN
+        RETURN ROW(coalesce((pre_error->>'status')::int, 422), pre_error - 'status', NULL::int);
+    END IF;
+    c := ROW(u.id, u.role, CASE WHEN u.role = 'admin' THEN NULL ELSE u.house_ids END, request_id);
+    PERFORM set_config('api.token_hash', encode(token_hash, 'hex'), true);   -- for auth.logout
+
+    IF idem_key IS NOT NULL THEN
+        DELETE FROM app.idempotency_keys i
+         WHERE i.user_id = u.id AND i.key = idem_key AND i.created_at < now() - interval '24 hours';
+        -- a concurrent twin with the same key blocks here until it commits, then we replay it
+        INSERT INTO app.idempotency_keys (user_id, key, fingerprint)
+        VALUES (u.id, idem_key, coalesce(fingerprint, '')) ON CONFLICT DO NOTHING;
+        IF NOT FOUND THEN
+            SELECT * INTO k FROM app.idempotency_keys i WHERE i.user_id = u.id AND i.key = idem_key;
+            IF k.fingerprint IS DISTINCT FROM coalesce(fingerprint, '') THEN
+                RETURN ROW(422, api.problem('idempotency_key_reused', NULL,
+                                            'the key was used with another request'), NULL::int);
+            END IF;
+            RETURN ROW(k.status, k.body, k.etag);
+        END IF;
+    END IF;
+
+    fn := to_regprocedure(format('api.%I(api.ctx, jsonb)', 'op_' || replace(op, '.', '_')));
+    IF fn IS NULL THEN
+        r := ROW(404, api.problem('not_found', NULL, 'unknown operation'));
+    ELSE
+        FOR attempt IN 1..5 LOOP
+            BEGIN
+                EXECUTE format('SELECT * FROM %s($1, $2)', fn::regproc) INTO r USING c, args;
+                EXIT;
+            EXCEPTION
+                WHEN serialization_failure OR deadlock_detected THEN
+                    IF attempt = 5 THEN RAISE; END IF;
+                WHEN others THEN
+                    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, cn = CONSTRAINT_NAME, col = COLUMN_NAME,
+                                            msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+                    r := api.map_error(st, cn, col, msg, det);
+                    IF r IS NULL THEN RAISE; END IF;
+                    EXIT;
+            END;
+        END LOOP;
+    END IF;
+
+    res := ROW(r.status, r.body,
+               CASE WHEN r.status IN (200, 201) AND jsonb_typeof(r.body) = 'object' AND r.body ? 'version'
+                    THEN (r.body->>'version')::int END);
+    IF idem_key IS NOT NULL THEN
+        UPDATE app.idempotency_keys i SET status = res.status, body = res.body, etag = res.etag
+         WHERE i.user_id = u.id AND i.key = idem_key;
+    END IF;
+    RETURN res;
+END $$;
+
+-- ---------------------------------------------------------------- outside api.run
+
+-- Login, round trip 1: the stored hash for the KDF, or the throttle verdict.
+-- password_hash is NULL for an unknown or inactive user (the C side still runs a dummy KDF).
+CREATE FUNCTION api.login_begin(username text, max_failures int, window_seconds int)
+RETURNS TABLE (user_id uuid, password_hash text, throttled boolean, retry_after int)
+LANGUAGE plpgsql AS $$
+DECLARE
+    n int;
+    unblock timestamptz;
+BEGIN
+    SELECT count(*) INTO n FROM app.login_failures f
+     WHERE f.username = login_begin.username AND f.at > now() - make_interval(secs => window_seconds);
+    IF n >= max_failures THEN
+        -- the count falls below the limit when the (n - max + 1)-th oldest failure leaves the window
+        SELECT f.at + make_interval(secs => window_seconds) INTO unblock FROM app.login_failures f
+         WHERE f.username = login_begin.username AND f.at > now() - make_interval(secs => window_seconds)
+         ORDER BY f.at OFFSET n - max_failures LIMIT 1;
+        RETURN QUERY SELECT NULL::uuid, NULL::text, true,
+                            greatest(1, ceil(extract(epoch FROM unblock - now())))::int;
+        RETURN;
+    END IF;
+    RETURN QUERY SELECT u.id, u.password_hash, false, 0 FROM app.users u
+                  WHERE u.username = login_begin.username AND u.active;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT NULL::uuid, NULL::text, false, 0;
+    END IF;
+END $$;
+
+-- Login, round trip 2: record a failure, or open a session. On success returns the expiry
+-- and the user; expires_at/user NULL if the user was deactivated meanwhile (treat as failure).
+CREATE FUNCTION api.login_finish(username text, user_id uuid, ok boolean, token_hash bytea, ttl_seconds int)
+RETURNS TABLE (expires_at text, "user" jsonb)
+LANGUAGE plpgsql AS $$
+DECLARE
+    u app.users;
+    exp timestamptz := now() + make_interval(secs => ttl_seconds);
+BEGIN
+    IF ok THEN
+        SELECT * INTO u FROM app.users x WHERE x.id = login_finish.user_id AND x.active;
+        IF FOUND THEN
+            DELETE FROM app.sessions s WHERE s.user_id = u.id AND s.expires_at <= now();
+            INSERT INTO app.sessions (token_hash, user_id, expires_at) VALUES (login_finish.token_hash, u.id, exp);
+            RETURN QUERY SELECT api.ts(exp), api.user_json(u);
+            RETURN;
+        END IF;
+    END IF;
+    INSERT INTO app.login_failures (username) VALUES (login_finish.username);
+    DELETE FROM app.login_failures f WHERE f.username = login_finish.username AND f.at < now() - interval '1 day';
+    RETURN QUERY SELECT NULL::text, NULL::jsonb;
+END $$;
+
+-- The CLI's user-add. Unknown house code: SQLSTATE 22023 with a message; duplicate: unique_violation.
+CREATE FUNCTION api.cli_user_add(username text, role text, house_codes text[], password_hash text)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    ids uuid[];
+    missing text;
+    u app.users;
+BEGIN
+    SELECT code INTO missing FROM unnest(coalesce(house_codes, '{}')) code
+     WHERE NOT EXISTS (SELECT 1 FROM app.houses h WHERE h.code = code) LIMIT 1;
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('no house with code %s', missing);
+    END IF;
+    SELECT coalesce(array_agg(h.id ORDER BY o), '{}') INTO ids
+      FROM unnest(coalesce(house_codes, '{}')) WITH ORDINALITY x(code, o) JOIN app.houses h ON h.code = x.code;
+    INSERT INTO app.users (username, password_hash, role, full_name, house_ids)
+    VALUES (username, password_hash, role, username, ids) RETURNING * INTO u;
+    PERFORM api.audit(ROW(NULL, 'admin', NULL, 'cli')::api.ctx, 'user.create', 'user', u.id, NULL,
+                      NULL, api.user_json(u));
+    RETURN api.user_json(u);
+END $$;
+
+CREATE FUNCTION api.ping() RETURNS boolean LANGUAGE sql STABLE AS $$ SELECT true $$;

@@ -1,0 +1,176 @@
+-- Demo data: Griya Abipraya Jambi (GAJ-01). Run with psql after the migrations and after the CLI
+-- created the demo users admin, manager, caseworker, staff. Idempotent: the house is created if
+-- missing, the users are attached to it, and the rest is loaded only while the house has no rooms.
+-- Times are relative to now() so the demo always looks current. Writes rows directly (no audit).
+\set ON_ERROR_STOP 1
+
+BEGIN;
+
+INSERT INTO app.houses (code, name, address, timezone, curfew)
+VALUES ('GAJ-01', 'Griya Abipraya Jambi', 'Jl. Sultan Agung No. 12, Kel. Murni, Kec. Telanaipura, Kota Jambi',
+        'Asia/Jakarta', '22:00')
+ON CONFLICT (code) DO NOTHING;
+
+UPDATE app.users SET house_ids = ARRAY[(SELECT id FROM app.houses WHERE code = 'GAJ-01')]
+ WHERE username IN ('manager', 'caseworker', 'staff')
+   AND house_ids IS DISTINCT FROM ARRAY[(SELECT id FROM app.houses WHERE code = 'GAJ-01')];
+
+DO $seed$
+DECLARE
+    h uuid := (SELECT id FROM app.houses WHERE code = 'GAJ-01');
+    cw uuid := (SELECT id FROM app.users WHERE username = 'caseworker');
+    st uuid := (SELECT id FROM app.users WHERE username = 'staff');
+    room_id uuid;
+    rm record; res record;
+    bed_ids uuid[];
+    stay_id uuid; plan_id uuid;
+    n int := 0;
+    t_in timestamptz; t_out timestamptz;
+BEGIN
+    IF EXISTS (SELECT 1 FROM app.rooms WHERE house_id = h) THEN
+        RAISE NOTICE 'demo seed: GAJ-01 already has rooms; nothing to do';
+        RETURN;
+    END IF;
+
+    -- Floor 1: men (4 rooms x 4 beds); floor 2: women (3 x 4) and a 2-bed room for anyone.
+    FOR rm IN SELECT * FROM (VALUES
+            ('L1-01', 1, 'male',   4, 'Dekat ruang piket'),
+            ('L1-02', 1, 'male',   4, NULL),
+            ('L1-03', 1, 'male',   4, NULL),
+            ('L1-04', 1, 'male',   4, 'Kamar mandi dalam'),
+            ('L2-01', 2, 'female', 4, 'Sayap perempuan, akses terpisah'),
+            ('L2-02', 2, 'female', 4, NULL),
+            ('L2-03', 2, 'female', 4, NULL),
+            ('L2-04', 2, 'any',    2, 'Kamar observasi / penerimaan awal')) v(code, floor, sex, beds, notes)
+    LOOP
+        INSERT INTO app.rooms (house_id, code, floor, sex, notes) VALUES (h, rm.code, rm.floor, rm.sex, rm.notes)
+        RETURNING id INTO room_id;
+        INSERT INTO app.beds (room_id, house_id, label)
+        SELECT room_id, h, chr(64 + i) FROM generate_series(1, rm.beds) i;
+    END LOOP;
+    UPDATE app.beds b SET status = 'out_of_service', status_reason = 'Rangka ranjang patah, menunggu perbaikan'
+      FROM app.rooms r WHERE r.id = b.room_id AND r.code = 'L1-04' AND b.label = 'D';
+
+    -- Tata tertib (house rules)
+    INSERT INTO app.rules (house_id, code, title, description, severity) VALUES
+        (h, 'TT-01', 'Jam malam 22.00', 'Semua penghuni sudah berada di dalam rumah paling lambat pukul 22.00 WIB, kecuali dengan izin tertulis petugas.', 'major'),
+        (h, 'TT-02', 'Dilarang minuman beralkohol', 'Dilarang membawa, menyimpan atau mengonsumsi minuman beralkohol di dalam maupun sekitar rumah.', 'major'),
+        (h, 'TT-03', 'Dilarang narkotika dan obat terlarang', 'Penyalahgunaan narkotika dilaporkan kepada Pembimbing Kemasyarakatan dan dapat berakibat pencabutan program.', 'critical'),
+        (h, 'TT-04', 'Dilarang kekerasan dan ancaman', 'Tidak ada kekerasan fisik, verbal maupun ancaman terhadap sesama penghuni dan petugas.', 'critical'),
+        (h, 'TT-05', 'Jam kunjungan', 'Tamu diterima pukul 10.00-17.00 WIB di ruang tamu, wajib lapor petugas dan mengisi buku tamu.', 'minor'),
+        (h, 'TT-06', 'Piket kebersihan', 'Setiap penghuni menjalankan piket kebersihan kamar dan area bersama sesuai jadwal mingguan.', 'minor'),
+        (h, 'TT-07', 'Wajib lapor', 'Penghuni memenuhi jadwal wajib lapor ke Bapas Kelas I Jambi dan kegiatan pembimbingan.', 'major'),
+        (h, 'TT-08', 'Izin keluar rumah', 'Setiap keluar rumah dicatat petugas (tujuan dan perkiraan kembali); kembali tepat waktu.', 'minor'),
+        (h, 'TT-09', 'Dilarang senjata tajam', 'Dilarang membawa senjata tajam atau benda berbahaya ke dalam rumah.', 'critical');
+
+    -- Residents: (name, register no, sex, legal status, days since check-in or NULL = waiting,
+    --             days since check-out or NULL, exit reason, destination)
+    FOR res IN SELECT * FROM (VALUES
+            ('Ahmad Fauzi',          'PB-2026-0012', 'male',   'parole',            64,   NULL::int, NULL, NULL),
+            ('Budi Santoso',         'PB-2026-0015', 'male',   'parole',            58,   NULL, NULL, NULL),
+            ('Dedi Kurniawan',       'AS-2026-0003', 'male',   'assimilation',      51,   NULL, NULL, NULL),
+            ('Eko Prasetyo',         'CB-2026-0007', 'male',   'conditional_leave', 45,   NULL, NULL, NULL),
+            ('Fajar Hidayat',        'PB-2026-0021', 'male',   'parole',            39,   NULL, NULL, NULL),
+            ('Gunawan Saputra',      'CMB-2026-0004','male',   'pre_release_leave', 33,   NULL, NULL, NULL),
+            ('Hendra Wijaya',        'PB-2026-0026', 'male',   'parole',            27,   NULL, NULL, NULL),
+            ('Irfan Maulana',        'PS-2026-0002', 'male',   'probation',         20,   NULL, NULL, NULL),
+            ('Joko Susilo',          'PB-2026-0030', 'male',   'parole',            14,   NULL, NULL, NULL),
+            ('Kurniadi Rahman',      'AS-2026-0009', 'male',   'assimilation',       9,   NULL, NULL, NULL),
+            ('Lukman Hakim',         'PB-2026-0033', 'male',   'parole',             3,   NULL, NULL, NULL),
+            ('Siti Nurhaliza',       'PB-2026-0018', 'female', 'parole',            48,   NULL, NULL, NULL),
+            ('Rina Marlina',         'CB-2026-0011', 'female', 'conditional_leave', 30,   NULL, NULL, NULL),
+            ('Dewi Lestari',         'AS-2026-0006', 'female', 'assimilation',      12,   NULL, NULL, NULL),
+            ('Muhammad Rizky',       'PB-2025-0187', 'male',   'parole',           150,   40,   'completed', 'family'),
+            ('Slamet Riyadi',        'CB-2025-0142', 'male',   'conditional_leave',120,   25,   'completed', 'employer_housing'),
+            ('Yusuf Effendi',        'PB-2025-0201', 'male',   'parole',            70,   18,   'absconded', 'unknown'),
+            ('Nur Aisyah',           'PB-2025-0176', 'female', 'parole',           110,   35,   'completed', 'independent_rental'),
+            ('Agus Salim',           'PB-2026-0035', 'male',   'parole',           NULL,  NULL, NULL, NULL),
+            ('Wahyu Hidayatullah',   'AS-2026-0012', 'male',   'assimilation',     NULL,  NULL, NULL, NULL),
+            ('Putri Handayani',      'CB-2026-0014', 'female', 'conditional_leave',NULL,  NULL, NULL, NULL))
+            v(full_name, regno, sex, legal, days_in, days_out, reason, dest)
+    LOOP
+        n := n + 1;
+        INSERT INTO app.residents (house_id, full_name, register_number, sex, birth_date, national_id, legal_status,
+                                   supervision_ends_on, caseworker_id, phone, notes, emergency_contact)
+        VALUES (h, res.full_name, res.regno, res.sex, date '1975-03-01' + n * 523,
+                '1571' || lpad((10101900000 + n * 7919)::text, 12, '0'), res.legal,
+                current_date + 120 + n * 17, cw, '0812' || lpad((73300000 + n * 4111)::text, 8, '0'),
+                CASE WHEN n % 4 = 0 THEN 'Riwayat penggunaan NAPZA; ikut konseling mingguan.' END,
+                jsonb_build_object('name', CASE res.sex WHEN 'male' THEN 'Ibu ' ELSE 'Bapak ' END || split_part(res.full_name, ' ', 2),
+                                   'phone', '0813' || lpad((52000000 + n * 313)::text, 8, '0'),
+                                   'relation', CASE WHEN n % 3 = 0 THEN 'sibling' ELSE 'parent' END))
+        RETURNING id INTO res.regno;      -- reuse the field to carry the new id
+        CONTINUE WHEN res.days_in IS NULL;
+
+        t_in := date_trunc('hour', now()) - make_interval(days => res.days_in) - interval '3 hours';
+        t_out := CASE WHEN res.days_out IS NOT NULL THEN date_trunc('hour', now()) - make_interval(days => res.days_out) END;
+        -- the first bed of the resident's wing that is free for the whole stay
+        SELECT array_agg(b.id ORDER BY r.code, b.label) INTO bed_ids
+          FROM app.beds b JOIN app.rooms r ON r.id = b.room_id
+         WHERE b.house_id = h AND b.status = 'available' AND r.sex = res.sex
+           AND NOT EXISTS (SELECT 1 FROM app.bed_periods p WHERE p.bed_id = b.id AND p.during && tstzrange(t_in, t_out));
+        INSERT INTO app.stays (house_id, resident_id, checked_in_at, checked_out_at, planned_exit_on, exit_reason, destination, notes)
+        VALUES (h, res.regno::uuid, t_in, t_out, (t_in + interval '180 days')::date, res.reason, res.dest,
+                CASE res.reason WHEN 'absconded' THEN 'Tidak kembali setelah izin kerja; dilaporkan ke Bapas.'
+                                WHEN 'completed' THEN 'Program selesai dengan baik.' END)
+        RETURNING id INTO stay_id;
+        INSERT INTO app.bed_periods (stay_id, bed_id, house_id, from_at, to_at) VALUES (stay_id, bed_ids[1], h, t_in, t_out);
+    END LOOP;
+
+    -- Movements: a few returned ones, one out at work, one overdue from reporting duty.
+    INSERT INTO app.movements (stay_id, house_id, resident_id, purpose, destination, out_at, expected_back_at, returned_at)
+    SELECT s.id, h, s.resident_id, m.purpose, m.dest, now() + m.out_off, now() + m.back_off, now() + m.ret_off
+      FROM (VALUES ('PB-2026-0012', 'work', 'Bengkel Las Sinar Jaya, Jl. Gatot Subroto', interval '-3 hours', interval '5 hours', NULL::interval),
+                   ('CB-2026-0007', 'reporting', 'Bapas Kelas I Jambi', interval '-5 hours', interval '-2 hours', NULL),
+                   ('PB-2026-0015', 'family_visit', 'Kel. Talang Banjar', interval '-3 days', interval '-3 days 6 hours' + interval '12 hours', interval '-2 days -18 hours'),
+                   ('PB-2026-0018', 'training', 'BLK Jambi (pelatihan menjahit)', interval '-2 days', interval '-2 days' + interval '8 hours', interval '-2 days' + interval '9 hours'),
+                   ('AS-2026-0003', 'medical', 'Puskesmas Simpang IV Sipin', interval '-1 day', interval '-1 day' + interval '4 hours', interval '-1 day' + interval '3 hours'))
+           m(regno, purpose, dest, out_off, back_off, ret_off)
+      JOIN app.residents r ON r.register_number = m.regno
+      JOIN app.stays s ON s.resident_id = r.id AND s.checked_out_at IS NULL;
+
+    -- Violations
+    INSERT INTO app.violations (stay_id, house_id, resident_id, rule_id, occurred_at, description, action_taken, recorded_by)
+    SELECT s.id, h, s.resident_id, ru.id, now() + v.ago, v.descr, v.action, st
+      FROM (VALUES ('PB-2026-0021', 'TT-01', interval '-12 days', 'Kembali pukul 23.40 tanpa izin.', 'Teguran lisan, dicatat di buku jurnal.'),
+                   ('PB-2026-0021', 'TT-06', interval '-5 days',  'Tidak menjalankan piket dapur.', 'Piket tambahan dua hari.'),
+                   ('AS-2026-0003', 'TT-02', interval '-20 days', 'Membawa dua botol tuak ke kamar.', 'Barang disita; surat peringatan I; PK diberi tahu.'),
+                   ('PB-2026-0026', 'TT-05', interval '-3 days',  'Menerima tamu pukul 19.00 di kamar.', 'Teguran lisan.'),
+                   ('CB-2026-0011', 'TT-07', interval '-8 days',  'Tidak hadir wajib lapor tanpa alasan.', 'Dilaporkan ke PK; jadwal ulang wajib lapor.'))
+           v(regno, rule, ago, descr, action)
+      JOIN app.residents r ON r.register_number = v.regno
+      JOIN app.stays s ON s.resident_id = r.id AND s.checked_out_at IS NULL
+      JOIN app.rules ru ON ru.house_id = h AND ru.code = v.rule;
+
+    -- Exit plans with goals in several domains
+    FOR res IN SELECT * FROM (VALUES
+            ('PB-2026-0012', 25, 'independent_rental', 'Sewa kamar dekat bengkel las; tabungan untuk deposit sudah berjalan.'),
+            ('PB-2026-0015', 40, 'family',             'Kembali ke keluarga di Talang Banjar; mediasi keluarga dengan PK.'),
+            ('CB-2026-0007', 60, 'employer_housing',   'Mess karyawan di kebun sawit mitra program.'),
+            ('PB-2026-0018', 50, 'independent_rental', 'Usaha jahit rumahan (UMKM) dan sewa rumah petak.'),
+            ('AS-2026-0003', 90, 'family',             'Tinggal dengan kakak; lanjut pelatihan barista.'))
+            v(regno, target_days, dest, summary)
+    LOOP
+        SELECT s.id INTO stay_id FROM app.stays s JOIN app.residents r ON r.id = s.resident_id
+         WHERE r.register_number = res.regno AND s.checked_out_at IS NULL;
+        INSERT INTO app.exit_plans (stay_id, house_id, target_exit_on, destination_plan, summary)
+        VALUES (stay_id, h, current_date + res.target_days, res.dest, res.summary) RETURNING id INTO plan_id;
+        INSERT INTO app.goals (plan_id, stay_id, house_id, domain, title, due_on, status, note)
+        SELECT plan_id, stay_id, h, g.domain, g.title, current_date + g.due, g.status, g.note
+          FROM (VALUES ('documents',       'Perpanjang KTP dan buat BPJS Kesehatan', -10, 'achieved',    'Selesai di Disdukcapil.'),
+                       ('employment',      'Kerja tetap dengan kontrak tertulis',      14, 'in_progress', NULL),
+                       ('housing',         'Cari tempat tinggal setelah keluar',       res.target_days - 7, 'planned', NULL),
+                       ('finance',         'Buka rekening tabungan',                   -3, 'planned',     'Belum ada waktu ke bank.'),
+                       ('skills_training', 'Pelatihan keterampilan di BLK',            30, 'planned',     NULL),
+                       ('family',          'Pertemuan keluarga difasilitasi PK',        7, 'dropped',     'Keluarga belum bersedia.'))
+               g(domain, title, due, status, note)
+         WHERE res.regno <> 'AS-2026-0003' OR g.domain IN ('documents', 'skills_training', 'family');
+    END LOOP;
+    UPDATE app.goals g SET domain = 'business', title = 'Modal usaha jahit (UMKM) dari program kemitraan'
+      FROM app.stays s JOIN app.residents r ON r.id = s.resident_id
+     WHERE g.stay_id = s.id AND r.register_number = 'PB-2026-0018' AND g.domain = 'employment';
+
+    RAISE NOTICE 'demo seed: GAJ-01 loaded';
+END $seed$;
+
+COMMIT;

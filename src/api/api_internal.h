@@ -1,0 +1,59 @@
+/* Shared inside the api layer only. */
+#ifndef ABIPRAYA_API_INTERNAL_H
+#define ABIPRAYA_API_INTERNAL_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "abipraya/api/api.h"
+#include "abipraya/api/route.h"
+#include "abipraya/core/strbuf.h"
+#include "abipraya/db/pool.h"
+#include "abipraya/http/server.h"
+
+/* Prepared statements, prepared on every pool connection. */
+extern const struct db_stmt api_statements[];
+extern const size_t api_nstatements;
+#define STMT_RUN          "run"
+#define STMT_LOGIN_BEGIN  "login_begin"
+#define STMT_LOGIN_FINISH "login_finish"
+#define STMT_PING         "ping"
+
+#define EVENTS_CHANNEL "abipraya_events"
+
+/* The one funnel for error answers: RFC 9457 problem details in the request's language.
+ * errors (borrowed) may be NULL. The request is finished. */
+void api_reply_problem(struct http_request *req, int status, const char *code, const char *detail,
+                       const json_t *errors);
+/* An answer the database rendered as {"code","detail","errors"}. */
+void api_reply_db_problem(struct http_request *req, int status, const char *body);
+void api_problem_render(struct strbuf *out, int status, const char *code, const char *detail,
+                        const json_t *errors, bool indonesian);
+/* The http layer's hook for protocol errors. */
+void api_http_problem(struct strbuf *out, int status, const char *code, const char *lang);
+/* 503 with Retry-After. */
+void api_reply_unavailable(struct http_request *req);
+void api_reply_json(struct http_request *req, int status, const char *body, size_t len);
+
+/* SHA-256 of the bearer token of the request; false when there is none or it is malformed. */
+bool api_bearer_hash(const struct http_request *req, unsigned char ret[32]);
+
+/* Maps a failed database call to an answer (503 for connection trouble, else 500). */
+void api_reply_db_failure(struct http_request *req, enum db_status status, const PGresult *res);
+
+/* CSV (RFC 4180) of the "items" of a JSON list; columns from the first item, nested
+ * objects flattened as a.b, arrays left out; default_columns when there is no item. */
+bool api_csv_from_json(const char *json, const char *default_columns, struct strbuf *out);
+
+/* Request counting for /metrics and the access log (the http complete hook). */
+void api_request_complete(struct http_request *req, int status, void *arg);
+int api_route_index(const struct api_route *route);
+
+/* Event streams of one worker. */
+struct events_hub *events_hub_create(struct api_worker *w);
+void events_hub_destroy(struct events_hub *hub);
+void events_hub_notify(const char *payload, void *arg);
+void events_hub_close_all(struct events_hub *hub);
+
+#endif

@@ -1,0 +1,358 @@
+/* The generic operation handler: authenticate (in the database, in the same round trip),
+ * validate the input against the route's field tables, run one prepared statement
+ * (api.run), render its answer. Most routes need nothing else. */
+#include <ctype.h>
+#include <event2/event.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "abipraya/api/validate.h"
+#include "abipraya/core/password.h"
+#include "abipraya/core/text.h"
+#include "abipraya/domain/role.h"
+#include "abipraya/http/router.h"
+#include "api_internal.h"
+
+#define RUN_PARAMS  8
+#define MAX_RETRIES 3
+
+struct op_call {
+	struct http_request *req;
+	struct api_worker *w;
+	const struct api_route *route;
+	json_t *args;      /* owned */
+	json_t *pre_error; /* owned, or NULL */
+	unsigned char token_hash[32];
+	char roles[64];
+	char *fingerprint;
+	const char *values[RUN_PARAMS];
+	int lengths[RUN_PARAMS], formats[RUN_PARAMS];
+	bool csv;
+	int retries;
+	/* password hashing off the loop */
+	struct workq_job job;
+	struct event *kdf_done;
+	char *password; /* owned, cleansed */
+	char *password_hash;
+};
+
+static void call_free(struct op_call *call)
+{
+	json_decref(call->args);
+	json_decref(call->pre_error);
+	if (call->kdf_done)
+		event_free(call->kdf_done);
+	if (call->password) {
+		OPENSSL_cleanse(call->password, strlen(call->password));
+		free(call->password);
+	}
+	free(call->password_hash);
+	free(call->fingerprint);
+	free(call);
+}
+
+bool api_bearer_hash(const struct http_request *req, unsigned char ret[32])
+{
+	const char *auth = http_request_header(req, "Authorization");
+
+	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
+		return false;
+	const char *tok = auth + 7;
+	while (*tok == ' ')
+		tok++;
+	size_t len = strlen(tok);
+	if (len == 0 || len > 512)
+		return false;
+	SHA256((const unsigned char *)tok, len, ret);
+	return true;
+}
+
+static void set_pre_error(struct op_call *call, int status, const char *code, json_t *errors)
+{
+	if (call->pre_error)
+		return;
+	call->pre_error = json_pack("{s:i, s:s}", "status", status, "code", code);
+	if (errors)
+		json_object_set(call->pre_error, "errors", errors);
+}
+
+/* Path parameters are UUIDs; one that is not names nothing: 404. */
+static void take_path_params(struct op_call *call, const struct router_match *m)
+{
+	char uuid[37];
+
+	for (size_t i = 0; i < m->nparams; i++) {
+		const char *v = m->params[i].value;
+		if (!text_uuid(v, strlen(v), uuid)) {
+			set_pre_error(call, 404, "not_found", NULL);
+			return;
+		}
+		json_object_set_new(call->args, m->params[i].name, json_string(uuid));
+	}
+}
+
+static void take_query(struct op_call *call, json_t *errors)
+{
+	const struct api_route *route = call->route;
+	json_t *q = validate_parse_query(call->req->query, errors);
+	json_t *v;
+
+	if (route->query)
+		validate_object(q, route->query, VALIDATE_QUERY, NULL, call->args, errors);
+	if (route->flags & ROUTE_LIST) {
+		int64_t limit = 50;
+		if ((v = json_object_get(q, "limit")) &&
+		    !text_int(json_string_value(v), json_string_length(v), 1, 200, &limit))
+			validate_error(errors, "limit", "must be an integer from 1 to 200");
+		json_object_set_new(call->args, "limit", json_integer(limit));
+		if ((v = json_object_get(q, "cursor")) && json_string_length(v) > 0) {
+			if (json_string_length(v) > 200 ||
+			    utf8_length(json_string_value(v), json_string_length(v)) < 0)
+				validate_error(errors, "cursor", "is not a cursor of this list");
+			else
+				json_object_set(call->args, "cursor", v);
+		}
+	}
+	json_decref(q);
+}
+
+static bool is_json_type(const char *ctype)
+{
+	if (!ctype)
+		return false;
+	while (*ctype == ' ')
+		ctype++;
+	size_t n = strlen("application/json");
+	return strncasecmp(ctype, "application/json", n) == 0 &&
+	       (ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ');
+}
+
+/* Returns false when the request was answered (415, 400). */
+static bool take_body(struct op_call *call, json_t *errors)
+{
+	struct http_request *req = call->req;
+	const struct api_route *route = call->route;
+	json_error_t jerr;
+
+	if (req->body_len > 0 && !is_json_type(http_request_header(req, "Content-Type"))) {
+		api_reply_problem(req, 415, "unsupported_media_type", NULL, NULL);
+		return false;
+	}
+	if (!route->body)
+		return true;
+	if (req->body_len == 0 && !(route->flags & ROUTE_BODY_OPTIONAL)) {
+		api_reply_problem(req, 400, "invalid_json", "a JSON object body is required", NULL);
+		return false;
+	}
+	json_t *body = req->body_len ? json_loadb(req->body, req->body_len,
+	                                          JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr)
+	                             : json_object();
+	if (!json_is_object(body)) {
+		api_reply_problem(req, 400, "invalid_json",
+		                  body ? "the body must be a JSON object" : jerr.text, NULL);
+		json_decref(body);
+		return false;
+	}
+	enum validate_mode mode =
+	        strcmp(req->method, "PATCH") == 0 ? VALIDATE_PATCH : VALIDATE_CREATE;
+	validate_object(body, route->body, mode, NULL, call->args, errors);
+	json_decref(body);
+	return true;
+}
+
+static void take_headers(struct op_call *call, json_t *errors)
+{
+	struct http_request *req = call->req;
+	const char *v;
+
+	if ((v = http_request_header(req, "If-Match"))) {
+		int64_t version = -1;
+		if (strncmp(v, "W/", 2) == 0)
+			v += 2;
+		size_t len = strlen(v);
+		if (len >= 2 && v[0] == '"' && v[len - 1] == '"')
+			(void)text_int(v + 1, len - 2, 0, INT32_MAX, &version);
+		else if (strcmp(v, "*") != 0)
+			(void)text_int(v, len, 0, INT32_MAX, &version);
+		if (strcmp(v, "*") != 0)
+			json_object_set_new(call->args, "if_match", json_integer(version));
+	}
+	if ((call->route->flags & ROUTE_CSV) && (v = http_request_header(req, "Accept")) &&
+	    strstr(v, "text/csv")) {
+		call->csv = true;
+		json_object_set_new(call->args, "format", json_string("csv"));
+	}
+	if (strcmp(req->method, "POST") == 0 && (v = http_request_header(req, "Idempotency-Key"))) {
+		size_t len = strlen(v);
+		bool ok = len >= 1 && len <= 200;
+		for (const char *p = v; ok && *p; p++)
+			ok = *p >= 0x20 && *p < 0x7f;
+		if (!ok) {
+			validate_error(errors, "Idempotency-Key",
+			               "must be 1 to 200 printable ASCII characters");
+			return;
+		}
+		unsigned char digest[32];
+		char hex[65];
+		SHA256((const unsigned char *)req->body, req->body_len, digest);
+		text_hex(digest, sizeof(digest), hex);
+		call->fingerprint = xasprintf("%s %s %s", req->method, req->path, hex);
+	}
+}
+
+static void on_run_result(enum db_status status, const PGresult *res, void *arg);
+
+static void send_run(struct op_call *call)
+{
+	struct http_request *req = call->req;
+	char *args = json_dumps(call->args, JSON_COMPACT);
+	char *pre = call->pre_error ? json_dumps(call->pre_error, JSON_COMPACT) : NULL;
+
+	call->values[0] = (const char *)call->token_hash;
+	call->lengths[0] = 32;
+	call->formats[0] = 1;
+	call->values[1] = call->route->op;
+	call->values[2] = call->roles;
+	call->values[3] = req->request_id;
+	call->values[4] = call->fingerprint ? http_request_header(req, "Idempotency-Key") : NULL;
+	call->values[5] = call->fingerprint;
+	call->values[6] = arena_strdup(&req->arena, args);
+	call->values[7] = pre ? arena_strdup(&req->arena, pre) : NULL;
+	free(args);
+	free(pre);
+	if (!db_pool_exec(call->w->db, STMT_RUN, RUN_PARAMS, call->values, call->lengths,
+	                  call->formats, on_run_result, call)) {
+		call_free(call);
+		api_reply_unavailable(req);
+	}
+}
+
+static void reply_success(struct op_call *call, int status, const PGresult *res)
+{
+	struct http_request *req = call->req;
+	const char *body = PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1);
+
+	if (!PQgetisnull(res, 0, 2)) {
+		char etag[24];
+		snprintf(etag, sizeof(etag), "\"%s\"", PQgetvalue(res, 0, 2));
+		http_add_header(req, "ETag", etag);
+	}
+	if (status == 204 || !body) {
+		http_reply(req, status == 200 && !body ? 204 : status, NULL, NULL, 0);
+		return;
+	}
+	if (call->csv) {
+		struct strbuf sb = STRBUF_INIT;
+		if (api_csv_from_json(body, call->route->csv_columns, &sb))
+			http_reply(req, status, "text/csv; charset=utf-8", strbuf_str(&sb), sb.len);
+		else
+			api_reply_problem(req, 500, "internal_error", NULL, NULL);
+		strbuf_finish(&sb);
+		return;
+	}
+	api_reply_json(req, status, body, (size_t)PQgetlength(res, 0, 1));
+}
+
+static void on_run_result(enum db_status status, const PGresult *res, void *arg)
+{
+	struct op_call *call = arg;
+	struct http_request *req = call->req;
+
+	if (status != DB_OK || PQntuples(res) != 1) {
+		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+		/* a serialization failure or deadlock that escaped the database's own retries */
+		if (state && strncmp(state, "40", 2) == 0 && call->retries++ < MAX_RETRIES) {
+			send_run(call);
+			return;
+		}
+		call_free(call);
+		api_reply_db_failure(req, status, res);
+		return;
+	}
+	int http_status = atoi(PQgetvalue(res, 0, 0));
+	if (http_status >= 400)
+		api_reply_db_problem(req, http_status, PQgetvalue(res, 0, 1));
+	else
+		reply_success(call, http_status, res);
+	call_free(call);
+}
+
+static void kdf_run(struct workq_job *job)
+{
+	struct op_call *call = (struct op_call *)((char *)job - offsetof(struct op_call, job));
+	call->password_hash = password_hash(call->password, strlen(call->password));
+}
+
+static void kdf_notify(struct workq_job *job)
+{
+	struct op_call *call = (struct op_call *)((char *)job - offsetof(struct op_call, job));
+	event_active(call->kdf_done, 0, 0);
+}
+
+static void on_kdf_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct op_call *call = arg;
+
+	if (!call->password_hash) {
+		struct http_request *req = call->req;
+		call_free(call);
+		api_reply_problem(req, 500, "internal_error", NULL, NULL);
+		return;
+	}
+	json_object_set_new(call->args, "password_hash", json_string(call->password_hash));
+	send_run(call);
+}
+
+/* Moves "password" out of args and hashes it on the KDF pool; false if it can't queue. */
+static bool start_kdf(struct op_call *call)
+{
+	json_t *pw = json_object_get(call->args, "password");
+
+	call->password = xstrdup(json_string_value(pw));
+	json_object_del(call->args, "password");
+	call->job.run = kdf_run;
+	call->job.notify = kdf_notify;
+	call->kdf_done = event_new(call->w->base, -1, 0, on_kdf_done, call);
+	return workq_submit(call->w->shared->kdf, &call->job);
+}
+
+void api_op_handler(struct http_request *req, struct api_worker *w, const struct api_route *route,
+                    const struct router_match *m)
+{
+	struct op_call *call = xcalloc(1, sizeof(*call));
+	json_t *errors = json_array();
+
+	call->req = req;
+	call->w = w;
+	call->route = route;
+	call->args = json_object();
+	if (!api_bearer_hash(req, call->token_hash)) {
+		api_reply_problem(req, 401, "unauthorized", NULL, NULL);
+		goto out_free;
+	}
+	role_array_literal(route->roles, call->roles, sizeof(call->roles));
+	take_path_params(call, m);
+	take_query(call, errors);
+	if (!take_body(call, errors))
+		goto out_free;
+	take_headers(call, errors);
+	if (json_array_size(errors))
+		set_pre_error(call, 422, "validation_failed", errors);
+	json_decref(errors);
+	if (!call->pre_error && (route->flags & ROUTE_KDF) &&
+	    json_object_get(call->args, "password")) {
+		if (!start_kdf(call)) {
+			call_free(call);
+			api_reply_unavailable(req);
+		}
+		return;
+	}
+	send_run(call);
+	return;
+out_free:
+	json_decref(errors);
+	call_free(call);
+}

@@ -1,0 +1,184 @@
+/* One worker: an event loop on its own thread with its own listener (SO_REUSEPORT),
+ * its own pool of database connections and its own event streams. Workers share
+ * nothing mutable but the metrics counters. */
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "abipraya/core/log.h"
+#include "abipraya/http/router.h"
+#include "abipraya/http/tls.h"
+#include "api_internal.h"
+
+#define DRAIN_SECONDS 10
+#define KDF_THREADS   2
+#define KDF_QUEUE     256
+
+const struct db_stmt api_statements[] = {
+        {STMT_RUN,
+         "SELECT status, body, etag FROM api.run($1::bytea, $2::text, $3::text[], $4::text, "
+         "$5::text, $6::text, $7::jsonb, $8::jsonb)",
+         8},
+        {STMT_LOGIN_BEGIN,
+         "SELECT * FROM api.login_begin($1::text, "
+         "$2::int, $3::int)",
+         3},
+        {STMT_LOGIN_FINISH,
+         "SELECT * FROM api.login_finish($1::text, $2::uuid, $3::bool, "
+         "$4::bytea, $5::int)",
+         5},
+        {STMT_PING, "SELECT api.ping()", 0},
+};
+const size_t api_nstatements = sizeof(api_statements) / sizeof(api_statements[0]);
+
+static void dispatch(struct http_request *req, void *arg)
+{
+	struct api_worker *w = arg;
+	struct router_match m;
+
+	router_match(w->shared->router, req->method, req->path, &req->arena, &m);
+	if (m.status == 405) {
+		http_add_header(req, "Allow", m.allow);
+		api_reply_problem(req, 405, "method_not_allowed", NULL, NULL);
+		return;
+	}
+	if (m.status) {
+		api_reply_problem(req, 404, "not_found", NULL, NULL);
+		return;
+	}
+	const struct api_route *route = &api_routes[m.route];
+	req->route = route->pattern;
+	req->route_index = m.route;
+	(route->handler ? route->handler : api_op_handler)(req, w, route, &m);
+}
+
+bool api_shared_init(struct api_shared *shared, const struct config *cfg, char *err, size_t errlen)
+{
+	const char *patterns[128];
+
+	memset(shared, 0, sizeof(*shared));
+	shared->cfg = cfg;
+	if (*cfg->tls_cert &&
+	    !(shared->ssl = http_tls_context(cfg->tls_cert, cfg->tls_key, err, errlen)))
+		return false;
+	for (size_t i = 0; i < api_nroutes && i < 128; i++)
+		patterns[i] = api_routes[i].pattern;
+	shared->router = router_create(patterns, api_nroutes);
+	shared->kdf = workq_create(KDF_THREADS, KDF_QUEUE);
+	return true;
+}
+
+void api_shared_finish(struct api_shared *shared)
+{
+	workq_destroy(shared->kdf);
+	router_destroy(shared->router);
+	SSL_CTX_free(shared->ssl);
+	memset(shared, 0, sizeof(*shared));
+}
+
+/* Once a second after the stop: leave the loop when nothing is in flight. */
+static void on_drain(evutil_socket_t fd, short what, void *arg)
+{
+	struct api_worker *w = arg;
+	struct timeval tick = {0, 50000};
+
+	if (http_server_busy(w->http) == 0 || ++w->drain_ticks > DRAIN_SECONDS * 20) {
+		event_base_loopexit(w->base, NULL);
+		return;
+	}
+	event_add(w->drain_ev, &tick);
+}
+
+static void on_stop(evutil_socket_t fd, short what, void *arg)
+{
+	struct api_worker *w = arg;
+
+	events_hub_close_all(w->hub);
+	http_server_shutdown(w->http);
+	on_drain(-1, 0, w);
+}
+
+bool api_worker_init(struct api_worker *w, int index, struct api_shared *shared, char *err,
+                     size_t errlen)
+{
+	const struct config *cfg = shared->cfg;
+
+	memset(w, 0, sizeof(*w));
+	w->index = index;
+	w->shared = shared;
+	w->base = event_base_new();
+	if (!w->base) {
+		snprintf(err, errlen, "could not create an event loop");
+		return false;
+	}
+	struct http_server_config hc = {
+	        .host = cfg->listen_host,
+	        .port = cfg->listen_port,
+	        .max_body = cfg->max_body,
+	        .request_timeout = cfg->request_timeout,
+	        .keepalive_timeout = 75,
+	        .max_connections = cfg->max_connections,
+	        .ssl = shared->ssl,
+	        .handler = dispatch,
+	        .complete = api_request_complete,
+	        .problem = api_http_problem,
+	        .arg = w,
+	};
+	w->http = http_server_create(w->base, &hc, err, errlen);
+	if (!w->http)
+		return false;
+	struct db_pool_config dc = {
+	        .url = cfg->db_url,
+	        .size = cfg->db_pool,
+	        .timeout_ms = cfg->db_timeout_ms,
+	        .queue_max = cfg->db_queue,
+	        .stmts = api_statements,
+	        .nstmts = api_nstatements,
+	        .listen_channel = EVENTS_CHANNEL,
+	        .on_notify = events_hub_notify,
+	        .notify_arg = w,
+	};
+	w->db = db_pool_create(w->base, &dc);
+	w->hub = events_hub_create(w);
+	w->stop_ev = event_new(w->base, -1, 0, on_stop, w);
+	w->drain_ev = evtimer_new(w->base, on_drain, w);
+	return true;
+}
+
+static void *worker_main(void *arg)
+{
+	struct api_worker *w = arg;
+	event_base_dispatch(w->base);
+	return NULL;
+}
+
+bool api_worker_start(struct api_worker *w)
+{
+	return pthread_create(&w->thread, NULL, worker_main, w) == 0;
+}
+
+void api_worker_stop(struct api_worker *w)
+{
+	event_active(w->stop_ev, 0, 0);
+}
+
+void api_worker_join(struct api_worker *w)
+{
+	pthread_join(w->thread, NULL);
+}
+
+void api_worker_finish(struct api_worker *w)
+{
+	/* the pool first: the calls it fails still answer through the HTTP server */
+	events_hub_destroy(w->hub);
+	db_pool_destroy(w->db);
+	http_server_destroy(w->http);
+	if (w->stop_ev)
+		event_free(w->stop_ev);
+	if (w->drain_ev)
+		event_free(w->drain_ev);
+	if (w->base)
+		event_base_free(w->base);
+	memset(w, 0, sizeof(*w));
+}

@@ -1,0 +1,363 @@
+/* One client connection: reads a request head and body with hard limits and deadlines,
+ * hands the request to the handler, writes the answer, then reads the next one. */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "abipraya/core/log.h"
+#include "http_internal.h"
+
+static void process_input(struct http_conn *c);
+
+static void arm_timer(struct http_conn *c, int seconds)
+{
+	struct timeval tv = {seconds, 0};
+	event_add(c->timer, &tv);
+}
+
+void http_conn_close(struct http_conn *c)
+{
+	struct http_server *srv = c->srv;
+
+	if (c->req) {
+		if (c->state == CONN_HANDLING) {
+			/* the handler still owns it: tell it, and let it finish on its own */
+			struct http_request *req = c->req;
+			req->conn = NULL;
+			c->req = NULL;
+			if (req->on_close)
+				req->on_close(req, req->on_close_arg);
+		} else {
+			http_request_free(c->req);
+			c->req = NULL;
+		}
+	}
+	LIST_REMOVE(c, link);
+	srv->nconns--;
+	if (c->bev)
+		bufferevent_free(c->bev);
+	event_free(c->timer);
+	if (c->body)
+		evbuffer_free(c->body);
+	free(c);
+	if (srv->listener && !srv->shutting_down && srv->nconns < srv->cfg.max_connections)
+		evconnlistener_enable(srv->listener);
+}
+
+void http_conn_fail(struct http_conn *c, int status, const char *code, const char *lang)
+{
+	struct strbuf body = STRBUF_INIT;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	c->srv->cfg.problem(&body, status, code, lang);
+	if (!c->req)
+		c->req = http_request_new(c->srv, c);
+	c->req->status = status;
+	c->req->error_code = code;
+	http_write_head(out, c->req, status, "application/problem+json", (long)body.len, true);
+	evbuffer_add(out, body.data, body.len);
+	strbuf_finish(&body);
+	if (c->srv->cfg.complete)
+		c->srv->cfg.complete(c->req, status, c->srv->cfg.arg);
+	http_request_free(c->req);
+	c->req = NULL;
+	c->state = CONN_CLOSING;
+	c->keep_alive = false;
+	bufferevent_disable(c->bev, EV_READ);
+	arm_timer(c, 5); /* bound the flush to a client that does not read */
+}
+
+static void dispatch(struct http_conn *c)
+{
+	struct http_request *req = c->req;
+	struct http_server *srv = c->srv;
+
+	req->body_len = evbuffer_get_length(c->body);
+	req->body = arena_alloc(&req->arena, req->body_len + 1);
+	evbuffer_remove(c->body, req->body, req->body_len);
+	req->body[req->body_len] = '\0';
+	c->state = CONN_HANDLING;
+	event_del(c->timer);
+	bufferevent_disable(c->bev, EV_READ); /* pipelined requests wait their turn */
+	srv->busy++;
+	srv->cfg.handler(req, srv->cfg.arg);
+}
+
+static void split_target(struct http_request *req)
+{
+	const char *target = req->head.target;
+	const char *q = strchr(target, '?');
+	size_t plen = q ? (size_t)(q - target) : strlen(target);
+
+	req->path = arena_strndup(&req->arena, target, plen);
+	req->query = q ? arena_strdup(&req->arena, q + 1) : NULL;
+}
+
+static bool sane_request_id(const char *v)
+{
+	size_t n = strlen(v);
+	if (n == 0 || n > 64)
+		return false;
+	for (const char *p = v; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("-_.:", *p)))
+			return false;
+	return true;
+}
+
+/* The head is complete in the input buffer (head_len bytes, blank line excluded). */
+static void start_request(struct http_conn *c, size_t head_len)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct http_request *req = http_request_new(c->srv, c);
+	const char *code = NULL;
+
+	c->req = req;
+	req->head_buf = arena_alloc(&req->arena, head_len + 1);
+	evbuffer_remove(in, req->head_buf, head_len);
+	evbuffer_drain(in, 4);
+	int status = http_parse_head(req->head_buf, head_len, &req->head, &code);
+	const char *lang = status ? NULL : http_head_field(&req->head, "Accept-Language");
+	if (status) {
+		http_conn_fail(c, status, code, lang);
+		return;
+	}
+	req->method = req->head.method;
+	split_target(req);
+	const char *rid = http_head_field(&req->head, "X-Request-Id");
+	if (rid && sane_request_id(rid))
+		snprintf(req->request_id, sizeof(req->request_id), "%s", rid);
+	c->keep_alive = req->head.keep_alive && !c->srv->shutting_down;
+	c->head_request = strcmp(req->method, "HEAD") == 0;
+	if (req->head.has_length &&
+	    req->head.content_length > (unsigned long long)c->srv->cfg.max_body) {
+		http_conn_fail(c, 413, "payload_too_large", lang);
+		return;
+	}
+	if (req->head.expect_continue && (req->head.chunked || req->head.content_length > 0))
+		bufferevent_write(c->bev, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	if (req->head.chunked) {
+		c->state = CONN_READ_CHUNK_SIZE;
+	} else {
+		c->want = req->head.has_length ? req->head.content_length : 0;
+		c->state = CONN_READ_BODY;
+	}
+}
+
+static bool read_head(struct http_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t avail = evbuffer_get_length(in);
+
+	if (avail == 0)
+		return false;
+	c->any_bytes = true;
+	/* tolerate the empty lines some clients send between requests (RFC 9112 §2.2) */
+	while (avail >= 2) {
+		unsigned char two[2];
+		evbuffer_copyout(in, two, 2);
+		if (two[0] != '\r' || two[1] != '\n')
+			break;
+		evbuffer_drain(in, 2);
+		avail -= 2;
+	}
+	struct evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
+	if (end.pos < 0 || (size_t)end.pos > HTTP_MAX_HEAD) {
+		if (avail > HTTP_MAX_HEAD) {
+			http_conn_fail(c, 431, "bad_request", NULL);
+			return false;
+		}
+		return false;
+	}
+	start_request(c, (size_t)end.pos);
+	return c->state != CONN_CLOSING;
+}
+
+static bool read_body(struct http_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t avail = evbuffer_get_length(in);
+	size_t take = avail < c->want ? avail : (size_t)c->want;
+
+	evbuffer_remove_buffer(in, c->body, take);
+	c->want -= take;
+	if (c->want > 0)
+		return false;
+	if (c->state == CONN_READ_CHUNK_DATA) {
+		c->state = CONN_READ_CHUNK_SIZE;
+		return true;
+	}
+	dispatch(c);
+	return false;
+}
+
+/* A chunk-size line: hex digits, optional extensions; then its data and CRLF. */
+static bool read_chunk_size(struct http_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t len;
+	char *line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF_STRICT);
+
+	if (!line) {
+		if (evbuffer_get_length(in) > 1024)
+			http_conn_fail(c, 400, "bad_request", NULL);
+		return false;
+	}
+	/* the CRLF that ends the previous chunk's data arrives as an empty line */
+	if (len == 0 && evbuffer_get_length(c->body) > 0) {
+		free(line);
+		return true;
+	}
+	char *end;
+	unsigned long long size = strtoull(line, &end, 16);
+	bool bad = end == line || (*end && *end != ';' && *end != ' ') || len > 100;
+	free(line);
+	if (bad) {
+		http_conn_fail(c, 400, "bad_request", NULL);
+		return false;
+	}
+	if (evbuffer_get_length(c->body) + size > (unsigned long long)c->srv->cfg.max_body) {
+		http_conn_fail(c, 413, "payload_too_large", NULL);
+		return false;
+	}
+	if (size == 0) {
+		c->state = CONN_READ_TRAILER;
+		return true;
+	}
+	c->want = size;
+	c->state = CONN_READ_CHUNK_DATA;
+	return true;
+}
+
+static bool read_trailer(struct http_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t len;
+	char *line;
+
+	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF_STRICT))) {
+		free(line);
+		if (len == 0) {
+			dispatch(c);
+			return false;
+		}
+	}
+	if (evbuffer_get_length(in) > HTTP_MAX_HEAD)
+		http_conn_fail(c, 431, "bad_request", NULL);
+	return false;
+}
+
+static void process_input(struct http_conn *c)
+{
+	bool more = true;
+
+	while (more) {
+		switch (c->state) {
+		case CONN_READ_HEAD:
+			more = read_head(c);
+			break;
+		case CONN_READ_BODY:
+		case CONN_READ_CHUNK_DATA:
+			more = read_body(c);
+			break;
+		case CONN_READ_CHUNK_SIZE:
+			more = read_chunk_size(c);
+			break;
+		case CONN_READ_TRAILER:
+			more = read_trailer(c);
+			break;
+		default:
+			more = false;
+		}
+	}
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct http_conn *c = arg;
+	bool first = c->state == CONN_READ_HEAD && !c->any_bytes;
+
+	process_input(c);
+	/* the deadline runs from the first byte of a request to its last */
+	if (first && c->any_bytes && c->state < CONN_HANDLING)
+		arm_timer(c, c->srv->cfg.request_timeout);
+}
+
+/* The response left the output buffer. */
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	struct http_conn *c = arg;
+
+	if (c->state == CONN_CLOSING) {
+		http_conn_close(c);
+	} else if (c->state == CONN_WRITING) {
+		c->state = CONN_READ_HEAD;
+		c->any_bytes = false;
+		arm_timer(c, c->srv->cfg.keepalive_timeout);
+		bufferevent_enable(c->bev, EV_READ);
+		process_input(c);
+		if (c->any_bytes && c->state < CONN_HANDLING)
+			arm_timer(c, c->srv->cfg.request_timeout);
+	}
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct http_conn *c = arg;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+		http_conn_close(c);
+}
+
+static void on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_conn *c = arg;
+
+	if (c->state == CONN_CLOSING || (c->state == CONN_READ_HEAD && !c->any_bytes))
+		http_conn_close(c);
+	else if (c->state < CONN_HANDLING)
+		http_conn_fail(c, 408, "request_timeout", NULL);
+}
+
+void http_conn_response_queued(struct http_conn *c)
+{
+	c->req = NULL;
+	c->srv->busy--;
+	c->state = c->keep_alive && !c->srv->shutting_down ? CONN_WRITING : CONN_CLOSING;
+	if (c->state == CONN_CLOSING)
+		arm_timer(c, 5);
+	/* on_write fires when the output buffer drains to its low-water mark (0) */
+}
+
+void http_conn_accept(struct http_server *srv, evutil_socket_t fd)
+{
+	struct http_conn *c = xcalloc(1, sizeof(*c));
+	int opts = BEV_OPT_CLOSE_ON_FREE;
+
+	if (srv->cfg.ssl) {
+		SSL *ssl = SSL_new(srv->cfg.ssl);
+		c->bev = ssl ? bufferevent_openssl_socket_new(srv->base, fd, ssl,
+		                                              BUFFEREVENT_SSL_ACCEPTING, opts)
+		             : NULL;
+		if (c->bev)
+			bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	} else {
+		c->bev = bufferevent_socket_new(srv->base, fd, opts);
+	}
+	if (!c->bev) {
+		evutil_closesocket(fd);
+		free(c);
+		return;
+	}
+	c->srv = srv;
+	c->body = evbuffer_new();
+	c->timer = evtimer_new(srv->base, on_timeout, c);
+	c->state = CONN_READ_HEAD;
+	LIST_INSERT_HEAD(&srv->conns, c, link);
+	srv->nconns++;
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	arm_timer(c, srv->cfg.request_timeout);
+}

@@ -1,0 +1,63 @@
+/* Shared inside the http layer only. */
+#ifndef ABIPRAYA_HTTP_INTERNAL_H
+#define ABIPRAYA_HTTP_INTERNAL_H
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <sys/queue.h>
+
+#include "abipraya/http/server.h"
+
+#define HTTP_MAX_HEAD       16384
+#define HTTP_STREAM_BACKLOG (256 * 1024) /* bytes an event-stream client may lag */
+
+enum conn_state {
+	CONN_READ_HEAD,
+	CONN_READ_BODY,
+	CONN_READ_CHUNK_SIZE,
+	CONN_READ_CHUNK_DATA,
+	CONN_READ_TRAILER,
+	CONN_HANDLING, /* the handler has the request */
+	CONN_WRITING,  /* the response is being flushed */
+	CONN_CLOSING,  /* flush, then close */
+};
+
+struct http_conn {
+	struct http_server *srv;
+	struct bufferevent *bev;
+	struct event *timer;
+	enum conn_state state;
+	struct http_request *req; /* being read, or with the handler */
+	struct evbuffer *body;
+	unsigned long long want; /* bytes left of the body or the current chunk */
+	bool keep_alive;
+	bool head_request;
+	bool any_bytes; /* something of the current request has arrived */
+	LIST_ENTRY(http_conn) link;
+};
+
+struct http_server {
+	struct event_base *base;
+	struct evconnlistener *listener;
+	struct event *retry_accept;
+	struct http_server_config cfg;
+	LIST_HEAD(, http_conn) conns;
+	int nconns;
+	int busy;
+	bool shutting_down;
+};
+
+void http_conn_accept(struct http_server *srv, evutil_socket_t fd);
+void http_conn_close(struct http_conn *c);
+/* The response to this request is written; continue with the next or close. */
+void http_conn_response_queued(struct http_conn *c);
+/* Protocol error before a handler saw the request: answer and close. */
+void http_conn_fail(struct http_conn *c, int status, const char *code, const char *lang);
+void http_request_free(struct http_request *req);
+struct http_request *http_request_new(struct http_server *srv, struct http_conn *c);
+void http_write_head(struct evbuffer *out, struct http_request *req, int status,
+                     const char *content_type, long content_length, bool close);
+const char *http_reason(int status);
+
+#endif

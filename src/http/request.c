@@ -1,0 +1,209 @@
+/* Requests and responses: the only place that writes a status line. */
+#include <event2/buffer.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "abipraya/core/text.h"
+#include "http_internal.h"
+
+struct http_request *http_request_new(struct http_server *srv, struct http_conn *c)
+{
+	struct http_request *req = xcalloc(1, sizeof(*req));
+	unsigned char rnd[8];
+
+	arena_init(&req->arena);
+	req->server = srv;
+	req->conn = c;
+	req->method = "-";
+	req->route_index = -1;
+	clock_gettime(CLOCK_MONOTONIC, &req->started);
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		memset(rnd, 0, sizeof(rnd));
+	text_hex(rnd, sizeof(rnd), req->request_id);
+	return req;
+}
+
+void http_request_free(struct http_request *req)
+{
+	if (!req)
+		return;
+	arena_finish(&req->arena);
+	free(req);
+}
+
+const char *http_request_header(const struct http_request *req, const char *name)
+{
+	return http_head_field(&req->head, name);
+}
+
+void http_add_header(struct http_request *req, const char *name, const char *value)
+{
+	if (req->nout == req->outcap) {
+		size_t cap = req->outcap ? req->outcap * 2 : 8;
+		struct http_out_header *n = arena_alloc(&req->arena, cap * sizeof(*n));
+		if (req->nout)
+			memcpy(n, req->out, req->nout * sizeof(*n));
+		req->out = n;
+		req->outcap = cap;
+	}
+	req->out[req->nout].name = arena_strdup(&req->arena, name);
+	req->out[req->nout].value = arena_strdup(&req->arena, value);
+	req->nout++;
+}
+
+const char *http_reason(int status)
+{
+	switch (status) {
+	case 100:
+		return "Continue";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 204:
+		return "No Content";
+	case 304:
+		return "Not Modified";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 409:
+		return "Conflict";
+	case 412:
+		return "Precondition Failed";
+	case 413:
+		return "Content Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 422:
+		return "Unprocessable Content";
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 503:
+		return "Service Unavailable";
+	case 505:
+		return "HTTP Version Not Supported";
+	default:
+		return "Unknown";
+	}
+}
+
+void http_write_head(struct evbuffer *out, struct http_request *req, int status,
+                     const char *content_type, long content_length, bool close)
+{
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
+	if (content_type)
+		evbuffer_add_printf(out, "Content-Type: %s\r\n", content_type);
+	if (content_length >= 0)
+		evbuffer_add_printf(out, "Content-Length: %ld\r\n", content_length);
+	else if (content_length == -1)
+		evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
+	evbuffer_add_printf(out, "X-Request-Id: %s\r\n", req->request_id);
+	evbuffer_add(out, "X-Content-Type-Options: nosniff\r\n", 33);
+	if (!req->path || strncmp(req->path, "/api/", 5) == 0)
+		evbuffer_add(out, "Cache-Control: no-store\r\n", 25);
+	for (size_t i = 0; i < req->nout; i++)
+		evbuffer_add_printf(out, "%s: %s\r\n", req->out[i].name, req->out[i].value);
+	if (close)
+		evbuffer_add(out, "Connection: close\r\n", 19);
+	else if (req->head.minor == 0)
+		evbuffer_add(out, "Connection: keep-alive\r\n", 24);
+	evbuffer_add(out, "\r\n", 2);
+}
+
+static void finish(struct http_request *req, int status)
+{
+	struct http_server *srv = req->server;
+
+	req->status = status;
+	req->done = true;
+	if (srv->cfg.complete)
+		srv->cfg.complete(req, status, srv->cfg.arg);
+	if (req->conn) {
+		req->conn->req = NULL;
+		http_conn_response_queued(req->conn);
+	} else {
+		srv->busy--;
+	}
+	http_request_free(req);
+}
+
+void http_reply(struct http_request *req, int status, const char *content_type, const char *body,
+                size_t len)
+{
+	struct http_conn *c = req->conn;
+
+	if (c) {
+		struct evbuffer *out = bufferevent_get_output(c->bev);
+		bool close = !c->keep_alive || req->server->shutting_down;
+		c->keep_alive = !close;
+		http_write_head(out, req, status, body ? content_type : NULL,
+		                status == 204 || status == 304 ? -2 : (long)len, close);
+		if (body && len && !c->head_request && status != 204)
+			evbuffer_add(out, body, len);
+	}
+	finish(req, status);
+}
+
+void http_stream_begin(struct http_request *req, int status, const char *content_type)
+{
+	struct http_conn *c = req->conn;
+
+	req->streaming = true;
+	req->status = status;
+	if (c)
+		http_write_head(bufferevent_get_output(c->bev), req, status, content_type, -1,
+		                false);
+}
+
+bool http_stream_write(struct http_request *req, const char *data, size_t len)
+{
+	struct http_conn *c = req->conn;
+
+	if (!c)
+		return false;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	if (evbuffer_get_length(out) > HTTP_STREAM_BACKLOG)
+		return false;
+	evbuffer_add_printf(out, "%zx\r\n", len);
+	evbuffer_add(out, data, len);
+	evbuffer_add(out, "\r\n", 2);
+	return true;
+}
+
+void http_stream_end(struct http_request *req)
+{
+	struct http_conn *c = req->conn;
+
+	if (c) {
+		evbuffer_add(bufferevent_get_output(c->bev), "0\r\n\r\n", 5);
+		c->keep_alive = false; /* a stream ends its connection */
+	}
+	finish(req, req->status);
+}
+
+double http_request_elapsed_ms(const struct http_request *req)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - req->started.tv_sec) * 1e3 +
+	       (double)(now.tv_nsec - req->started.tv_nsec) / 1e6;
+}

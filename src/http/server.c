@@ -1,0 +1,129 @@
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "abipraya/core/log.h"
+#include "http_internal.h"
+
+static void on_retry_accept(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_server *srv = arg;
+	if (!srv->shutting_down && srv->nconns < srv->cfg.max_connections)
+		evconnlistener_enable(srv->listener);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+                      void *arg)
+{
+	struct http_server *srv = arg;
+
+	http_conn_accept(srv, fd);
+	if (srv->nconns >= srv->cfg.max_connections)
+		evconnlistener_disable(l); /* re-enabled when a connection closes */
+}
+
+/* EMFILE and friends: pause accepting for a moment instead of spinning on the error. */
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+	struct http_server *srv = arg;
+	struct timeval pause = {0, 100000};
+
+	log_warn("could not accept connection: %s, pausing", strerror(errno));
+	evconnlistener_disable(l);
+	event_add(srv->retry_accept, &pause);
+}
+
+static bool resolve(const char *host, int port, struct sockaddr_storage *ss, int *sslen)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+	                         .ai_socktype = SOCK_STREAM,
+	                         .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+	struct addrinfo *res;
+	char portstr[16];
+
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	if (getaddrinfo(*host ? host : NULL, portstr, &hints, &res) != 0)
+		return false;
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*sslen = (int)res->ai_addrlen;
+	freeaddrinfo(res);
+	return true;
+}
+
+struct http_server *http_server_create(struct event_base *base,
+                                       const struct http_server_config *cfg, char *err,
+                                       size_t errlen)
+{
+	struct sockaddr_storage ss;
+	int sslen;
+
+	if (!resolve(cfg->host, cfg->port, &ss, &sslen)) {
+		snprintf(err, errlen, "could not resolve listen address \"%s\"", cfg->host);
+		return NULL;
+	}
+	struct http_server *srv = xcalloc(1, sizeof(*srv));
+	srv->base = base;
+	srv->cfg = *cfg;
+	LIST_INIT(&srv->conns);
+	srv->listener = evconnlistener_new_bind(base, on_accept, srv,
+	                                        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
+	                                                LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT,
+	                                        1024, (struct sockaddr *)&ss, sslen);
+	if (!srv->listener) {
+		snprintf(err, errlen, "could not listen on %s:%d: %s", cfg->host, cfg->port,
+		         strerror(errno));
+		free(srv);
+		return NULL;
+	}
+	evconnlistener_set_error_cb(srv->listener, on_accept_error);
+	srv->retry_accept = evtimer_new(base, on_retry_accept, srv);
+	return srv;
+}
+
+void http_server_shutdown(struct http_server *srv)
+{
+	struct http_conn *c, *next;
+
+	srv->shutting_down = true;
+	if (srv->listener) {
+		evconnlistener_free(srv->listener);
+		srv->listener = NULL;
+	}
+	for (c = LIST_FIRST(&srv->conns); c; c = next) {
+		next = LIST_NEXT(c, link);
+		c->keep_alive = false;
+		if (c->state == CONN_READ_HEAD && !c->any_bytes)
+			http_conn_close(c);
+		else if (c->state == CONN_HANDLING && c->req && c->req->streaming &&
+		         c->req->on_close)
+			c->req->on_close(c->req, c->req->on_close_arg); /* ends the stream */
+	}
+}
+
+int http_server_busy(const struct http_server *srv)
+{
+	return srv->busy;
+}
+
+int http_server_connections(const struct http_server *srv)
+{
+	return srv->nconns;
+}
+
+void http_server_destroy(struct http_server *srv)
+{
+	if (!srv)
+		return;
+	while (!LIST_EMPTY(&srv->conns))
+		http_conn_close(LIST_FIRST(&srv->conns));
+	if (srv->listener)
+		evconnlistener_free(srv->listener);
+	if (srv->retry_accept)
+		event_free(srv->retry_accept);
+	free(srv);
+}

@@ -1,0 +1,186 @@
+/* abiprayad: command line, configuration, and the serve loop's wiring. The main thread
+ * owns the signals; the workers own their event loops. */
+#include <event2/thread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "abipraya/api/api.h"
+#include "abipraya/core/config.h"
+#include "abipraya/core/log.h"
+#include "abipraya/db/migrate.h"
+
+#define STARTUP_DB_WAIT_SECONDS 15
+
+static const char usage[] =
+        "usage: abiprayad [--config FILE] [COMMAND]\n"
+        "\n"
+        "commands:\n"
+        "  serve (default)   serve the HTTP API until SIGTERM or SIGINT\n"
+        "  migrate           apply the pending database migrations\n"
+        "  user-add USERNAME --role ROLE [--house CODE]...\n"
+        "                    create a user; the password is read from standard input\n"
+        "\n"
+        "options:\n"
+        "  --config FILE     configuration file (INI); ABIPRAYA_<SECTION>_<KEY> overrides\n"
+        "  --version         print the version\n"
+        "  --help            print this help\n";
+
+static int cmd_migrate(const struct config *cfg)
+{
+	char err[1024];
+	int applied;
+
+	if (!db_migrate(cfg->db_url, &applied, err, sizeof(err))) {
+		fprintf(stderr, "abiprayad: %s\n", err);
+		return 1;
+	}
+	printf("abiprayad: %d migration(s) applied\n", applied);
+	return 0;
+}
+
+/* The schema must be current before we serve; a database that is still starting gets
+ * a few seconds (systemd may start us first). */
+static bool schema_ready(const struct config *cfg)
+{
+	char err[1024];
+	int pending = 0;
+
+	for (int i = 0; i < STARTUP_DB_WAIT_SECONDS * 2; i++) {
+		if (db_migrations_pending(cfg->db_url, &pending, err, sizeof(err)))
+			break;
+		if (i + 1 == STARTUP_DB_WAIT_SECONDS * 2) {
+			log_error("%s", err);
+			return false;
+		}
+		usleep(500000);
+	}
+	if (pending) {
+		log_error("%d migration(s) pending: run \"abiprayad --config FILE migrate\" first",
+		          pending);
+		return false;
+	}
+	return true;
+}
+
+static void reload(const char *path)
+{
+	struct config fresh;
+	char err[1024];
+
+	if (!config_load(path, &fresh, err, sizeof(err))) {
+		log_warn("could not reload the configuration: %s, ignoring", err);
+		return;
+	}
+	log_set_level(fresh.log_level);
+	log_info("configuration reloaded (log level)");
+	config_finish(&fresh);
+}
+
+static int wait_for_signals(const char *config_path, const sigset_t *set)
+{
+	int sig;
+
+	for (;;) {
+		if (sigwait(set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			reload(config_path);
+			continue;
+		}
+		log_info("received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		return 0;
+	}
+}
+
+static int cmd_serve(const struct config *cfg, const char *config_path)
+{
+	struct api_shared shared;
+	struct api_worker *workers = xcalloc((size_t)cfg->workers, sizeof(*workers));
+	sigset_t set;
+	char err[1024];
+	int started = 0, rc = 1;
+
+	if (!schema_ready(cfg))
+		goto out_free;
+	/* workers inherit the mask: only this thread takes the signals */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (evthread_use_pthreads() != 0 || !api_shared_init(&shared, cfg, err, sizeof(err))) {
+		log_error("%s", err);
+		goto out_free;
+	}
+	for (int i = 0; i < cfg->workers; i++) {
+		if (!api_worker_init(&workers[i], i, &shared, err, sizeof(err))) {
+			log_error("%s", err);
+			goto out_workers;
+		}
+		started++;
+	}
+	api_metrics_set_workers(workers, cfg->workers);
+	for (int i = 0; i < started; i++)
+		if (!api_worker_start(&workers[i]))
+			abort();
+	log_info("listening on %s:%d with %d worker(s)%s", cfg->listen_host, cfg->listen_port,
+	         cfg->workers, shared.ssl ? " (TLS)" : "");
+	rc = wait_for_signals(config_path, &set);
+	for (int i = 0; i < started; i++)
+		api_worker_stop(&workers[i]);
+	for (int i = 0; i < started; i++)
+		api_worker_join(&workers[i]);
+	log_info("stopped");
+out_workers:
+	for (int i = 0; i < cfg->workers; i++)
+		api_worker_finish(&workers[i]);
+	api_shared_finish(&shared);
+out_free:
+	free(workers);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *config_path = NULL;
+	struct config cfg;
+	char err[1024];
+	int i = 1, rc;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("abiprayad %s\n", ABIPRAYA_VERSION);
+			return 0;
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage, stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			config_path = argv[++i];
+		} else {
+			fprintf(stderr, "abiprayad: unknown option \"%s\"\n%s", argv[i], usage);
+			return 2;
+		}
+	}
+	if (!config_load(config_path, &cfg, err, sizeof(err))) {
+		fprintf(stderr, "abiprayad: configuration error: %s\n", err);
+		return 1;
+	}
+	log_set_level(cfg.log_level);
+	const char *cmd = i < argc ? argv[i++] : "serve";
+	if (strcmp(cmd, "serve") == 0)
+		rc = cmd_serve(&cfg, config_path);
+	else if (strcmp(cmd, "migrate") == 0)
+		rc = cmd_migrate(&cfg);
+	else if (strcmp(cmd, "user-add") == 0)
+		rc = api_cli_user_add(&cfg, argc - i, argv + i);
+	else {
+		fprintf(stderr, "abiprayad: unknown command \"%s\"\n%s", cmd, usage);
+		rc = 2;
+	}
+	config_finish(&cfg);
+	return rc;
+}

@@ -1,0 +1,383 @@
+"""Integration test harness for abiprayad (Python 3 standard library only).
+
+A test script is run as `python3 tests/integration/test_x.py <path-to-abiprayad>` and
+exits 0 (passed), 1 (failed) or 77 (skipped: ABIPRAYA_TEST_PGURL is not set). It defines
+`test_*` functions and ends with `harness.main(globals())`.
+
+ABIPRAYA_TEST_PGURL names a PostgreSQL superuser connection to an existing database
+(e.g. postgresql://postgres@127.0.0.1:5432/postgres); every `Instance` creates its own
+database `t_<random>` from it and drops it again. `psql` must be on PATH or in
+/usr/lib/postgresql/*/bin.
+"""
+
+import glob
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.parse
+
+SKIP = 77
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ADMIN_USER = "admin"
+BIN = None  # set by main() from argv[1]
+
+
+class Skip(Exception):
+    """Raise to skip the current test script (exit 77)."""
+
+
+def pgurl():
+    url = os.environ.get("ABIPRAYA_TEST_PGURL", "")
+    if not url:
+        raise Skip("ABIPRAYA_TEST_PGURL is not set")
+    return url
+
+
+def psql_path():
+    found = shutil.which("psql")
+    if found:
+        return found
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"),
+                        key=lambda p: int(re.search(r"/(\d+)/bin", p).group(1)))
+    if not candidates:
+        raise Skip("no psql")
+    return candidates[-1]
+
+
+def psql(url, sql):
+    """Runs SQL through psql against URL; returns stdout; raises on error."""
+    out = subprocess.run([psql_path(), url, "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                         capture_output=True, text=True, timeout=60)
+    if out.returncode != 0:
+        raise RuntimeError(f"psql failed: {out.stderr.strip()}")
+    return out.stdout
+
+
+def with_database(url, name):
+    """URL with its database (path) replaced by NAME."""
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path="/" + name))
+
+
+def with_hostport(url, host, port):
+    """URL with host and port replaced (user and password kept)."""
+    parts = urllib.parse.urlsplit(url)
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = (userinfo + "@" if userinfo else "") + f"{host}:{port}"
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def hostport(url):
+    parts = urllib.parse.urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or 5432
+
+
+def create_database():
+    """Creates t_<random> and returns its URL."""
+    base = pgurl()
+    name = "t_" + secrets.token_hex(6)
+    psql(base, f"CREATE DATABASE {name}")
+    return with_database(base, name)
+
+
+def drop_database(url):
+    name = urllib.parse.urlsplit(url).path.lstrip("/")
+    try:
+        psql(with_database(pgurl(), "postgres"), f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    except Exception as e:  # leftover databases in a throwaway cluster are harmless
+        print(f"harness: could not drop {name}: {e}", file=sys.stderr)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+DEFAULT_CONFIG = {
+    "server": {"listen": None, "workers": "2", "max_body": "1048576", "tls_cert": "", "tls_key": ""},
+    "database": {"url": None, "pool": "4"},
+    "security": {"token_ttl": "43200", "login_max_failures": "5", "login_window": "900"},
+    "log": {"level": "info"},
+}
+
+
+def config_text(sections):
+    """INI text of {section: {key: value}}."""
+    lines = ["# written by tests/integration/harness.py"]
+    for section, keys in sections.items():
+        lines.append(f"[{section}]")
+        lines += [f"{key} = {value}" for key, value in keys.items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def cli(*args, config=None, stdin=None, env=None, timeout=60):
+    """Runs the daemon binary with ARGS (after --config CONFIG) from the project root."""
+    argv = [BIN] + (["--config", config] if config else []) + list(args)
+    return subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=timeout,
+                          cwd=ROOT, env=dict(os.environ, **(env or {})))
+
+
+class Response:
+    def __init__(self, status, headers, raw):
+        self.status = status
+        self.headers = headers  # lower-case names
+        self.raw = raw
+        self.text = raw.decode("utf-8", "replace")
+        try:
+            self.json = json.loads(self.text) if raw else None
+        except ValueError:
+            self.json = None
+
+    def header(self, name, default=None):
+        return self.headers.get(name.lower(), default)
+
+    def __repr__(self):
+        return f"<{self.status} {self.header('content-type')} {self.text[:300]!r}>"
+
+
+class Instance:
+    """One daemon on its own database and port:
+
+        with Instance(config={"server": {"max_body": "4096"}}) as d:
+            r = d.request("GET", "/healthz")
+
+    Setup: create database, write config, `migrate` (unless migrate=False), `user-add admin
+    --role admin` (unless admin=False), start the daemon (unless start=False) and wait for
+    /healthz. `db_url` overrides the database URL written into the config (a proxy, say).
+    """
+
+    def __init__(self, config=None, migrate=True, admin=True, start=True, db_url=None, env=None):
+        self.dir = tempfile.mkdtemp(prefix="abipraya-it-")
+        self.db = create_database()
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.admin_password = "it-admin-" + secrets.token_hex(8)
+        self.env = env or {}
+        self.proc = None
+        self.stderr_path = os.path.join(self.dir, "daemon.err")
+        self.stdout_path = os.path.join(self.dir, "daemon.out")
+        sections = {s: dict(k) for s, k in DEFAULT_CONFIG.items()}
+        sections["server"]["listen"] = f"127.0.0.1:{self.port}"
+        sections["database"]["url"] = db_url or self.db
+        for section, keys in (config or {}).items():
+            sections.setdefault(section, {}).update(keys)
+        self.config = os.path.join(self.dir, "abipraya.conf")
+        with open(self.config, "w") as f:
+            f.write(config_text(sections))
+        try:
+            if migrate:
+                self.must_cli("migrate")
+            if admin:
+                self.must_cli("user-add", ADMIN_USER, "--role", "admin", stdin=self.admin_password + "\n")
+            if start:
+                self.start()
+        except BaseException:
+            self.close()
+            raise
+
+    # ---------------------------------------------------------------- process
+    def cli(self, *args, stdin=None, env=None, timeout=60):
+        return cli(*args, config=self.config, stdin=stdin, env=dict(self.env, **(env or {})), timeout=timeout)
+
+    def must_cli(self, *args, stdin=None):
+        out = self.cli(*args, stdin=stdin)
+        if out.returncode != 0:
+            raise AssertionError(f"abiprayad {' '.join(args)} exited {out.returncode}: {out.stderr[-1000:]}")
+        return out
+
+    def start(self, wait=True, env=None):
+        with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
+            self.proc = subprocess.Popen([BIN, "--config", self.config], cwd=ROOT,
+                                         stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                         env=dict(os.environ, **self.env, **(env or {})))
+        if wait:
+            self.wait_healthy()
+        return self.proc
+
+    def wait_healthy(self, timeout=30, base=None):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"abiprayad exited with {self.proc.returncode} during startup:\n{self.stderr()[-2000:]}")
+            try:
+                if self.request("GET", "/healthz", timeout=2, base=base).status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"no /healthz answer within {timeout} s:\n{self.stderr()[-2000:]}")
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout=30):
+        """SIGTERM, wait; returns the exit code (or raises when it does not exit)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError(f"abiprayad did not exit within {timeout} s of SIGTERM")
+        return self.proc.returncode
+
+    def stderr(self):
+        try:
+            with open(self.stderr_path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def close(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        drop_database(self.db)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if exc[0] is not None and self.proc is not None:
+            print(f"----- daemon stderr (last 3000 chars) -----\n{self.stderr()[-3000:]}\n-----", file=sys.stderr)
+        self.close()
+
+    # ---------------------------------------------------------------- HTTP
+    def request(self, method, path, body=None, *, json_body=None, headers=None, token=None,
+                content_type=None, timeout=10, base=None):
+        """One HTTP request on a new connection. json_body is serialised with
+        Content-Type application/json; body (bytes or str) is sent as is with
+        content_type (if given). Returns a Response."""
+        url = urllib.parse.urlsplit(base or self.base)
+        hdrs = dict(headers or {})
+        if json_body is not None:
+            body = json.dumps(json_body)
+            content_type = content_type or "application/json"
+        if isinstance(body, str):
+            body = body.encode()
+        if content_type:
+            hdrs["Content-Type"] = content_type
+        if token:
+            hdrs["Authorization"] = "Bearer " + token
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=hdrs)
+            r = conn.getresponse()
+            raw = r.read()
+            return Response(r.status, {k.lower(): v for k, v in r.getheaders()}, raw)
+        finally:
+            conn.close()
+
+    def login(self, username=ADMIN_USER, password=None):
+        r = self.request("POST", "/api/v1/auth/login",
+                         json_body={"username": username, "password": password or self.admin_password})
+        if r.status != 200 or not r.json or "token" not in r.json:
+            raise AssertionError(f"login as {username} failed: {r}")
+        return r.json["token"]
+
+
+# -------------------------------------------------------------------- checks
+def expect(cond, message):
+    if not cond:
+        raise AssertionError(message)
+
+
+def expect_problem(r, status, code=None):
+    """R is an RFC 9457 problem with STATUS (and CODE)."""
+    expect(r.status == status, f"expected {status}, got {r}")
+    ctype = r.header("content-type", "")
+    expect(ctype.startswith("application/problem+json"), f"expected application/problem+json, got {ctype!r}: {r}")
+    expect(isinstance(r.json, dict), f"problem body is not a JSON object: {r}")
+    expect(r.json.get("status") == status, f"problem status field {r.json.get('status')!r} != {status}")
+    if code is not None:
+        expect(r.json.get("code") == code, f"expected code {code!r}, got {r.json.get('code')!r}")
+
+
+def wait_for(predicate, timeout, interval=0.1):
+    """Calls PREDICATE until it returns a truthy value (returned) or TIMEOUT passes (None)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(interval)
+
+
+# -------------------------------------------------------------------- runner
+def main(namespace, fixture=None):
+    """Runs the test_* functions of NAMESPACE in definition order; exits 0, 1 or 77.
+    With FIXTURE (e.g. Instance), one FIXTURE() is made for all and passed to each test,
+    and closed at the end."""
+    global BIN
+    if len(sys.argv) < 2:
+        print(f"usage: {sys.argv[0]} PATH-TO-ABIPRAYAD [TEST-NAME-SUBSTRING...]", file=sys.stderr)
+        sys.exit(2)
+    BIN = os.path.abspath(sys.argv[1])
+    only = sys.argv[2:]
+    if not os.access(BIN, os.X_OK):
+        print(f"{BIN} is not an executable", file=sys.stderr)
+        sys.exit(1)
+    tests = [(n, f) for n, f in namespace.items() if n.startswith("test_") and callable(f)]
+    tests = [(n, f) for n, f in tests if not only or any(s in n for s in only)]
+    script = os.path.basename(namespace.get("__file__", sys.argv[0]))
+    try:
+        pgurl()
+    except Skip as e:
+        print(f"{script}: SKIP: {e}")
+        sys.exit(SKIP)
+    failed = 0
+    shared = None
+    if fixture is not None and tests:
+        try:
+            shared = fixture()
+        except Exception:
+            print(f"FAIL setup of {script}")
+            traceback.print_exc(file=sys.stdout)
+            sys.exit(1)
+    try:
+        for name, func in tests:
+            failed += run_one(name, func, shared)
+    finally:
+        if shared is not None:
+            if failed:
+                print(f"----- daemon stderr (last 3000 chars) -----\n{shared.stderr()[-3000:]}\n-----")
+            shared.close()
+    print(f"{script}: {len(tests) - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+def run_one(name, func, shared):
+    """Runs one test; returns 1 when it failed."""
+    started = time.monotonic()
+    try:
+        if shared is None:
+            func()
+        else:
+            func(shared)
+    except Skip as e:
+        print(f"SKIP {name}: {e}")
+        return 0
+    except Exception:
+        print(f"FAIL {name} ({time.monotonic() - started:.1f} s)")
+        traceback.print_exc(file=sys.stdout)
+        return 1
+    print(f"ok   {name} ({time.monotonic() - started:.1f} s)")
+    return 0

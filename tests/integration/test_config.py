@@ -1,0 +1,154 @@
+"""Configuration: errors name file, line and key; environment overrides; `serve`
+refuses to start while migrations are pending."""
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import expect  # noqa: E402
+
+GOOD = """\
+# line 1: a comment
+[server]
+listen = 127.0.0.1:{port}
+workers = 2
+max_body = 1048576
+tls_cert =
+tls_key =
+
+[database]
+url = {db}
+pool = 4
+
+[security]
+token_ttl = 43200
+login_max_failures = 5
+login_window = 900
+
+[log]
+level = info
+"""
+
+
+def run_with(text, *args, timeout=20, env=None):
+    """Writes TEXT to a config file and runs the daemon on it; a daemon that does not
+    exit within TIMEOUT is killed and counts as having started (returncode None)."""
+    with tempfile.TemporaryDirectory(prefix="abipraya-cfg-") as tmp:
+        path = os.path.join(tmp, "bad.conf")
+        with open(path, "w") as f:
+            f.write(text)
+        try:
+            out = harness.cli(*args, config=path, timeout=timeout, env=env)
+            return path, out.returncode, out.stdout + out.stderr
+        except subprocess.TimeoutExpired as e:
+            output = (e.stdout or b"") + (e.stderr or b"")
+            return path, None, output.decode(errors="replace") if isinstance(output, bytes) else output
+
+
+def good(port=None, db="postgresql://postgres@127.0.0.1:1/none"):
+    return GOOD.format(port=port or harness.free_port(), db=db)
+
+
+def insert_after(text, anchor, line):
+    """TEXT with LINE inserted after the line ANCHOR; returns (text, 1-based line number)."""
+    lines = text.splitlines()
+    at = lines.index(anchor) + 1
+    lines.insert(at, line)
+    return "\n".join(lines) + "\n", at + 1
+
+
+def expect_startup_error(text, lineno, names):
+    path, rc, output = run_with(text)
+    expect(rc is not None, f"the daemon kept running on a bad config:\n{text}")
+    expect(rc != 0, f"exit status 0 on a bad config; output: {output[-500:]}")
+    base = os.path.basename(path)
+    expect(base in output, f"the message does not name the file {path}: {output[-500:]}")
+    line_named = re.search(rf"({re.escape(base)}:{lineno}\b)|(\bline\W{{0,4}}{lineno}\b)", output, re.I)
+    expect(line_named, f"the message does not name line {lineno} (as FILE:{lineno} or 'line {lineno}'): {output[-500:]}")
+    for name in names:
+        expect(name in output, f"the message does not name {name!r}: {output[-500:]}")
+
+
+def test_unknown_key():
+    text, lineno = insert_after(good(), "workers = 2", "bogus_key = 1")
+    expect_startup_error(text, lineno, ["bogus_key"])
+
+
+def test_bad_value():
+    text = good().replace("workers = 2", "workers = banana")
+    lineno = text.splitlines().index("workers = banana") + 1
+    expect_startup_error(text, lineno, ["workers"])
+
+
+def test_bad_number_range():
+    text = good().replace("max_body = 1048576", "max_body = -5")
+    lineno = text.splitlines().index("max_body = -5") + 1
+    expect_startup_error(text, lineno, ["max_body"])
+
+
+def test_unknown_section():
+    text = good() + "\n[nonsense]\nkey = 1\n"
+    lineno = text.splitlines().index("[nonsense]") + 1
+    path, rc, output = run_with(text)
+    expect(rc not in (None, 0), f"unknown section accepted (exit {rc}): {output[-500:]}")
+    expect("nonsense" in output and os.path.basename(path) in output,
+           f"the message names neither the section nor the file: {output[-500:]}")
+    expect(re.search(rf"(:{lineno}\b)|(\bline\W{{0,4}}{lineno}\b)", output, re.I) or
+           re.search(rf"(:{lineno + 1}\b)|(\bline\W{{0,4}}{lineno + 1}\b)", output, re.I),
+           f"the message names no line ({lineno} or {lineno + 1}): {output[-500:]}")
+
+
+def test_bad_env_override_refused():
+    _, rc, output = run_with(good(), env={"ABIPRAYA_SERVER_WORKERS": "lots"})
+    expect(rc not in (None, 0), f"a bad ABIPRAYA_SERVER_WORKERS was accepted (exit {rc})")
+    expect("ABIPRAYA_SERVER_WORKERS" in output or "workers" in output,
+           f"the message does not name the variable: {output[-500:]}")
+
+
+def test_env_override_listen():
+    env_port = harness.free_port()
+    with harness.Instance(admin=False, start=False) as d:
+        file_port = d.port
+        d.start(wait=False, env={"ABIPRAYA_SERVER_LISTEN": f"127.0.0.1:{env_port}"})
+        d.wait_healthy(base=f"http://127.0.0.1:{env_port}")
+        try:
+            d.request("GET", "/healthz", timeout=2)
+            raise AssertionError(f"the daemon also listens on the file's port {file_port}")
+        except OSError:
+            pass
+        expect(d.stop() == 0, "exit status on SIGTERM is not 0")
+
+
+def test_env_override_database_url():
+    nowhere = "postgresql://postgres@127.0.0.1:1/nowhere"
+    with harness.Instance(migrate=False, admin=False, start=False, db_url=nowhere) as d:
+        out = d.cli("migrate", env={"ABIPRAYA_DATABASE_URL": d.db})
+        expect(out.returncode == 0, f"migrate with ABIPRAYA_DATABASE_URL failed: {out.stderr[-500:]}")
+        d.start(wait=False, env={"ABIPRAYA_DATABASE_URL": d.db})
+        d.wait_healthy()
+        expect(d.request("GET", "/readyz").status == 200, "ABIPRAYA_DATABASE_URL was not used")
+        d.stop()
+
+
+def test_serve_refuses_pending_migrations():
+    with harness.Instance(migrate=False, admin=False, start=False) as d:
+        out = None
+        try:
+            out = d.cli(timeout=20)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("serve started on a database without migrations")
+        expect(out.returncode != 0, "serve exited 0 on a database without migrations")
+        text = out.stdout + out.stderr
+        expect(re.search(r"migrat", text, re.I), f"the message does not mention migrations: {text[-500:]}")
+        # and after migrate it serves
+        d.must_cli("migrate")
+        d.start()
+        expect(d.stop() == 0, "exit status on SIGTERM is not 0")
+
+
+if __name__ == "__main__":
+    harness.main(globals())

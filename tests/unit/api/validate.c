@@ -1,0 +1,70 @@
+#include "abipraya/api/validate.h"
+
+#include <string.h>
+
+#include "../tap.h"
+#include "abipraya/domain/specs.h"
+
+static bool names(const json_t *errors, const char *field)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach(errors, i, e)
+	{
+		if (strcmp(json_string_value(json_object_get(e, "field")), field) == 0)
+			return true;
+	}
+	return false;
+}
+
+static json_t *run(const char *body, enum validate_mode mode, json_t **ret_errors)
+{
+	json_t *in = json_loads(body, JSON_ALLOW_NUL, NULL), *out = json_object();
+	*ret_errors = json_array();
+	validate_object(in, spec_resident, mode, NULL, out, *ret_errors);
+	json_decref(in);
+	return out;
+}
+
+int main(void)
+{
+	json_t *errors, *out;
+
+	out = run(
+	        "{\"house_id\":\"3F2504E0-4F89-11D3-9A0C-0305E82C3301\",\"full_name\":\"  Budi \","
+	        "\"register_number\":\"PB-1\",\"sex\":\"male\",\"legal_status\":\"parole\","
+	        "\"emergency_contact\":{\"name\":\"Siti\"}}",
+	        VALIDATE_CREATE, &errors);
+	CHECK(json_array_size(errors) == 0);
+	CHECK(strcmp(json_string_value(json_object_get(out, "full_name")), "Budi") == 0);
+	CHECK(strcmp(json_string_value(json_object_get(out, "house_id")),
+	             "3f2504e0-4f89-11d3-9a0c-0305e82c3301") == 0);
+	json_decref(out);
+	json_decref(errors);
+
+	out = run("{\"fullname\":\"x\",\"sex\":\"x\",\"national_id\":1571010101900001,"
+	          "\"notes\":\"a\\u0000b\",\"phone\":\"\",\"emergency_contact\":{\"phone\":\"1\"}}",
+	          VALIDATE_CREATE, &errors);
+	CHECK(names(errors, "fullname") && names(errors, "sex") && names(errors, "national_id"));
+	CHECK(names(errors, "notes") && names(errors, "house_id") && names(errors, "full_name"));
+	CHECK(names(errors, "emergency_contact.name"));
+	CHECK(!names(errors, "phone")); /* optional, may be empty */
+	json_decref(out);
+	json_decref(errors);
+
+	out = run("{\"phone\":\"0811\",\"notes\":null,\"house_id\":\"3f2504e0-4f89-11d3-9a0c-"
+	          "0305e82c3301\"}",
+	          VALIDATE_PATCH, &errors);
+	CHECK(names(errors, "house_id") && json_array_size(errors) == 1); /* create-only */
+	CHECK(json_is_null(json_object_get(out, "notes")));
+	json_decref(out);
+	json_decref(errors);
+
+	errors = json_array();
+	json_t *q = validate_parse_query("q=ahmad+FAUZI&status=new&status=former&x=%ZZ", errors);
+	CHECK(strcmp(json_string_value(json_object_get(q, "q")), "ahmad FAUZI") == 0);
+	CHECK(names(errors, "status") && names(errors, "x"));
+	json_decref(q);
+	json_decref(errors);
+	return tap_done("validate");
+}
