@@ -50,6 +50,12 @@ bool api_csv_from_json(const char *json, const char *default_columns, struct str
 void api_request_complete(struct http_request *req, int status, void *arg);
 int api_route_index(const struct api_route *route);
 
+/* The console's files (loaded once) and the OpenAPI document. */
+void api_static_load(const char *dir);
+void api_static_unload(void);
+/* True when the request named a console file and was answered. */
+bool api_static_serve(struct http_request *req);
+
 /* Event streams of one worker. */
 struct events_hub *events_hub_create(struct api_worker *w);
 void events_hub_destroy(struct events_hub *hub);

@@ -90,6 +90,7 @@ const struct api_route api_routes[] = {
         {"GET /api/v1/audit/verify", "audit.verify", ADMIN},
 
         {"GET /api/v1/events", NULL, ALL, NULL, spec_events_query, 0, api_events_handler},
+        {"GET /api/v1/openapi.yaml", NULL, 0, NULL, NULL, 0, api_openapi_handler},
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -44,6 +44,8 @@ static void dispatch(struct http_request *req, void *arg)
 		return;
 	}
 	if (m.status) {
+		if (strncmp(req->path, "/api/", 5) != 0 && api_static_serve(req))
+			return;
 		api_reply_problem(req, 404, "not_found", NULL, NULL);
 		return;
 	}
@@ -66,12 +68,14 @@ bool api_shared_init(struct api_shared *shared, const struct config *cfg, char *
 		patterns[i] = api_routes[i].pattern;
 	shared->router = router_create(patterns, api_nroutes);
 	shared->kdf = workq_create(KDF_THREADS, KDF_QUEUE);
+	api_static_load(cfg->static_dir);
 	return true;
 }
 
 void api_shared_finish(struct api_shared *shared)
 {
 	workq_destroy(shared->kdf);
+	api_static_unload();
 	router_destroy(shared->router);
 	SSL_CTX_free(shared->ssl);
 	memset(shared, 0, sizeof(*shared));

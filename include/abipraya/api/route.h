@@ -42,5 +42,6 @@ api_handler_fn api_events_handler;
 api_handler_fn api_healthz_handler;
 api_handler_fn api_readyz_handler;
 api_handler_fn api_metrics_handler;
+api_handler_fn api_openapi_handler;
 
 #endif
