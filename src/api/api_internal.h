@@ -19,6 +19,7 @@ extern const size_t api_nstatements;
 #define STMT_LOGIN_BEGIN  "login_begin"
 #define STMT_LOGIN_FINISH "login_finish"
 #define STMT_PING         "ping"
+#define STMT_EVENTS_SINCE "events_since"
 
 #define EVENTS_CHANNEL "abipraya_events"
 

@@ -8,11 +8,19 @@
 #include <string.h>
 #include <sys/queue.h>
 
+#include "abipraya/core/log.h"
 #include "abipraya/domain/role.h"
 #include "api_internal.h"
 
 #define HEARTBEAT_SECONDS 15
 #define MAX_HOUSES        64
+#define MAX_HELD          1000 /* live events held back while a backlog is read */
+
+struct held {
+	struct held *next;
+	long long id;
+	char *frame;
+};
 
 struct stream {
 	LIST_ENTRY(stream) link;
@@ -21,6 +29,14 @@ struct stream {
 	bool admin;
 	size_t nhouses;
 	char houses[MAX_HOUSES][37];
+	/* resuming after Last-Event-ID: live events wait until the backlog is written */
+	bool replaying;
+	long long last_id;
+	struct held *held, **held_tail;
+	int nheld;
+	char after[24];
+	char *house_array; /* "{…}" for the backlog query; NULL for admin */
+	const char *values[2];
 };
 
 struct events_hub {
@@ -40,10 +56,24 @@ struct subscribe {
 	int lengths[8], formats[8];
 };
 
+static void drop_held(struct stream *s)
+{
+	while (s->held) {
+		struct held *h = s->held;
+		s->held = h->next;
+		free(h->frame);
+		free(h);
+	}
+	s->held_tail = &s->held;
+	s->nheld = 0;
+}
+
 static void stream_end(struct stream *s)
 {
 	struct http_request *req = s->req;
 
+	drop_held(s);
+	free(s->house_array);
 	LIST_REMOVE(s, link);
 	s->hub->count--;
 	atomic_store(&s->hub->w->m_streams, s->hub->count);
@@ -105,6 +135,27 @@ static bool may_see(const struct stream *s, const char *house_id)
 	return false;
 }
 
+/* Writes one event unless the stream already had it (backlog and live may overlap). */
+static bool send_frame(struct stream *s, long long id, const char *frame)
+{
+	if (id <= s->last_id)
+		return true;
+	s->last_id = id;
+	return http_stream_write(s->req, frame, strlen(frame));
+}
+
+static void hold(struct stream *s, long long id, const char *frame)
+{
+	if (s->nheld == MAX_HELD)
+		return; /* the client gets a gap, as after any reconnect past the backlog */
+	struct held *h = xcalloc(1, sizeof(*h));
+	h->id = id;
+	h->frame = xstrdup(frame);
+	*s->held_tail = h;
+	s->held_tail = &h->next;
+	s->nheld++;
+}
+
 /* payload: {"id": N, "event": "stay.checked_in", "house_id": "…", "data": {…}} */
 void events_hub_notify(const char *payload, void *arg)
 {
@@ -120,16 +171,73 @@ void events_hub_notify(const char *payload, void *arg)
 		return;
 	}
 	char *text = json_dumps(data, JSON_COMPACT);
-	char *frame = xasprintf("id: %" JSON_INTEGER_FORMAT "\nevent: %s\ndata: %s\n\n",
-	                        json_integer_value(json_object_get(root, "id")), event, text);
+	long long id = json_integer_value(json_object_get(root, "id"));
+	char *frame = xasprintf("id: %lld\nevent: %s\ndata: %s\n\n", id, event, text);
 	for (s = LIST_FIRST(&hub->streams); s; s = next) {
 		next = LIST_NEXT(s, link);
-		if (may_see(s, house) && !http_stream_write(s->req, frame, strlen(frame)))
+		if (!may_see(s, house))
+			continue;
+		if (s->replaying)
+			hold(s, id, frame);
+		else if (!send_frame(s, id, frame))
 			stream_end(s);
 	}
 	free(frame);
 	free(text);
 	json_decref(root);
+}
+
+static void on_backlog(enum db_status status, const PGresult *res, void *arg)
+{
+	struct stream *s = arg;
+	bool ok = true;
+
+	for (int i = 0; status == DB_OK && ok && i < PQntuples(res); i++) {
+		char *frame = xasprintf("id: %s\nevent: %s\ndata: %s\n\n", PQgetvalue(res, i, 0),
+		                        PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+		ok = send_frame(s, atoll(PQgetvalue(res, i, 0)), frame);
+		free(frame);
+	}
+	for (struct held *h = s->held; ok && h; h = h->next)
+		ok = send_frame(s, h->id, h->frame);
+	drop_held(s);
+	s->replaying = false;
+	if (!ok || !s->req->conn)
+		stream_end(s);
+}
+
+/* Last-Event-ID: replay what the user may see since then (a short backlog). */
+static void replay_since(struct stream *s, const char *last_event_id)
+{
+	struct strbuf arr = STRBUF_INIT;
+
+	s->last_id = atoll(last_event_id);
+	snprintf(s->after, sizeof(s->after), "%lld", s->last_id);
+	if (!s->admin) {
+		strbuf_addc(&arr, '{');
+		for (size_t i = 0; i < s->nhouses; i++)
+			strbuf_addf(&arr, "%s%s", i ? "," : "", s->houses[i]);
+		strbuf_addc(&arr, '}');
+		s->house_array = xstrdup(strbuf_str(&arr));
+		strbuf_finish(&arr);
+	}
+	s->values[0] = s->after;
+	s->values[1] = s->house_array;
+	s->replaying = true;
+	if (!db_pool_exec(s->hub->w->db, STMT_EVENTS_SINCE, 2, s->values, NULL, NULL, on_backlog,
+	                  s))
+		s->replaying = false; /* no backlog, live events only */
+}
+
+static bool valid_event_id(const char *v)
+{
+	size_t n = v ? strlen(v) : 0;
+	if (n == 0 || n > 18)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (v[i] < '0' || v[i] > '9')
+			return false;
+	return true;
 }
 
 static void start_stream(struct subscribe *sub, const char *user_json)
@@ -149,6 +257,7 @@ static void start_stream(struct subscribe *sub, const char *user_json)
 			snprintf(s->houses[s->nhouses++], 37, "%s", json_string_value(h));
 	}
 	json_decref(user);
+	s->held_tail = &s->held;
 	LIST_INSERT_HEAD(&hub->streams, s, link);
 	hub->count++;
 	atomic_store(&hub->w->m_streams, hub->count);
@@ -156,8 +265,13 @@ static void start_stream(struct subscribe *sub, const char *user_json)
 	s->req->on_close_arg = s;
 	http_add_header(s->req, "X-Accel-Buffering", "no");
 	http_stream_begin(s->req, 200, "text/event-stream");
-	if (!http_stream_write(s->req, ": connected\n\n", 13))
+	if (!http_stream_write(s->req, ": connected\n\n", 13)) {
 		stream_end(s);
+		return;
+	}
+	const char *last = http_request_header(s->req, "Last-Event-ID");
+	if (valid_event_id(last))
+		replay_since(s, last);
 }
 
 static void on_subscribed(enum db_status status, const PGresult *res, void *arg)

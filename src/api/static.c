@@ -12,7 +12,7 @@
 #include "abipraya/core/text.h"
 #include "api_internal.h"
 
-#define MAX_FILES 256
+#define MAX_FILES     256
 #define MAX_FILE_SIZE (2 * 1024 * 1024)
 
 extern const unsigned char openapi_yaml[];
@@ -30,22 +30,22 @@ static struct static_file files[MAX_FILES];
 static size_t nfiles;
 
 static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
-			  "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
-			  "base-uri 'none'; form-action 'self'";
+                          "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+                          "base-uri 'none'; form-action 'self'";
 
 static const char *content_type(const char *name)
 {
 	static const char *const types[][2] = {
-		{".html", "text/html; charset=utf-8"},
-		{".js", "text/javascript; charset=utf-8"},
-		{".mjs", "text/javascript; charset=utf-8"},
-		{".css", "text/css; charset=utf-8"},
-		{".svg", "image/svg+xml"},
-		{".png", "image/png"},
-		{".ico", "image/x-icon"},
-		{".json", "application/json"},
-		{".webmanifest", "application/manifest+json"},
-		{".txt", "text/plain; charset=utf-8"},
+	        {".html", "text/html; charset=utf-8"},
+	        {".js", "text/javascript; charset=utf-8"},
+	        {".mjs", "text/javascript; charset=utf-8"},
+	        {".css", "text/css; charset=utf-8"},
+	        {".svg", "image/svg+xml"},
+	        {".png", "image/png"},
+	        {".ico", "image/x-icon"},
+	        {".json", "application/json"},
+	        {".webmanifest", "application/manifest+json"},
+	        {".txt", "text/plain; charset=utf-8"},
 	};
 	const char *dot = strrchr(name, '.');
 	for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
@@ -129,7 +129,7 @@ void api_static_unload(void)
 }
 
 static void reply_file(struct http_request *req, const char *type, const char *etag,
-		       const char *data, size_t len)
+                       const char *data, size_t len)
 {
 	const char *inm = http_request_header(req, "If-None-Match");
 
@@ -161,12 +161,12 @@ bool api_static_serve(struct http_request *req)
 }
 
 void api_openapi_handler(struct http_request *req, struct api_worker *w,
-			 const struct api_route *route, const struct router_match *m)
+                         const struct api_route *route, const struct router_match *m)
 {
 	static char etag[24];
 
 	if (!etag[0]) /* the same in every worker: a benign race on identical bytes */
 		make_etag(openapi_yaml, openapi_yaml_len, etag);
 	reply_file(req, "application/yaml; charset=utf-8", etag, (const char *)openapi_yaml,
-		   openapi_yaml_len);
+	           openapi_yaml_len);
 }

@@ -29,6 +29,12 @@ const struct db_stmt api_statements[] = {
          "$4::bytea, $5::int)",
          5},
         {STMT_PING, "SELECT api.ping()", 0},
+        /* the Last-Event-ID backlog: an hour, at most 500 events */
+        {STMT_EVENTS_SINCE,
+         "SELECT id, name, data::text FROM app.events WHERE id > $1::bigint AND "
+         "($2::uuid[] IS NULL OR house_id = ANY ($2::uuid[])) AND at > now() - interval '1 hour' "
+         "ORDER BY id LIMIT 500",
+         2},
 };
 const size_t api_nstatements = sizeof(api_statements) / sizeof(api_statements[0]);
 

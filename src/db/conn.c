@@ -228,8 +228,8 @@ static void finish_query(struct db_conn *c)
 
 	c->query = NULL;
 	c->result = NULL;
-	c->state = DB_CONN_IDLE;
 	event_del(c->timer);
+	/* the state stays BUSY during the callback: a call it starts must not land here */
 	if (!res || PQstatus(c->pg) == CONNECTION_BAD) {
 		PQclear(res);
 		c->query = q;

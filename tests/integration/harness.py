@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import urllib.parse
@@ -156,14 +157,22 @@ class Instance:
     Setup: create database, write config, `migrate` (unless migrate=False), `user-add admin
     --role admin` (unless admin=False), start the daemon (unless start=False) and wait for
     /healthz. `db_url` overrides the database URL written into the config (a proxy, say).
+
+    share=OTHER: a second daemon on OTHER's database (no new database, no migrate, no
+    user-add; the admin password is OTHER's; close() leaves the database to OTHER):
+
+        with Instance() as a, Instance(share=a) as b:   # two instances, one database
     """
 
-    def __init__(self, config=None, migrate=True, admin=True, start=True, db_url=None, env=None):
+    def __init__(self, config=None, migrate=True, admin=True, start=True, db_url=None, env=None, share=None):
         self.dir = tempfile.mkdtemp(prefix="abipraya-it-")
-        self.db = create_database()
+        self.owns_db = share is None
+        self.db = create_database() if share is None else share.db
+        if share is not None:
+            migrate = admin = False
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.admin_password = "it-admin-" + secrets.token_hex(8)
+        self.admin_password = "it-admin-" + secrets.token_hex(8) if share is None else share.admin_password
         self.env = env or {}
         self.proc = None
         self.stderr_path = os.path.join(self.dir, "daemon.err")
@@ -222,6 +231,22 @@ class Instance:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
+    def restart(self):
+        """SIGTERM (must exit 0), then start again on the same port and wait for /healthz."""
+        rc = self.stop()
+        expect(rc == 0, f"exit status {rc} after SIGTERM\n{self.stderr()[-1500:]}")
+        self.start()
+
+    def cpu_seconds(self):
+        """User + system CPU time the daemon process has used so far (Linux /proc)."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def psql(self, sql):
+        """SQL against this daemon's database as the superuser; returns psql's -t -A output."""
+        return psql(self.db, sql)
+
     def stop(self, timeout=30):
         """SIGTERM, wait; returns the exit code (or raises when it does not exit)."""
         if self.proc is None:
@@ -247,7 +272,8 @@ class Instance:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        drop_database(self.db)
+        if self.owns_db:
+            drop_database(self.db)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self):
@@ -284,12 +310,75 @@ class Instance:
         finally:
             conn.close()
 
+    def must(self, method, path, json_body=None, status=200, **kw):
+        """request() that must answer STATUS; returns the JSON body. Paths without a
+        leading / are under /api/v1/."""
+        if not path.startswith("/"):
+            path = "/api/v1/" + path
+        r = self.request(method, path, json_body=json_body, **kw)
+        expect(r.status == status, f"{method} {path}: expected {status}, got {r}")
+        return r.json
+
+    # fixtures: fresh objects with unique codes (TOKEN: an admin's or manager's)
+    def house(self, token, **fields):
+        return self.must("POST", "houses", {"code": "H-" + uid(), "name": "Griya " + uid(), **fields}, 201, token=token)
+
+    def room(self, token, house_id, sex="any", **fields):
+        return self.must("POST", f"houses/{house_id}/rooms", {"code": "R-" + uid(), "sex": sex, **fields}, 201,
+                         token=token)
+
+    def bed(self, token, room_id, **fields):
+        return self.must("POST", f"rooms/{room_id}/beds", {"label": "B-" + uid(), **fields}, 201, token=token)
+
+    def resident(self, token, house_id, sex="male", **fields):
+        body = {"house_id": house_id, "full_name": "Klien " + uid(), "register_number": "REG-" + uid(),
+                "sex": sex, "legal_status": "parole", **fields}
+        return self.must("POST", "residents", body, 201, token=token)
+
     def login(self, username=ADMIN_USER, password=None):
         r = self.request("POST", "/api/v1/auth/login",
                          json_body={"username": username, "password": password or self.admin_password})
         if r.status != 200 or not r.json or "token" not in r.json:
             raise AssertionError(f"login as {username} failed: {r}")
         return r.json["token"]
+
+
+def uid():
+    """A short random identifier for unique codes and names."""
+    return secrets.token_hex(5)
+
+
+def race(calls, threads=None):
+    """Runs the callables CALLS at once (THREADS at a time, default all; each starts when
+    all threads are ready) and returns their results in order. An exception a call raises
+    is returned in its place."""
+    n = min(len(calls), threads or len(calls))
+    results = [None] * len(calls)
+    barrier = threading.Barrier(n)
+    lock = threading.Lock()
+    todo = iter(range(len(calls)))
+
+    def worker():
+        try:
+            barrier.wait(30)
+        except threading.BrokenBarrierError:
+            pass
+        while True:
+            with lock:
+                i = next(todo, None)
+            if i is None:
+                return
+            try:
+                results[i] = calls[i]()
+            except Exception as e:  # noqa: BLE001 - the caller judges
+                results[i] = e
+
+    pool = [threading.Thread(target=worker, daemon=True) for _ in range(n)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join(300)
+    return results
 
 
 # -------------------------------------------------------------------- checks
