@@ -48,31 +48,21 @@ SELECT md5('bed' || b)::uuid, md5('room' || (b / 10))::uuid, md5('house-bench'):
   FROM generate_series(0, 1999) b
  ORDER BY b;
 
-CREATE TEMP TABLE names_first (n int, v text);
-INSERT INTO names_first SELECT o - 1, v FROM unnest(ARRAY[
-    'Agus','Budi','Cahyo','Dedi','Eko','Fajar','Gilang','Hendra','Irfan','Joko','Kurniawan','Lukman',
-    'Made','Nyoman','Oki','Putu','Rizky','Slamet','Teguh','Umar','Wahyu','Yusuf','Zainal','Bambang'])
-    WITH ORDINALITY x(v, o);
-CREATE TEMP TABLE names_female (n int, v text);
-INSERT INTO names_female SELECT o - 1, v FROM unnest(ARRAY[
-    'Ani','Bunga','Citra','Dewi','Endang','Fitri','Gita','Hana','Indah','Juwita','Kartini','Lestari',
-    'Maya','Nur','Putri','Ratna','Sari','Tuti','Utami','Wulan','Yanti','Zahra','Rina','Siti'])
-    WITH ORDINALITY x(v, o);
-CREATE TEMP TABLE names_last (n int, v text);
-INSERT INTO names_last SELECT o - 1, v FROM unnest(ARRAY[
-    'Santoso','Wijaya','Saputra','Hidayat','Siregar','Nasution','Lubis','Harahap','Simanjuntak',
-    'Pratama','Setiawan','Gunawan','Kusuma','Halim','Sembiring','Tarigan','Ginting','Situmorang',
-    'Wibowo','Susanto','Nugroho','Purba','Panjaitan','Rahman','Syahputra','Manurung','Hutapea'])
-    WITH ORDINALITY x(v, o);
-
 -- residents n = 0..99 999
 INSERT INTO app.residents (id, house_id, full_name, register_number, sex, birth_date, national_id,
                            legal_status, supervision_ends_on, phone, notes, emergency_contact,
                            created_at, updated_at)
 SELECT md5('r' || n)::uuid, md5('house-bench')::uuid,
-       CASE WHEN x.sex = 'male' THEN (SELECT v FROM names_first WHERE names_first.n = (x.h % 24))
-            ELSE (SELECT v FROM names_female WHERE names_female.n = (x.h % 24)) END
-           || ' ' || (SELECT v FROM names_last WHERE names_last.n = ((x.h / 24) % 27)),
+       CASE WHEN x.sex = 'male' THEN (ARRAY['Agus','Budi','Cahyo','Dedi','Eko','Fajar','Gilang','Hendra',
+                 'Irfan','Joko','Kurniawan','Lukman','Made','Nyoman','Oki','Putu','Rizky','Slamet','Teguh',
+                 'Umar','Wahyu','Yusuf','Zainal','Bambang'])[1 + x.h % 24]
+            ELSE (ARRAY['Ani','Bunga','Citra','Dewi','Endang','Fitri','Gita','Hana','Indah','Juwita',
+                 'Kartini','Lestari','Maya','Nur','Putri','Ratna','Sari','Tuti','Utami','Wulan','Yanti',
+                 'Zahra','Rina','Siti'])[1 + x.h % 24] END
+           || ' ' || (ARRAY['Santoso','Wijaya','Saputra','Hidayat','Siregar','Nasution','Lubis','Harahap',
+                 'Simanjuntak','Pratama','Setiawan','Gunawan','Kusuma','Halim','Sembiring','Tarigan','Ginting',
+                 'Situmorang','Wibowo','Susanto','Nugroho','Purba','Panjaitan','Rahman','Syahputra','Manurung',
+                 'Hutapea'])[1 + (x.h / 24) % 27],
        'PAS/' || (2016 + n % 9) || '/' || lpad(n::text, 6, '0'), x.sex,
        date '1960-01-01' + (x.h % 15000)::int,
        CASE WHEN n % 7 <> 0 THEN '15' || lpad((x.h % 100000000000000)::text, 14, '0') END,
@@ -114,7 +104,7 @@ INSERT INTO app.stays (id, house_id, resident_id, checked_in_at, checked_out_at,
 SELECT md5('s' || i)::uuid, md5('house-bench')::uuid, md5('r' || res)::uuid, t_in, t_out,
        CASE WHEN i % 3 = 0 THEN (t_in AT TIME ZONE 'Asia/Jakarta')::date + 60 END,
        CASE WHEN t_out IS NOT NULL THEN (ARRAY['completed','completed','completed','transferred','absconded',
-                 'revoked','voluntary','completed','other','deceased'])[1 + (h / 5) % 10] END,
+                 'revoked','voluntary','completed','other','completed'])[1 + (h / 5) % 10] END,
        CASE WHEN t_out IS NOT NULL THEN (ARRAY['family','family','independent_rental','employer_housing',
                  'other_housing','shelter','prison','hospital','unknown','family'])[1 + (h / 50) % 10] END,
        CASE WHEN i % 13 = 0 THEN 'Catatan petugas' END,
@@ -153,11 +143,9 @@ CREATE TABLE bench.pairs (
     PRIMARY KEY (f, j)
 );
 INSERT INTO bench.pairs
-SELECT (row_number() OVER (ORDER BY b) - 1)::int, j, md5('bed' || b)::uuid, md5('r' || (b + 2000 * j))::uuid
+SELECT (dense_rank() OVER (ORDER BY b) - 1)::int, j, md5('bed' || b)::uuid, md5('r' || (b + 2000 * j))::uuid
   FROM generate_series(0, 1999) b CROSS JOIN generate_series(0, 9) j
  WHERE b % 10 = 9 AND (b / 10) % 10 <> 0;
--- row_number counted (b, j) rows: renumber to beds
-UPDATE bench.pairs SET f = f / 10;
 
 COMMIT;
 
