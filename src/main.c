@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "abipraya/api/api.h"
@@ -95,6 +96,19 @@ static int wait_for_signals(const char *config_path, const sigset_t *set)
 	}
 }
 
+/* Idle keep-alive connections and event streams each hold a descriptor: take what the
+ * hard limit allows rather than the soft 1024 most shells start with. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			log_warn("could not raise the open-file limit, ignoring");
+	}
+}
+
 static int cmd_serve(const struct config *cfg, const char *config_path)
 {
 	struct api_shared shared;
@@ -105,6 +119,7 @@ static int cmd_serve(const struct config *cfg, const char *config_path)
 
 	if (!schema_ready(cfg))
 		goto out_free;
+	raise_fd_limit();
 	/* workers inherit the mask: only this thread takes the signals */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);

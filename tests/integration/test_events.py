@@ -1,0 +1,144 @@
+"""Live events (API.md §13): a change made through one daemon reaches the event streams
+of another daemon on the same database; streams see only their houses; Last-Event-ID
+replays what was missed, in order and without duplicates; a stream needs a token."""
+
+import json
+import os
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import Instance, expect, uid  # noqa: E402
+
+
+class Stream:
+    """A raw-socket SSE client that de-chunks and splits frames into (id, event, data)."""
+
+    def __init__(self, inst, token, last_event_id=None):
+        self.sock = socket.create_connection(("127.0.0.1", inst.port), timeout=10)
+        extra = f"Last-Event-ID: {last_event_id}\r\n" if last_event_id is not None else ""
+        self.sock.sendall((f"GET /api/v1/events HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {token}\r\n"
+                           f"{extra}\r\n").encode())
+        self.raw = b""
+        while b"\r\n\r\n" not in self.raw:
+            self.raw += self.sock.recv(65536)
+        head, _, self.raw = self.raw.partition(b"\r\n\r\n")
+        self.status = int(head.split()[1])
+        self.head = head.decode("latin-1").lower()
+        self.text = b""
+
+    def _dechunk(self):
+        while True:
+            end = self.raw.find(b"\r\n")
+            if end < 0:
+                return
+            size = int(self.raw[:end], 16)
+            if len(self.raw) < end + 2 + size + 2:
+                return
+            self.text += self.raw[end + 2:end + 2 + size]
+            self.raw = self.raw[end + 4 + size:]
+
+    def events(self, want, timeout=10):
+        """Frames until WANT data frames arrived or TIMEOUT; a list of (id, event, data)."""
+        got, deadline = [], time.monotonic() + timeout
+        while len(got) < want and time.monotonic() < deadline:
+            self._dechunk()
+            block, sep, rest = self.text.partition(b"\n\n")
+            if sep:
+                self.text = rest
+                fields = dict(line.split(": ", 1) for line in block.decode().split("\n")
+                              if ": " in line and not line.startswith(":"))
+                if "data" in fields:
+                    got.append((int(fields["id"]), fields["event"], json.loads(fields["data"])))
+                continue
+            self.sock.settimeout(max(0.05, deadline - time.monotonic()))
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            self.raw += chunk
+        return got
+
+    def close(self):
+        self.sock.close()
+
+
+def site(inst, token):
+    house = inst.house(token)
+    room = inst.room(token, house["id"])
+    return house, [inst.bed(token, room["id"]) for _ in range(2)]
+
+
+def test_checkin_through_one_instance_reaches_the_other():
+    with Instance() as a, Instance(share=a) as b:
+        token = a.login()
+        house, beds = site(a, token)
+        resident = a.resident(token, house["id"])
+        stream = Stream(b, b.login())
+        expect(stream.status == 200 and "text/event-stream" in stream.head, stream.head)
+        time.sleep(0.3)
+        stay = a.must("POST", "stays", {"resident_id": resident["id"], "bed_id": beds[0]["id"],
+                                        "rules_acknowledged": True}, 201, token=token)
+        got = [e for e in stream.events(1) if e[1] == "stay.checked_in"]
+        stream.close()
+        expect(got, "no stay.checked_in event on the other instance")
+        data = got[0][2]
+        expect((data["id"], data["stay_id"], data["bed_id"], data["resident_id"], data["house_id"]) ==
+               (stay["id"], stay["id"], beds[0]["id"], resident["id"], house["id"]), data)
+
+
+def test_streams_see_only_their_houses():
+    with Instance() as a:
+        token = a.login()
+        (mine, my_beds), (other, other_beds) = site(a, token), site(a, token)
+        password = "pw-" + uid() + uid()
+        staff = a.must("POST", "users", {"username": "staff-" + uid(), "password": password, "role": "staff",
+                                         "full_name": "Staff", "house_ids": [mine["id"]]}, 201, token=token)
+        stream = Stream(a, a.login(staff["username"], password))
+        time.sleep(0.3)
+        for bed in (other_beds[0], my_beds[0]):
+            a.must("PATCH", f"beds/{bed['id']}", {"status": "out_of_service", "status_reason": "paint"},
+                   token=token)
+        got = stream.events(2, timeout=3)
+        stream.close()
+        expect([e[2]["bed_id"] for e in got] == [my_beds[0]["id"]], f"staff saw {got}")
+
+
+def test_last_event_id_replays_missed_events_once_and_in_order():
+    with Instance() as a:
+        token = a.login()
+        house, beds = site(a, token)
+        first = Stream(a, token)
+        time.sleep(0.3)
+        a.must("PATCH", f"beds/{beds[0]['id']}", {"status": "out_of_service", "status_reason": "x"}, token=token)
+        (seen_id, _, _), = first.events(1)
+        first.close()
+        for reason in ("a", "b", "c"):   # missed while disconnected
+            a.must("PATCH", f"beds/{beds[1]['id']}", {"status": "out_of_service", "status_reason": reason},
+                   token=token)
+        again = Stream(a, token, last_event_id=seen_id)
+        missed = again.events(3, timeout=5)
+        time.sleep(0.2)
+        a.must("PATCH", f"beds/{beds[0]['id']}", {"status": "available"}, token=token)
+        live = again.events(1, timeout=5)
+        again.close()
+        ids = [e[0] for e in missed + live]
+        expect(len(missed) == 3 and all(e[2]["bed_id"] == beds[1]["id"] for e in missed), f"missed: {missed}")
+        expect(ids == sorted(set(ids)) and ids[0] > seen_id, f"ids out of order or repeated: {ids}")
+        expect(live and live[0][2]["bed_id"] == beds[0]["id"], f"no live event after the backlog: {live}")
+
+
+def test_events_need_a_token():
+    with Instance() as a:
+        r = a.request("GET", "/api/v1/events")
+        harness.expect_problem(r, 401, "unauthorized")
+        r = a.request("GET", "/api/v1/events", token="not-a-token")
+        harness.expect_problem(r, 401, "unauthorized")
+
+
+if __name__ == "__main__":
+    harness.main(globals())
