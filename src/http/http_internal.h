@@ -41,6 +41,7 @@ struct http_server {
 	struct event_base *base;
 	struct evconnlistener *listener;
 	struct event *retry_accept;
+	int spare_fd; /* given up to accept-and-close a client when descriptors run out */
 	struct http_server_config cfg;
 	LIST_HEAD(, http_conn) conns;
 	int nconns;

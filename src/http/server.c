@@ -1,5 +1,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,13 +28,23 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		evconnlistener_disable(l); /* re-enabled when a connection closes */
 }
 
-/* EMFILE and friends: pause accepting for a moment instead of spinning on the error. */
+/* Out of descriptors: the waiting client would otherwise sit in the backlog (and the
+ * listener spin on the error). Free the spare descriptor, accept and close that client
+ * at once, take the spare back, and pause accepting for a moment. */
 static void on_accept_error(struct evconnlistener *l, void *arg)
 {
 	struct http_server *srv = arg;
 	struct timeval pause = {0, 100000};
+	int err = errno;
 
-	log_warn("could not accept connection: %s, pausing", strerror(errno));
+	if ((err == EMFILE || err == ENFILE) && srv->spare_fd >= 0) {
+		close(srv->spare_fd);
+		int fd = accept(evconnlistener_get_fd(l), NULL, NULL);
+		if (fd >= 0)
+			close(fd);
+		srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+	log_warn("could not accept connection: %s, pausing", strerror(err));
 	evconnlistener_disable(l);
 	event_add(srv->retry_accept, &pause);
 }
@@ -81,6 +92,7 @@ struct http_server *http_server_create(struct event_base *base,
 		return NULL;
 	}
 	evconnlistener_set_error_cb(srv->listener, on_accept_error);
+	srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	srv->retry_accept = evtimer_new(base, on_retry_accept, srv);
 	return srv;
 }
@@ -125,5 +137,7 @@ void http_server_destroy(struct http_server *srv)
 		evconnlistener_free(srv->listener);
 	if (srv->retry_accept)
 		event_free(srv->retry_accept);
+	if (srv->spare_fd >= 0)
+		close(srv->spare_fd);
 	free(srv);
 }
