@@ -4,7 +4,7 @@
 static const char *const severities[] = {"minor", "major", "critical", NULL};
 
 const struct field spec_rule[] = {
-        {"code", FIELD_STRING, FIELD_REQUIRED, 1, 50},
+        {"code", FIELD_STRING, FIELD_REQUIRED | FIELD_CREATE_ONLY, 1, 50},
         {"title", FIELD_STRING, FIELD_REQUIRED, 1, 200},
         {"description", FIELD_TEXT, 0, 0, 5000},
         {"severity", FIELD_ENUM, FIELD_REQUIRED, 0, 0, severities},

@@ -609,6 +609,8 @@ def main():
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--history", help="write the history (JSON lines) here; on an anomaly it is always kept")
     ap.add_argument("--min-ops", type=int, default=0, help="fail when fewer operations ran")
+    ap.add_argument("--sql-patch", help="an SQL file run on the database after the migrations "
+                                        "(to try a fix of sql/ before it becomes a migration)")
     args = ap.parse_args()
     harness.BIN = os.path.abspath(args.binary)
     if not os.access(harness.BIN, os.X_OK):
@@ -628,6 +630,10 @@ def main():
     b = None
     try:
         b = harness.Instance(config=cfg, db_url=a.db, migrate=False, admin=False)
+        if args.sql_patch:
+            with open(args.sql_patch) as f:
+                harness.psql(a.db, f.read())
+            print(f"history: applied {args.sql_patch}")
         admin = a.login()
         house, beds, residents, staff_pw = setup_world(a, admin, args.beds, args.residents)
         token = b.login("hist-staff", staff_pw)

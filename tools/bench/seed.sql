@@ -4,12 +4,13 @@
 --   house BENCH-01 (Asia/Jakarta): 200 rooms on 10 floors (100 men's, 90 women's, 10 for
 --     anyone), 10 beds each = 2 000 beds; 20 beds out of service
 --   100 000 residents
---   200 000 closed stays, each with its bed period, over ~7.4 years: bed b holds one stay
---     in each 27-day slot k = 0..99 (check-in 0-3 days into the slot, 5-24 days long), so
---     no two periods of a bed overlap; stay i = 2000 k + b belongs to resident i mod 100 000,
---     so a resident's two stays are 50 slots apart and the residents of one slot differ
---   1 800 active stays (beds 0-8 of every room) that began in the last 30 days, by
---     residents whose earlier stays were on the same bed
+--   200 000 closed stays, each with its bed period, over ~7.5 years: bed b holds one stay
+--     in each of its 27-day slots k = 0..99 (slots shifted by a phase of 0-26 days per bed;
+--     check-in 0-3 days into the slot, 5-24 days long), so no two periods of a bed overlap;
+--     stay i = 2000 k + b belongs to resident i mod 100 000, who only ever sleeps on bed b:
+--     a resident's two stays are 50 slots apart
+--   1 800 active stays (beds 1-9 of every room) that began 5 to 60 days ago, by residents
+--     whose earlier stays were on the same bed
 --   50 open sign-outs, 5 000 closed ones
 --   bench.pairs: for the check-in/check-out scenarios, the 180 free beds (bed 9 of every
 --     room, but the 20 out of service) and, for each, 10 residents of the room's sex who
@@ -80,14 +81,17 @@ SELECT md5('r' || n)::uuid, md5('house-bench')::uuid,
                                  WHEN n % 2 = 0 THEN 'male' ELSE 'female' END AS sex) x
  ORDER BY n;
 
--- Stays: T0 = 2730 days before today (house time), so slot 100 starts 30 days ago.
+-- Stays: T0 = 2760 days before today (house time); bed b's slot k starts at
+-- T0 + phase(b) + 27 k days, phase(b) = 7919 b mod 27, so every bed's slot 100 (its active
+-- stay, if any) starts 33 to 60 days ago and its check-in is 0 to 28 days into that slot.
 CREATE TEMP TABLE bench_t0 AS
-SELECT ((now() AT TIME ZONE 'Asia/Jakarta')::date - 2730)::timestamp AT TIME ZONE 'Asia/Jakarta' AS t0;
+SELECT ((now() AT TIME ZONE 'Asia/Jakarta')::date - 2760)::timestamp AT TIME ZONE 'Asia/Jakarta' AS t0;
 
 CREATE TEMP TABLE st AS
 SELECT i, i % 2000 AS bed, i % 100000 AS res,
-       t.t0 + make_interval(days => (i / 2000) * 27, hours => (h % 72)::int) AS t_in,
-       t.t0 + make_interval(days => (i / 2000) * 27 + 5, hours => (h % 72)::int + ((h / 72) % 456)::int) AS t_out,
+       t.t0 + make_interval(days => ((i % 2000) * 7919) % 27 + (i / 2000) * 27, hours => (h % 72)::int) AS t_in,
+       t.t0 + make_interval(days => ((i % 2000) * 7919) % 27 + (i / 2000) * 27 + 5,
+                            hours => (h % 72)::int + ((h / 72) % 456)::int) AS t_out,
        h
   FROM generate_series(0, 199999) i
  CROSS JOIN bench_t0 t
@@ -95,7 +99,7 @@ SELECT i, i % 2000 AS bed, i % 100000 AS res,
 UNION ALL
 -- active stays: beds with p < 9; resident b + 2000 j with j = 7 b mod 50
 SELECT 200000 + b, b, b + 2000 * ((7 * b) % 50),
-       t.t0 + make_interval(days => 2700, hours => ((b::bigint * 2654435761) % 672)::int), NULL, 0
+       t.t0 + make_interval(days => (b * 7919) % 27 + 2700, hours => ((b::bigint * 2654435761) % 672)::int), NULL, 0
   FROM generate_series(0, 1999) b CROSS JOIN bench_t0 t
  WHERE b % 10 < 9;
 
