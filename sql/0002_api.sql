@@ -240,9 +240,6 @@ BEGIN
     IF (u.role = ANY (roles)) IS NOT TRUE THEN
         RETURN ROW(403, '{"code":"forbidden"}'::jsonb, NULL::int);
     END IF;
-    IF pre_error IS NOT NULL THEN
-        RETURN ROW(coalesce((pre_error->>'status')::int, 422), pre_error - 'status', NULL::int);
-    END IF;
     c := ROW(u.id, u.role, CASE WHEN u.role = 'admin' THEN NULL ELSE u.house_ids END, request_id);
     PERFORM set_config('api.token_hash', encode(token_hash, 'hex'), true);   -- for auth.logout
 
@@ -263,7 +260,10 @@ BEGIN
     END IF;
 
     fn := to_regprocedure(format('api.%I(api.ctx, jsonb)', 'op_' || replace(op, '.', '_')));
-    IF fn IS NULL THEN
+    IF pre_error IS NOT NULL THEN
+        -- found by the C side (validation, a path id that is no UUID): recorded under the key too
+        r := ROW(coalesce((pre_error->>'status')::int, 422), pre_error - 'status');
+    ELSIF fn IS NULL THEN
         r := ROW(404, api.problem('not_found', NULL, 'unknown operation'));
     ELSE
         FOR attempt IN 1..5 LOOP
@@ -368,3 +368,13 @@ BEGIN
 END $$;
 
 CREATE FUNCTION api.ping() RETURNS boolean LANGUAGE sql STABLE AS $$ SELECT true $$;
+
+-- Housekeeping, run every few minutes by one worker of each daemon: what the contract no
+-- longer needs after a while (idempotency keys after 24 h, the event backlog and login
+-- failures after a day, expired sessions). Idempotent, so several daemons may run it.
+CREATE FUNCTION api.cleanup() RETURNS void LANGUAGE sql AS $$
+    DELETE FROM app.idempotency_keys WHERE created_at < now() - interval '25 hours';
+    DELETE FROM app.events WHERE at < now() - interval '1 day';
+    DELETE FROM app.login_failures WHERE at < now() - interval '1 day';
+    DELETE FROM app.sessions WHERE expires_at < now();
+$$;

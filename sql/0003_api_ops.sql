@@ -173,10 +173,11 @@ CREATE FUNCTION api.op_users_create(ctx api.ctx, args jsonb) RETURNS api.reply L
 DECLARE u app.users;
 BEGIN
     u := jsonb_populate_record(NULL::app.users,
-                               api.only(args, '{username,password_hash,role,full_name,house_ids}'));
+                               api.only(args, '{username,password_hash,role,full_name,house_ids,active}'));
     PERFORM api.check_house_ids(u.house_ids);
-    INSERT INTO app.users (username, password_hash, role, full_name, house_ids)
-    VALUES (u.username, u.password_hash, u.role, coalesce(u.full_name, ''), coalesce(u.house_ids, '{}'))
+    INSERT INTO app.users (username, password_hash, role, full_name, house_ids, active)
+    VALUES (u.username, u.password_hash, u.role, coalesce(u.full_name, ''), coalesce(u.house_ids, '{}'),
+            coalesce(u.active, true))
     RETURNING * INTO u;
     PERFORM api.audit(ctx, 'user.create', 'user', u.id, NULL, NULL, api.user_json(u));
     RETURN ROW(201, api.user_json(u));
@@ -394,6 +395,7 @@ BEGIN
              WHERE api.sees(ctx, r.house_id) AND (hid IS NULL OR r.house_id = hid)
                AND (pat IS NULL OR lower(r.full_name) LIKE pat OR lower(r.register_number) LIKE pat)
                AND (args->>'status' IS NULL OR api.resident_status(r.id) = args->>'status')
+               AND (args->>'caseworker_id' IS NULL OR r.caseworker_id = (args->>'caseworker_id')::uuid)
                AND r.seq > api.after(args)
              ORDER BY r.seq LIMIT api.lim(args) + 1) x);
 END $$;
@@ -628,8 +630,9 @@ END $$;
 CREATE FUNCTION api.op_rules_create(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
 DECLARE h app.houses := api.visible_house(ctx, api.pid(args, 'house_id')); r app.rules;
 BEGIN
-    INSERT INTO app.rules (house_id, code, title, description, severity)
-    VALUES (h.id, args->>'code', args->>'title', args->>'description', args->>'severity') RETURNING * INTO r;
+    INSERT INTO app.rules (house_id, code, title, description, severity, active)
+    VALUES (h.id, args->>'code', args->>'title', args->>'description', args->>'severity',
+            coalesce((args->>'active')::boolean, true)) RETURNING * INTO r;
     PERFORM api.audit(ctx, 'rule.create', 'rule', r.id, h.id, NULL, api.rule_json(r));
     RETURN ROW(201, api.rule_json(r));
 END $$;

@@ -20,6 +20,7 @@ extern const size_t api_nstatements;
 #define STMT_LOGIN_FINISH "login_finish"
 #define STMT_PING         "ping"
 #define STMT_EVENTS_SINCE "events_since"
+#define STMT_CLEANUP      "cleanup"
 
 #define EVENTS_CHANNEL "abipraya_events"
 
@@ -43,9 +44,10 @@ bool api_bearer_hash(const struct http_request *req, unsigned char ret[32]);
 /* Maps a failed database call to an answer (503 for connection trouble, else 500). */
 void api_reply_db_failure(struct http_request *req, enum db_status status, const PGresult *res);
 
-/* CSV (RFC 4180) of the "items" of a JSON list; columns from the first item, nested
- * objects flattened as a.b, arrays left out; default_columns when there is no item. */
-bool api_csv_from_json(const char *json, const char *default_columns, struct strbuf *out);
+/* CSV (RFC 4180) of the "items" of a JSON list, in the columns the route declares
+ * ("a,b.c,!d": b.c is a nested member, d only when some item has it); false when the
+ * JSON is no list. */
+bool api_csv_from_json(const char *json, const char *columns, struct strbuf *out);
 
 /* Request counting for /metrics and the access log (the http complete hook). */
 void api_request_complete(struct http_request *req, int status, void *arg);

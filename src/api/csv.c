@@ -1,4 +1,6 @@
-/* RFC 4180 CSV of a JSON list: the answer to Accept: text/csv. */
+/* RFC 4180 CSV of a JSON list: the answer to Accept: text/csv. The route declares the
+ * columns in their order; a column marked optional ("!national_id") appears only when the
+ * answer carries that field, so a role sees in CSV exactly the fields its JSON has. */
 #include <stdio.h>
 #include <string.h>
 
@@ -7,39 +9,13 @@
 #define MAX_COLUMNS 64
 
 struct columns {
-	char *names[MAX_COLUMNS]; /* owned; "emergency_contact.name" for nested members */
+	char names[MAX_COLUMNS][64]; /* "emergency_contact.name" for a nested member */
 	size_t n;
 };
 
-static void add_column(struct columns *c, const char *name)
-{
-	for (size_t i = 0; i < c->n; i++)
-		if (strcmp(c->names[i], name) == 0)
-			return;
-	if (c->n < MAX_COLUMNS)
-		c->names[c->n++] = xstrdup(name);
-}
-
-static void collect(struct columns *c, const json_t *obj, const char *prefix)
-{
-	const char *key;
-	json_t *v;
-	char name[256];
-
-	json_object_foreach((json_t *)obj, key, v)
-	{
-		snprintf(name, sizeof(name), "%s%s%s", prefix ? prefix : "", prefix ? "." : "",
-		         key);
-		if (json_is_object(v))
-			collect(c, v, name);
-		else if (!json_is_array(v))
-			add_column(c, name);
-	}
-}
-
 static const json_t *lookup(const json_t *obj, const char *path)
 {
-	char copy[256], *save = NULL;
+	char copy[64], *save = NULL;
 
 	snprintf(copy, sizeof(copy), "%s", path);
 	for (char *part = strtok_r(copy, ".", &save); part && obj;
@@ -48,9 +24,39 @@ static const json_t *lookup(const json_t *obj, const char *path)
 	return obj;
 }
 
+/* True when some item has the top-level field of path (null counts: the field is shown). */
+static bool any_has(const json_t *items, const char *path)
+{
+	char top[64];
+	size_t i;
+	json_t *item;
+
+	snprintf(top, sizeof(top), "%.*s", (int)strcspn(path, "."), path);
+	json_array_foreach(items, i, item)
+	{
+		if (json_object_get(item, top))
+			return true;
+	}
+	return false;
+}
+
+static void choose_columns(const char *spec, const json_t *items, struct columns *cols)
+{
+	char copy[1024], *save = NULL;
+
+	snprintf(copy, sizeof(copy), "%s", spec);
+	for (char *p = strtok_r(copy, ",", &save); p && cols->n < MAX_COLUMNS;
+	     p = strtok_r(NULL, ",", &save)) {
+		bool optional = *p == '!';
+		if (optional && !any_has(items, p + 1))
+			continue;
+		snprintf(cols->names[cols->n++], sizeof(cols->names[0]), "%s", p + optional);
+	}
+}
+
 static void add_field(struct strbuf *out, const char *s, size_t len)
 {
-	if (!strpbrk(s, ",\"\r\n") || len == 0) {
+	if (len == 0 || !strpbrk(s, ",\"\r\n")) {
 		strbuf_add(out, s, len);
 		return;
 	}
@@ -80,7 +86,7 @@ static void add_value(struct strbuf *out, const json_t *v)
 	}
 }
 
-bool api_csv_from_json(const char *json, const char *default_columns, struct strbuf *out)
+bool api_csv_from_json(const char *json, const char *columns, struct strbuf *out)
 {
 	json_t *root = json_loads(json, 0, NULL);
 	const json_t *items = json_object_get(root, "items");
@@ -88,18 +94,11 @@ bool api_csv_from_json(const char *json, const char *default_columns, struct str
 	size_t i;
 	json_t *item;
 
-	if (!json_is_array(items)) {
+	if (!json_is_array(items) || !columns) {
 		json_decref(root);
 		return false;
 	}
-	if (json_array_size(items) > 0) {
-		collect(&cols, json_array_get(items, 0), NULL);
-	} else if (default_columns) {
-		char copy[1024], *save = NULL;
-		snprintf(copy, sizeof(copy), "%s", default_columns);
-		for (char *p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save))
-			add_column(&cols, p);
-	}
+	choose_columns(columns, items, &cols);
 	for (size_t c = 0; c < cols.n; c++) {
 		if (c)
 			strbuf_addc(out, ',');
@@ -115,8 +114,6 @@ bool api_csv_from_json(const char *json, const char *default_columns, struct str
 		}
 		strbuf_adds(out, "\r\n");
 	}
-	for (size_t c = 0; c < cols.n; c++)
-		free(cols.names[c]);
 	json_decref(root);
 	return true;
 }

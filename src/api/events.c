@@ -292,7 +292,7 @@ static void on_subscribed(enum db_status status, const PGresult *res, void *arg)
 	}
 	if (!req->conn || sub->w->hub == NULL) {
 		free(sub);
-		http_reply(req, 503, NULL, NULL, 0);
+		api_reply_unavailable(req);
 		return;
 	}
 	start_stream(sub, PQgetvalue(res, 0, 1));

@@ -70,11 +70,16 @@ bool api_bearer_hash(const struct http_request *req, unsigned char ret[32])
 	return true;
 }
 
-static void set_pre_error(struct op_call *call, int status, const char *code, json_t *errors)
+/* A problem found before the database: api.run still authenticates first, and records
+ * the answer under the Idempotency-Key like any other. The first one found wins. */
+static void set_pre_error(struct op_call *call, int status, const char *code, const char *detail,
+                          json_t *errors)
 {
 	if (call->pre_error)
 		return;
 	call->pre_error = json_pack("{s:i, s:s}", "status", status, "code", code);
+	if (detail)
+		json_object_set_new(call->pre_error, "detail", json_string(detail));
 	if (errors)
 		json_object_set(call->pre_error, "errors", errors);
 }
@@ -87,7 +92,7 @@ static void take_path_params(struct op_call *call, const struct router_match *m)
 	for (size_t i = 0; i < m->nparams; i++) {
 		const char *v = m->params[i].value;
 		if (!text_uuid(v, strlen(v), uuid)) {
-			set_pre_error(call, 404, "not_found", NULL);
+			set_pre_error(call, 404, "not_found", NULL, NULL);
 			return;
 		}
 		json_object_set_new(call->args, m->params[i].name, json_string(uuid));
@@ -130,37 +135,35 @@ static bool is_json_type(const char *ctype)
 	       (ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ');
 }
 
-/* Returns false when the request was answered (415, 400). */
-static bool take_body(struct op_call *call, json_t *errors)
+static void take_body(struct op_call *call, json_t *errors)
 {
 	struct http_request *req = call->req;
 	const struct api_route *route = call->route;
 	json_error_t jerr;
 
 	if (req->body_len > 0 && !is_json_type(http_request_header(req, "Content-Type"))) {
-		api_reply_problem(req, 415, "unsupported_media_type", NULL, NULL);
-		return false;
+		set_pre_error(call, 415, "unsupported_media_type", NULL, NULL);
+		return;
 	}
 	if (!route->body)
-		return true;
+		return;
 	if (req->body_len == 0 && !(route->flags & ROUTE_BODY_OPTIONAL)) {
-		api_reply_problem(req, 400, "invalid_json", "a JSON object body is required", NULL);
-		return false;
+		set_pre_error(call, 400, "invalid_json", "a JSON object body is required", NULL);
+		return;
 	}
 	json_t *body = req->body_len ? json_loadb(req->body, req->body_len,
 	                                          JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr)
 	                             : json_object();
 	if (!json_is_object(body)) {
-		api_reply_problem(req, 400, "invalid_json",
-		                  body ? "the body must be a JSON object" : jerr.text, NULL);
+		set_pre_error(call, 400, "invalid_json",
+		              body ? "the body must be a JSON object" : jerr.text, NULL);
 		json_decref(body);
-		return false;
+		return;
 	}
 	enum validate_mode mode =
 	        strcmp(req->method, "PATCH") == 0 ? VALIDATE_PATCH : VALIDATE_CREATE;
 	validate_object(body, route->body, mode, NULL, call->args, errors);
 	json_decref(body);
-	return true;
 }
 
 static void take_headers(struct op_call *call, json_t *errors)
@@ -336,11 +339,10 @@ void api_op_handler(struct http_request *req, struct api_worker *w, const struct
 	role_array_literal(route->roles, call->roles, sizeof(call->roles));
 	take_path_params(call, m);
 	take_query(call, errors);
-	if (!take_body(call, errors))
-		goto out_free;
+	take_body(call, errors);
 	take_headers(call, errors);
 	if (json_array_size(errors))
-		set_pre_error(call, 422, "validation_failed", errors);
+		set_pre_error(call, 422, "validation_failed", NULL, errors);
 	json_decref(errors);
 	if (!call->pre_error && (route->flags & ROUTE_KDF) &&
 	    json_object_get(call->args, "password")) {

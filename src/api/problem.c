@@ -12,6 +12,10 @@ void api_problem_render(struct strbuf *out, int status, const char *code, const 
 	                         indonesian ? kind->title_id : kind->title_en, "status", status,
 	                         "code", code ? code : kind->code);
 
+	/* in Indonesian the detail is the code's own sentence; the particular English cause
+	 * stays with the fields in errors */
+	if (indonesian)
+		detail = kind->detail_id;
 	if (detail)
 		json_object_set_new(body, "detail", json_string(detail));
 	if (errors)

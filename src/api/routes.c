@@ -10,10 +10,12 @@
 #define STAFF  (ROLE_ADMIN | ROLE_MANAGER | ROLE_STAFF)
 #define RECORD (ROLE_ADMIN | ROLE_MANAGER | ROLE_CASEWORKER | ROLE_STAFF)
 
+/* CSV columns in order; "!" marks a field only some roles receive. */
 #define RESIDENT_COLUMNS                                                                           \
-	"id,house_id,full_name,register_number,sex,birth_date,legal_status,supervision_ends_on,"   \
-	"caseworker_id,phone,emergency_contact.name,emergency_contact.phone,"                      \
-	"emergency_contact.relation,status,current_stay_id,created_at,updated_at,version"
+	"id,house_id,full_name,register_number,sex,birth_date,!national_id,legal_status,"          \
+	"supervision_ends_on,caseworker_id,phone,!notes,emergency_contact.name,"                   \
+	"emergency_contact.phone,emergency_contact.relation,status,current_stay_id,created_at,"    \
+	"updated_at,version"
 #define STAY_COLUMNS                                                                               \
 	"id,resident_id,house_id,bed_id,checked_in_at,checked_out_at,planned_exit_on,status,"      \
 	"exit_reason,destination,notes,created_at,updated_at,version"

@@ -11,9 +11,10 @@
 #include "abipraya/http/tls.h"
 #include "api_internal.h"
 
-#define DRAIN_SECONDS 10
-#define KDF_THREADS   2
-#define KDF_QUEUE     256
+#define DRAIN_SECONDS   10
+#define KDF_THREADS     2
+#define KDF_QUEUE       256
+#define JANITOR_SECONDS 300
 
 const struct db_stmt api_statements[] = {
         {STMT_RUN,
@@ -29,6 +30,7 @@ const struct db_stmt api_statements[] = {
          "$4::bytea, $5::int)",
          5},
         {STMT_PING, "SELECT api.ping()", 0},
+        {STMT_CLEANUP, "SELECT api.cleanup()", 0},
         /* the Last-Event-ID backlog: an hour, at most 500 events */
         {STMT_EVENTS_SINCE,
          "SELECT id, name, data::text FROM app.events WHERE id > $1::bigint AND "
@@ -100,6 +102,23 @@ static void on_drain(evutil_socket_t fd, short what, void *arg)
 	event_add(w->drain_ev, &tick);
 }
 
+static void on_cleaned(enum db_status status, const PGresult *res, void *arg)
+{
+	if (status != DB_OK)
+		log_warn("periodic clean-up failed: %s, ignoring",
+		         res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
+		             : "database unavailable");
+}
+
+/* Worker 0 of each daemon: old idempotency keys, events, login failures, sessions. */
+static void on_janitor(evutil_socket_t fd, short what, void *arg)
+{
+	struct api_worker *w = arg;
+
+	if (!db_pool_exec(w->db, STMT_CLEANUP, 0, NULL, NULL, NULL, on_cleaned, NULL))
+		log_debug("periodic clean-up skipped: database unavailable");
+}
+
 static void on_stop(evutil_socket_t fd, short what, void *arg)
 {
 	struct api_worker *w = arg;
@@ -153,6 +172,11 @@ bool api_worker_init(struct api_worker *w, int index, struct api_shared *shared,
 	w->hub = events_hub_create(w);
 	w->stop_ev = event_new(w->base, -1, 0, on_stop, w);
 	w->drain_ev = evtimer_new(w->base, on_drain, w);
+	if (index == 0) {
+		struct timeval every = {JANITOR_SECONDS, 0};
+		w->janitor_ev = event_new(w->base, -1, EV_PERSIST, on_janitor, w);
+		event_add(w->janitor_ev, &every);
+	}
 	return true;
 }
 
@@ -188,6 +212,8 @@ void api_worker_finish(struct api_worker *w)
 		event_free(w->stop_ev);
 	if (w->drain_ev)
 		event_free(w->drain_ev);
+	if (w->janitor_ev)
+		event_free(w->janitor_ev);
 	if (w->base)
 		event_base_free(w->base);
 	memset(w, 0, sizeof(*w));

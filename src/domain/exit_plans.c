@@ -22,6 +22,7 @@ const struct field spec_goal_create[] = {
 
 const struct field spec_goal_update[] = {
         {"status", FIELD_ENUM, 0, 0, 0, goal_statuses},
+        {"domain", FIELD_ENUM, 0, 0, 0, goal_domains},
         {"title", FIELD_STRING, 0, 1, 200},
         {"due_on", FIELD_DATE, 0},
         {"note", FIELD_TEXT, 0, 0, 5000},

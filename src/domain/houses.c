@@ -4,7 +4,7 @@
 const struct field spec_house[] = {
         {"code", FIELD_STRING, FIELD_REQUIRED, 1, 50},
         {"name", FIELD_STRING, FIELD_REQUIRED, 1, 200},
-        {"address", FIELD_TEXT, 0, 0, 500},
+        {"address", FIELD_STRING, 0, 0, 500},
         {"timezone", FIELD_STRING, 0, 1, 64},
         {"curfew", FIELD_TIME_HM, 0},
         {NULL},

@@ -106,6 +106,14 @@ const char *http_reason(int status)
 	}
 }
 
+static bool has_out_header(const struct http_request *req, const char *name)
+{
+	for (size_t i = 0; i < req->nout; i++)
+		if (strcasecmp(req->out[i].name, name) == 0)
+			return true;
+	return false;
+}
+
 void http_write_head(struct evbuffer *out, struct http_request *req, int status,
                      const char *content_type, long content_length, bool close)
 {
@@ -118,7 +126,8 @@ void http_write_head(struct evbuffer *out, struct http_request *req, int status,
 		evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
 	evbuffer_add_printf(out, "X-Request-Id: %s\r\n", req->request_id);
 	evbuffer_add(out, "X-Content-Type-Options: nosniff\r\n", 33);
-	if (!req->path || strncmp(req->path, "/api/", 5) == 0)
+	if ((!req->path || strncmp(req->path, "/api/", 5) == 0) &&
+	    !has_out_header(req, "Cache-Control"))
 		evbuffer_add(out, "Cache-Control: no-store\r\n", 25);
 	for (size_t i = 0; i < req->nout; i++)
 		evbuffer_add_printf(out, "%s: %s\r\n", req->out[i].name, req->out[i].value);

@@ -122,5 +122,7 @@ void router_match(const struct router *r, const char *method, const char *path, 
 		}
 		m->status = 405;
 		add_allow(m, r->pat[i].method);
+		if (strcmp(r->pat[i].method, "GET") == 0)
+			add_allow(m, "HEAD");
 	}
 }

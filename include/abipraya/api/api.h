@@ -35,6 +35,7 @@ struct api_worker {
 	struct events_hub *hub;
 	struct event *stop_ev; /* activated from the main thread */
 	struct event *drain_ev;
+	struct event *janitor_ev; /* worker 0 only */
 	pthread_t thread;
 	int drain_ticks;
 	/* mirrors for /metrics, written by this worker only */

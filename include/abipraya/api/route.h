@@ -29,7 +29,7 @@ struct api_route {
 	const struct field *query;
 	unsigned flags;
 	api_handler_fn *handler; /* NULL: the generic operation handler */
-	const char *csv_columns; /* header of an empty CSV answer */
+	const char *csv_columns; /* CSV columns (api_csv_from_json) */
 };
 
 extern const struct api_route api_routes[];

@@ -8,6 +8,7 @@ struct problem_kind {
 	const char *code;
 	int status;
 	const char *title_en, *title_id;
+	const char *detail_id; /* the detail in Indonesian */
 };
 
 /* The entry for code; an unknown code gets a generic entry of its own status. */

@@ -19,7 +19,7 @@ int main(void)
 	router_match(r, "HEAD", "/api/v1/residents", &a, &m);
 	CHECK(m.status == 0 && m.route == 0);
 	router_match(r, "DELETE", "/api/v1/residents", &a, &m);
-	CHECK(m.status == 405 && strcmp(m.allow, "GET, POST") == 0);
+	CHECK(m.status == 405 && strcmp(m.allow, "GET, HEAD, POST") == 0);
 	router_match(r, "GET", "/api/v1/residents/abc%20d", &a, &m);
 	CHECK(m.status == 0 && m.route == 2 && m.nparams == 1 &&
 	      strcmp(m.params[0].name, "id") == 0 && strcmp(m.params[0].value, "abc d") == 0);
