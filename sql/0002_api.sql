@@ -297,6 +297,9 @@ END $$;
 
 -- Login, round trip 1: the stored hash for the KDF, or the throttle verdict.
 -- password_hash is NULL for an unknown or inactive user (the C side still runs a dummy KDF).
+-- Attempts of one username are serialised and each is recorded as a failure *before* the
+-- KDF runs (login_finish takes it back on success): otherwise a burst of parallel guesses
+-- would all be checked before any of their failures counted.
 CREATE FUNCTION api.login_begin(username text, max_failures int, window_seconds int)
 RETURNS TABLE (user_id uuid, password_hash text, throttled boolean, retry_after int)
 LANGUAGE plpgsql AS $$
@@ -304,6 +307,7 @@ DECLARE
     n int;
     unblock timestamptz;
 BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('abipraya.login:' || login_begin.username));
     SELECT count(*) INTO n FROM app.login_failures f
      WHERE f.username = login_begin.username AND f.at > now() - make_interval(secs => window_seconds);
     IF n >= max_failures THEN
@@ -315,6 +319,7 @@ BEGIN
                             greatest(1, ceil(extract(epoch FROM unblock - now())))::int;
         RETURN;
     END IF;
+    INSERT INTO app.login_failures (username) VALUES (login_begin.username);
     RETURN QUERY SELECT u.id, u.password_hash, false, 0 FROM app.users u
                   WHERE u.username = login_begin.username AND u.active;
     IF NOT FOUND THEN
@@ -322,8 +327,9 @@ BEGIN
     END IF;
 END $$;
 
--- Login, round trip 2: record a failure, or open a session. On success returns the expiry
--- and the user; expires_at/user NULL if the user was deactivated meanwhile (treat as failure).
+-- Login, round trip 2: open a session and take back the failure login_begin recorded, or
+-- leave it. On success returns the expiry and the user; expires_at/user NULL if the user was
+-- deactivated meanwhile (treat as failure).
 CREATE FUNCTION api.login_finish(username text, user_id uuid, ok boolean, token_hash bytea, ttl_seconds int)
 RETURNS TABLE (expires_at text, "user" jsonb)
 LANGUAGE plpgsql AS $$
@@ -336,12 +342,13 @@ BEGIN
         IF FOUND THEN
             DELETE FROM app.sessions s WHERE s.user_id = u.id AND s.expires_at <= now();
             INSERT INTO app.sessions (token_hash, user_id, expires_at) VALUES (login_finish.token_hash, u.id, exp);
+            DELETE FROM app.login_failures f
+             WHERE f.ctid = (SELECT g.ctid FROM app.login_failures g WHERE g.username = login_finish.username
+                              ORDER BY g.at DESC LIMIT 1);
             RETURN QUERY SELECT api.ts(exp), api.user_json(u);
             RETURN;
         END IF;
     END IF;
-    INSERT INTO app.login_failures (username) VALUES (login_finish.username);
-    DELETE FROM app.login_failures f WHERE f.username = login_finish.username AND f.at < now() - interval '1 day';
     RETURN QUERY SELECT NULL::text, NULL::jsonb;
 END $$;
 
@@ -353,8 +360,8 @@ DECLARE
     missing text;
     u app.users;
 BEGIN
-    SELECT code INTO missing FROM unnest(coalesce(house_codes, '{}')) code
-     WHERE NOT EXISTS (SELECT 1 FROM app.houses h WHERE h.code = code) LIMIT 1;
+    SELECT x.c INTO missing FROM unnest(coalesce(house_codes, '{}')) x(c)
+     WHERE NOT EXISTS (SELECT 1 FROM app.houses h WHERE h.code = x.c) LIMIT 1;
     IF missing IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('no house with code %s', missing);
     END IF;

@@ -516,7 +516,9 @@ CREATE FUNCTION api.op_stays_transfer(ctx api.ctx, args jsonb) RETURNS api.reply
 DECLARE
     s app.stays := api.visible_stay(ctx, api.pid(args, 'stay_id'), 'update');
     p app.bed_periods; b app.beds;
-    at timestamptz := coalesce((args->>'at')::timestamptz, now());
+    -- "now" is read after the stay's lock: a transfer that committed while we waited for it
+    -- began a bed period after our transaction started
+    at timestamptz := coalesce((args->>'at')::timestamptz, clock_timestamp());
 BEGIN
     IF s.checked_out_at IS NOT NULL THEN PERFORM api.fail(409, 'stay_closed', NULL, 'the stay is checked out'); END IF;
     SELECT * INTO p FROM app.bed_periods WHERE stay_id = s.id AND to_at IS NULL;
@@ -540,7 +542,7 @@ DECLARE
     s app.stays := api.visible_stay(ctx, api.pid(args, 'stay_id'), 'update');
     before jsonb := api.stay_json(s);
     m app.movements;
-    at timestamptz := coalesce((args->>'checked_out_at')::timestamptz, now());
+    at timestamptz := coalesce((args->>'checked_out_at')::timestamptz, clock_timestamp());   -- after the lock
 BEGIN
     IF s.checked_out_at IS NOT NULL THEN PERFORM api.fail(409, 'stay_closed', NULL, 'the stay is checked out'); END IF;
     IF at < s.checked_in_at OR EXISTS (SELECT 1 FROM app.bed_periods p WHERE p.stay_id = s.id AND p.to_at IS NULL AND p.from_at > at) THEN
@@ -831,7 +833,8 @@ $$;
 CREATE FUNCTION api.check_range(args jsonb) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     IF (args->>'to')::date < (args->>'from')::date THEN PERFORM api.invalid('to', 'is before from'); END IF;
-    IF (args->>'to')::date - (args->>'from')::date > 3660 THEN PERFORM api.invalid('to', 'the range exceeds 3660 days'); END IF;
+    -- both ends count: from..to is (to - from + 1) days
+    IF (args->>'to')::date - (args->>'from')::date >= 3660 THEN PERFORM api.invalid('to', 'the range exceeds 3660 days'); END IF;
 END $$;
 
 -- One row per day: `occupied` counts the stays active at the midnight ending that day (house time).

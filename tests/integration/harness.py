@@ -64,6 +64,51 @@ def psql(url, sql):
     return out.stdout
 
 
+class PsqlSession:
+    """One long-lived psql session (to hold a transaction open across HTTP requests):
+
+        with PsqlSession(d.db) as s:
+            s.run("BEGIN; SELECT 1 FROM app.stays WHERE id = '...' FOR UPDATE")
+            ...                     # requests that must wait for the lock
+            s.run("ROLLBACK")
+
+    run() returns the statement's output (-t -A) once psql has executed it."""
+
+    MARK = "__it_psql_done__"
+
+    def __init__(self, url):
+        self.proc = subprocess.Popen([psql_path(), url, "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, bufsize=1)
+
+    def run(self, sql):
+        self.proc.stdin.write(sql.rstrip().rstrip(";") + ";\n\\echo " + self.MARK + "\n")
+        self.proc.stdin.flush()
+        lines = []
+        while True:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError(f"psql session ended: {''.join(lines)[-1000:]}")
+            if line.rstrip("\n") == self.MARK:
+                return "".join(lines)
+            lines.append(line)
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+                self.proc.wait(10)
+            except Exception:  # noqa: BLE001
+                self.proc.kill()
+                self.proc.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 def with_database(url, name):
     """URL with its database (path) replaced by NAME."""
     parts = urllib.parse.urlsplit(url)
@@ -470,3 +515,178 @@ def run_one(name, func, shared):
         return 1
     print(f"ok   {name} ({time.monotonic() - started:.1f} s)")
     return 0
+
+
+# -------------------------------------------------------------------- a private cluster
+def pg_bindir():
+    """The directory of initdb/pg_ctl (PostgreSQL 15 when present, else the newest)."""
+    if os.access("/usr/lib/postgresql/15/bin/initdb", os.X_OK):
+        return "/usr/lib/postgresql/15/bin"
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+                   key=lambda p: int(re.search(r"/(\d+)/bin", p).group(1)))
+    if found:
+        return os.path.dirname(found[-1])
+    initdb = shutil.which("initdb")
+    if not initdb:
+        raise Skip("no initdb")
+    return os.path.dirname(initdb)
+
+
+def rss_kb(pid):
+    """Resident set size of PID in KiB (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class PgCluster:
+    """A throwaway PostgreSQL cluster of one test, which it may stop, kill and freeze:
+
+        with PgCluster() as pg:
+            os.environ["ABIPRAYA_TEST_PGURL"] = pg.url     # Instances now land here
+            pg.stop("immediate"); pg.start()
+            pg.signal_all(signal.SIGSTOP); ...; pg.signal_all(signal.SIGCONT)
+
+    initdb under /tmp (as the postgres user when we are root, as scripts/lib.sh does),
+    trust auth, fsync off but synchronous_commit on (an acknowledged commit survives a
+    killed server: the operating system keeps the WAL)."""
+
+    def __init__(self, settings=None):
+        self.bindir = pg_bindir()
+        self.dir = tempfile.mkdtemp(prefix="abipraya-pg-")
+        self.data = os.path.join(self.dir, "data")
+        self.log = os.path.join(self.dir, "postgres.log")
+        self.port = free_port()
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        self.settings = {"listen_addresses": "127.0.0.1", "port": str(self.port), "unix_socket_directories": self.dir,
+                         "fsync": "off", "full_page_writes": "off", "synchronous_commit": "on",
+                         "max_connections": "200"}
+        self.settings.update(settings or {})
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+        os.chmod(self.dir, 0o700)
+        try:
+            out = self._run("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                            "--locale=C.UTF-8", timeout=120)
+            if out.returncode != 0:
+                out = self._run("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                                "--no-locale", timeout=120)
+            if out.returncode != 0:
+                raise AssertionError(f"initdb failed: {out.stdout[-1000:]}{out.stderr[-1000:]}")
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+
+    def _run(self, prog, *args, timeout=60):
+        argv = [os.path.join(self.bindir, prog), *args]
+        if os.geteuid() == 0:
+            argv = ["runuser", "-u", "postgres", "--", *argv]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd="/")
+
+    def start(self, timeout=60):
+        opts = " ".join(f"-c {k}={v}" for k, v in self.settings.items())
+        out = self._run("pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", str(timeout), "start", "-o", opts,
+                        timeout=timeout + 10)
+        if out.returncode != 0:
+            raise AssertionError(f"pg_ctl start failed: {out.stdout[-500:]}{out.stderr[-500:]}\n{self.log_tail()}")
+
+    def stop(self, mode="fast", timeout=60):
+        out = self._run("pg_ctl", "-D", self.data, "-m", mode, "-w", "-t", str(timeout), "stop", timeout=timeout + 10)
+        if out.returncode != 0:
+            raise AssertionError(f"pg_ctl stop -m {mode} failed: {out.stdout[-500:]}{out.stderr[-500:]}")
+
+    def postmaster_pid(self):
+        try:
+            with open(os.path.join(self.data, "postmaster.pid")) as f:
+                return int(f.readline())
+        except (OSError, ValueError):
+            return None
+
+    def pids(self):
+        """The postmaster and all its children (backends, auxiliary processes)."""
+        pm = self.postmaster_pid()
+        if pm is None or not os.path.exists(f"/proc/{pm}"):
+            return []
+        found = [pm]
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            if int(stat.rpartition(")")[2].split()[1]) == pm:
+                found.append(int(entry))
+        return found
+
+    def backend_pids(self, datname=None):
+        """Client backends (from pg_stat_activity), optionally of one database."""
+        where = "backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        if datname:
+            where += f" AND datname = '{datname}'"
+        return [int(x) for x in psql(self.url, f"SELECT pid FROM pg_stat_activity WHERE {where}").split()]
+
+    def signal_all(self, sig):
+        """Sends SIG to the postmaster and every child (SIGSTOP/SIGCONT: freeze/thaw the server)."""
+        pids = self.pids()
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        return pids
+
+    def kill_all(self, timeout=30):
+        """SIGKILL to the whole cluster (a machine losing power, an OOM kill of everything);
+        waits until every process is gone."""
+        pids = self.signal_all(signal.SIGKILL)
+        deadline = time.monotonic() + timeout
+        while any(os.path.exists(f"/proc/{p}") and not _zombie(p) for p in pids):
+            if time.monotonic() > deadline:
+                raise AssertionError("PostgreSQL processes survived SIGKILL")
+            time.sleep(0.05)
+        # a killed postmaster may linger as a zombie (a container's init need not reap it),
+        # and then its lock files make the next start refuse: remove the stale ones
+        for path in [os.path.join(self.data, "postmaster.pid")] + glob.glob(os.path.join(self.dir, ".s.PGSQL.*")):
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        return pids
+
+    def log_tail(self, n=3000):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()[-n:]
+        except OSError:
+            return ""
+
+    def close(self):
+        if self.postmaster_pid() and self.pids():
+            self.signal_all(signal.SIGCONT)
+            try:
+                self.stop("immediate", timeout=30)
+            except Exception:  # noqa: BLE001 - whatever is left is killed
+                self.kill_all()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _zombie(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0] == "Z"
+    except OSError:
+        return True
