@@ -119,7 +119,13 @@ void http_server_shutdown(struct http_server *srv)
 
 int http_server_busy(const struct http_server *srv)
 {
-	return srv->busy;
+	const struct http_conn *c;
+	int partial = 0;
+
+	/* a request half received when the stop came is in flight too: let it finish */
+	LIST_FOREACH(c, &srv->conns, link)
+	partial += c->state < CONN_HANDLING && c->any_bytes;
+	return srv->busy + partial;
 }
 
 int http_server_connections(const struct http_server *srv)

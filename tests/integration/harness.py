@@ -314,12 +314,20 @@ class Instance:
             return ""
 
     def close(self):
+        """Stops the daemon with SIGTERM (it must exit 0: under ASan a leak or a sanitizer
+        report makes it exit non-zero) and removes what the instance made; returns the exit
+        status (None if it was not running)."""
+        rc = None
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+            try:
+                rc = self.stop()
+            except AssertionError:
+                rc = "no exit within 30 s of SIGTERM"
+        self.last_stderr = self.stderr()
         if self.owns_db:
             drop_database(self.db)
         shutil.rmtree(self.dir, ignore_errors=True)
+        return rc
 
     def __enter__(self):
         return self
@@ -327,7 +335,9 @@ class Instance:
     def __exit__(self, *exc):
         if exc[0] is not None and self.proc is not None:
             print(f"----- daemon stderr (last 3000 chars) -----\n{self.stderr()[-3000:]}\n-----", file=sys.stderr)
-        self.close()
+        rc = self.close()
+        if exc[0] is None and rc not in (None, 0):
+            raise AssertionError(f"abiprayad exited with {rc} on SIGTERM:\n{self.last_stderr[-3000:]}")
 
     # ---------------------------------------------------------------- HTTP
     def request(self, method, path, body=None, *, json_body=None, headers=None, token=None,

@@ -79,7 +79,7 @@ struct http_server *http_server_create(struct event_base *base,
                                        size_t errlen);
 /* Stops accepting and closes idle connections; requests in flight finish. */
 void http_server_shutdown(struct http_server *srv);
-/* Requests still in flight (event streams included). */
+/* Requests in flight: with a handler, or partly received (event streams included). */
 int http_server_busy(const struct http_server *srv);
 int http_server_connections(const struct http_server *srv);
 void http_server_destroy(struct http_server *srv);
