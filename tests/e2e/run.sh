@@ -57,8 +57,9 @@ apt_install() {
 command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
 command -v python3 >/dev/null || apt_install python3
 
-if [[ ! -f $HERE/node_modules/playwright-core/package.json ]] ||
-	! cmp -s "$HERE/package-lock.json" "$HERE/node_modules/.package-lock.json" 2>/dev/null; then
+# npm ci unless node_modules holds exactly the locked playwright-core
+if ! (cd "$HERE" && node -e 'const l = require("./package-lock.json").packages["node_modules/playwright-core"];
+	process.exit(l && require("./node_modules/playwright-core/package.json").version === l.version ? 0 : 1)' 2>/dev/null); then
 	say "npm ci (playwright-core; no browser download)"
 	(cd "$HERE" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed"
 fi
@@ -74,14 +75,13 @@ if [[ ! -x $PGBIN/initdb ]]; then
 fi
 [[ -x $PGBIN/initdb && -x $PGBIN/pg_ctl && -x $PGBIN/psql ]] || die "no PostgreSQL binaries under /usr/lib/postgresql"
 
-if [[ ! -x $BIN ]]; then
-	if [[ $# -eq 0 ]]; then
-		say "no $BIN: building it (meson, build-test)"
-		(cd "$ROOT" && { [[ -f build-test/build.ninja ]] || meson setup build-test --buildtype=debug -Dwerror=true; } &&
-			meson compile -C build-test) || die "building $BIN failed"
-	fi
-	[[ -x $BIN ]] || die "no daemon binary $BIN"
+# the default binary is (re)built when missing or older than the sources; a named one is taken as it is
+if [[ $# -eq 0 ]] && { [[ ! -x $BIN ]] || [[ -n $(cd "$ROOT" && find src include sql meson.build -newer "$BIN" -print -quit) ]]; }; then
+	say "building $BIN (meson, build-test)"
+	(cd "$ROOT" && { [[ -f build-test/build.ninja ]] || meson setup build-test --buildtype=debug -Dwerror=true; } &&
+		meson compile -C build-test) || die "building $BIN failed"
 fi
+[[ -x $BIN ]] || die "no daemon binary $BIN (build it: meson setup build-test && meson compile -C build-test)"
 
 # ------------------------------------------------------------------ cleanup
 TMP=$(mktemp -d /tmp/abipraya-e2e.XXXXXX) || die "mktemp failed"
@@ -106,8 +106,11 @@ stop_pid() { # stop_pid PID: TERM, wait up to 15 s, then KILL
 cleanup() {
 	local rc=$? pid
 	trap - EXIT INT TERM
-	for pid in "${DAEMON_PIDS[@]}"; do stop_pid "$pid"; done
-	wait 2>/dev/null
+	[[ -n ${KEEP_PID:-} ]] && kill "$KEEP_PID" 2>/dev/null
+	for pid in "${DAEMON_PIDS[@]}"; do
+		stop_pid "$pid"
+		wait "$pid" 2>/dev/null
+	done
 	if [[ -f $PGDATA/postmaster.pid ]]; then
 		as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate -w stop >/dev/null 2>&1 || true
 	fi
@@ -253,7 +256,11 @@ if [[ ${E2E_KEEP:-0} == 1 ]]; then
 		printf '  %-11s %s\n' "$name" "$password"
 	done
 	say "database $DB_URL; Ctrl-C stops everything"
-	while sleep 3600; do :; done
+	while :; do
+		sleep 3600 &
+		KEEP_PID=$!
+		wait "$KEEP_PID"
+	done
 fi
 
 args=(--test --test-concurrency=1 --test-reporter=spec)

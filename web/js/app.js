@@ -1,0 +1,185 @@
+// The console's shell: login state, header, navigation by role, hash routing, live events.
+import { api, session, onUnauthorized, ApiError } from './api.js';
+import { h, clear, failBox } from './dom.js';
+import { t, en, lang, setLang } from './i18n.js';
+import { state, setHouse, role, flash } from './core.js';
+import { startEvents } from './sse.js';
+
+const ALL = ['staff', 'caseworker', 'manager', 'admin'];
+const STAY = ['staff', 'manager', 'admin'];
+const VIOL = ['staff', 'caseworker', 'manager', 'admin'];
+const MGR = ['manager', 'admin'];
+// route → [module, roles, nav label (shown in the menu when set)]
+const ROUTES = {
+  board: ['board', ALL, 'nav_board'],
+  checkin: ['checkin', STAY, 'nav_checkin'],
+  out: ['out', ALL, 'nav_out'],
+  violation: ['violation', VIOL, 'nav_violation'],
+  residents: ['residents', ALL, 'nav_residents'],
+  worklist: ['worklist', ALL, 'nav_worklist'],
+  occupancy: ['reports', MGR, 'nav_occupancy'],
+  census: ['reports', MGR, 'nav_census'],
+  exits: ['reports', MGR, 'nav_exits'],
+  manage: ['manage', MGR, 'nav_manage'],
+  audit: ['audit', MGR, 'nav_audit'],
+  stay: ['stay', ALL],
+  resident: ['resident', ALL],
+  plan: ['plan', ALL],
+};
+
+const $ = (id) => document.getElementById(id);
+let view = null; // {onEvent?} of the current view
+let stopEvents = null;
+let liveState = 'off';
+let renderSeq = 0;
+
+function parseHash() {
+  const [path, q] = location.hash.replace(/^#\/?/, '').split('?');
+  const [name, ...args] = path.split('/').map(decodeURIComponent);
+  return { name: name || '', args, query: Object.fromEntries(new URLSearchParams(q || '')) };
+}
+
+// ---- header and navigation
+function renderHeader() {
+  const top = $('top');
+  const langBtn = h('button', { type: 'button', class: 'link lang', lang: lang() === 'id' ? 'en' : 'id', 'aria-label': t('lang_switch_label'), onclick: () => { setLang(lang() === 'id' ? 'en' : 'id'); renderHeader(); route(); } }, t('lang_switch'));
+  const brand = h('a', { class: 'brand', href: state.user ? '#/board' : '#/login' }, h('img', { src: 'favicon.svg', alt: '', width: 28, height: 28 }), h('span', null, t('app')));
+  if (!state.user) {
+    clear(top, brand, h('div', { class: 'tools' }, langBtn));
+    clear($('nav'));
+    return;
+  }
+  let housePick = null;
+  if (state.houses.length > 1) {
+    const s = h('select', { id: 'house-pick', onchange: (e) => { setHouse(e.target.value); route(); } },
+      state.houses.map((x) => h('option', { value: x.id }, x.code + ' — ' + x.name)));
+    s.value = state.houseId;
+    housePick = h('div', { class: 'house-pick' }, h('label', { for: 'house-pick' }, t('house')), s);
+  } else if (state.houses[0]) {
+    housePick = h('span', { class: 'house-name' }, state.houses[0].name);
+  }
+  const live = h('span', { id: 'live', class: 'live ' + liveState, role: 'status' }, liveText());
+  clear(top, brand, housePick, h('div', { class: 'tools' }, live,
+    h('span', { class: 'who' }, state.user.full_name || state.user.username, h('small', null, en('role', role()))),
+    langBtn, h('button', { type: 'button', class: 'link', onclick: logout }, t('logout'))));
+  const cur = parseHash().name;
+  clear($('nav'), h('ul', null, Object.entries(ROUTES).filter(([, r]) => r[2] && r[1].includes(role())).map(([name, r]) =>
+    h('li', null, h('a', { href: '#/' + name, 'aria-current': name === cur ? 'page' : null }, t(r[2]))))));
+}
+const liveText = () => t(liveState === 'live' ? 'live' : liveState === 'retry' ? 'live_retry' : 'live_off');
+function setLive(s) {
+  liveState = s;
+  const el = $('live');
+  if (el) { el.className = 'live ' + s; el.textContent = liveText(); }
+}
+
+// ---- session
+async function loadSession() {
+  const [me, houses] = await Promise.all([api('GET', '/me'), api('GET', '/houses?limit=200')]);
+  state.user = me;
+  session.setUser(me);
+  state.houses = houses.items;
+  const saved = sessionStorage.getItem('abipraya.house');
+  const ids = state.houses.map((x) => x.id);
+  setHouse(ids.includes(saved) ? saved : ids.includes(me.house_ids?.[0]) ? me.house_ids[0] : ids[0] || null);
+}
+
+export async function loggedIn(token, user) {
+  session.save(token, user);
+  await loadSession();
+  startLive();
+  renderHeader();
+  const { query } = parseHash();
+  location.hash = query.next && query.next !== '/login' ? '#' + query.next : '#/board';
+}
+
+function startLive() {
+  stopEvents?.();
+  stopEvents = startEvents((ev) => view?.onEvent?.(ev), setLive, expired);
+}
+
+async function logout() {
+  try { await api('POST', '/auth/logout'); } catch { /* the token dies with the session either way */ }
+  endSession();
+  location.hash = '#/login';
+}
+function endSession() {
+  stopEvents?.();
+  stopEvents = null;
+  session.clear();
+  state.user = null;
+  state.houses = [];
+  renderHeader();
+}
+function expired() {
+  if (!state.user) return;
+  endSession();
+  flash(t('session_expired'), 'warn');
+  location.hash = '#/login';
+}
+onUnauthorized(expired);
+
+// ---- routing
+async function route() {
+  const seq = ++renderSeq;
+  const { name, args, query } = parseHash();
+  const main = $('main');
+  view = null;
+  if (!state.user) {
+    if (name !== 'login') { location.replace('#/login' + (name ? '?next=/' + encodeURIComponent(location.hash.slice(2)) : '')); return; }
+    const mod = await import('../views/login.js');
+    if (seq !== renderSeq) return;
+    const box = h('section', { class: 'view' });
+    clear(main, box);
+    mod.default(box, { query, loggedIn });
+    return;
+  }
+  const r = ROUTES[name];
+  if (!r) { location.replace('#/board'); return; }
+  if (!state.houses.length) await loadSession().catch(() => {}); // the API was away when the page loaded
+  if (seq !== renderSeq) return;
+  renderHeader();
+  const box = h('section', { class: 'view', 'aria-busy': 'true' }, h('p', { class: 'muted' }, t('loading')));
+  clear(main, box);
+  if (!r[1].includes(role())) { clear(box, failBox(t('err_forbidden_view'))); return; }
+  try {
+    const mod = await import(`../views/${r[0]}.js`);
+    if (seq !== renderSeq) return;
+    const v = await mod.default(box, { name, args, query, rerender: route });
+    if (seq !== renderSeq) return;
+    view = v || null;
+  } catch (err) {
+    if (seq !== renderSeq) return;
+    if (!(err instanceof ApiError)) console.error(err);
+    clear(box, failBox(err instanceof ApiError && err.status === 404 ? t('err_not_found') : err, route));
+  } finally {
+    box.removeAttribute('aria-busy');
+  }
+  if (seq === renderSeq && !document.activeElement?.closest('#main .view') ) box.querySelector('h1')?.focus({ preventScroll: true });
+}
+
+async function boot() {
+  setLang(lang());
+  const skip = document.querySelector('.skip');
+  skip.textContent = t('skip');
+  skip.addEventListener('click', (e) => { e.preventDefault(); $('main').focus(); });
+  if (session.token) {
+    try {
+      await loadSession();
+      startLive();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) session.clear();
+      else if (session.get()?.user) {
+        // the API is away (503, network): keep the session, the views show the problem
+        state.user = session.get().user;
+        state.houses = [];
+        setHouse(sessionStorage.getItem('abipraya.house') || state.user.house_ids?.[0]);
+        startLive();
+      }
+    }
+  }
+  renderHeader();
+  window.addEventListener('hashchange', route);
+  route();
+}
+boot();

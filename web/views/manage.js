@@ -1,0 +1,68 @@
+// Rooms, beds and house rules (managers): create rooms and beds, take a bed out of service with a
+// reason and back, create and retire rules.
+import { api } from '../js/api.js';
+import { h, clear, fld, inp, area, sel, btn, values, onSubmit, localError, badge } from '../js/dom.js';
+import { t, en, options } from '../js/i18n.js';
+import { state, tz, heading, loadBoard, loadRooms, loadRules, flash } from '../js/core.js';
+
+export default async function manage(box, { rerender }) {
+  const [rooms, board, rules] = await Promise.all([loadRooms(), loadBoard(), loadRules(false)]);
+  const stateOf = new Map(board.map((b) => [b.id, b.state]));
+  const saved = () => { flash(t('saved')); rerender(); };
+
+  /** a small form: fields, a button, a request */
+  function mini(fields, label, required, send, cls = 'inline bare', fieldFor) {
+    const f = h('form', { novalidate: true, class: cls }, fields, btn(label, { class: 'small' + (cls === 'bare' ? ' secondary' : '') }));
+    onSubmit(f, {
+      build() {
+        const v = values(f, tz());
+        const missing = required.filter((k) => v[k] == null || v[k] === '');
+        if (missing.length) throw localError(missing);
+        return v;
+      },
+      send, done: saved, fieldFor,
+    });
+    return f;
+  }
+
+  const roomCards = rooms.map((r) => h('section', { class: 'room', 'data-room': r.code },
+    h('h3', null, t('room') + ' ' + r.code, ' ', h('small', { class: 'muted' }, t('room_sex_' + r.sex) + (r.floor != null ? ' · ' + t('floor') + ' ' + r.floor : ''))),
+    r.notes ? h('p', { class: 'muted' }, r.notes) : null,
+    h('ul', { class: 'list' }, (r.beds || []).map((b) => {
+      const st = stateOf.get(b.id) || (b.status === 'out_of_service' ? 'out_of_service' : 'free');
+      return h('li', { 'data-bed': b.id }, h('div', { class: 'row' }, h('strong', null, b.label), badge(t('st_' + st), st), b.status_reason ? h('span', { class: 'muted grow' }, b.status_reason) : null),
+        b.status === 'out_of_service'
+          ? mini([h('input', { type: 'hidden', name: 'status', value: 'available' })], t('back_in_service'), [], (body) => api('PATCH', '/beds/' + b.id, { body, ifMatch: b.version }), 'bare')
+          : st === 'free' ? h('details', null, h('summary', null, t('take_oos') + '…'),
+            mini([h('input', { type: 'hidden', name: 'status', value: 'out_of_service' }), fld(t('oos_reason'), inp('status_reason', { required: true, maxlength: 200 }))], t('take_oos'), ['status_reason'],
+              (body) => api('PATCH', '/beds/' + b.id, { body, ifMatch: b.version }))) : null);
+    })),
+    mini(fld(t('bed_label'), inp('label', { required: true, maxlength: 20 })), t('add_bed'), ['label'], (body, key) => api('POST', `/rooms/${r.id}/beds`, { body, key }), 'inline bare', { conflict: 'label' })));
+
+  const roomForm = h('form', { novalidate: true, class: 'narrow', id: 'add-room' }, h('h3', null, t('add_room')),
+    h('div', { class: 'grid2' }, fld(t('room_code'), inp('code', { required: true, maxlength: 20 })), fld(t('floor'), inp('floor', { type: 'number', 'data-type': 'int', step: 1 })),
+      fld(t('room_sex'), sel('sex', options('sex'), { required: true }, t('choose')))),
+    fld(t('notes'), area('notes')), h('div', { class: 'actions' }, btn(t('add_room'))));
+  onSubmit(roomForm, {
+    build() { const v = values(roomForm, tz()); const m = ['code', 'sex'].filter((k) => !v[k]); if (m.length) throw localError(m); return v; },
+    send: (body, key) => api('POST', `/houses/${state.houseId}/rooms`, { body, key }),
+    done: saved, fieldFor: { conflict: 'code' },
+  });
+
+  const ruleList = h('ul', { class: 'list' }, rules.map((r) => h('li', { class: r.active ? '' : 'muted' },
+    h('div', { class: 'row' }, h('strong', { class: 'grow' }, r.code + ' — ' + r.title), badge(en('severity', r.severity)), r.active ? null : badge(t('retired'))),
+    r.description ? h('p', null, r.description) : null,
+    mini([], r.active ? t('retire') : t('reactivate'), [], () => api('PATCH', '/rules/' + r.id, { body: { active: !r.active }, ifMatch: r.version }), 'bare'))));
+  const ruleForm = h('form', { novalidate: true, class: 'narrow', id: 'add-rule' }, h('h3', null, t('add_rule')),
+    h('div', { class: 'grid2' }, fld(t('code'), inp('code', { required: true, maxlength: 20 })), fld(t('severity'), sel('severity', options('severity'), { required: true }, t('choose')))),
+    fld(t('title'), inp('title', { required: true, maxlength: 200 })), fld(t('rule_desc'), area('description')),
+    h('div', { class: 'actions' }, btn(t('add_rule'))));
+  onSubmit(ruleForm, {
+    build() { const v = values(ruleForm, tz()); const m = ['code', 'title', 'severity'].filter((k) => !v[k]); if (m.length) throw localError(m); return v; },
+    send: (body, key) => api('POST', `/houses/${state.houseId}/rules`, { body, key }),
+    done: saved, fieldFor: { conflict: 'code' },
+  });
+
+  clear(box, heading(t('manage_title')), h('h2', null, t('room') + ' & ' + t('bed').toLowerCase()),
+    h('div', { class: 'rooms' }, roomCards), roomForm, h('h2', null, t('rules')), ruleList, ruleForm);
+}

@@ -1,0 +1,86 @@
+// One stay: who, which bed, since when; sign out / back in, transfer, check-out; links to the
+// violation form and the exit plan.
+import { api, get } from '../js/api.js';
+import { h, clear, fld, inp, area, sel, btn, values, onSubmit, localError, badge, dl } from '../js/dom.js';
+import { t, en, options, fmtD, fmtDT } from '../js/i18n.js';
+import { tz, heading, loadBoard, loadRooms, loadOut, freeBedGroups, bedName, flash, go, can } from '../js/core.js';
+import { signOutFields, signOutBuild, returnForm } from './out.js';
+
+export default async function stay(box, { args, rerender }) {
+  const id = args[0];
+  const s = await get('/stays/' + encodeURIComponent(id));
+  const [r, board, rooms, moves] = await Promise.all([get('/residents/' + s.resident_id), loadBoard(), loadRooms(), loadOut()]);
+  const bed = board.find((b) => b.id === s.bed_id);
+  const away = moves.find((m) => m.stay_id === s.id);
+  const active = s.status === 'active';
+  const notice = h('div');
+
+  const facts = dl([[t('register_number'), r.register_number], [t('sex'), en('sex', r.sex)],
+    [active ? t('current_bed') : t('bed'), bedName(bed)], [t('checked_in_at_v'), fmtDT(s.checked_in_at, tz())],
+    [t('planned_exit_on'), fmtD(s.planned_exit_on)],
+    !active && [t('checked_out_at_v'), fmtDT(s.checked_out_at, tz())], !active && [t('exit_reason'), en('exit_reason', s.exit_reason)],
+    !active && [t('destination'), en('destination', s.destination)], !active && [t('notes'), s.notes]]);
+  const links = h('div', { class: 'actions' },
+    h('a', { class: 'button secondary small', href: '#/resident/' + r.id }, t('record_link')),
+    h('a', { class: 'button secondary small', href: '#/plan/' + s.id }, t('plan_link')),
+    active && can('violation') ? h('a', { class: 'button secondary small', href: '#/violation?stay=' + s.id }, t('violation_link')) : null);
+  const parts = [heading(r.full_name, badge(active ? t('st_active') : t('st_closed'), active ? 'free' : '')), notice, h('div', { class: 'card' }, facts, links)];
+
+  if (active && can('stay')) {
+    // sign out / back in
+    if (away) {
+      parts.push(h('div', { class: 'alert ' + (away.overdue ? 'error' : 'warn') },
+        h('p', null, t('currently_out', { p: en('purpose', away.purpose) + (away.destination ? ' (' + away.destination + ')' : ''), d: fmtDT(away.expected_back_at, tz()) })),
+        h('div', { class: 'actions' }, returnForm(away, r.full_name, rerender))));
+    } else {
+      const so = h('form', { novalidate: true, id: 'sign-out' }, h('h2', null, t('sign_out_title')), h('input', { type: 'hidden', name: 'stay_id', value: s.id }), signOutFields(), h('div', { class: 'actions' }, btn(t('sign_out_btn'))));
+      onSubmit(so, {
+        build() { const { stay_id, ...body } = signOutBuild(so); return body; },
+        send: (body, key) => api('POST', `/stays/${s.id}/movements`, { body, key }),
+        done() { flash(t('signed_out', { name: r.full_name })); rerender(); },
+      });
+      parts.push(so);
+    }
+    // transfer
+    const tf = h('form', { novalidate: true, id: 'transfer' }, h('h2', null, t('transfer_title')),
+      fld(t('free_bed'), sel('bed_id', freeBedGroups(board, rooms, r.sex), { required: true }, t('choose'))),
+      fld(t('transfer_at'), inp('at', { type: 'datetime-local', 'data-type': 'datetime' }), t('house_time', { tz: tz() }) + ' · ' + t('empty_now')),
+      h('div', { class: 'actions' }, btn(t('transfer_btn'))));
+    onSubmit(tf, {
+      build() { const v = values(tf, tz()); if (!v.bed_id) throw localError(['bed_id']); return v; },
+      send: (body, key) => api('POST', `/stays/${s.id}/transfer`, { body, key }),
+      done(ns) { flash(t('transferred', { name: r.full_name, bed: bedName(board.find((b) => b.id === ns.bed_id)) })); rerender(); },
+      fieldFor: { bed_occupied: 'bed_id', bed_out_of_service: 'bed_id', sex_mismatch: 'bed_id' },
+    });
+    // check-out
+    const co = h('form', { novalidate: true, id: 'checkout' }, h('h2', null, t('checkout_title')),
+      h('div', { class: 'grid2' },
+        fld(t('exit_reason'), sel('exit_reason', options('exit_reason'), { required: true }, t('choose'))),
+        fld(t('destination'), sel('destination', options('destination'), { required: true }, t('choose')))),
+      fld(t('notes'), area('notes', { maxlength: 10000 })),
+      fld(t('checked_out_at'), inp('checked_out_at', { type: 'datetime-local', 'data-type': 'datetime' }), t('house_time', { tz: tz() }) + ' · ' + t('empty_now')),
+      h('div', { class: 'actions' }, btn(t('checkout_btn'), { class: 'danger' })));
+    onSubmit(co, {
+      build() {
+        const v = values(co, tz());
+        const missing = ['exit_reason', 'destination'].filter((k) => !v[k]);
+        if (missing.length) throw localError(missing);
+        return v;
+      },
+      send: (body, key) => api('POST', `/stays/${s.id}/checkout`, { body, key }),
+      done() { flash(t('checked_out', { name: r.full_name })); go('#/board'); },
+    });
+    parts.push(h('div', { class: 'grid2' }, tf, co));
+  }
+  clear(box, parts);
+  let dirty = false;
+  box.addEventListener('input', () => { dirty = true; });
+  return {
+    onEvent(ev) {
+      if (ev.data?.stay_id !== s.id) return;
+      if (!dirty) return rerender(); // nothing typed here yet: show the new state at once
+      clear(notice, h('div', { class: 'alert warn', role: 'status' }, h('p', null, t('err_changed')),
+        h('button', { type: 'button', class: 'secondary small', onclick: rerender }, t('retry'))));
+    },
+  };
+}
