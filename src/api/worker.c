@@ -14,6 +14,7 @@
 #define DRAIN_SECONDS   10
 #define KDF_THREADS     2
 #define KDF_QUEUE       256
+#define KDF_NICE        10 /* below the event loops */
 #define JANITOR_SECONDS 300
 
 const struct db_stmt api_statements[] = {
@@ -75,7 +76,7 @@ bool api_shared_init(struct api_shared *shared, const struct config *cfg, char *
 	for (size_t i = 0; i < api_nroutes && i < 128; i++)
 		patterns[i] = api_routes[i].pattern;
 	shared->router = router_create(patterns, api_nroutes);
-	shared->kdf = workq_create(KDF_THREADS, KDF_QUEUE);
+	shared->kdf = workq_create(KDF_THREADS, KDF_QUEUE, KDF_NICE);
 	api_static_load(cfg->static_dir);
 	return true;
 }

@@ -2,12 +2,16 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 struct workq {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct workq_job *head, *tail;
 	int queued, max_queued, nthreads;
+	int nice;
 	bool stopping;
 	pthread_t threads[];
 };
@@ -15,6 +19,10 @@ struct workq {
 static void *worker_main(void *arg)
 {
 	struct workq *q = arg;
+
+	/* Linux niceness is per thread: the event loops get the CPU before the KDF does, so a
+	 * burst of logins lengthens the logins, not every other request */
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), q->nice); /* best effort */
 
 	for (;;) {
 		pthread_mutex_lock(&q->lock);
@@ -35,10 +43,11 @@ static void *worker_main(void *arg)
 	}
 }
 
-struct workq *workq_create(int threads, int max_queued)
+struct workq *workq_create(int threads, int max_queued, int nice)
 {
 	struct workq *q = xcalloc(1, sizeof(*q) + (size_t)threads * sizeof(pthread_t));
 
+	q->nice = nice;
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->cond, NULL);
 	q->max_queued = max_queued;

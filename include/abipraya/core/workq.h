@@ -16,8 +16,9 @@ struct workq_job {
 	struct workq_job *next;                /* private */
 };
 
-/* Caller owns; free with workq_destroy(), which waits for queued jobs. */
-struct workq *workq_create(int threads, int max_queued);
+/* Caller owns; free with workq_destroy(), which waits for queued jobs. The threads run at
+ * the given niceness (0 for normal), where the system allows it. */
+struct workq *workq_create(int threads, int max_queued, int nice);
 void workq_destroy(struct workq *q);
 /* False when max_queued jobs already wait: the caller answers 503. */
 bool workq_submit(struct workq *q, struct workq_job *job) ABIPRAYA_MUSTCHECK;
