@@ -190,7 +190,8 @@ static bool parse_line(struct config *cfg, char *line, char *section, size_t sec
 static bool load_file(struct config *cfg, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
-	char line[4096], section[64] = "";
+	char *line = NULL, section[64] = "";
+	size_t cap = 0;
 	int lineno = 0;
 	bool ok = true;
 
@@ -198,10 +199,11 @@ static bool load_file(struct config *cfg, const char *path, char *err, size_t er
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return false;
 	}
-	while (ok && fgets(line, sizeof(line), f)) {
+	while (ok && getline(&line, &cap, f) >= 0) { /* whole lines, however long */
 		lineno++;
 		ok = parse_line(cfg, line, section, sizeof(section), path, lineno, err, errlen);
 	}
+	free(line);
 	fclose(f);
 	return ok;
 }

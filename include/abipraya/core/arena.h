@@ -19,6 +19,5 @@ void arena_finish(struct arena *a);
 void *arena_alloc(struct arena *a, size_t size);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
-char *arena_printf(struct arena *a, const char *fmt, ...) ABIPRAYA_PRINTF(2, 3);
 
 #endif

@@ -42,6 +42,14 @@ int main(int argc, char **argv)
 	CHECK(!load_text("[server]\nlisten = nowhere\n", &cfg, err, sizeof(err)));
 	CHECK(!load_text("[server]\ntls_cert = /x.pem\n", &cfg, err, sizeof(err)));
 
+	/* a comment longer than any line buffer is still one comment */
+	static char long_comment[6000];
+	memset(long_comment, 'x', sizeof(long_comment));
+	memcpy(long_comment, "# ", 2);
+	memcpy(long_comment + sizeof(long_comment) - 16, "\n[log]\nlevel=warn\n", 17);
+	CHECK(load_text(long_comment, &cfg, err, sizeof(err)) && cfg.log_level == LOG_WARN);
+	config_finish(&cfg);
+
 	setenv("ABIPRAYA_SERVER_LISTEN", "0.0.0.0:9999", 1);
 	setenv("ABIPRAYA_DATABASE_URL", "postgresql:///other", 1);
 	CHECK(load_text("[server]\nlisten = 127.0.0.1:1 # comment\n", &cfg, err, sizeof(err)));
