@@ -46,7 +46,7 @@ int main(int argc, char **argv)
 	static char long_comment[6000];
 	memset(long_comment, 'x', sizeof(long_comment));
 	memcpy(long_comment, "# ", 2);
-	memcpy(long_comment + sizeof(long_comment) - 16, "\n[log]\nlevel=warn\n", 17);
+	memcpy(long_comment + sizeof(long_comment) - 19, "\n[log]\nlevel=warn\n", 19);
 	CHECK(load_text(long_comment, &cfg, err, sizeof(err)) && cfg.log_level == LOG_WARN);
 	config_finish(&cfg);
 
