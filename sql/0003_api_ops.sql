@@ -320,7 +320,7 @@ END $$;
 CREATE FUNCTION api.op_beds_update(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
 DECLARE b app.beds; n app.beds;
 BEGIN
-    -- FOR UPDATE: a check-in holds the bed FOR SHARE, so the occupancy test below cannot race it
+    -- FOR UPDATE: a check-in holds the bed locked too, so the occupancy test below cannot race it
     SELECT * INTO b FROM app.beds WHERE id = api.pid(args, 'id') AND api.sees(ctx, house_id) FOR UPDATE;
     IF NOT FOUND THEN PERFORM api.not_found(); END IF;
     PERFORM api.check_version(args, b.version);
@@ -452,11 +452,15 @@ BEGIN
     END IF;
 END $$;
 
--- A bed named in a body: visible, of the given house, locked FOR SHARE against beds.update.
+-- A bed named in a body: visible, of the given house, and locked. The lock serialises the
+-- check-ins and transfers onto one bed (and beds.update): shared locks let two of them
+-- insert conflicting periods and then wait on each other's exclusion check, a deadlock
+-- PostgreSQL only breaks after deadlock_timeout.
 CREATE FUNCTION api.body_bed(ctx api.ctx, args jsonb, house_id uuid) RETURNS app.beds LANGUAGE plpgsql AS $$
 DECLARE b app.beds;
 BEGIN
-    SELECT * INTO b FROM app.beds x WHERE x.id = (args->>'bed_id')::uuid AND api.sees(ctx, x.house_id) FOR SHARE;
+    SELECT * INTO b FROM app.beds x WHERE x.id = (args->>'bed_id')::uuid AND api.sees(ctx, x.house_id)
+       FOR NO KEY UPDATE;
     IF NOT FOUND THEN PERFORM api.invalid('bed_id', 'no such bed'); END IF;
     IF b.house_id <> body_bed.house_id THEN PERFORM api.invalid('bed_id', 'the bed is in another house'); END IF;
     RETURN b;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "abipraya/api/validate.h"
 #include "abipraya/core/password.h"
@@ -16,7 +17,7 @@
 #include "abipraya/http/router.h"
 #include "api_internal.h"
 
-#define RUN_PARAMS  8
+#define RUN_PARAMS  8 /* and a deadline for writes */
 #define MAX_RETRIES 3
 
 struct op_call {
@@ -28,8 +29,8 @@ struct op_call {
 	unsigned char token_hash[32];
 	char roles[64];
 	char *fingerprint;
-	const char *values[RUN_PARAMS];
-	int lengths[RUN_PARAMS], formats[RUN_PARAMS];
+	const char *values[RUN_PARAMS + 1];
+	int lengths[RUN_PARAMS + 1], formats[RUN_PARAMS + 1];
 	bool csv;
 	int retries;
 	/* password hashing off the loop */
@@ -208,6 +209,20 @@ static void take_headers(struct op_call *call, json_t *errors)
 
 static void on_run_result(enum db_status status, const PGresult *res, void *arg);
 
+/* The database-side deadline of a write (epoch seconds): a little before the pool gives up
+ * on the call, so that a write the client is told failed (503) never commits later. */
+static const char *deadline_text(int timeout_ms, struct arena *a)
+{
+	struct timespec now;
+	int margin = timeout_ms / 4 < 1000 ? timeout_ms / 4 : 1000;
+	char *text = arena_alloc(a, 32);
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	snprintf(text, 32, "%.6f",
+	         (double)now.tv_sec + (double)now.tv_nsec / 1e9 + (timeout_ms - margin) / 1e3);
+	return text;
+}
+
 static void send_run(struct op_call *call)
 {
 	struct http_request *req = call->req;
@@ -226,8 +241,12 @@ static void send_run(struct op_call *call)
 	call->values[7] = pre ? arena_strdup(&req->arena, pre) : NULL;
 	free(args);
 	free(pre);
-	if (!db_pool_exec(call->w->db, STMT_RUN, RUN_PARAMS, call->values, call->lengths,
-	                  call->formats, on_run_result, call)) {
+	/* a write carries the time after which it must roll back (sql/0005_deadline.sql) */
+	bool write = strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0;
+	if (write)
+		call->values[8] = deadline_text(call->w->shared->cfg->db_timeout_ms, &req->arena);
+	if (!db_pool_exec(call->w->db, write ? STMT_RUN_BY : STMT_RUN, RUN_PARAMS + write,
+	                  call->values, call->lengths, call->formats, on_run_result, call)) {
 		call_free(call);
 		api_reply_unavailable(req);
 	}

@@ -158,9 +158,9 @@ class Knowledge:
         """A random operation: {"op", "method", "path", "body", and the ids it names}."""
         with self.lock:
             active = [s for s, v in self.stays.items() if v["active"]]
-            all_stays = list(self.stays)
+            all_stays = list(self.stays)[-30:]    # recent ones: some stale, not hopelessly so
             open_moves = [m for m, v in self.movements.items() if v["open"]]
-            all_moves = list(self.movements)
+            all_moves = list(self.movements)[-30:]
             kind = rng.choices(["checkin", "transfer", "checkout", "signout", "return"],
                                weights=[30, 22, 14, 20, 14])[0]
 
@@ -629,7 +629,7 @@ def main():
     a = harness.Instance(config=cfg)
     b = None
     try:
-        b = harness.Instance(config=cfg, db_url=a.db, migrate=False, admin=False)
+        b = harness.Instance(config=cfg, share=a)
         if args.sql_patch:
             with open(args.sql_patch) as f:
                 harness.psql(a.db, f.read())
@@ -648,11 +648,17 @@ def main():
         for c in clients:
             c.join(args.seconds + 120)
         elapsed = time.monotonic() - started
-        for d, name in ((a, "a"), (b, "b")):
+        exits = []
+        for d, name in ((a, "a"), (b, "b")):  # SIGTERM: exit 0 (under ASan: no leak, no report)
             if not d.alive():
-                print(f"history: ANOMALY: instance {name} died: {d.stderr()[-2000:]}")
+                exits.append(f"instance {name} died during the run (exit {d.proc.returncode}): {d.stderr()[-2000:]}")
+            else:
+                rc = d.stop()
+                if rc != 0:
+                    exits.append(f"instance {name} exited {rc} on SIGTERM: {d.stderr()[-2000:]}")
         db = load_db(a.db, house)
         checker = Checker(history, db)
+        checker.anomalies += exits
         checker.check()
 
         # ---- counts
@@ -708,7 +714,7 @@ def main():
                 for op in sorted(history, key=lambda o: o["send_mono"]):
                     f.write(json.dumps(op) + "\n")
             print(f"history: written to {path}")
-        ok = not checker.anomalies and a.alive() and b.alive()
+        ok = not checker.anomalies
         print("history: PASSED" if ok else "history: FAILED")
         return 0 if ok else 1
     finally:

@@ -1,0 +1,266 @@
+#!/usr/bin/env bash
+# The acceptance suite over TLS, and the listener's protocol floor:
+#
+#   tests/tls/run.sh [PATH-TO-ABIPRAYAD] [--only SUBSTR]... [-v]
+#
+# Makes a self-signed certificate (openssl req), starts a throwaway PostgreSQL cluster
+# and two daemons on one database with server.tls_cert/tls_key set, then:
+#   1. openssl s_client: TLS 1.0 and 1.1 are refused (the client offers them at
+#      SECLEVEL=0, so the refusal is the server's), TLS 1.2 and 1.3 work and serve
+#      /healthz, a TLS 1.2 RSA-key-exchange/CBC cipher is refused, plain HTTP gets no answer;
+#   2. the shared acceptance suite (../shared/acceptance/runner.py, or $ACCEPTANCE_DIR),
+#      unchanged, through tests/tls/tls_runner.py (HTTPS and TLS raw sockets).
+# Exits non-zero when anything failed. The binary defaults to $ABIPRAYAD, else
+# build-test/abiprayad, else builds build-tls with meson.
+# shellcheck disable=SC2317 # cleanup runs from a trap
+set -uo pipefail
+
+LIB_NAME=tests/tls/run.sh
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+
+BIN=${ABIPRAYAD:-}
+RUNNER_ARGS=()
+while (($#)); do
+	case $1 in
+	--only)
+		RUNNER_ARGS+=(--only "${2:?--only needs a string}")
+		shift
+		;;
+	-v) RUNNER_ARGS+=(-v) ;;
+	-h | --help)
+		sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+		exit 0
+		;;
+	*) BIN=$1 ;;
+	esac
+	shift
+done
+
+ACCEPTANCE_DIR=${ACCEPTANCE_DIR:-$ROOT/../shared/acceptance}
+[[ -f $ACCEPTANCE_DIR/runner.py ]] || die "no acceptance runner at $ACCEPTANCE_DIR/runner.py (set ACCEPTANCE_DIR)"
+ACCEPTANCE_DIR=$(cd "$ACCEPTANCE_DIR" && pwd)
+command -v openssl >/dev/null || die "openssl is missing"
+
+if [[ -z $BIN ]]; then
+	if [[ -x $ROOT/build-test/abiprayad ]]; then
+		BIN=$ROOT/build-test/abiprayad
+	else
+		[[ -f $ROOT/build-tls/build.ninja ]] || meson setup "$ROOT/build-tls" "$ROOT" >/dev/null || die "meson setup failed"
+		meson compile -C "$ROOT/build-tls" >/dev/null || die "meson compile failed"
+		BIN=$ROOT/build-tls/abiprayad
+	fi
+fi
+[[ -x $BIN ]] || die "$BIN is not an executable"
+BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+
+WORK=$(mktemp -d /tmp/abipraya-tls.XXXXXX) || die "mktemp failed"
+chmod 711 "$WORK" # the postgres user must reach its cluster below
+PGTMP=$WORK/pg
+PGDATA=$PGTMP/data
+PIDS=()
+cleanup() {
+	local rc=$? pid
+	trap - EXIT INT TERM
+	for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+	if [[ -f $PGDATA/postmaster.pid ]]; then
+		pid=$(head -n1 "$PGDATA/postmaster.pid")
+		as_pg "$PG_CTL" -D "$PGDATA" -m immediate -w stop >/dev/null 2>&1 || true
+		[[ -n $pid ]] && stop_pid "$pid"
+	fi
+	rm -rf "$WORK"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ------------------------------------------------------------------ certificate
+say "self-signed certificate (EC P-256, CN=localhost, SAN 127.0.0.1)"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+	-subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+	-keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>"$WORK/openssl.log" ||
+	{
+		cat "$WORK/openssl.log" >&2
+		die "openssl req failed"
+	}
+chmod 600 "$WORK/key.pem"
+
+# ------------------------------------------------------------------ PostgreSQL
+find_pgbin
+mkdir -p "$PGTMP"
+pg_own "$PGTMP"
+chmod 700 "$PGTMP"
+initdb_cluster "$PGDATA" "$WORK/initdb.log"
+PGPORT=$(free_port)
+as_pg "$PG_CTL" -D "$PGDATA" -l "$PGTMP/postgres.log" -w -t 60 start -o \
+	"-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGTMP -c fsync=off -c synchronous_commit=off -c max_connections=200" \
+	>/dev/null || {
+	tail -n 30 "$PGTMP/postgres.log" >&2
+	die "PostgreSQL did not start"
+}
+DB_URL=postgresql://postgres@127.0.0.1:$PGPORT/abipraya
+"$PGBIN/psql" "postgresql://postgres@127.0.0.1:$PGPORT/postgres" -X -q -v ON_ERROR_STOP=1 \
+	-c "CREATE DATABASE abipraya" || die "cannot create the database"
+
+# ------------------------------------------------------------------ daemons
+PORT1=$(free_port)
+PORT2=$(free_port)
+while [[ $PORT2 == "$PORT1" ]]; do PORT2=$(free_port); done
+write_config() { # write_config FILE PORT
+	cat >"$1" <<EOF
+# written by tests/tls/run.sh
+[server]
+listen = 127.0.0.1:$2
+workers = 2
+max_body = 1048576
+tls_cert = $WORK/cert.pem
+tls_key = $WORK/key.pem
+[database]
+url = $DB_URL
+pool = 4
+[security]
+token_ttl = 43200
+login_max_failures = 5
+login_window = 900
+[log]
+level = info
+EOF
+}
+CONFIG=$WORK/abipraya.conf
+write_config "$CONFIG" "$PORT1"
+write_config "$WORK/abipraya2.conf" "$PORT2"
+(cd "$ROOT" && "$BIN" --config "$CONFIG" migrate) >"$WORK/migrate.log" 2>&1 || {
+	tail -n 30 "$WORK/migrate.log" >&2
+	die "migrate failed"
+}
+ADMIN_PASSWORD=tls-$(python3 -c 'import secrets; print(secrets.token_hex(12))')
+printf '%s\n' "$ADMIN_PASSWORD" | (cd "$ROOT" && "$BIN" --config "$CONFIG" user-add admin --role admin) \
+	>"$WORK/user-add.log" 2>&1 || {
+	cat "$WORK/user-add.log" >&2
+	die "user-add failed"
+}
+
+wait_https() { # wait_https PID PORT
+	python3 - "$@" <<'EOF'
+import ssl, sys, time, urllib.request
+pid, port = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            if any(l.startswith("State:") and l.split()[1] == "Z" for l in f):
+                sys.exit(f"abiprayad (pid {pid}) exited during startup")
+    except OSError:
+        sys.exit(f"abiprayad (pid {pid}) exited during startup")
+    try:
+        with urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", timeout=2, context=ctx) as r:
+            if r.status == 200:
+                sys.exit(0)
+    except OSError:
+        pass
+    time.sleep(0.2)
+sys.exit(f"https://127.0.0.1:{port}/healthz did not answer within 30 s")
+EOF
+}
+
+for n in 1 2; do
+	conf=$CONFIG port=$PORT1
+	[[ $n == 2 ]] && conf=$WORK/abipraya2.conf port=$PORT2
+	(cd "$ROOT" && exec "$BIN" --config "$conf") >"$WORK/daemon$n.out" 2>"$WORK/daemon$n.err" &
+	PIDS+=($!)
+	wait_https "${PIDS[-1]}" "$port" || {
+		tail -n 30 "$WORK/daemon$n.err" >&2
+		die "daemon $n did not start"
+	}
+	say "daemon $n (pid ${PIDS[-1]}) on https://127.0.0.1:$port"
+done
+
+# ------------------------------------------------------------------ protocol checks
+FAILED=()
+s_client() { # s_client ARGS...: one TLS session to daemon 1 sending GET /healthz; output on stdout
+	printf 'GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' |
+		timeout 10 openssl s_client -connect "127.0.0.1:$PORT1" -servername localhost -ign_eof "$@" 2>&1
+}
+for version in tls1 tls1_1; do
+	out=$(s_client "-$version" -cipher 'DEFAULT:@SECLEVEL=0')
+	if grep -q "no protocols available" <<<"$out"; then
+		warn "this openssl cannot offer -$version at all: the check proves nothing"
+	elif grep -q "HTTP/1.1 200" <<<"$out"; then
+		FAILED+=("$version accepted")
+		warn "FAILED: -$version was accepted"
+	else
+		say "ok: -$version refused ($(grep -oE 'alert [a-z ]+|wrong version number|unsupported protocol|no shared cipher' <<<"$out" | head -n1 || echo "handshake failed"))"
+	fi
+done
+for version in tls1_2 tls1_3; do
+	out=$(s_client "-$version")
+	proto=$(grep -m1 -oE 'Protocol *: *TLSv1\.[0-9]|New, TLSv1\.[0-9]' <<<"$out" | grep -oE 'TLSv1\.[0-9]')
+	cipher=$(grep -m1 -oE 'Cipher is [A-Za-z0-9_-]+' <<<"$out" | cut -d' ' -f3)
+	if grep -q "HTTP/1.1 200" <<<"$out"; then
+		say "ok: -$version works ($proto, $cipher) and serves /healthz"
+	else
+		FAILED+=("$version")
+		warn "FAILED: -$version: $(tail -n 5 <<<"$out")"
+	fi
+done
+out=$(s_client -tls1_2 -cipher 'AES128-SHA:@SECLEVEL=0')
+if grep -q "HTTP/1.1 200" <<<"$out"; then
+	FAILED+=("weak cipher AES128-SHA accepted")
+	warn "FAILED: TLS 1.2 with AES128-SHA (RSA key exchange, CBC) was accepted"
+else
+	say "ok: TLS 1.2 with AES128-SHA refused"
+fi
+plain=$(python3 - "$PORT1" <<'EOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+data = b""
+try:
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+except OSError:
+    pass
+print(data[:40])
+EOF
+)
+if [[ $plain == *"HTTP/1.1 200"* ]]; then
+	FAILED+=("plain HTTP served")
+	warn "FAILED: plain HTTP was served on the TLS port"
+else
+	say "ok: plain HTTP on the TLS port is not served (got ${plain})"
+fi
+
+# ------------------------------------------------------------------ acceptance over TLS
+say "acceptance suite over TLS ($ACCEPTANCE_DIR/runner.py)"
+(cd "$ROOT" && python3 "$ROOT/tests/tls/tls_runner.py" "$ACCEPTANCE_DIR/runner.py" \
+	--base "https://127.0.0.1:$PORT1" --base2 "https://127.0.0.1:$PORT2" \
+	--admin-user admin --admin-password "$ADMIN_PASSWORD" \
+	--db "$DB_URL" --config "$CONFIG" --bin "$BIN" \
+	"${RUNNER_ARGS[@]}" "$ACCEPTANCE_DIR") || FAILED+=("acceptance over TLS")
+
+for i in "${!PIDS[@]}"; do
+	pid=${PIDS[$i]}
+	if ! alive "$pid"; then
+		FAILED+=("daemon $((i + 1)) died")
+		tail -n 30 "$WORK/daemon$((i + 1)).err" >&2
+		continue
+	fi
+	kill -TERM "$pid"
+	wait "$pid"
+	rc=$?
+	((rc == 0)) || FAILED+=("daemon $((i + 1)) exited $rc on SIGTERM")
+done
+PIDS=()
+
+if ((${#FAILED[@]})); then
+	echo "$LIB_NAME: FAILED: ${FAILED[*]}"
+	exit 1
+fi
+echo "$LIB_NAME: passed (TLS 1.0/1.1 refused, 1.2/1.3 work, acceptance suite over TLS)"
