@@ -141,7 +141,13 @@ bool api_worker_init(struct api_worker *w, int index, struct api_shared *shared,
 	memset(w, 0, sizeof(*w));
 	w->index = index;
 	w->shared = shared;
-	w->base = event_base_new();
+	/* the changelist folds the add/del pairs of one loop pass into one epoll_ctl */
+	struct event_config *ec = event_config_new();
+	if (ec)
+		event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	w->base = ec ? event_base_new_with_config(ec) : NULL;
+	if (ec)
+		event_config_free(ec);
 	if (!w->base) {
 		snprintf(err, errlen, "could not create an event loop");
 		return false;

@@ -32,6 +32,8 @@ struct db_conn {
 	struct db_pool *pool;
 	PGconn *pg;
 	struct event *io;
+	int watch_fd; /* what io is armed for */
+	short watching;
 	struct event *timer; /* backoff while down, deadline while connecting */
 	enum db_conn_state state;
 	size_t prepared;

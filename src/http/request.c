@@ -1,6 +1,8 @@
 /* Requests and responses: the only place that writes a status line. */
 #include <event2/buffer.h>
 #include <openssl/rand.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +10,10 @@
 
 #include "abipraya/core/text.h"
 #include "http_internal.h"
+
+static _Thread_local unsigned char id_prefix[4];
+static _Thread_local uint32_t id_counter;
+static _Thread_local bool id_seeded;
 
 struct http_request *http_request_new(struct http_server *srv, struct http_conn *c)
 {
@@ -20,8 +26,15 @@ struct http_request *http_request_new(struct http_server *srv, struct http_conn 
 	req->method = "-";
 	req->route_index = -1;
 	clock_gettime(CLOCK_MONOTONIC, &req->started);
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-		memset(rnd, 0, sizeof(rnd));
+	/* a random prefix per thread and a counter: unique without a syscall per request */
+	if (!id_seeded) {
+		if (RAND_bytes(id_prefix, sizeof(id_prefix)) != 1)
+			memset(id_prefix, 0, sizeof(id_prefix));
+		id_seeded = true;
+	}
+	id_counter++;
+	memcpy(rnd, id_prefix, 4);
+	memcpy(rnd + 4, &id_counter, 4);
 	text_hex(rnd, sizeof(rnd), req->request_id);
 	return req;
 }
