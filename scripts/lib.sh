@@ -90,6 +90,29 @@ initdb_cluster() {
 	}
 }
 
+# start_throwaway_cluster [SERVER-OPTIONS]: initdb $PGDATA (inside $PGTMP, which is given
+# to postgres) and start it on a free port, on 127.0.0.1 only, its socket in $PGTMP; sets
+# PGPORT. fsync is off: such a cluster holds test data only.
+start_throwaway_cluster() {
+	pg_own "$PGTMP"
+	chmod 700 "$PGTMP"
+	initdb_cluster "$PGDATA" "$PGTMP/initdb.log" || return 1
+	PGPORT=$(free_port)
+	as_pg "$PG_CTL" -D "$PGDATA" -l "$PGTMP/postgres.log" -w -t 60 start -o \
+		"-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGTMP -c fsync=off -c max_connections=200 ${1:-}" \
+		>/dev/null || {
+		tail -n 30 "$PGTMP/postgres.log" >&2
+		return 1
+	}
+}
+
+# create_test_database NAME: creates NAME in the cluster on $PGPORT; sets DB_URL.
+create_test_database() {
+	DB_URL=postgresql://postgres@127.0.0.1:$PGPORT/$1
+	"$PGBIN/psql" "postgresql://postgres@127.0.0.1:$PGPORT/postgres" -X -q -v ON_ERROR_STOP=1 \
+		-c "CREATE DATABASE $1" || die "cannot create the database $1"
+}
+
 pg_running() { # pg_running DIR: the cluster in DIR is up
 	[[ -f $1/postmaster.pid ]] && as_pg "$PG_CTL" -D "$1" status >/dev/null 2>&1
 }

@@ -65,19 +65,8 @@ trap 'exit 143' TERM
 # ------------------------------------------------------------------ PostgreSQL
 find_pgbin
 mkdir -p "$PGTMP"
-pg_own "$PGTMP"
-chmod 700 "$PGTMP"
-initdb_cluster "$PGDATA" "$WORK/initdb.log"
-PGPORT=$(free_port)
-as_pg "$PG_CTL" -D "$PGDATA" -l "$PGTMP/postgres.log" -w -t 60 start -o \
-	"-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGTMP -c fsync=off -c max_connections=200" \
-	>/dev/null || {
-	tail -n 30 "$PGTMP/postgres.log" >&2
-	die "PostgreSQL did not start"
-}
-DB_URL=postgresql://postgres@127.0.0.1:$PGPORT/abipraya
-"$PGBIN/psql" "postgresql://postgres@127.0.0.1:$PGPORT/postgres" -X -q -v ON_ERROR_STOP=1 \
-	-c "CREATE DATABASE abipraya" || die "cannot create the database"
+start_throwaway_cluster || die "PostgreSQL did not start"
+create_test_database abipraya
 
 # ------------------------------------------------------------------ daemons' configuration
 PORT_A=$(free_port)
