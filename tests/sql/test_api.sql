@@ -58,7 +58,8 @@ BEGIN
     -- login
     PERFORM tst.ok((SELECT password_hash FROM api.login_begin('t_mgr2', 5, 900)) = 'new-secret', 'login_begin');
     PERFORM tst.ok((SELECT password_hash IS NULL AND NOT throttled FROM api.login_begin('ghost', 5, 900)), 'unknown user');
-    FOR i IN 1..5 LOOP PERFORM api.login_finish('ghost', NULL, false, NULL, 60); END LOOP;
+    -- every attempt counts from login_begin on (the one above is the first of five)
+    FOR i IN 1..4 LOOP PERFORM api.login_begin('ghost', 5, 900); END LOOP;
     PERFORM tst.ok((SELECT throttled AND retry_after BETWEEN 899 AND 900 FROM api.login_begin('ghost', 5, 900)), 'throttled');
     PERFORM tst.ok((SELECT "user"->>'username' = 't_mgr2' AND expires_at LIKE '%Z'
                       FROM api.login_finish('t_mgr2', (u->>'id')::uuid, true, sha256('tok-login'::bytea), 60)), 'login_finish');
