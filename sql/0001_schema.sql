@@ -9,8 +9,13 @@ CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE SCHEMA IF NOT EXISTS app;
 
 -- Every mutable row: version +1 and updated_at on every change, whatever code path updates it.
+-- version +1 and updated_at on every change; an UPDATE that changes nothing (a PATCH of
+-- {} or of the values already there) is no change.
 CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF NEW IS NOT DISTINCT FROM OLD THEN
+        RETURN NEW;
+    END IF;
     NEW.version := OLD.version + 1;
     NEW.updated_at := now();
     RETURN NEW;

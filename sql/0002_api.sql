@@ -161,6 +161,9 @@ DECLARE
     h app.audit_head;
     a app.audit_log;
 BEGIN
+    IF before IS NOT NULL AND before = after THEN
+        RETURN;                                                  -- nothing changed: nothing to record
+    END IF;
     SELECT * INTO h FROM app.audit_head WHERE one FOR UPDATE;    -- serialises appends: one chain
     a := ROW(gen_random_uuid(), h.pos + 1, clock_timestamp(), ctx.user_id, action, entity, entity_id,
              house_id, ctx.request_id, before, after, h.hash, NULL)::app.audit_log;
