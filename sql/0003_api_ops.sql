@@ -730,6 +730,7 @@ DECLARE
 BEGIN
     SELECT * INTO p FROM app.exit_plans WHERE stay_id = s.id FOR UPDATE;
     IF NOT FOUND THEN
+        PERFORM api.check_version(args, NULL);    -- If-Match names a version of a plan that is not there
         INSERT INTO app.exit_plans (stay_id, house_id, target_exit_on, destination_plan, summary)
         VALUES (s.id, s.house_id, (args->>'target_exit_on')::date, args->>'destination_plan', args->>'summary')
         RETURNING * INTO n;
