@@ -17,6 +17,7 @@ extern const struct db_stmt api_statements[];
 extern const size_t api_nstatements;
 #define STMT_RUN          "run"
 #define STMT_RUN_BY       "run_by"
+#define STMT_RUN_TEXT     "run_text"
 #define STMT_LOGIN_BEGIN  "login_begin"
 #define STMT_LOGIN_FINISH "login_finish"
 #define STMT_PING         "ping"

@@ -245,8 +245,11 @@ static void send_run(struct op_call *call)
 	bool write = strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0;
 	if (write)
 		call->values[8] = deadline_text(call->w->shared->cfg->db_timeout_ms, &req->arena);
-	if (!db_pool_exec(call->w->db, write ? STMT_RUN_BY : STMT_RUN, RUN_PARAMS + write,
-	                  call->values, call->lengths, call->formats, on_run_result, call)) {
+	const char *stmt = write                                    ? STMT_RUN_BY
+	                   : (call->route->flags & ROUTE_TEXT_BODY) ? STMT_RUN_TEXT
+	                                                            : STMT_RUN;
+	if (!db_pool_exec(call->w->db, stmt, RUN_PARAMS + write, call->values, call->lengths,
+	                  call->formats, on_run_result, call)) {
 		call_free(call);
 		api_reply_unavailable(req);
 	}

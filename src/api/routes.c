@@ -46,7 +46,8 @@ const struct api_route api_routes[] = {
         {"POST /api/v1/rooms/{room_id}/beds", "beds.create", MGR, spec_bed_create},
         {"GET /api/v1/beds/{id}", "beds.get", ALL},
         {"PATCH /api/v1/beds/{id}", "beds.update", MGR, spec_bed_update},
-        {"GET /api/v1/houses/{house_id}/beds", "beds.board", ALL, NULL, spec_bed_board_query},
+        {"GET /api/v1/houses/{house_id}/beds", "beds.board", ALL, NULL, spec_bed_board_query,
+         ROUTE_TEXT_BODY},
 
         {"POST /api/v1/residents", "residents.create", CASE, spec_resident},
         {"GET /api/v1/residents", "residents.list", ALL, NULL, spec_residents_query,

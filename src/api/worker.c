@@ -26,6 +26,10 @@ const struct db_stmt api_statements[] = {
          "SELECT status, body, etag FROM api.run_by(to_timestamp($9::float8), $1::bytea, $2::text, "
          "$3::text[], $4::text, $5::text, $6::text, $7::jsonb, $8::jsonb)",
          9},
+        {STMT_RUN_TEXT,
+         "SELECT status, body, etag FROM api.run_text($1::bytea, $2::text, $3::text[], $4::text, "
+         "$5::text, $6::text, $7::jsonb, $8::jsonb)",
+         8},
         {STMT_LOGIN_BEGIN,
          "SELECT * FROM api.login_begin($1::text, "
          "$2::int, $3::int)",
