@@ -130,38 +130,12 @@ printf '%s\n' "$ADMIN_PASSWORD" | (cd "$ROOT" && "$BIN" --config "$CONFIG" user-
 	die "user-add failed"
 }
 
-wait_https() { # wait_https PID PORT
-	python3 - "$@" <<'EOF'
-import ssl, sys, time, urllib.request
-pid, port = int(sys.argv[1]), sys.argv[2]
-ctx = ssl.create_default_context()
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-deadline = time.monotonic() + 30
-while time.monotonic() < deadline:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            if any(l.startswith("State:") and l.split()[1] == "Z" for l in f):
-                sys.exit(f"abiprayad (pid {pid}) exited during startup")
-    except OSError:
-        sys.exit(f"abiprayad (pid {pid}) exited during startup")
-    try:
-        with urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", timeout=2, context=ctx) as r:
-            if r.status == 200:
-                sys.exit(0)
-    except OSError:
-        pass
-    time.sleep(0.2)
-sys.exit(f"https://127.0.0.1:{port}/healthz did not answer within 30 s")
-EOF
-}
-
 for n in 1 2; do
 	conf=$CONFIG port=$PORT1
 	[[ $n == 2 ]] && conf=$WORK/abipraya2.conf port=$PORT2
 	(cd "$ROOT" && exec "$BIN" --config "$conf") >"$WORK/daemon$n.out" 2>"$WORK/daemon$n.err" &
 	PIDS+=($!)
-	wait_https "${PIDS[-1]}" "$port" || {
+	wait_healthy "${PIDS[-1]}" "https://127.0.0.1:$port" 30 || {
 		tail -n 30 "$WORK/daemon$n.err" >&2
 		die "daemon $n did not start"
 	}
