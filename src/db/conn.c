@@ -56,7 +56,6 @@ static void close_pg(struct db_conn *c)
 /* The connection failed or was lost: fail its query, back off, try again. */
 static void lose(struct db_conn *c, const char *why)
 {
-	bool was_up = c->state == DB_CONN_IDLE || c->state == DB_CONN_BUSY;
 	struct db_query *q = c->query;
 
 	if (c->pg && log_enabled(LOG_DEBUG))
@@ -70,7 +69,7 @@ static void lose(struct db_conn *c, const char *why)
 	arm_timer(c, c->backoff_ms);
 	if (q)
 		db_query_complete(q, DB_UNAVAILABLE, NULL);
-	db_pool_conn_lost(c->pool, c, was_up);
+	db_pool_conn_lost(c->pool, c);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)

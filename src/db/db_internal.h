@@ -62,7 +62,7 @@ void db_conn_send(struct db_conn *c, struct db_query *q);
 void db_conn_abort(struct db_conn *c);
 /* A connection became idle, or went down: the pool reacts. */
 void db_pool_conn_idle(struct db_pool *pool, struct db_conn *c);
-void db_pool_conn_lost(struct db_pool *pool, struct db_conn *c, bool was_up);
+void db_pool_conn_lost(struct db_pool *pool, struct db_conn *c);
 void db_query_complete(struct db_query *q, enum db_status status, const PGresult *res);
 
 #endif

@@ -96,7 +96,7 @@ void db_pool_conn_idle(struct db_pool *pool, struct db_conn *c)
 	}
 }
 
-void db_pool_conn_lost(struct db_pool *pool, struct db_conn *c, bool was_up)
+void db_pool_conn_lost(struct db_pool *pool, struct db_conn *c)
 {
 	if (c->listener)
 		return;
