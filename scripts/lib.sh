@@ -151,6 +151,30 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# test_binary [PATH]: sets BIN to PATH, else $ABIPRAYAD, else build-test/abiprayad, made
+# absolute; dies when it is not an executable.
+test_binary() {
+	BIN=${1:-${ABIPRAYAD:-$ROOT/build-test/abiprayad}}
+	[[ -x $BIN ]] || die "$BIN is not an executable (build first, or pass the path)"
+	BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+}
+
+# migrate_and_add_admin CONFIG LOGDIR: `migrate`, then `user-add admin --role admin` with a
+# fresh random password, which it leaves in ADMIN_PASSWORD (logs in LOGDIR).
+migrate_and_add_admin() {
+	local config=$1 logdir=$2
+	(cd "$ROOT" && "$BIN" --config "$config" migrate) >"$logdir/migrate.log" 2>&1 || {
+		tail -n 30 "$logdir/migrate.log" >&2
+		die "migrate failed"
+	}
+	ADMIN_PASSWORD=adm-$(python3 -c 'import secrets; print(secrets.token_hex(12))')
+	printf '%s\n' "$ADMIN_PASSWORD" | (cd "$ROOT" && "$BIN" --config "$config" user-add admin --role admin) \
+		>"$logdir/user-add.log" 2>&1 || {
+		cat "$logdir/user-add.log" >&2
+		die "user-add failed"
+	}
+}
+
 # wait_healthy PID URL SECONDS: until URL/healthz answers 200; fails when PID dies. An
 # https URL is not verified (the test certificates are self-signed).
 wait_healthy() {

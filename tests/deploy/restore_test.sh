@@ -18,9 +18,7 @@ LIB_NAME=tests/deploy/restore_test.sh
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 
-BIN=${1:-${ABIPRAYAD:-$ROOT/build-test/abiprayad}}
-[[ -x $BIN ]] || die "$BIN is not an executable (build first, or pass the path)"
-BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+test_binary "${1:-}"
 find_pgbin
 
 WORK=$(mktemp -d /tmp/abipraya-restore.XXXXXX) || die "mktemp failed"

@@ -119,16 +119,7 @@ EOF
 CONFIG=$WORK/abipraya.conf
 write_config "$CONFIG" "$PORT1"
 write_config "$WORK/abipraya2.conf" "$PORT2"
-(cd "$ROOT" && "$BIN" --config "$CONFIG" migrate) >"$WORK/migrate.log" 2>&1 || {
-	tail -n 30 "$WORK/migrate.log" >&2
-	die "migrate failed"
-}
-ADMIN_PASSWORD=tls-$(python3 -c 'import secrets; print(secrets.token_hex(12))')
-printf '%s\n' "$ADMIN_PASSWORD" | (cd "$ROOT" && "$BIN" --config "$CONFIG" user-add admin --role admin) \
-	>"$WORK/user-add.log" 2>&1 || {
-	cat "$WORK/user-add.log" >&2
-	die "user-add failed"
-}
+migrate_and_add_admin "$CONFIG" "$WORK"
 
 for n in 1 2; do
 	conf=$CONFIG port=$PORT1
