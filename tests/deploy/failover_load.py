@@ -181,7 +181,11 @@ def main():
 
         ok = sum(1 for r in records if r["status"] is not None and r["status"] < 300)
         failed = [r for r in records if r["status"] is None or r["status"] >= 300]
-        in_flight = [r for r in failed if any(r["sent"] < t < r["answered"] for _, t, _ in terms)]
+        # in flight at a SIGTERM: the request overlaps the stopping instance's shutdown, from the
+        # signal to its exit (a connection nginx opened meanwhile may sit in the closing
+        # listener's accept queue: see the closing note on SO_REUSEPORT)
+        in_flight = [r for r in failed
+                     if any(r["sent"] < t_exit and r["answered"] > t_term for _, t_term, t_exit in terms)]
         print(f"failover: {len(records)} requests through nginx, {ok} succeeded, {len(failed)} failed "
               f"({len(in_flight)} of them in flight at a SIGTERM)")
         for r in failed[:20]:

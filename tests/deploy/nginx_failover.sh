@@ -17,9 +17,7 @@ LIB_NAME=tests/deploy/nginx_failover.sh
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 
-BIN=${1:-${ABIPRAYAD:-$ROOT/build-test/abiprayad}}
-[[ -x $BIN ]] || die "$BIN is not an executable (build first, or pass the path)"
-BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+test_binary "${1:-}"
 
 # ------------------------------------------------------------------ nginx
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
@@ -86,16 +84,7 @@ pool = 4
 level = warn
 EOF
 done
-(cd "$ROOT" && "$BIN" --config "$WORK/A.conf" migrate) >"$WORK/migrate.log" 2>&1 || {
-	tail -n 30 "$WORK/migrate.log" >&2
-	die "migrate failed"
-}
-ADMIN_PASSWORD=ngx-$(python3 -c 'import secrets; print(secrets.token_hex(12))')
-printf '%s\n' "$ADMIN_PASSWORD" | (cd "$ROOT" && "$BIN" --config "$WORK/A.conf" user-add admin --role admin) \
-	>"$WORK/user-add.log" 2>&1 || {
-	cat "$WORK/user-add.log" >&2
-	die "user-add failed"
-}
+migrate_and_add_admin "$WORK/A.conf" "$WORK"
 
 # ------------------------------------------------------------------ nginx with deploy/nginx.conf
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
@@ -140,7 +129,9 @@ NGINX_PID=$!
 say "nginx $("$NGINX" -v 2>&1 | cut -d/ -f2) (pid $NGINX_PID) on https://127.0.0.1:$HTTPS_PORT -> 127.0.0.1:$PORT_A, 127.0.0.1:$PORT_B"
 
 # ------------------------------------------------------------------ the load, the rolls
-python3 "$ROOT/tests/deploy/failover_load.py" --bin "$BIN" --config "$WORK/A.conf" --config "$WORK/B.conf" \
+# steps 4 s apart: nginx keeps a refused instance out for fail_timeout (5 s), so the first
+# instance must be back in rotation well before the second one stops
+python3 "$ROOT/tests/deploy/failover_load.py" --phase 4 --bin "$BIN" --config "$WORK/A.conf" --config "$WORK/B.conf" \
 	--url "https://127.0.0.1:$HTTPS_PORT" --db "$DB_URL" --psql "$PGBIN/psql" \
 	--admin-password "$ADMIN_PASSWORD" --logdir "$WORK"
 rc=$?
