@@ -1,5 +1,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
+#include <event2/buffer.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -97,6 +98,19 @@ struct http_server *http_server_create(struct event_base *base,
 	return srv;
 }
 
+/* A request may have arrived in the same loop pass as the stop, unread yet: such a
+ * connection is not idle. It counts as a request half received (http_server_busy). */
+static bool input_waiting(struct http_conn *c)
+{
+	char byte;
+
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
+	    recv(bufferevent_getfd(c->bev), &byte, 1, MSG_PEEK | MSG_DONTWAIT) <= 0)
+		return false;
+	c->any_bytes = true;
+	return true;
+}
+
 void http_server_shutdown(struct http_server *srv)
 {
 	struct http_conn *c, *next;
@@ -109,7 +123,7 @@ void http_server_shutdown(struct http_server *srv)
 	for (c = LIST_FIRST(&srv->conns); c; c = next) {
 		next = LIST_NEXT(c, link);
 		c->keep_alive = false;
-		if (c->state == CONN_READ_HEAD && !c->any_bytes)
+		if (c->state == CONN_READ_HEAD && !c->any_bytes && !input_waiting(c))
 			http_conn_close(c);
 		else if (c->state == CONN_HANDLING && c->req && c->req->streaming &&
 		         c->req->on_close)
