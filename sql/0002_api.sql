@@ -1,5 +1,15 @@
 -- abipraya: the C <-> SQL interface (docs/ops.md): types, helpers, api.run, audit, events, login.
 -- The operations themselves are in 0003_api_ops.sql.
+--
+-- Volatility and language of the helpers (here and in 0003): a LANGUAGE sql function that
+-- the planner cannot inline is parsed and planned again in every transaction that calls it
+-- (its plan lives in the calling expression's state, not in the session), ~15 us per call
+-- site even for api.ts. A function whose body is one expression is inlined when its
+-- volatility allows it; IMMUTABLE forbids that as soon as the body calls a STABLE function
+-- (to_char, jsonb_build_object), so api.ts, api.d, api.problem and the *_json helpers are
+-- declared STABLE (what they are): inlined, their plans are cached with the caller's.
+-- Helpers that need a query (stay_json, resident_json, ...) are PL/pgSQL, whose statement
+-- plans live for the session.
 
 CREATE SCHEMA IF NOT EXISTS api;
 
@@ -26,7 +36,7 @@ LANGUAGE sql AS $$ SELECT api.fail(404, 'not_found') $$;
 
 -- The compact problem body: validation problems carry `errors`.
 CREATE FUNCTION api.problem(code text, field text, detail text) RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
     SELECT jsonb_strip_nulls(jsonb_build_object('code', code, 'detail', detail))
         || CASE WHEN code = 'validation_failed' THEN jsonb_build_object('errors',
                jsonb_build_array(jsonb_build_object('field', coalesce(field, 'body'),
@@ -72,14 +82,14 @@ INSERT INTO api.constraint_problems VALUES
 
 -- ---------------------------------------------------------------- JSON and argument helpers
 
--- RFC 3339 UTC with Z; a fraction only when there are microseconds.
-CREATE FUNCTION api.ts(t timestamptz) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-    SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
-        || CASE WHEN to_char(t AT TIME ZONE 'UTC', 'US') = '000000' THEN ''
-                ELSE '.' || to_char(t AT TIME ZONE 'UTC', 'US') END || 'Z'
+-- RFC 3339 UTC with Z; a fraction only when there are microseconds (one to_char per call).
+CREATE FUNCTION api.ts(t timestamptz) RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN date_trunc('second', t AT TIME ZONE 'UTC') = t AT TIME ZONE 'UTC'
+                THEN to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                ELSE to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') END
 $$;
 
-CREATE FUNCTION api.d(d date) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT to_char(d, 'YYYY-MM-DD') $$;
+CREATE FUNCTION api.d(d date) RETURNS text LANGUAGE sql STABLE AS $$ SELECT to_char(d, 'YYYY-MM-DD') $$;
 
 -- May this context see that house? (admin: house_ids NULL = every house)
 CREATE FUNCTION api.sees(ctx api.ctx, house_id uuid) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
@@ -150,7 +160,7 @@ $$;
 -- ---------------------------------------------------------------- audit trail
 
 -- The canonical text of a record: every stored column but the hashes, deterministic.
-CREATE FUNCTION api.audit_canon(a app.audit_log) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+CREATE FUNCTION api.audit_canon(a app.audit_log) RETURNS text LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_array(a.id::text, a.pos, api.ts(a.at), a.user_id::text, a.action, a.entity,
                              a.entity_id::text, a.house_id::text, a.request_id, a.before, a.after)::text
 $$;
@@ -172,7 +182,7 @@ BEGIN
     UPDATE app.audit_head SET pos = a.pos, hash = a.hash WHERE one;
 END $$;
 
-CREATE FUNCTION api.audit_json(a app.audit_log) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+CREATE FUNCTION api.audit_json(a app.audit_log) RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('id', a.id, 'at', api.ts(a.at), 'user_id', a.user_id, 'action', a.action,
         'entity', a.entity, 'entity_id', a.entity_id, 'house_id', a.house_id, 'request_id', a.request_id,
         'before', a.before, 'after', a.after)
@@ -192,7 +202,7 @@ END $$;
 
 -- ---------------------------------------------------------------- users (shared by run, login, CLI)
 
-CREATE FUNCTION api.user_json(u app.users) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+CREATE FUNCTION api.user_json(u app.users) RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('id', u.id, 'username', u.username, 'role', u.role, 'full_name', u.full_name,
         'house_ids', to_jsonb(u.house_ids), 'active', u.active, 'created_at', api.ts(u.created_at),
         'updated_at', api.ts(u.updated_at), 'version', u.version)
@@ -223,37 +233,44 @@ BEGIN
     RETURN NULL;
 END $$;
 
+-- The ops of 0003 are called by name, most frequent first, so their plans are cached: a
+-- dynamic EXECUTE after to_regprocedure() is parsed and planned on every request. Unknown
+-- names still take that dynamic path, so an op added later by another migration works
+-- unchanged.
 CREATE FUNCTION api.run(token_hash bytea, op text, roles text[], request_id text, idem_key text,
                         fingerprint text, args jsonb, pre_error jsonb) RETURNS api.result
 LANGUAGE plpgsql AS $$
 DECLARE
     c api.ctx;
-    u app.users;
+    u_id uuid; u_role text; u_houses uuid[];
     r api.reply;
     k app.idempotency_keys;
     fn regprocedure;
     res api.result;
+    setting text;
     st text; cn text; col text; msg text; det text;
 BEGIN
-    SELECT us.* INTO u FROM app.sessions s JOIN app.users us ON us.id = s.user_id
+    SELECT us.id, us.role, us.house_ids INTO u_id, u_role, u_houses
+      FROM app.sessions s JOIN app.users us ON us.id = s.user_id
      WHERE s.token_hash = run.token_hash AND s.expires_at > now() AND us.active;
     IF NOT FOUND OR token_hash IS NULL THEN
         RETURN ROW(401, '{"code":"unauthorized"}'::jsonb, NULL::int);
     END IF;
-    IF (u.role = ANY (roles)) IS NOT TRUE THEN
+    IF (u_role = ANY (roles)) IS NOT TRUE THEN
         RETURN ROW(403, '{"code":"forbidden"}'::jsonb, NULL::int);
     END IF;
-    c := ROW(u.id, u.role, CASE WHEN u.role = 'admin' THEN NULL ELSE u.house_ids END, request_id);
-    PERFORM set_config('api.token_hash', encode(token_hash, 'hex'), true);   -- for auth.logout
+    c := ROW(u_id, u_role, CASE WHEN u_role = 'admin' THEN NULL ELSE u_houses END, request_id);
+    -- for auth.logout (an assignment, not PERFORM: no executor start-up)
+    setting := set_config('api.token_hash', encode(token_hash, 'hex'), true);
 
     IF idem_key IS NOT NULL THEN
         DELETE FROM app.idempotency_keys i
-         WHERE i.user_id = u.id AND i.key = idem_key AND i.created_at < now() - interval '24 hours';
+         WHERE i.user_id = u_id AND i.key = idem_key AND i.created_at < now() - interval '24 hours';
         -- a concurrent twin with the same key blocks here until it commits, then we replay it
         INSERT INTO app.idempotency_keys (user_id, key, fingerprint)
-        VALUES (u.id, idem_key, coalesce(fingerprint, '')) ON CONFLICT DO NOTHING;
+        VALUES (u_id, idem_key, coalesce(fingerprint, '')) ON CONFLICT DO NOTHING;
         IF NOT FOUND THEN
-            SELECT * INTO k FROM app.idempotency_keys i WHERE i.user_id = u.id AND i.key = idem_key;
+            SELECT * INTO k FROM app.idempotency_keys i WHERE i.user_id = u_id AND i.key = idem_key;
             IF k.fingerprint IS DISTINCT FROM coalesce(fingerprint, '') THEN
                 RETURN ROW(422, api.problem('idempotency_key_reused', NULL,
                                             'the key was used with another request'), NULL::int);
@@ -262,16 +279,69 @@ BEGIN
         END IF;
     END IF;
 
-    fn := to_regprocedure(format('api.%I(api.ctx, jsonb)', 'op_' || replace(op, '.', '_')));
     IF pre_error IS NOT NULL THEN
         -- found by the C side (validation, a path id that is no UUID): recorded under the key too
         r := ROW(coalesce((pre_error->>'status')::int, 422), pre_error - 'status');
-    ELSIF fn IS NULL THEN
-        r := ROW(404, api.problem('not_found', NULL, 'unknown operation'));
     ELSE
         FOR attempt IN 1..5 LOOP
             BEGIN
-                EXECUTE format('SELECT * FROM %s($1, $2)', fn::regproc) INTO r USING c, args;
+                -- the ops of 0003 by name, most frequent first (cached plans); any other name as before
+                CASE op
+                    WHEN 'residents.get' THEN r := api.op_residents_get(c, args);
+                    WHEN 'beds.board' THEN r := api.op_beds_board(c, args);
+                    WHEN 'stays.checkin' THEN r := api.op_stays_checkin(c, args);
+                    WHEN 'stays.checkout' THEN r := api.op_stays_checkout(c, args);
+                    WHEN 'reports.occupancy' THEN r := api.op_reports_occupancy(c, args);
+                    WHEN 'residents.list' THEN r := api.op_residents_list(c, args);
+                    WHEN 'stays.get' THEN r := api.op_stays_get(c, args);
+                    WHEN 'stays.list' THEN r := api.op_stays_list(c, args);
+                    WHEN 'me.get' THEN r := api.op_me_get(c, args);
+                    WHEN 'movements.create' THEN r := api.op_movements_create(c, args);
+                    WHEN 'movements.return' THEN r := api.op_movements_return(c, args);
+                    WHEN 'movements.list' THEN r := api.op_movements_list(c, args);
+                    WHEN 'stays.transfer' THEN r := api.op_stays_transfer(c, args);
+                    WHEN 'reports.census' THEN r := api.op_reports_census(c, args);
+                    WHEN 'violations.create' THEN r := api.op_violations_create(c, args);
+                    WHEN 'violations.list' THEN r := api.op_violations_list(c, args);
+                    WHEN 'violations.get' THEN r := api.op_violations_get(c, args);
+                    WHEN 'residents.create' THEN r := api.op_residents_create(c, args);
+                    WHEN 'residents.update' THEN r := api.op_residents_update(c, args);
+                    WHEN 'houses.get' THEN r := api.op_houses_get(c, args);
+                    WHEN 'houses.list' THEN r := api.op_houses_list(c, args);
+                    WHEN 'rooms.get' THEN r := api.op_rooms_get(c, args);
+                    WHEN 'rooms.list' THEN r := api.op_rooms_list(c, args);
+                    WHEN 'beds.get' THEN r := api.op_beds_get(c, args);
+                    WHEN 'beds.update' THEN r := api.op_beds_update(c, args);
+                    WHEN 'rules.get' THEN r := api.op_rules_get(c, args);
+                    WHEN 'rules.list' THEN r := api.op_rules_list(c, args);
+                    WHEN 'exit_plans.get' THEN r := api.op_exit_plans_get(c, args);
+                    WHEN 'exit_plans.put' THEN r := api.op_exit_plans_put(c, args);
+                    WHEN 'exit_plans.worklist' THEN r := api.op_exit_plans_worklist(c, args);
+                    WHEN 'goals.create' THEN r := api.op_goals_create(c, args);
+                    WHEN 'goals.update' THEN r := api.op_goals_update(c, args);
+                    WHEN 'reports.exits' THEN r := api.op_reports_exits(c, args);
+                    WHEN 'audit.list' THEN r := api.op_audit_list(c, args);
+                    WHEN 'audit.verify' THEN r := api.op_audit_verify(c, args);
+                    WHEN 'auth.logout' THEN r := api.op_auth_logout(c, args);
+                    WHEN 'users.create' THEN r := api.op_users_create(c, args);
+                    WHEN 'users.list' THEN r := api.op_users_list(c, args);
+                    WHEN 'users.get' THEN r := api.op_users_get(c, args);
+                    WHEN 'users.update' THEN r := api.op_users_update(c, args);
+                    WHEN 'houses.create' THEN r := api.op_houses_create(c, args);
+                    WHEN 'houses.update' THEN r := api.op_houses_update(c, args);
+                    WHEN 'rooms.create' THEN r := api.op_rooms_create(c, args);
+                    WHEN 'rooms.update' THEN r := api.op_rooms_update(c, args);
+                    WHEN 'beds.create' THEN r := api.op_beds_create(c, args);
+                    WHEN 'rules.create' THEN r := api.op_rules_create(c, args);
+                    WHEN 'rules.update' THEN r := api.op_rules_update(c, args);
+                    ELSE
+                        fn := to_regprocedure(format('api.%I(api.ctx, jsonb)', 'op_' || replace(op, '.', '_')));
+                        IF fn IS NULL THEN
+                            r := ROW(404, api.problem('not_found', NULL, 'unknown operation'));
+                        ELSE
+                            EXECUTE format('SELECT * FROM %s($1, $2)', fn::regproc) INTO r USING c, args;
+                        END IF;
+                END CASE;
                 EXIT;
             EXCEPTION
                 WHEN serialization_failure OR deadlock_detected THEN
@@ -291,9 +361,69 @@ BEGIN
                     THEN (r.body->>'version')::int END);
     IF idem_key IS NOT NULL THEN
         UPDATE app.idempotency_keys i SET status = res.status, body = res.body, etag = res.etag
-         WHERE i.user_id = u.id AND i.key = idem_key;
+         WHERE i.user_id = u_id AND i.key = idem_key;
     END IF;
     RETURN res;
+END $$;
+
+-- A write the daemon has already answered 503 must not commit afterwards. The daemon gives
+-- up on a call at its deadline (database.timeout_ms) and closes the connection, but a
+-- backend that was frozen, or merely slow, may still run the statement later: closing the
+-- socket does not stop a statement already in the backend's input. So the daemon sends
+-- writes through api.run_by with a deadline a little before its own, and the call rolls
+-- itself back when it starts or ends past it. What is left is the commit itself, which
+-- takes microseconds. Daemon and database clocks must agree to within the margin the
+-- daemon leaves (a second at most).
+CREATE FUNCTION api.run_by(deadline timestamptz, token_hash bytea, op text, roles text[], request_id text,
+                           idem_key text, fingerprint text, args jsonb, pre_error jsonb)
+RETURNS api.result LANGUAGE plpgsql AS $$
+DECLARE
+    res api.result;
+BEGIN
+    IF clock_timestamp() > deadline THEN
+        RAISE EXCEPTION USING ERRCODE = 'query_canceled', MESSAGE = 'the call reached the database after its deadline';
+    END IF;
+    res := api.run(token_hash, op, roles, request_id, idem_key, fingerprint, args, pre_error);
+    IF clock_timestamp() > deadline THEN
+        RAISE EXCEPTION USING ERRCODE = 'query_canceled', MESSAGE = 'the call ran past its deadline';
+    END IF;
+    RETURN res;
+END $$;
+
+-- The user of a token when the role is one of roles, else NULL (api.run says why).
+CREATE FUNCTION api.session_ctx(token_hash bytea, roles text[], request_id text) RETURNS api.ctx
+LANGUAGE sql STABLE AS $$
+    SELECT ROW(u.id, u.role, CASE WHEN u.role = 'admin' THEN NULL ELSE u.house_ids END, request_id)::api.ctx
+      FROM app.sessions s JOIN app.users u ON u.id = s.user_id
+     WHERE s.token_hash = session_ctx.token_hash AND s.expires_at > now() AND u.active AND u.role = ANY (roles)
+$$;
+
+-- api.run for the GET of operations whose body is rendered as text (the bed board:
+-- api.board_text in 0003). api.run carries bodies as jsonb, and for the 700 kB of a
+-- 2 000-bed board, parsing the text into jsonb and printing it back out was about half the
+-- board's time (issue 4: a 2 000-bed board in under 20 ms). Anything but a success (401,
+-- 403, 404, a C-side problem) goes through api.run, so it is answered exactly as api.run
+-- answers it.
+CREATE FUNCTION api.run_text(token_hash bytea, op text, roles text[], request_id text, idem_key text,
+                             fingerprint text, args jsonb, pre_error jsonb)
+RETURNS TABLE (status int, body text, etag int) LANGUAGE plpgsql AS $$
+DECLARE
+    c api.ctx;
+    res api.result;
+BEGIN
+    IF pre_error IS NULL AND op = 'beds.board' THEN
+        c := api.session_ctx(token_hash, roles, request_id);
+        IF c.user_id IS NOT NULL THEN
+            BEGIN
+                RETURN QUERY SELECT 200, api.board_text(c, args), NULL::int;
+                RETURN;
+            EXCEPTION WHEN raise_exception THEN
+                NULL;   -- a problem of the operation (404): api.run renders it below
+            END;
+        END IF;
+    END IF;
+    res := api.run(token_hash, op, roles, request_id, idem_key, fingerprint, args, pre_error);
+    RETURN QUERY SELECT res.status, res.body::text, res.etag;
 END $$;
 
 -- ---------------------------------------------------------------- outside api.run

@@ -241,7 +241,7 @@ static void send_run(struct op_call *call)
 	call->values[7] = pre ? arena_strdup(&req->arena, pre) : NULL;
 	free(args);
 	free(pre);
-	/* a write carries the time after which it must roll back (sql/0005_deadline.sql) */
+	/* a write carries the time after which it must roll back (api.run_by, sql/0002_api.sql) */
 	bool write = strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0;
 	if (write)
 		call->values[8] = deadline_text(call->w->shared->cfg->db_timeout_ms, &req->arena);
