@@ -18,6 +18,27 @@ static void arm_timer(struct http_conn *c, int seconds)
 	event_add(c->timer, &tv);
 }
 
+/* A plain socket is written at once, in the loop pass that produced the answer: arming
+ * EV_WRITE for every response and disarming it after cost two epoll_ctl per request.
+ * EV_WRITE is enabled only for what the socket did not take (and to let libevent report
+ * a write error); on_write always runs from the loop, never inside the caller. TLS
+ * connections leave writing to bufferevent_openssl. */
+void http_conn_flush(struct http_conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (c->tls || evbuffer_get_length(out) == 0)
+		return;
+	/* a bufferevent keeps the start of its output frozen against outside draining */
+	evbuffer_unfreeze(out, 1);
+	(void)evbuffer_write(out, bufferevent_getfd(c->bev));
+	evbuffer_freeze(out, 1);
+	if (evbuffer_get_length(out) == 0)
+		bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_DEFER_CALLBACKS);
+	else
+		bufferevent_enable(c->bev, EV_WRITE);
+}
+
 void http_conn_close(struct http_conn *c)
 {
 	struct http_server *srv = c->srv;
@@ -68,6 +89,7 @@ void http_conn_fail(struct http_conn *c, int status, const char *code, const cha
 	c->keep_alive = false;
 	bufferevent_disable(c->bev, EV_READ);
 	arm_timer(c, 5); /* bound the flush to a client that does not read */
+	http_conn_flush(c);
 }
 
 static void dispatch(struct http_conn *c)
@@ -79,9 +101,11 @@ static void dispatch(struct http_conn *c)
 	req->body = arena_alloc(&req->arena, req->body_len + 1);
 	evbuffer_remove(c->body, req->body, req->body_len);
 	req->body[req->body_len] = '\0';
+	/* reading stays on (toggling it cost two epoll_ctl per request): what arrives
+	 * meanwhile, a pipelined request, waits in the input buffer, bounded by its
+	 * high-water mark, and the state machine leaves it alone until the answer is out */
 	c->state = CONN_HANDLING;
 	event_del(c->timer);
-	bufferevent_disable(c->bev, EV_READ); /* pipelined requests wait their turn */
 	srv->busy++;
 	srv->cfg.handler(req, srv->cfg.arg);
 }
@@ -137,8 +161,10 @@ static void start_request(struct http_conn *c, size_t head_len)
 		http_conn_fail(c, 413, "payload_too_large", lang);
 		return;
 	}
-	if (req->head.expect_continue && (req->head.chunked || req->head.content_length > 0))
+	if (req->head.expect_continue && (req->head.chunked || req->head.content_length > 0)) {
 		bufferevent_write(c->bev, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+		http_conn_flush(c);
+	}
 	if (req->head.chunked) {
 		c->state = CONN_READ_CHUNK_SIZE;
 	} else {
@@ -291,13 +317,14 @@ static void on_write(struct bufferevent *bev, void *arg)
 {
 	struct http_conn *c = arg;
 
+	if (!c->tls)
+		bufferevent_disable(c->bev, EV_WRITE); /* until a write leaves something over */
 	if (c->state == CONN_CLOSING) {
 		http_conn_close(c);
 	} else if (c->state == CONN_WRITING) {
 		c->state = CONN_READ_HEAD;
 		c->any_bytes = false;
 		arm_timer(c, c->srv->cfg.keepalive_timeout);
-		bufferevent_enable(c->bev, EV_READ);
 		process_input(c);
 		if (c->any_bytes && c->state < CONN_HANDLING)
 			arm_timer(c, c->srv->cfg.request_timeout);
@@ -307,6 +334,16 @@ static void on_write(struct bufferevent *bev, void *arg)
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct http_conn *c = arg;
+	bool answering = (c->state == CONN_HANDLING && !(c->req && c->req->streaming)) ||
+	                 c->state == CONN_WRITING;
+
+	/* a client that half-closes after its request still gets the answer, then the close */
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && answering) {
+		c->keep_alive = false;
+		if (c->state == CONN_WRITING)
+			c->state = CONN_CLOSING;
+		return;
+	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
 		http_conn_close(c);
 }
@@ -329,6 +366,7 @@ void http_conn_response_queued(struct http_conn *c)
 	if (c->state == CONN_CLOSING)
 		arm_timer(c, 5);
 	/* on_write fires when the output buffer drains to its low-water mark (0) */
+	http_conn_flush(c);
 }
 
 void http_conn_accept(struct http_server *srv, evutil_socket_t fd)
@@ -343,6 +381,7 @@ void http_conn_accept(struct http_server *srv, evutil_socket_t fd)
 		             : NULL;
 		if (c->bev)
 			bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+		c->tls = true;
 	} else {
 		c->bev = bufferevent_socket_new(srv->base, fd, opts);
 	}
@@ -358,6 +397,9 @@ void http_conn_accept(struct http_server *srv, evutil_socket_t fd)
 	LIST_INSERT_HEAD(&srv->conns, c, link);
 	srv->nconns++;
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, HTTP_READ_AHEAD);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (!c->tls)
+		bufferevent_disable(c->bev, EV_WRITE); /* written directly: http_conn_flush */
 	arm_timer(c, srv->cfg.request_timeout);
 }

@@ -10,6 +10,7 @@
 #include "abipraya/http/server.h"
 
 #define HTTP_MAX_HEAD       16384
+#define HTTP_READ_AHEAD     (64 * 1024)  /* input buffered while a request is handled */
 #define HTTP_STREAM_BACKLOG (256 * 1024) /* bytes an event-stream client may lag */
 
 enum conn_state {
@@ -32,6 +33,7 @@ struct http_conn {
 	struct evbuffer *body;
 	unsigned long long want; /* bytes left of the body or the current chunk */
 	bool keep_alive;
+	bool tls;
 	bool head_request;
 	bool any_bytes; /* something of the current request has arrived */
 	LIST_ENTRY(http_conn) link;
@@ -53,6 +55,8 @@ void http_conn_accept(struct http_server *srv, evutil_socket_t fd);
 void http_conn_close(struct http_conn *c);
 /* The response to this request is written; continue with the next or close. */
 void http_conn_response_queued(struct http_conn *c);
+/* Sends what the output buffer holds (call after adding to it). */
+void http_conn_flush(struct http_conn *c);
 /* Protocol error before a handler saw the request: answer and close. */
 void http_conn_fail(struct http_conn *c, int status, const char *code, const char *lang);
 void http_request_free(struct http_request *req);

@@ -168,10 +168,24 @@ static void finish(struct http_request *req, int status)
 	http_request_free(req);
 }
 
-void http_reply(struct http_request *req, int status, const char *content_type, const char *body,
-                size_t len)
+struct shared_body {
+	void (*release)(void *arg);
+	void *arg;
+};
+
+static void release_shared(const void *data, size_t len, void *extra)
+{
+	struct shared_body *sb = extra;
+	sb->release(sb->arg);
+	free(sb);
+}
+
+/* release NULL: the body is copied. */
+static void reply(struct http_request *req, int status, const char *content_type, const char *body,
+                  size_t len, void (*release)(void *arg), void *arg)
 {
 	struct http_conn *c = req->conn;
+	bool sent = false;
 
 	if (c) {
 		struct evbuffer *out = bufferevent_get_output(c->bev);
@@ -179,10 +193,32 @@ void http_reply(struct http_request *req, int status, const char *content_type, 
 		c->keep_alive = !close;
 		http_write_head(out, req, status, body ? content_type : NULL,
 		                status == 204 || status == 304 ? -2 : (long)len, close);
-		if (body && len && !c->head_request && status != 204)
-			evbuffer_add(out, body, len);
+		if (body && len && !c->head_request && status != 204 && status != 304) {
+			if (!release) {
+				evbuffer_add(out, body, len);
+			} else {
+				struct shared_body *sb = xmalloc(sizeof(*sb));
+				*sb = (struct shared_body){release, arg};
+				evbuffer_add_reference(out, body, len, release_shared, sb);
+				sent = true;
+			}
+		}
 	}
+	if (release && !sent)
+		release(arg);
 	finish(req, status);
+}
+
+void http_reply(struct http_request *req, int status, const char *content_type, const char *body,
+                size_t len)
+{
+	reply(req, status, content_type, body, len, NULL, NULL);
+}
+
+void http_reply_shared(struct http_request *req, int status, const char *content_type,
+                       const char *body, size_t len, void (*release)(void *arg), void *arg)
+{
+	reply(req, status, content_type, body, len, release, arg);
 }
 
 void http_stream_begin(struct http_request *req, int status, const char *content_type)
@@ -191,9 +227,11 @@ void http_stream_begin(struct http_request *req, int status, const char *content
 
 	req->streaming = true;
 	req->status = status;
-	if (c)
+	if (c) {
 		http_write_head(bufferevent_get_output(c->bev), req, status, content_type, -1,
 		                false);
+		http_conn_flush(c);
+	}
 }
 
 bool http_stream_write(struct http_request *req, const char *data, size_t len)
@@ -208,6 +246,7 @@ bool http_stream_write(struct http_request *req, const char *data, size_t len)
 	evbuffer_add_printf(out, "%zx\r\n", len);
 	evbuffer_add(out, data, len);
 	evbuffer_add(out, "\r\n", 2);
+	http_conn_flush(c);
 	return true;
 }
 

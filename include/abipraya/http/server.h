@@ -91,6 +91,10 @@ void http_add_header(struct http_request *req, const char *name, const char *val
 /* Sends the whole response and ends the request; req is freed: do not touch it after. */
 void http_reply(struct http_request *req, int status, const char *content_type, const char *body,
                 size_t len);
+/* The same for a body that is sent without a copy: release(arg) runs once the connection is
+ * done with it (at once when it is not sent), on this worker's thread. */
+void http_reply_shared(struct http_request *req, int status, const char *content_type,
+                       const char *body, size_t len, void (*release)(void *arg), void *arg);
 /* Event streams: begin sends the head (chunked); write returns false when the client is
  * gone or too far behind (then end the stream); end finishes and frees the request. */
 void http_stream_begin(struct http_request *req, int status, const char *content_type);
