@@ -8,9 +8,9 @@ CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
 CREATE SCHEMA IF NOT EXISTS app;
 
--- Every mutable row: version +1 and updated_at on every change, whatever code path updates it.
--- version +1 and updated_at on every change; an UPDATE that changes nothing (a PATCH of
--- {} or of the values already there) is no change.
+-- Every mutable row: version +1 and updated_at on every change, whatever code path updates
+-- it; an UPDATE that changes nothing (a PATCH of {} or of the values already there) is no
+-- change.
 CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW IS NOT DISTINCT FROM OLD THEN
@@ -312,3 +312,51 @@ BEGIN
                        t || '_touch', t);
     END LOOP;
 END $$;
+
+-- The bed board's tag: a new random value whenever anything the board shows may have
+-- changed (a bed, a room, a bed period, an occupant's name), in the transaction of the
+-- change, whatever code path makes it. A daemon keeps a rendered board with the tag it was
+-- rendered at, and the request's own statement tells it whether that copy is still the
+-- house's board (api.direct_beds_board): so a kept board is exact on every instance at
+-- once. Random, not a counter: a database restored to an earlier point has that point's
+-- tags, which name that point's boards, so no copy of a later board can match.
+CREATE TABLE app.board_tags (
+    house_id  uuid PRIMARY KEY REFERENCES app.houses,
+    tag       uuid NOT NULL DEFAULT gen_random_uuid()
+);
+
+CREATE FUNCTION app.board_tag_new() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO app.board_tags (house_id) SELECT c.id FROM changed c;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER houses_board_tag AFTER INSERT ON app.houses
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION app.board_tag_new();
+
+-- One statement, one update of each house's tag (a seed of 200 000 bed periods included).
+CREATE FUNCTION app.board_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE app.board_tags t SET tag = gen_random_uuid() WHERE t.house_id IN (SELECT c.house_id FROM changed c);
+    RETURN NULL;
+END $$;
+
+DO $$
+DECLARE t text; ev text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['rooms','beds','bed_periods'] LOOP
+        FOREACH ev IN ARRAY ARRAY['INSERT','UPDATE','DELETE'] LOOP
+            EXECUTE format('CREATE TRIGGER %I AFTER %s ON app.%I REFERENCING %s TABLE AS changed '
+                           'FOR EACH STATEMENT EXECUTE FUNCTION app.board_changed()',
+                           t || '_board_' || lower(ev), ev, t, CASE ev WHEN 'DELETE' THEN 'OLD' ELSE 'NEW' END);
+        END LOOP;
+    END LOOP;
+END $$;
+
+-- An occupant's name is on the board: only a change of it counts (checked before the call).
+CREATE FUNCTION app.board_name_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE app.board_tags SET tag = gen_random_uuid() WHERE house_id = NEW.house_id;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER residents_board AFTER UPDATE OF full_name ON app.residents FOR EACH ROW
+    WHEN (OLD.full_name IS DISTINCT FROM NEW.full_name) EXECUTE FUNCTION app.board_name_changed();

@@ -379,42 +379,60 @@ BEGIN
     RETURN ROW(200, api.bed_json(n));
 END $$;
 
--- The bed board: every bed of a house with its state and occupant, in one query, as JSON
+-- The bed board of a house: every bed with its state and occupant, in one query, as JSON
 -- text. The text is assembled by hand (strings through to_json): for 2 000 beds that is half
--- the time of jsonb_build_object per bed plus jsonb_agg. The occupant is looked up per
--- occupied bed (cost grows with beds, not with years of stays), the name from the covering
--- index residents_id_name_idx. api.run_text (0002) sends this text as it is; beds.board
--- through api.run parses it once.
-CREATE FUNCTION api.board_text(ctx api.ctx, args jsonb) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    h app.houses := api.visible_house(ctx, api.pid(args, 'house_id'));
-    want text := args->>'state';
+-- the time of jsonb_build_object per bed plus jsonb_agg. The beds are filtered by state
+-- before their occupants are looked up (?state=free looks none up), and an occupant is
+-- looked up per occupied bed (cost grows with beds, not with years of stays), the name from
+-- the covering index residents_id_name_idx. STABLE: it reads in the snapshot of the
+-- statement that calls it, the one that reads the board's tag (api.direct_beds_board).
+CREATE FUNCTION api.board_body(house_id uuid, want text) RETURNS text LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    RETURN (SELECT '{"items":[' || coalesce(string_agg(x.e, ',' ORDER BY x.room_code, x.label), '') || ']}'
-      FROM (SELECT rm.code AS room_code, b.label,
-                   '{"id":"' || b.id || '","room_id":"' || b.room_id || '","room_code":' || to_json(rm.code)
-                   || ',"label":' || to_json(b.label) || ',"state":"' || st.state || '","status_reason":'
-                   || coalesce(to_json(b.status_reason)::text, 'null') || ',"occupant":'
-                   || CASE WHEN p.id IS NOT NULL THEN '{"resident_id":' || coalesce('"' || o.resident_id || '"', 'null')
+    RETURN (SELECT '{"items":[' || coalesce(string_agg(y.e, ',' ORDER BY y.room_code, y.label), '') || ']}'
+      FROM (SELECT x.room_code, x.label,
+                   '{"id":"' || x.id || '","room_id":"' || x.room_id || '","room_code":' || to_json(x.room_code)
+                   || ',"label":' || to_json(x.label) || ',"state":"' || x.state || '","status_reason":'
+                   || coalesce(to_json(x.status_reason)::text, 'null') || ',"occupant":'
+                   || CASE WHEN x.stay_id IS NOT NULL THEN '{"resident_id":' || coalesce('"' || o.resident_id || '"', 'null')
                            || ',"full_name":' || coalesce(to_json(o.full_name)::text, 'null')
-                           || ',"stay_id":"' || p.stay_id || '","since":"' || api.ts(p.from_at) || '"}'
+                           || ',"stay_id":"' || x.stay_id || '","since":"' || api.ts(x.from_at) || '"}'
                       ELSE 'null' END || '}' AS e
-              FROM app.beds b
-              JOIN app.rooms rm ON rm.id = b.room_id
-              LEFT JOIN app.bed_periods p ON p.bed_id = b.id AND p.to_at IS NULL
+              FROM (SELECT b.id, b.room_id, rm.code AS room_code, b.label, b.status_reason, p.stay_id, p.from_at,
+                           st.state
+                      FROM app.beds b
+                      JOIN app.rooms rm ON rm.id = b.room_id
+                      LEFT JOIN app.bed_periods p ON p.bed_id = b.id AND p.to_at IS NULL
+                     CROSS JOIN LATERAL (SELECT CASE WHEN p.id IS NOT NULL THEN 'occupied'
+                                                     WHEN b.status = 'out_of_service' THEN 'out_of_service'
+                                                     ELSE 'free' END AS state) st
+                     WHERE b.house_id = board_body.house_id AND (want IS NULL OR st.state = want)
+                    OFFSET 0) x
               LEFT JOIN LATERAL (SELECT r.id AS resident_id, r.full_name
                                    FROM app.stays s JOIN app.residents r ON r.id = s.resident_id
-                                  WHERE s.id = p.stay_id OFFSET 0) o ON true
-              CROSS JOIN LATERAL (SELECT CASE WHEN p.id IS NOT NULL THEN 'occupied'
-                                              WHEN b.status = 'out_of_service' THEN 'out_of_service'
-                                              ELSE 'free' END AS state) st
-             WHERE b.house_id = h.id AND (want IS NULL OR st.state = want)) x);
+                                  WHERE s.id = x.stay_id OFFSET 0) o ON x.stay_id IS NOT NULL) y);
 END $$;
 
 CREATE FUNCTION api.op_beds_board(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+DECLARE h app.houses := api.visible_house(ctx, api.pid(args, 'house_id'));
 BEGIN
-    RETURN ROW(200, api.board_text(ctx, args)::jsonb);
+    RETURN ROW(200, api.board_body(h.id, args->>'state')::jsonb);
 END $$;
+
+-- The board through the daemon's copy (docs/ops.md, "Direct reads"): the body only when the
+-- caller's copy (have: the tag it was rendered at) is not the house's board any more.
+CREATE FUNCTION api.direct_beds_board(token_hash bytea, roles text[], args jsonb, have uuid)
+RETURNS TABLE (status int, body text, etag int, tag uuid) LANGUAGE sql STABLE AS $$
+    SELECT x.status,
+           CASE WHEN x.status <> 200 THEN api.direct_problem(x.status)
+                WHEN x.tag = direct_beds_board.have THEN NULL
+                ELSE api.board_body(x.house_id, args->>'state') END,
+           NULL::int, x.tag
+      FROM (SELECT api.direct_status(u.user_id, u.admitted, t.house_id IS NOT NULL) AS status, t.house_id, t.tag
+              FROM (SELECT) one
+              LEFT JOIN api.session(direct_beds_board.token_hash, direct_beds_board.roles) u ON true
+              LEFT JOIN app.board_tags t ON u.admitted AND t.house_id = (args->>'house_id')::uuid
+                                        AND (u.house_ids IS NULL OR t.house_id = ANY (u.house_ids))) x
+$$;
 
 -- ================================================================ residents
 
@@ -458,19 +476,35 @@ BEGIN
              ORDER BY r.seq LIMIT api.lim(args) + 1) x);
 END $$;
 
--- One query per request: the row, its stays' count and current stay (from the covering
--- index stays_resident_cover_idx) and the JSON (api.resident_doc, inlined).
-CREATE FUNCTION api.op_residents_get(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
-DECLARE doc jsonb;
-BEGIN
-    SELECT api.resident_doc(r, ctx.role, a.n, a.cur) INTO doc
+-- A resident as a user of that role and those houses (NULL: all) sees it, in one query: the
+-- row, its stays' count and current stay (from the covering index stays_resident_cover_idx)
+-- and the JSON (api.resident_doc, inlined). No row: absent, or of a house not seen.
+CREATE FUNCTION api.resident_view(id uuid, role text, house_ids uuid[])
+RETURNS TABLE (doc jsonb, version int) LANGUAGE sql STABLE AS $$
+    SELECT api.resident_doc(r, resident_view.role, a.n, a.cur), r.version
       FROM app.residents r
      CROSS JOIN LATERAL (SELECT count(*) AS n, (array_agg(s.id) FILTER (WHERE s.checked_out_at IS NULL))[1] AS cur
                            FROM app.stays s WHERE s.resident_id = r.id) a
-     WHERE r.id = api.pid(args, 'id') AND api.sees(ctx, r.house_id);
+     WHERE r.id = resident_view.id AND (resident_view.house_ids IS NULL OR r.house_id = ANY (resident_view.house_ids))
+$$;
+
+CREATE FUNCTION api.op_residents_get(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+DECLARE doc jsonb;
+BEGIN
+    SELECT v.doc INTO doc FROM api.resident_view(api.pid(args, 'id'), ctx.role, ctx.house_ids) v;
     IF NOT FOUND THEN PERFORM api.not_found(); END IF;
     RETURN ROW(200, doc);
 END $$;
+
+CREATE FUNCTION api.direct_residents_get(token_hash bytea, roles text[], args jsonb, have uuid)
+RETURNS TABLE (status int, body text, etag int, tag uuid) LANGUAGE sql STABLE AS $$
+    SELECT x.status, CASE WHEN x.status = 200 THEN x.doc::text ELSE api.direct_problem(x.status) END,
+           CASE WHEN x.status = 200 THEN x.version END, NULL::uuid
+      FROM (SELECT api.direct_status(u.user_id, u.admitted, v.doc IS NOT NULL) AS status, v.doc, v.version
+              FROM (SELECT) one
+              LEFT JOIN api.session(direct_residents_get.token_hash, direct_residents_get.roles) u ON true
+              LEFT JOIN LATERAL api.resident_view((args->>'id')::uuid, u.role, u.house_ids) v ON u.admitted) x
+$$;
 
 CREATE FUNCTION api.op_residents_update(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
 DECLARE r app.residents; n app.residents;
@@ -528,12 +562,6 @@ BEGIN
     IF NOT FOUND THEN PERFORM api.invalid('bed_id', 'no such bed'); END IF;
     IF b.house_id <> body_bed.house_id THEN PERFORM api.invalid('bed_id', 'the bed is in another house'); END IF;
     RETURN b;
-END $$;
-
-CREATE FUNCTION api.stay_event(s app.stays, name text) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM api.emit(s.house_id, name, jsonb_build_object('entity', 'stay', 'id', s.id, 'stay_id', s.id,
-        'resident_id', s.resident_id, 'bed_id', api.stay_json(s)->'bed_id'));
 END $$;
 
 -- Check-in, check-out and transfer build the stay JSON once, and append the audit record
@@ -887,15 +915,6 @@ BEGIN
 END $$;
 
 -- ================================================================ reports
-
-CREATE FUNCTION api.bed_counts(house_id uuid, sex text DEFAULT NULL) RETURNS jsonb LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object('beds_total', count(*), 'beds_occupied', count(*) FILTER (WHERE occ),
-               'beds_free', count(*) FILTER (WHERE NOT occ AND b.status <> 'out_of_service'),
-               'beds_out_of_service', count(*) FILTER (WHERE NOT occ AND b.status = 'out_of_service'))
-      FROM app.beds b JOIN app.rooms rm ON rm.id = b.room_id
-     CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM app.bed_periods p WHERE p.bed_id = b.id AND p.to_at IS NULL) AS occ) o
-     WHERE b.house_id = bed_counts.house_id AND (bed_counts.sex IS NULL OR rm.sex = bed_counts.sex)
-$$;
 
 -- Occupancy: one pass over the visible beds, grouped by house and room sex.
 CREATE FUNCTION api.op_reports_occupancy(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$

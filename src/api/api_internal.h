@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "abipraya/api/api.h"
@@ -12,12 +13,12 @@
 #include "abipraya/db/pool.h"
 #include "abipraya/http/server.h"
 
-/* Prepared statements, prepared on every pool connection. */
+/* Prepared statements, prepared on every pool connection: these, and one per ROUTE_DIRECT
+ * route, named after its op (api_statements_build). */
 extern const struct db_stmt api_statements[];
 extern const size_t api_nstatements;
 #define STMT_RUN          "run"
 #define STMT_RUN_BY       "run_by"
-#define STMT_RUN_TEXT     "run_text"
 #define STMT_LOGIN_BEGIN  "login_begin"
 #define STMT_LOGIN_FINISH "login_finish"
 #define STMT_PING         "ping"
@@ -25,6 +26,28 @@ extern const size_t api_nstatements;
 #define STMT_CLEANUP      "cleanup"
 
 #define EVENTS_CHANNEL "abipraya_events"
+
+/* The statement set of a pool: api_statements and the direct reads of the route table.
+ * Caller owns: api_statements_free(). */
+struct db_stmt *api_statements_build(size_t *ret_n);
+void api_statements_free(struct db_stmt *stmts, size_t n);
+
+/* Answers kept for ROUTE_CACHED routes (answer_cache.c). An answer is immutable and
+ * reference-counted: whoever got one from get or put releases it with answer_unref. */
+struct answer {
+	atomic_int refs;
+	char *key;
+	char tag[37]; /* the database's name for this version of the answer */
+	size_t len;
+	char body[]; /* NUL-terminated */
+};
+struct answer_cache *answer_cache_create(size_t max_bytes);
+void answer_cache_destroy(struct answer_cache *c);
+struct answer *answer_cache_get(struct answer_cache *c, const char *key);
+/* Keeps a copy of body under key (replacing the one there) and returns it. */
+struct answer *answer_cache_put(struct answer_cache *c, const char *key, const char *tag,
+                                const char *body, size_t len);
+void answer_unref(struct answer *a);
 
 /* The one funnel for error answers: RFC 9457 problem details in the request's language.
  * errors (borrowed) may be NULL. The request is finished. */

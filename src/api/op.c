@@ -32,6 +32,9 @@ struct op_call {
 	const char *values[RUN_PARAMS + 1];
 	int lengths[RUN_PARAMS + 1], formats[RUN_PARAMS + 1];
 	bool csv;
+	bool direct;         /* sent as the route's direct read */
+	char *key;           /* of a ROUTE_CACHED answer */
+	struct answer *kept; /* the copy whose tag the direct read was sent with */
 	int retries;
 	/* password hashing off the loop */
 	struct workq_job job;
@@ -52,6 +55,8 @@ static void call_free(struct op_call *call)
 	}
 	free(call->password_hash);
 	free(call->fingerprint);
+	free(call->key);
+	answer_unref(call->kept);
 	free(call);
 }
 
@@ -223,36 +228,86 @@ static const char *deadline_text(int timeout_ms, struct arena *a)
 	return text;
 }
 
-static void send_run(struct op_call *call)
+/* A GET the C side found nothing wrong with goes as the route's direct read (docs/ops.md);
+ * for a ROUTE_CACHED route it names the tag of the copy kept, if any. */
+static const char *direct_params(struct op_call *call, const char *args)
+{
+	call->values[1] = call->roles;
+	call->values[2] = args;
+	call->values[3] = NULL;
+	if (call->route->flags & ROUTE_CACHED) {
+		free(call->key);
+		call->key = xasprintf("%s %s", call->route->op, args);
+		answer_unref(call->kept);
+		call->kept = answer_cache_get(call->w->shared->answers, call->key);
+		call->values[3] = call->kept ? call->kept->tag : NULL;
+	}
+	return call->route->op;
+}
+
+static const char *run_params(struct op_call *call, const char *args, bool write)
 {
 	struct http_request *req = call->req;
-	char *args = json_dumps(call->args, JSON_COMPACT);
 	char *pre = call->pre_error ? json_dumps(call->pre_error, JSON_COMPACT) : NULL;
 
-	call->values[0] = (const char *)call->token_hash;
-	call->lengths[0] = 32;
-	call->formats[0] = 1;
 	call->values[1] = call->route->op;
 	call->values[2] = call->roles;
 	call->values[3] = req->request_id;
 	call->values[4] = call->fingerprint ? http_request_header(req, "Idempotency-Key") : NULL;
 	call->values[5] = call->fingerprint;
-	call->values[6] = arena_strdup(&req->arena, args);
+	call->values[6] = args;
 	call->values[7] = pre ? arena_strdup(&req->arena, pre) : NULL;
-	free(args);
 	free(pre);
 	/* a write carries the time after which it must roll back (api.run_by, sql/0002_api.sql) */
-	bool write = strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0;
 	if (write)
 		call->values[8] = deadline_text(call->w->shared->cfg->db_timeout_ms, &req->arena);
-	const char *stmt = write                                    ? STMT_RUN_BY
-	                   : (call->route->flags & ROUTE_TEXT_BODY) ? STMT_RUN_TEXT
-	                                                            : STMT_RUN;
-	if (!db_pool_exec(call->w->db, stmt, RUN_PARAMS + write, call->values, call->lengths,
-	                  call->formats, on_run_result, call)) {
+	return write ? STMT_RUN_BY : STMT_RUN;
+}
+
+static void send_run(struct op_call *call)
+{
+	struct http_request *req = call->req;
+	char *dumped = json_dumps(call->args, JSON_COMPACT | JSON_SORT_KEYS);
+	const char *args = arena_strdup(&req->arena, dumped);
+	bool write = strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0;
+
+	free(dumped);
+	call->direct =
+	        !write && !call->pre_error && !call->csv && (call->route->flags & ROUTE_DIRECT);
+	call->values[0] = (const char *)call->token_hash;
+	call->lengths[0] = 32;
+	call->formats[0] = 1;
+	const char *stmt = call->direct ? direct_params(call, args) : run_params(call, args, write);
+	int nparams = call->direct ? 4 : RUN_PARAMS + write;
+	if (!db_pool_exec(call->w->db, stmt, nparams, call->values, call->lengths, call->formats,
+	                  on_run_result, call)) {
 		call_free(call);
 		api_reply_unavailable(req);
 	}
+}
+
+static void release_answer(void *arg)
+{
+	answer_unref(arg);
+}
+
+/* A direct read of a ROUTE_CACHED route: no body means that the copy sent with it is the
+ * current answer; a body is the current answer, kept from now on under its tag. */
+static void reply_kept(struct op_call *call, const PGresult *res)
+{
+	struct answer *a = call->kept;
+
+	call->kept = NULL;
+	if (!PQgetisnull(res, 0, 1)) {
+		answer_unref(a);
+		a = answer_cache_put(call->w->shared->answers, call->key, PQgetvalue(res, 0, 3),
+		                     PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
+	}
+	if (!a) { /* the database says the copy is current, but none was sent */
+		api_reply_problem(call->req, 500, "internal_error", NULL, NULL);
+		return;
+	}
+	http_reply_shared(call->req, 200, "application/json", a->body, a->len, release_answer, a);
 }
 
 static void reply_success(struct op_call *call, int status, const PGresult *res)
@@ -300,6 +355,8 @@ static void on_run_result(enum db_status status, const PGresult *res, void *arg)
 	int http_status = atoi(PQgetvalue(res, 0, 0));
 	if (http_status >= 400)
 		api_reply_db_problem(req, http_status, PQgetvalue(res, 0, 1));
+	else if (call->direct && (call->route->flags & ROUTE_CACHED) && !PQgetisnull(res, 0, 3))
+		reply_kept(call, res);
 	else
 		reply_success(call, http_status, res);
 	call_free(call);

@@ -47,12 +47,12 @@ const struct api_route api_routes[] = {
         {"GET /api/v1/beds/{id}", "beds.get", ALL},
         {"PATCH /api/v1/beds/{id}", "beds.update", MGR, spec_bed_update},
         {"GET /api/v1/houses/{house_id}/beds", "beds.board", ALL, NULL, spec_bed_board_query,
-         ROUTE_TEXT_BODY},
+         ROUTE_DIRECT | ROUTE_CACHED},
 
         {"POST /api/v1/residents", "residents.create", CASE, spec_resident},
         {"GET /api/v1/residents", "residents.list", ALL, NULL, spec_residents_query,
          ROUTE_LIST | ROUTE_CSV, NULL, RESIDENT_COLUMNS},
-        {"GET /api/v1/residents/{id}", "residents.get", ALL},
+        {"GET /api/v1/residents/{id}", "residents.get", ALL, NULL, NULL, ROUTE_DIRECT},
         {"PATCH /api/v1/residents/{id}", "residents.update", CASE, spec_resident},
 
         {"POST /api/v1/stays", "stays.checkin", STAFF, spec_checkin},

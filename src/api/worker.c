@@ -16,38 +16,8 @@
 #define KDF_QUEUE       256
 #define KDF_NICE        10 /* below the event loops */
 #define JANITOR_SECONDS 300
-
-const struct db_stmt api_statements[] = {
-        {STMT_RUN,
-         "SELECT status, body, etag FROM api.run($1::bytea, $2::text, $3::text[], $4::text, "
-         "$5::text, $6::text, $7::jsonb, $8::jsonb)",
-         8},
-        {STMT_RUN_BY,
-         "SELECT status, body, etag FROM api.run_by(to_timestamp($9::float8), $1::bytea, $2::text, "
-         "$3::text[], $4::text, $5::text, $6::text, $7::jsonb, $8::jsonb)",
-         9},
-        {STMT_RUN_TEXT,
-         "SELECT status, body, etag FROM api.run_text($1::bytea, $2::text, $3::text[], $4::text, "
-         "$5::text, $6::text, $7::jsonb, $8::jsonb)",
-         8},
-        {STMT_LOGIN_BEGIN,
-         "SELECT * FROM api.login_begin($1::text, "
-         "$2::int, $3::int)",
-         3},
-        {STMT_LOGIN_FINISH,
-         "SELECT * FROM api.login_finish($1::text, $2::uuid, $3::bool, "
-         "$4::bytea, $5::int)",
-         5},
-        {STMT_PING, "SELECT api.ping()", 0},
-        {STMT_CLEANUP, "SELECT api.cleanup()", 0},
-        /* the Last-Event-ID backlog: an hour, at most 500 events */
-        {STMT_EVENTS_SINCE,
-         "SELECT id, name, data::text FROM app.events WHERE id > $1::bigint AND "
-         "($2::uuid[] IS NULL OR house_id = ANY ($2::uuid[])) AND at > now() - interval '1 hour' "
-         "ORDER BY id LIMIT 500",
-         2},
-};
-const size_t api_nstatements = sizeof(api_statements) / sizeof(api_statements[0]);
+/* kept answers: the boards of a few dozen 2 000-bed houses (650 kB each) */
+#define ANSWER_CACHE_BYTES (32u << 20)
 
 static void dispatch(struct http_request *req, void *arg)
 {
@@ -85,6 +55,8 @@ bool api_shared_init(struct api_shared *shared, const struct config *cfg, char *
 		patterns[i] = api_routes[i].pattern;
 	shared->router = router_create(patterns, api_nroutes);
 	shared->kdf = workq_create(KDF_THREADS, KDF_QUEUE, KDF_NICE);
+	shared->stmts = api_statements_build(&shared->nstmts);
+	shared->answers = answer_cache_create(ANSWER_CACHE_BYTES);
 	api_static_load(cfg->static_dir);
 	return true;
 }
@@ -92,6 +64,8 @@ bool api_shared_init(struct api_shared *shared, const struct config *cfg, char *
 void api_shared_finish(struct api_shared *shared)
 {
 	workq_destroy(shared->kdf);
+	api_statements_free(shared->stmts, shared->nstmts);
+	answer_cache_destroy(shared->answers);
 	api_static_unload();
 	router_destroy(shared->router);
 	SSL_CTX_free(shared->ssl);
@@ -177,8 +151,8 @@ bool api_worker_init(struct api_worker *w, int index, struct api_shared *shared,
 	        .size = cfg->db_pool,
 	        .timeout_ms = cfg->db_timeout_ms,
 	        .queue_max = cfg->db_queue,
-	        .stmts = api_statements,
-	        .nstmts = api_nstatements,
+	        .stmts = shared->stmts,
+	        .nstmts = shared->nstmts,
 	        .listen_channel = EVENTS_CHANNEL,
 	        .on_notify = events_hub_notify,
 	        .notify_arg = w,

@@ -17,6 +17,8 @@ struct http_server;
 struct db_pool;
 struct router;
 struct events_hub;
+struct db_stmt;
+struct answer_cache;
 
 /* Shared by every worker; read-only once the workers run. */
 struct api_shared {
@@ -24,6 +26,9 @@ struct api_shared {
 	struct router *router;
 	struct workq *kdf; /* password hashing, off the event loops */
 	SSL_CTX *ssl;
+	struct db_stmt *stmts; /* prepared on every pool connection */
+	size_t nstmts;
+	struct answer_cache *answers; /* kept answers of ROUTE_CACHED routes */
 };
 
 struct api_worker {

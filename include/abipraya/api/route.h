@@ -20,7 +20,8 @@ typedef void api_handler_fn(struct http_request *req, struct api_worker *w,
 #define ROUTE_CSV           0x02u /* Accept: text/csv gives CSV of every matching item */
 #define ROUTE_BODY_OPTIONAL 0x04u /* an empty body is {} */
 #define ROUTE_KDF           0x08u /* "password" becomes "password_hash", hashed off-loop */
-#define ROUTE_TEXT_BODY     0x10u /* a large GET answer the database renders as text */
+#define ROUTE_DIRECT        0x10u /* a GET without problems is one api.direct_<op> statement */
+#define ROUTE_CACHED        0x20u /* ROUTE_DIRECT, and the daemon keeps the answer (by tag) */
 
 struct api_route {
 	const char *pattern; /* "GET /api/v1/residents/{id}" */

@@ -1,0 +1,71 @@
+/* The statements every pool connection prepares (docs/ops.md has the interface). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h"
+
+const struct db_stmt api_statements[] = {
+        {STMT_RUN,
+         "SELECT status, body, etag FROM api.run($1::bytea, $2::text, $3::text[], $4::text, "
+         "$5::text, $6::text, $7::jsonb, $8::jsonb)",
+         8},
+        {STMT_RUN_BY,
+         "SELECT status, body, etag FROM api.run_by(to_timestamp($9::float8), $1::bytea, $2::text, "
+         "$3::text[], $4::text, $5::text, $6::text, $7::jsonb, $8::jsonb)",
+         9},
+        {STMT_LOGIN_BEGIN,
+         "SELECT * FROM api.login_begin($1::text, "
+         "$2::int, $3::int)",
+         3},
+        {STMT_LOGIN_FINISH,
+         "SELECT * FROM api.login_finish($1::text, $2::uuid, $3::bool, "
+         "$4::bytea, $5::int)",
+         5},
+        {STMT_PING, "SELECT api.ping()", 0},
+        {STMT_CLEANUP, "SELECT api.cleanup()", 0},
+        /* the Last-Event-ID backlog: an hour, at most 500 events */
+        {STMT_EVENTS_SINCE,
+         "SELECT id, name, data::text FROM app.events WHERE id > $1::bigint AND "
+         "($2::uuid[] IS NULL OR house_id = ANY ($2::uuid[])) AND at > now() - interval '1 hour' "
+         "ORDER BY id LIMIT 500",
+         2},
+};
+const size_t api_nstatements = sizeof(api_statements) / sizeof(api_statements[0]);
+
+/* A direct read: api.direct_<op with . as _>(token_hash, roles, args, tag) -> (status, body,
+ * etag, tag), prepared under the op's name. */
+#define DIRECT_SQL                                                                                 \
+	"SELECT status, body, etag, tag FROM api.direct_%s($1::bytea, $2::text[], $3::jsonb, "     \
+	"$4::uuid)"
+
+struct db_stmt *api_statements_build(size_t *ret_n)
+{
+	size_t n = api_nstatements;
+	struct db_stmt *stmts = xcalloc(api_nstatements + api_nroutes, sizeof(*stmts));
+
+	memcpy(stmts, api_statements, sizeof(api_statements));
+	for (size_t i = 0; i < api_nroutes; i++) {
+		const struct api_route *r = &api_routes[i];
+		if (!(r->flags & ROUTE_DIRECT))
+			continue;
+		char *fn = xstrdup(r->op);
+		for (char *p = fn; *p; p++)
+			if (*p == '.')
+				*p = '_';
+		stmts[n].name = r->op;
+		stmts[n].sql = xasprintf(DIRECT_SQL, fn);
+		stmts[n].nparams = 4;
+		free(fn);
+		n++;
+	}
+	*ret_n = n;
+	return stmts;
+}
+
+void api_statements_free(struct db_stmt *stmts, size_t n)
+{
+	for (size_t i = api_nstatements; stmts && i < n; i++)
+		free((char *)stmts[i].sql);
+	free(stmts);
+}

@@ -1,0 +1,182 @@
+"""Direct reads and the kept bed board (docs/ops.md, "Direct reads"; issues 4 and 7).
+
+GET of a resident and the bed board skip api.run: one plain statement authenticates and
+answers. The daemon keeps each rendered board with the tag the database gave it, and every
+request asks the database whether that copy is still the house's board. Checked here:
+- through two instances on one database, each holding a copy of the board (whole and
+  ?state=free), every kind of change made through the other instance shows at once: a
+  check-in, a rename of the occupant, a bed taken out of service, a room code, a transfer, a
+  check-out; and so does a change made in the database by hand (the tag is kept by
+  triggers, not by the API);
+- the tag changes with the board only: a resident's phone or a new rule leave it as it was;
+- the kept copy is the same bytes as the board rendered afresh in SQL, and a GET of a
+  resident is the same document as api.run's, for staff (no national_id, notes) and others;
+- authentication stays in every request: a logged-out token gets 401 although the board is
+  kept, a user of another house 404, a deactivated user 401."""
+
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import expect, expect_problem  # noqa: E402
+
+
+def board(d, token, hid, state=None):
+    path = f"/api/v1/houses/{hid}/beds" + (f"?state={state}" if state else "")
+    r = d.request("GET", path, token=token)
+    expect(r.status == 200, f"GET {path}: {r}")
+    return r
+
+
+def beds_of(r):
+    return {b["id"]: b for b in r.json["items"]}
+
+
+def tag(d, hid):
+    return d.psql(f"SELECT tag FROM app.board_tags WHERE house_id = '{hid}'").strip()
+
+
+def setup(a, token):
+    house = a.house(token)
+    room = a.room(token, house["id"], sex="male")
+    beds = [a.bed(token, room["id"], label=label) for label in ("A", "B", "C")]
+    resident = a.resident(token, house["id"])
+    return house["id"], room, beds, resident
+
+
+def warm(instances, token, hid):
+    """Each instance renders and keeps the whole board and the free beds."""
+    for d in instances:
+        for state in (None, "free"):
+            first, second = board(d, token, hid, state), board(d, token, hid, state)
+            expect(first.raw == second.raw, "two reads of an unchanged board differ")
+
+
+def test_board_follows_every_change_on_both_instances():
+    with harness.Instance() as a, harness.Instance(share=a) as b:
+        token = a.login()
+        hid, room, beds, res = setup(a, token)
+        b1, b2, b3 = (x["id"] for x in beds)
+
+        warm((a, b), token, hid)
+        stay = a.must("POST", "stays", {"resident_id": res["id"], "bed_id": b1, "rules_acknowledged": True},
+                      201, token=token)
+        shown = beds_of(board(b, token, hid))[b1]
+        expect(shown["state"] == "occupied" and shown["occupant"]["stay_id"] == stay["id"],
+               f"instance B after a check-in through A: {shown}")
+        expect(b1 not in beds_of(board(b, token, hid, "free")), "the occupied bed is still among the free ones")
+
+        warm((a, b), token, hid)
+        a.must("PATCH", f"residents/{res['id']}", {"full_name": "Budi Renamed"}, token=token)
+        shown = beds_of(board(b, token, hid))[b1]
+        expect(shown["occupant"]["full_name"] == "Budi Renamed", f"B after a rename through A: {shown}")
+
+        warm((a, b), token, hid)
+        b.must("PATCH", f"beds/{b2}", {"status": "out_of_service", "status_reason": "bocor"}, token=token)
+        shown = beds_of(board(a, token, hid))[b2]
+        expect(shown["state"] == "out_of_service" and shown["status_reason"] == "bocor", f"A: {shown}")
+        free = [x["id"] for x in board(a, token, hid, "free").json["items"]]
+        expect(free == [b3], f"A's free beds after B's change: {free}")
+
+        warm((a, b), token, hid)
+        a.must("PATCH", f"rooms/{room['id']}", {"code": "KAMAR-BARU"}, token=token)
+        codes = {x["room_code"] for x in board(b, token, hid).json["items"]}
+        expect(codes == {"KAMAR-BARU"}, f"B after a room code change through A: {codes}")
+
+        warm((a, b), token, hid)
+        b.must("POST", f"stays/{stay['id']}/transfer", {"bed_id": b3}, token=token)
+        shown = beds_of(board(a, token, hid))
+        expect(shown[b1]["state"] == "free" and shown[b3]["occupant"]["stay_id"] == stay["id"],
+               f"A after a transfer through B: {shown[b1]}, {shown[b3]}")
+
+        warm((a, b), token, hid)
+        a.psql(f"UPDATE app.beds SET label = 'TANGAN' WHERE id = '{b1}'")
+        for d in (a, b):
+            expect(beds_of(board(d, token, hid))[b1]["label"] == "TANGAN", "a change made in SQL by hand is not shown")
+            expect(beds_of(board(d, token, hid, "free"))[b1]["label"] == "TANGAN", "?state=free kept the old label")
+
+        warm((a, b), token, hid)
+        b.must("POST", f"stays/{stay['id']}/checkout", {"exit_reason": "completed", "destination": "family"},
+               token=token)
+        for d in (a, b):
+            shown = beds_of(board(d, token, hid))[b3]
+            expect(shown["state"] == "free" and shown["occupant"] is None, f"after the check-out: {shown}")
+
+
+def test_tag_changes_with_the_board_only():
+    with harness.Instance() as d:
+        token = d.login()
+        hid, _, beds, res = setup(d, token)
+        before = tag(d, hid)
+        d.must("PATCH", f"residents/{res['id']}", {"phone": "0812000111"}, token=token)
+        d.must("POST", f"houses/{hid}/rules", {"code": "R-1", "title": "Jam malam", "severity": "minor"}, 201,
+               token=token)
+        expect(tag(d, hid) == before, "the tag changed although nothing on the board did")
+        d.must("PATCH", f"residents/{res['id']}", {"full_name": "Nama Baru"}, token=token)
+        expect(tag(d, hid) != before, "a resident's rename did not change the tag")
+        other = d.house(token)["id"]
+        other_tag = tag(d, other)
+        d.must("PATCH", f"beds/{beds[0]['id']}", {"status": "out_of_service"}, token=token)
+        expect(tag(d, other) == other_tag, "a change in one house changed another house's tag")
+
+
+def test_kept_answers_equal_fresh_ones():
+    with harness.Instance() as d:
+        token = d.login()
+        hid, _, beds, res = setup(d, token)
+        d.must("POST", "stays", {"resident_id": res["id"], "bed_id": beds[1]["id"], "rules_acknowledged": True},
+               201, token=token)
+        for state in (None, "occupied", "free", "out_of_service"):
+            board(d, token, hid, state)
+            kept = board(d, token, hid, state).raw.decode()
+            fresh = d.psql(f"SELECT api.board_body('{hid}', {('%s' % repr(state)) if state else 'NULL'})").strip()
+            expect(kept == fresh, f"kept board ({state}) differs from a fresh render:\n{kept}\n{fresh}")
+
+        d.must("POST", "users", {"username": "pk-" + harness.uid(), "password": "caseworker-pass-1",
+                                 "role": "caseworker", "full_name": "PK", "house_ids": [hid]}, 201, token=token)
+        r = d.request("GET", f"/api/v1/residents/{res['id']}", token=token)
+        expect(r.status == 200 and r.header("etag") == f'"{res["version"]}"', f"GET resident: {r}")
+        for role in ("admin", "caseworker", "staff"):
+            sql = (f"SELECT (api.op_residents_get(ROW(NULL, '{role}', ARRAY['{hid}']::uuid[], 'x')::api.ctx, "
+                   f"'{{\"id\": \"{res['id']}\"}}')).body")
+            via_run = json.loads(d.psql(sql))
+            via_direct = json.loads(d.psql(
+                f"SELECT v.doc FROM api.resident_view('{res['id']}', '{role}', ARRAY['{hid}']::uuid[]) v"))
+            expect(via_run == via_direct, f"{role}: api.run and the direct read differ")
+            expect(("national_id" in via_direct) == (role != "staff"), f"{role}: national_id presence wrong")
+
+
+def test_every_request_is_authenticated():
+    with harness.Instance() as d:
+        admin = d.login()
+        hid, _, _, res = setup(d, admin)
+        other = d.house(admin)["id"]
+        names = {}
+        for who, house in (("staff", hid), ("outsider", other)):
+            names[who] = f"{who}-{harness.uid()}"
+            d.must("POST", "users", {"username": names[who], "password": "staff-password-1", "role": "staff",
+                                     "full_name": who, "house_ids": [house]}, 201, token=admin)
+        staff = d.login(names["staff"], "staff-password-1")
+        warm((d,), staff, hid)
+        board(d, staff, hid)
+        d.request("GET", f"/api/v1/residents/{res['id']}", token=staff)
+
+        outsider = d.login(names["outsider"], "staff-password-1")
+        expect_problem(d.request("GET", f"/api/v1/houses/{hid}/beds", token=outsider), 404, "not_found")
+        expect_problem(d.request("GET", f"/api/v1/residents/{res['id']}", token=outsider), 404, "not_found")
+
+        d.must("POST", "auth/logout", token=staff, status=204)
+        expect_problem(d.request("GET", f"/api/v1/houses/{hid}/beds", token=staff), 401, "unauthorized")
+        expect_problem(d.request("GET", f"/api/v1/residents/{res['id']}", token=staff), 401, "unauthorized")
+
+        staff = d.login(names["staff"], "staff-password-1")
+        board(d, staff, hid)
+        uid = d.must("GET", "me", token=staff)["id"]
+        d.must("PATCH", f"users/{uid}", {"active": False}, token=admin)
+        expect_problem(d.request("GET", f"/api/v1/houses/{hid}/beds", token=staff), 401, "unauthorized")
+
+
+if __name__ == "__main__":
+    harness.main(globals())
