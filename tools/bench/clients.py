@@ -3,11 +3,13 @@
 
   clients.py login    --port P --username U --password W       prints the token
   clients.py latency  --port P --token T --path PATH -n N       N sequential requests on one
-                                                                 keep-alive connection
+                     [--churn BED,RESIDENT]                      keep-alive connection
   clients.py idle     --port P --token T --path PATH -n N --pids PID,...
   clients.py sse      --port P --token T -n N --pids PID,... [--poke-path PATH --poke-body JSON]
 
-latency prints `LATENCY n=.. mean_ms=.. p50_ms=.. max_ms=.. bytes=.. status=..`.
+latency prints `LATENCY n=.. mean_ms=.. p50_ms=.. max_ms=.. bytes=.. status=..`; with --churn,
+before each timed request (untimed, on another connection) RESIDENT is checked in on BED and
+out again, so that every GET of a kept answer (the bed board) meets a changed house.
 idle opens N connections, sends one request on each and reads its answer, keeps them open
 and idle, and prints the daemons' summed RSS before and after (`IDLE ...`).
 sse opens N event streams (GET /api/v1/events), waits for each to say it is connected,
@@ -48,11 +50,29 @@ def cmd_login(a):
     print(json.loads(body)["token"])
 
 
+def must_post(c, path, body, hdr):
+    c.request("POST", path, json.dumps(body), dict(hdr, **{"Content-Type": "application/json"}))
+    r = c.getresponse()
+    data = r.read()
+    if r.status not in (200, 201):
+        sys.exit(f"POST {path}: {r.status} {data[:200]!r}")
+    return json.loads(data)
+
+
+def churn(c, hdr, bed, resident):
+    """A check-in and a check-out: the board of the bed's house changes twice."""
+    stay = must_post(c, "/api/v1/stays", {"resident_id": resident, "bed_id": bed, "rules_acknowledged": True}, hdr)
+    must_post(c, f"/api/v1/stays/{stay['id']}/checkout", {"exit_reason": "completed", "destination": "family"}, hdr)
+
+
 def cmd_latency(a):
     c = conn(a.port)
     hdr = {"Authorization": "Bearer " + a.token}
+    writer = conn(a.port) if a.churn else None
     times, size, statuses = [], 0, {}
     for i in range(a.n + 1):  # the first one warms the connection up and is not counted
+        if writer:
+            churn(writer, hdr, *a.churn.split(","))
         t0 = time.perf_counter()
         c.request("GET", a.path, headers=hdr)
         r = c.getresponse()
@@ -188,6 +208,8 @@ def main():
         s.add_argument("-n", type=int, default=20)
         if name in ("latency", "idle"):
             s.add_argument("--path", required=True)
+        if name == "latency":
+            s.add_argument("--churn", metavar="BED,RESIDENT")
         if name in ("idle", "sse"):
             s.add_argument("--pids", required=True)
         if name == "sse":
