@@ -117,9 +117,6 @@ CREATE INDEX residents_caseworker_idx ON app.residents (caseworker_id);
 -- q: case-insensitive substring search of name or register number
 CREATE INDEX residents_name_trgm ON app.residents USING gin (lower(full_name) gin_trgm_ops);
 CREATE INDEX residents_regno_trgm ON app.residents USING gin (lower(register_number) gin_trgm_ops);
--- The bed board names 1 800 occupants: their names come from the index alone (residents
--- change rarely, so their pages stay all-visible), half the cost of visiting the heap.
-CREATE INDEX residents_id_name_idx ON app.residents (id) INCLUDE (full_name);
 
 CREATE TABLE app.stays (
     id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -313,13 +310,70 @@ BEGIN
     END LOOP;
 END $$;
 
+-- The occupant of every occupied bed, derived from the open bed periods by the triggers
+-- below and written by nothing else: what the bed board shows, so that a board of 2 000 beds
+-- joins three small tables instead of looking 1 800 stays and residents up one by one.
+-- (At most one open period per bed: bed_periods_no_overlap. No foreign keys: every row
+-- comes from a bed period, which has them, and each would cost every check-in a lookup.)
+CREATE TABLE app.bed_occupants (
+    bed_id       uuid PRIMARY KEY,
+    house_id     uuid NOT NULL,
+    stay_id      uuid NOT NULL,
+    resident_id  uuid NOT NULL,
+    full_name    text NOT NULL,
+    since        timestamptz NOT NULL
+);
+CREATE INDEX bed_occupants_resident_idx ON app.bed_occupants (resident_id);
+
+-- Statement triggers: one statement, one pass (a seed of 200 000 bed periods included).
+CREATE FUNCTION app.occupants_add() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO app.bed_occupants (bed_id, house_id, stay_id, resident_id, full_name, since)
+    SELECT c.bed_id, c.house_id, c.stay_id, s.resident_id, r.full_name, c.from_at
+      FROM changed c JOIN app.stays s ON s.id = c.stay_id JOIN app.residents r ON r.id = s.resident_id
+     WHERE c.to_at IS NULL;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION app.occupants_drop() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM app.bed_occupants o USING before b WHERE o.bed_id = b.bed_id AND o.stay_id = b.stay_id;
+    RETURN NULL;
+END $$;
+
+-- An updated period: its old occupant row goes, the new one comes if it is still open.
+CREATE FUNCTION app.occupants_move() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM app.bed_occupants o USING before b WHERE o.bed_id = b.bed_id AND o.stay_id = b.stay_id;
+    INSERT INTO app.bed_occupants (bed_id, house_id, stay_id, resident_id, full_name, since)
+    SELECT c.bed_id, c.house_id, c.stay_id, s.resident_id, r.full_name, c.from_at
+      FROM changed c JOIN app.stays s ON s.id = c.stay_id JOIN app.residents r ON r.id = s.resident_id
+     WHERE c.to_at IS NULL;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER bed_periods_occupants_insert AFTER INSERT ON app.bed_periods
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION app.occupants_add();
+CREATE TRIGGER bed_periods_occupants_update AFTER UPDATE ON app.bed_periods
+    REFERENCING OLD TABLE AS before NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION app.occupants_move();
+CREATE TRIGGER bed_periods_occupants_delete AFTER DELETE ON app.bed_periods
+    REFERENCING OLD TABLE AS before FOR EACH STATEMENT EXECUTE FUNCTION app.occupants_drop();
+
+CREATE FUNCTION app.occupants_rename() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE app.bed_occupants SET full_name = NEW.full_name WHERE resident_id = NEW.id;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER residents_occupants AFTER UPDATE OF full_name ON app.residents FOR EACH ROW
+    WHEN (OLD.full_name IS DISTINCT FROM NEW.full_name) EXECUTE FUNCTION app.occupants_rename();
+
 -- The bed board's tag: a new random value whenever anything the board shows may have
--- changed (a bed, a room, a bed period, an occupant's name), in the transaction of the
--- change, whatever code path makes it. A daemon keeps a rendered board with the tag it was
--- rendered at, and the request's own statement tells it whether that copy is still the
--- house's board (api.direct_beds_board): so a kept board is exact on every instance at
--- once. Random, not a counter: a database restored to an earlier point has that point's
--- tags, which name that point's boards, so no copy of a later board can match.
+-- changed (a bed, a room, an occupant), in the transaction of the change, whatever code
+-- path makes it. A daemon keeps a rendered board with the tag it was rendered at, and the
+-- request's own statement tells it whether that copy is still the house's board
+-- (api.direct_beds_board): so a kept board is exact on every instance at once. Random, not
+-- a counter: a database restored to an earlier point has that point's tags, which name that
+-- point's boards, so no copy of a later board can match.
 CREATE TABLE app.board_tags (
     house_id  uuid PRIMARY KEY REFERENCES app.houses,
     tag       uuid NOT NULL DEFAULT gen_random_uuid()
@@ -333,7 +387,6 @@ END $$;
 CREATE TRIGGER houses_board_tag AFTER INSERT ON app.houses
     REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION app.board_tag_new();
 
--- One statement, one update of each house's tag (a seed of 200 000 bed periods included).
 CREATE FUNCTION app.board_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE app.board_tags t SET tag = gen_random_uuid() WHERE t.house_id IN (SELECT c.house_id FROM changed c);
@@ -343,7 +396,7 @@ END $$;
 DO $$
 DECLARE t text; ev text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['rooms','beds','bed_periods'] LOOP
+    FOREACH t IN ARRAY ARRAY['rooms','beds','bed_occupants'] LOOP
         FOREACH ev IN ARRAY ARRAY['INSERT','UPDATE','DELETE'] LOOP
             EXECUTE format('CREATE TRIGGER %I AFTER %s ON app.%I REFERENCING %s TABLE AS changed '
                            'FOR EACH STATEMENT EXECUTE FUNCTION app.board_changed()',
@@ -351,12 +404,3 @@ BEGIN
         END LOOP;
     END LOOP;
 END $$;
-
--- An occupant's name is on the board: only a change of it counts (checked before the call).
-CREATE FUNCTION app.board_name_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE app.board_tags SET tag = gen_random_uuid() WHERE house_id = NEW.house_id;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER residents_board AFTER UPDATE OF full_name ON app.residents FOR EACH ROW
-    WHEN (OLD.full_name IS DISTINCT FROM NEW.full_name) EXECUTE FUNCTION app.board_name_changed();

@@ -381,35 +381,28 @@ END $$;
 
 -- The bed board of a house: every bed with its state and occupant, in one query, as JSON
 -- text. The text is assembled by hand (strings through to_json): for 2 000 beds that is half
--- the time of jsonb_build_object per bed plus jsonb_agg. The beds are filtered by state
--- before their occupants are looked up (?state=free looks none up), and an occupant is
--- looked up per occupied bed (cost grows with beds, not with years of stays), the name from
--- the covering index residents_id_name_idx. STABLE: it reads in the snapshot of the
--- statement that calls it, the one that reads the board's tag (api.direct_beds_board).
+-- the time of jsonb_build_object per bed plus jsonb_agg. The occupants come from
+-- app.bed_occupants (kept by triggers), so the cost grows with beds, not with years of stays.
+-- STABLE: it reads in the snapshot of the statement that calls it, the one that reads the
+-- board's tag (api.direct_beds_board).
 CREATE FUNCTION api.board_body(house_id uuid, want text) RETURNS text LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    RETURN (SELECT '{"items":[' || coalesce(string_agg(y.e, ',' ORDER BY y.room_code, y.label), '') || ']}'
-      FROM (SELECT x.room_code, x.label,
-                   '{"id":"' || x.id || '","room_id":"' || x.room_id || '","room_code":' || to_json(x.room_code)
-                   || ',"label":' || to_json(x.label) || ',"state":"' || x.state || '","status_reason":'
-                   || coalesce(to_json(x.status_reason)::text, 'null') || ',"occupant":'
-                   || CASE WHEN x.stay_id IS NOT NULL THEN '{"resident_id":' || coalesce('"' || o.resident_id || '"', 'null')
-                           || ',"full_name":' || coalesce(to_json(o.full_name)::text, 'null')
-                           || ',"stay_id":"' || x.stay_id || '","since":"' || api.ts(x.from_at) || '"}'
+    RETURN (SELECT '{"items":[' || coalesce(string_agg(x.e, ',' ORDER BY x.room_code, x.label), '') || ']}'
+      FROM (SELECT rm.code AS room_code, b.label,
+                   '{"id":"' || b.id || '","room_id":"' || b.room_id || '","room_code":' || to_json(rm.code)
+                   || ',"label":' || to_json(b.label) || ',"state":"' || st.state || '","status_reason":'
+                   || coalesce(to_json(b.status_reason)::text, 'null') || ',"occupant":'
+                   || CASE WHEN o.bed_id IS NOT NULL THEN '{"resident_id":"' || o.resident_id
+                           || '","full_name":' || to_json(o.full_name)
+                           || ',"stay_id":"' || o.stay_id || '","since":"' || api.ts(o.since) || '"}'
                       ELSE 'null' END || '}' AS e
-              FROM (SELECT b.id, b.room_id, rm.code AS room_code, b.label, b.status_reason, p.stay_id, p.from_at,
-                           st.state
-                      FROM app.beds b
-                      JOIN app.rooms rm ON rm.id = b.room_id
-                      LEFT JOIN app.bed_periods p ON p.bed_id = b.id AND p.to_at IS NULL
-                     CROSS JOIN LATERAL (SELECT CASE WHEN p.id IS NOT NULL THEN 'occupied'
-                                                     WHEN b.status = 'out_of_service' THEN 'out_of_service'
-                                                     ELSE 'free' END AS state) st
-                     WHERE b.house_id = board_body.house_id AND (want IS NULL OR st.state = want)
-                    OFFSET 0) x
-              LEFT JOIN LATERAL (SELECT r.id AS resident_id, r.full_name
-                                   FROM app.stays s JOIN app.residents r ON r.id = s.resident_id
-                                  WHERE s.id = x.stay_id OFFSET 0) o ON x.stay_id IS NOT NULL) y);
+              FROM app.beds b
+              JOIN app.rooms rm ON rm.id = b.room_id
+              LEFT JOIN app.bed_occupants o ON o.bed_id = b.id
+             CROSS JOIN LATERAL (SELECT CASE WHEN o.bed_id IS NOT NULL THEN 'occupied'
+                                             WHEN b.status = 'out_of_service' THEN 'out_of_service'
+                                             ELSE 'free' END AS state) st
+             WHERE b.house_id = board_body.house_id AND (want IS NULL OR st.state = want)) x);
 END $$;
 
 CREATE FUNCTION api.op_beds_board(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
@@ -922,7 +915,7 @@ BEGIN
     RETURN (WITH beds AS (
         SELECT b.house_id, rm.sex, b.status, o.bed_id IS NOT NULL AS occ
           FROM app.beds b JOIN app.rooms rm ON rm.id = b.room_id
-          LEFT JOIN (SELECT DISTINCT p.bed_id FROM app.bed_periods p WHERE p.to_at IS NULL) o ON o.bed_id = b.id
+          LEFT JOIN app.bed_occupants o ON o.bed_id = b.id
          WHERE api.sees(ctx, b.house_id)),
     per_sex AS (
         SELECT x.house_id, x.sex, count(*) AS total, count(*) FILTER (WHERE x.occ) AS occupied,

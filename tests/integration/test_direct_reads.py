@@ -8,7 +8,8 @@ request asks the database whether that copy is still the house's board. Checked 
   check-in, a rename of the occupant, a bed taken out of service, a room code, a transfer, a
   check-out; and so does a change made in the database by hand (the tag is kept by
   triggers, not by the API);
-- the tag changes with the board only: a resident's phone or a new rule leave it as it was;
+- the tag changes with the board only: a resident's phone, a new rule, the rename of a
+  resident who is on no bed leave it as it was; a check-in and an occupant's rename change it;
 - the kept copy is the same bytes as the board rendered afresh in SQL, and a GET of a
   resident is the same document as api.run's, for staff (no national_id, notes) and others;
 - authentication stays in every request: a logged-out token gets 401 although the board is
@@ -21,6 +22,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import expect, expect_problem  # noqa: E402
+from test_races import occupants_differ  # noqa: E402
 
 
 def board(d, token, hid, state=None):
@@ -97,12 +99,14 @@ def test_board_follows_every_change_on_both_instances():
             expect(beds_of(board(d, token, hid))[b1]["label"] == "TANGAN", "a change made in SQL by hand is not shown")
             expect(beds_of(board(d, token, hid, "free"))[b1]["label"] == "TANGAN", "?state=free kept the old label")
 
+        expect(a.psql(occupants_differ(hid)).strip() == "0", "app.bed_occupants is not the open periods'")
         warm((a, b), token, hid)
         b.must("POST", f"stays/{stay['id']}/checkout", {"exit_reason": "completed", "destination": "family"},
                token=token)
         for d in (a, b):
             shown = beds_of(board(d, token, hid))[b3]
             expect(shown["state"] == "free" and shown["occupant"] is None, f"after the check-out: {shown}")
+        expect(a.psql(occupants_differ(hid)).strip() == "0", "app.bed_occupants is not the open periods'")
 
 
 def test_tag_changes_with_the_board_only():
@@ -113,9 +117,14 @@ def test_tag_changes_with_the_board_only():
         d.must("PATCH", f"residents/{res['id']}", {"phone": "0812000111"}, token=token)
         d.must("POST", f"houses/{hid}/rules", {"code": "R-1", "title": "Jam malam", "severity": "minor"}, 201,
                token=token)
+        d.must("PATCH", f"residents/{res['id']}", {"full_name": "Belum Masuk"}, token=token)  # not on a bed
         expect(tag(d, hid) == before, "the tag changed although nothing on the board did")
+        d.must("POST", "stays", {"resident_id": res["id"], "bed_id": beds[1]["id"], "rules_acknowledged": True},
+               201, token=token)
+        checked_in = tag(d, hid)
+        expect(checked_in != before, "a check-in did not change the tag")
         d.must("PATCH", f"residents/{res['id']}", {"full_name": "Nama Baru"}, token=token)
-        expect(tag(d, hid) != before, "a resident's rename did not change the tag")
+        expect(tag(d, hid) != checked_in, "the rename of an occupant did not change the tag")
         other = d.house(token)["id"]
         other_tag = tag(d, other)
         d.must("PATCH", f"beds/{beds[0]['id']}", {"status": "out_of_service"}, token=token)

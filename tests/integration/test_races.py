@@ -88,10 +88,22 @@ def describe(results):
     return tally
 
 
+def occupants_differ(hid):
+    """SQL: how many rows of app.bed_occupants (the board's, kept by triggers) of house HID
+    are not exactly the occupants of its open bed periods, and the other way round."""
+    return ("WITH want AS (SELECT p.bed_id, p.house_id, p.stay_id, s.resident_id, r.full_name, p.from_at AS since "
+            "FROM app.bed_periods p JOIN app.stays s ON s.id = p.stay_id JOIN app.residents r ON r.id = s.resident_id "
+            f"WHERE p.to_at IS NULL AND p.house_id = '{hid}'), "
+            "have AS (SELECT bed_id, house_id, stay_id, resident_id, full_name, since FROM app.bed_occupants "
+            f"WHERE house_id = '{hid}') "
+            "SELECT count(*) FROM ((SELECT * FROM want EXCEPT SELECT * FROM have) UNION ALL "
+            "(SELECT * FROM have EXCEPT SELECT * FROM want)) x")
+
+
 def invariants(p, hid):
     """No bed with two open periods, no resident with two active stays, no overlapping
     periods on a bed, every active stay with exactly one open period, every closed one
-    with none (house HID)."""
+    with none, the board's occupants those of the open periods (house HID)."""
     checks = {
         "beds with two open periods": "SELECT count(*) FROM (SELECT bed_id FROM app.bed_periods WHERE to_at IS NULL "
                                       f"AND house_id = '{hid}' GROUP BY bed_id HAVING count(*) > 1) x",
@@ -108,6 +120,7 @@ def invariants(p, hid):
         "closed stays with an open period": "SELECT count(*) FROM app.stays s WHERE s.checked_out_at IS NOT NULL "
                                             f"AND s.house_id = '{hid}' AND EXISTS (SELECT 1 FROM app.bed_periods p "
                                             "WHERE p.stay_id = s.id AND p.to_at IS NULL)",
+        "bed occupants (the board's) that are not those of the open periods": occupants_differ(hid),
     }
     for what, sql in checks.items():
         n = p.psql(sql)
