@@ -48,11 +48,13 @@ static bool schema_ready(const struct config *cfg)
 {
 	char err[1024];
 	int pending = 0;
+	bool mismatch = false;
 
 	for (int i = 0; i < STARTUP_DB_WAIT_SECONDS * 2; i++) {
-		if (db_migrations_pending(cfg->db_url, &pending, err, sizeof(err)))
+		if (db_migrations_pending(cfg->db_url, &pending, &mismatch, err, sizeof(err)))
 			break;
-		if (i + 1 == STARTUP_DB_WAIT_SECONDS * 2) {
+		/* a database migrated with other migrations stays so */
+		if (mismatch || i + 1 == STARTUP_DB_WAIT_SECONDS * 2) {
 			log_error("%s", err);
 			return false;
 		}

@@ -1,11 +1,13 @@
 """Configuration: errors name file, line and key; environment overrides; `serve`
-refuses to start while migrations are pending."""
+refuses to start while migrations are pending; `migrate` and `serve` refuse a database
+whose recorded migrations are not the binary's (another text, no checksum, unknown)."""
 
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -146,6 +148,93 @@ def test_serve_refuses_pending_migrations():
         expect(re.search(r"migrat", text, re.I), f"the message does not mention migrations: {text[-500:]}")
         # and after migrate it serves
         d.must_cli("migrate")
+        d.start()
+        expect(d.stop() == 0, "exit status on SIGTERM is not 0")
+
+
+def expect_serve_refuses(d, names, why):
+    """`serve` on D's database exits non-zero at once (no waiting as for a database that
+    is not up yet), naming NAMES."""
+    started = time.monotonic()
+    try:
+        out = d.cli(timeout=20)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"serve started on a database {why}")
+    text = out.stdout + out.stderr
+    expect(time.monotonic() - started < 5, f"serve took {time.monotonic() - started:.1f} s to refuse")
+    expect(out.returncode != 0, f"serve exited 0 on a database {why}: {text[-500:]}")
+    for name in names:
+        expect(name in text, f"serve's message does not name {name}: {text[-800:]}")
+
+
+def expect_mismatch_refused(tamper, names, why):
+    """After TAMPER (SQL) on a migrated database, `migrate` and `serve` refuse, naming
+    NAMES, and the refused migrate changed nothing."""
+    with harness.Instance(admin=False, start=False) as d:
+        d.psql(tamper)
+        rows = "SELECT version, checksum, applied_at FROM schema_migrations ORDER BY version"
+        before = d.psql(rows)
+        out = d.cli("migrate")
+        text = out.stdout + out.stderr
+        expect(out.returncode != 0, f"migrate exited 0 on a database {why}: {text[-500:]}")
+        for name in names:
+            expect(name in text, f"migrate's message does not name {name}: {text[-800:]}")
+        expect("recreate the database" in text, f"migrate's message gives no advice: {text[-800:]}")
+        expect(d.psql(rows) == before, f"the refused migrate changed schema_migrations:\n{before}\n{d.psql(rows)}")
+        expect_serve_refuses(d, names, why)
+
+
+def test_migrated_database_serves_and_migrate_is_idempotent():
+    with harness.Instance(admin=False, start=False) as d:
+        sums = d.psql("SELECT version, checksum FROM schema_migrations ORDER BY version")
+        expect(sums.strip() and all(line.split("|")[1] for line in sums.splitlines()),
+               f"a migration was recorded without a checksum:\n{sums}")
+        out = d.must_cli("migrate")
+        expect("0 migration" in out.stdout, f"a second migrate applied something: {out.stdout}")
+        expect(d.psql("SELECT version, checksum FROM schema_migrations ORDER BY version") == sums,
+               "a second migrate changed schema_migrations")
+        d.start()
+        expect(d.stop() == 0, "exit status on SIGTERM is not 0")
+
+
+def test_changed_migration_refused():
+    expect_mismatch_refused("UPDATE schema_migrations SET checksum = 'x' WHERE version = '0002_api.sql'",
+                            ["0002_api.sql"], "migrated with another text of 0002_api.sql")
+
+
+def test_migration_without_checksum_refused():
+    expect_mismatch_refused("UPDATE schema_migrations SET checksum = NULL WHERE version = '0002_api.sql'",
+                            ["0002_api.sql"], "where 0002_api.sql has no checksum")
+
+
+def test_unknown_migration_refused():
+    expect_mismatch_refused("INSERT INTO schema_migrations (version) VALUES ('0099_unknown.sql')",
+                            ["0099_unknown.sql"], "listing an unknown migration")
+
+
+def test_table_without_checksum_column_refused():
+    """A database migrated by a binary from before checksums: its table has no such
+    column, and the refused migrate does not add it."""
+    with harness.Instance(admin=False, start=False) as d:
+        d.psql("ALTER TABLE schema_migrations DROP COLUMN checksum")
+        out = d.cli("migrate")
+        text = out.stdout + out.stderr
+        expect(out.returncode != 0 and "0001_schema.sql" in text,
+               f"migrate accepted a table without checksums (exit {out.returncode}): {text[-500:]}")
+        column = "SELECT count(*) FROM pg_attribute WHERE attrelid = 'schema_migrations'::regclass AND attname = 'checksum'"
+        expect(d.psql(column).strip() == "0", "the refused migrate added the checksum column")
+        expect_serve_refuses(d, ["0001_schema.sql"], "migrated before checksums")
+
+
+def test_checksum_column_added_to_an_empty_old_table():
+    """A table made by an older binary whose first migration failed: migrate adds the
+    column and applies everything."""
+    with harness.Instance(migrate=False, admin=False, start=False) as d:
+        d.psql("CREATE TABLE schema_migrations (version text PRIMARY KEY,"
+               " applied_at timestamptz NOT NULL DEFAULT now())")
+        d.must_cli("migrate")
+        nulls = d.psql("SELECT count(*) FROM schema_migrations WHERE checksum IS NULL").strip()
+        expect(nulls == "0", f"{nulls} migration(s) recorded without a checksum")
         d.start()
         expect(d.stop() == 0, "exit status on SIGTERM is not 0")
 

@@ -15,9 +15,15 @@ struct db_migration {
 
 extern const struct db_migration db_migrations[]; /* ends with {NULL, NULL} */
 
+/* Both check first that every migration the database records is one of db_migrations,
+ * with the same text (its checksum, recorded when it was applied), and refuse otherwise:
+ * a database migrated with other migrations has another schema than the binary expects. */
+
 /* Applies what is pending; *ret_applied counts them. False with a message in err. */
 bool db_migrate(const char *url, int *ret_applied, char *err, size_t errlen);
-/* Counts the migrations not yet applied. False with a message in err. */
-bool db_migrations_pending(const char *url, int *ret_pending, char *err, size_t errlen);
+/* Counts the migrations not yet applied. False with a message in err; *ret_mismatch then
+ * tells a refusal (waiting cannot help) from a database that could not be read. */
+bool db_migrations_pending(const char *url, int *ret_pending, bool *ret_mismatch, char *err,
+                           size_t errlen);
 
 #endif
