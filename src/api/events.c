@@ -224,7 +224,7 @@ static void replay_since(struct stream *s, const char *last_event_id)
 	s->values[0] = s->after;
 	s->values[1] = s->house_array;
 	s->replaying = true;
-	if (!db_pool_exec(s->hub->w->db, STMT_EVENTS_SINCE, 2, s->values, NULL, NULL, on_backlog,
+	if (!db_pool_exec(s->hub->w->db, STMT_EVENTS_SINCE, 2, s->values, NULL, NULL, 0, on_backlog,
 	                  s))
 		s->replaying = false; /* no backlog, live events only */
 }
@@ -319,7 +319,7 @@ void api_events_handler(struct http_request *req, struct api_worker *w,
 	sub->values[2] = sub->roles;
 	sub->values[3] = req->request_id;
 	sub->values[6] = "{}";
-	if (!db_pool_exec(w->db, STMT_RUN, 8, sub->values, sub->lengths, sub->formats,
+	if (!db_pool_exec(w->db, STMT_RUN, 8, sub->values, sub->lengths, sub->formats, 0,
 	                  on_subscribed, sub)) {
 		free(sub);
 		api_reply_unavailable(req);

@@ -91,7 +91,7 @@ static void send_finish(struct login *l)
 	l->lengths[3] = 32;
 	l->formats[3] = 1;
 	l->values[4] = l->ttl;
-	if (!db_pool_exec(l->w->db, STMT_LOGIN_FINISH, 5, l->values, l->lengths, l->formats,
+	if (!db_pool_exec(l->w->db, STMT_LOGIN_FINISH, 5, l->values, l->lengths, l->formats, 0,
 	                  on_finish, l)) {
 		struct http_request *req = l->req;
 		login_free(l);
@@ -192,7 +192,7 @@ void api_login_handler(struct http_request *req, struct api_worker *w,
 	l->values[0] = l->username;
 	l->values[1] = l->max_failures;
 	l->values[2] = l->window;
-	if (!db_pool_exec(w->db, STMT_LOGIN_BEGIN, 3, l->values, NULL, NULL, on_begin, l)) {
+	if (!db_pool_exec(w->db, STMT_LOGIN_BEGIN, 3, l->values, NULL, NULL, 0, on_begin, l)) {
 		login_free(l);
 		api_reply_unavailable(req);
 	}

@@ -56,6 +56,7 @@ void api_request_complete(struct http_request *req, int status, void *arg)
 		atomic_store(&w->m_db_in_use, db_pool_in_use(w->db));
 		atomic_store(&w->m_db_up, db_pool_up(w->db));
 		atomic_store(&w->m_db_waiting, db_pool_waiting(w->db));
+		atomic_store(&w->m_db_pipelined, (long)db_pool_pipelined(w->db));
 	}
 }
 
@@ -108,12 +109,20 @@ static void write_histogram(struct strbuf *sb)
 	strbuf_addf(sb, "abipraya_http_request_duration_seconds_count %llu\n", cumulative);
 }
 
-static void write_gauge(struct strbuf *sb, const char *name, const char *help, size_t offset)
+/* The sum over the workers of the mirror at OFFSET in struct api_worker. */
+static void write_sum(struct strbuf *sb, const char *name, const char *type, const char *help,
+                      size_t offset)
 {
 	long total = 0;
 	for (int i = 0; i < nworkers; i++)
-		total += atomic_load((atomic_int *)((char *)&workers[i] + offset));
-	strbuf_addf(sb, "# HELP %s %s\n# TYPE %s gauge\n%s %ld\n", name, help, name, name, total);
+		total += atomic_load((atomic_long *)((char *)&workers[i] + offset));
+	strbuf_addf(sb, "# HELP %s %s\n# TYPE %s %s\n%s %ld\n", name, help, name, type, name,
+	            total);
+}
+
+static void write_gauge(struct strbuf *sb, const char *name, const char *help, size_t offset)
+{
+	write_sum(sb, name, "gauge", help, offset);
 }
 
 void api_metrics_handler(struct http_request *req, struct api_worker *w,
@@ -133,6 +142,9 @@ void api_metrics_handler(struct http_request *req, struct api_worker *w,
 	            offsetof(struct api_worker, m_db_waiting));
 	write_gauge(&sb, "abipraya_event_streams", "Open event streams.",
 	            offsetof(struct api_worker, m_streams));
+	write_sum(&sb, "abipraya_db_pipelined_total", "counter",
+	          "Statements sent while others were in flight on the same connection.",
+	          offsetof(struct api_worker, m_db_pipelined));
 	http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", strbuf_str(&sb), sb.len);
 	strbuf_finish(&sb);
 }

@@ -279,8 +279,10 @@ static void send_run(struct op_call *call)
 	call->formats[0] = 1;
 	const char *stmt = call->direct ? direct_params(call, args) : run_params(call, args, write);
 	int nparams = call->direct ? 4 : RUN_PARAMS + write;
+	/* a direct read is quick, unless the database has to render what is not kept yet */
+	bool quick = call->direct && (call->kept || !(call->route->flags & ROUTE_CACHED));
 	if (!db_pool_exec(call->w->db, stmt, nparams, call->values, call->lengths, call->formats,
-	                  on_run_result, call)) {
+	                  quick ? DB_QUICK : 0, on_run_result, call)) {
 		call_free(call);
 		api_reply_unavailable(req);
 	}

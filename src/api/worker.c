@@ -98,7 +98,7 @@ static void on_janitor(evutil_socket_t fd, short what, void *arg)
 {
 	struct api_worker *w = arg;
 
-	if (!db_pool_exec(w->db, STMT_CLEANUP, 0, NULL, NULL, NULL, on_cleaned, NULL))
+	if (!db_pool_exec(w->db, STMT_CLEANUP, 0, NULL, NULL, NULL, 0, on_cleaned, NULL))
 		log_debug("periodic clean-up skipped: database unavailable");
 }
 

@@ -1,7 +1,14 @@
 /* One non-blocking PostgreSQL connection as a state machine on the worker's loop
  * (the TechEmpower h2o database.c pattern). Nothing here blocks: connect through
  * PQconnectPoll, send with PQsendQueryPrepared + PQflush, read with PQconsumeInput and
- * PQgetResult only while !PQisBusy. */
+ * PQgetResult only while !PQisBusy.
+ *
+ * A pool connection runs in pipeline mode: each statement is sent with a Sync of its own
+ * (so it is its own transaction, and an error ends no other), and several quick ones may be
+ * in flight at once: the backend finds the next one waiting when it finishes one, instead
+ * of sleeping until the daemon has read the answer and sent another (about half of what a
+ * short statement costs the server). A statement is finished at its Sync, after its
+ * commit. */
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +21,7 @@
 
 static void on_io(evutil_socket_t fd, short what, void *arg);
 static void step(struct db_conn *c);
-static void go_idle(struct db_conn *c);
+static void go_ready(struct db_conn *c);
 static bool send_setup(struct db_conn *c);
 
 /* Re-arms the socket event only when something changed: an epoll_ctl per call was a
@@ -53,22 +60,44 @@ static void close_pg(struct db_conn *c)
 	}
 }
 
-/* The connection failed or was lost: fail its query, back off, try again. */
+/* Takes the first statement in flight off the connection. */
+static struct db_query *take_first(struct db_conn *c)
+{
+	struct db_query *q = TAILQ_FIRST(&c->flight);
+
+	TAILQ_REMOVE(&c->flight, q, link);
+	c->nflight--;
+	c->nslow -= !q->quick;
+	if (c->nflight == 0 && c->state == DB_CONN_BUSY) {
+		c->state = DB_CONN_IDLE;
+		c->pool->busy--;
+	}
+	return q;
+}
+
+/* Everything in flight fails (the callbacks may start calls: on other connections, as this
+ * one is down). */
+static void fail_flight(struct db_conn *c)
+{
+	while (!TAILQ_EMPTY(&c->flight))
+		db_query_complete(take_first(c), DB_UNAVAILABLE, NULL);
+}
+
+/* The connection failed or was lost: fail what is in flight, back off, try again. */
 static void lose(struct db_conn *c, const char *why)
 {
-	struct db_query *q = c->query;
-
 	if (c->pg && log_enabled(LOG_DEBUG))
 		log_debug("database connection lost (%s): %s", why, PQerrorMessage(c->pg));
 	close_pg(c);
-	c->query = NULL;
+	c->lost++;
+	if (c->state == DB_CONN_BUSY)
+		c->pool->busy--;
 	c->state = DB_CONN_DOWN;
 	c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : BACKOFF_MIN_MS;
 	if (c->backoff_ms > BACKOFF_MAX_MS)
 		c->backoff_ms = BACKOFF_MAX_MS;
 	arm_timer(c, c->backoff_ms);
-	if (q)
-		db_query_complete(q, DB_UNAVAILABLE, NULL);
+	fail_flight(c);
 	db_pool_conn_lost(c->pool, c);
 }
 
@@ -87,6 +116,7 @@ void db_conn_start(struct db_conn *c)
 	if (!c->timer) {
 		c->timer = evtimer_new(c->pool->base, on_timer, c);
 		c->io = event_new(c->pool->base, -1, 0, on_io, c);
+		TAILQ_INIT(&c->flight);
 	}
 	c->pg = PQconnectStart(c->pool->cfg.url);
 	if (!c->pg || PQstatus(c->pg) == CONNECTION_BAD || PQsocket(c->pg) < 0) {
@@ -101,12 +131,12 @@ void db_conn_start(struct db_conn *c)
 
 void db_conn_finish(struct db_conn *c)
 {
-	struct db_query *q = c->query;
-
-	c->query = NULL;
 	close_pg(c);
-	if (q)
-		db_query_complete(q, DB_UNAVAILABLE, NULL);
+	if (c->state == DB_CONN_BUSY)
+		c->pool->busy--;
+	c->state = DB_CONN_DOWN;
+	if (c->timer)
+		fail_flight(c);
 	if (c->io)
 		event_free(c->io);
 	if (c->timer)
@@ -130,7 +160,7 @@ static void connect_poll(struct db_conn *c)
 		}
 		c->state = DB_CONN_PREPARING;
 		if (!send_setup(c))
-			go_idle(c);
+			go_ready(c);
 		return;
 	default:
 		lose(c, "connect failed");
@@ -172,16 +202,21 @@ static bool send_setup(struct db_conn *c)
 	return true;
 }
 
-static void go_idle(struct db_conn *c)
+/* Set up: a pool connection enters pipeline mode (the LISTEN connection has no use for it). */
+static void go_ready(struct db_conn *c)
 {
+	if (!c->listener && !PQenterPipelineMode(c->pg)) {
+		lose(c, "cannot enter pipeline mode");
+		return;
+	}
 	c->state = DB_CONN_IDLE;
 	c->backoff_ms = 0;
 	event_del(c->timer);
 	watch(c, EV_READ | EV_PERSIST); /* notice a server that goes away while we wait */
-	db_pool_conn_idle(c->pool, c);
+	db_pool_conn_ready(c->pool, c);
 }
 
-/* Reads whatever results are complete; true when the current command has finished. */
+/* Reads whatever results of a setup step are complete; true when the step has finished. */
 static bool collect(struct db_conn *c, bool *ret_broken)
 {
 	*ret_broken = false;
@@ -224,29 +259,68 @@ static void finish_setup_step(struct db_conn *c)
 	c->result = NULL;
 	c->prepared++;
 	if (!send_setup(c))
-		go_idle(c);
+		go_ready(c);
 }
 
-static void finish_query(struct db_conn *c)
+/* The first statement in flight reached its Sync (it has committed or failed). */
+static void finish_first(struct db_conn *c)
 {
-	struct db_query *q = c->query;
 	PGresult *res = c->result;
 	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	enum db_status status = st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK ? DB_OK : DB_ERROR;
+	struct db_query *q = take_first(c);
 
-	c->query = NULL;
 	c->result = NULL;
-	event_del(c->timer);
-	/* the state stays BUSY during the callback: a call it starts must not land here */
-	if (!res || PQstatus(c->pg) == CONNECTION_BAD) {
+	db_query_complete(q, res ? status : DB_UNAVAILABLE, res);
+	PQclear(res);
+}
+
+/* A result of the first statement in flight: the first one is its answer, unless an error
+ * follows (a failed commit). */
+static void keep_result(struct db_conn *c, PGresult *res)
+{
+	if (!c->result || (PQresultStatus(res) == PGRES_FATAL_ERROR &&
+	                   PQresultStatus(c->result) != PGRES_FATAL_ERROR)) {
+		PQclear(c->result);
+		c->result = res;
+	} else {
 		PQclear(res);
-		c->query = q;
-		lose(c, "no result");
+	}
+}
+
+/* Reads what has arrived and finishes the statements whose Sync came back. A callback may
+ * send more on this connection (it queues behind) or lose it: then stop. */
+static void read_flight(struct db_conn *c)
+{
+	unsigned lost = c->lost;
+	bool ended = false;
+
+	if (!PQconsumeInput(c->pg)) {
+		lose(c, "read failed");
 		return;
 	}
-	db_query_complete(q, status, res);
-	PQclear(res);
-	go_idle(c);
+	while (c->nflight > 0 && !PQisBusy(c->pg)) {
+		PGresult *res = PQgetResult(c->pg);
+		if (!res) {
+			if (ended)
+				break; /* nothing more has arrived */
+			ended = true;  /* the end of a statement's results: its Sync follows */
+			continue;
+		}
+		ended = false;
+		if (PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+			keep_result(c, res);
+			continue;
+		}
+		PQclear(res);
+		finish_first(c);
+		if (c->lost == lost)
+			db_pool_conn_ready(c->pool, c);
+		if (c->lost != lost)
+			return;
+	}
+	if (PQstatus(c->pg) == CONNECTION_BAD)
+		lose(c, "closed by server");
 }
 
 static void step(struct db_conn *c)
@@ -270,14 +344,10 @@ static void step(struct db_conn *c)
 		return;
 	}
 	case DB_CONN_BUSY:
-		if (PQflush(c->pg) < 0) {
+		if (!flush(c))
 			lose(c, "flush failed");
-			return;
-		}
-		if (collect(c, &broken))
-			finish_query(c);
-		else if (broken)
-			lose(c, "read failed");
+		else
+			read_flight(c);
 		return;
 	case DB_CONN_IDLE:
 		if (!PQconsumeInput(c->pg) || PQstatus(c->pg) == CONNECTION_BAD) {
@@ -305,15 +375,27 @@ void db_conn_abort(struct db_conn *c)
 	lose(c, "deadline passed");
 }
 
+bool db_conn_can_take(const struct db_conn *c, const struct db_query *q)
+{
+	if (c->state == DB_CONN_IDLE)
+		return true;
+	return c->state == DB_CONN_BUSY && q->quick && c->nslow == 0 &&
+	       c->nflight < DB_PIPELINE_DEPTH;
+}
+
 void db_conn_send(struct db_conn *c, struct db_query *q)
 {
-	c->query = q;
-	q->conn = c;
+	if (c->state == DB_CONN_IDLE)
+		c->pool->busy++;
+	else
+		c->pool->pipelined++;
 	c->state = DB_CONN_BUSY;
+	TAILQ_INSERT_TAIL(&c->flight, q, link);
+	c->nflight++;
+	c->nslow += !q->quick;
+	q->conn = c;
 	if (!PQsendQueryPrepared(c->pg, q->stmt, q->nparams, q->values, q->lengths, q->formats,
 	                         0) ||
-	    !flush(c)) {
+	    !PQpipelineSync(c->pg) || !flush(c))
 		lose(c, "send failed");
-		return;
-	}
 }

@@ -11,12 +11,16 @@ enum db_conn_state {
 	DB_CONN_DOWN,       /* waiting for the backoff timer */
 	DB_CONN_CONNECTING, /* PQconnectPoll */
 	DB_CONN_PREPARING,  /* preparing statement `prepared` (or sending LISTEN) */
-	DB_CONN_IDLE,
-	DB_CONN_BUSY,
+	DB_CONN_IDLE,       /* ready, nothing in flight */
+	DB_CONN_BUSY, /* statements in flight (a pipeline of up to DB_PIPELINE_DEPTH quick ones) */
 };
 
+/* Quick statements in flight on one connection at most: enough that a backend finds the
+ * next statement waiting when it finishes one, few enough to bound the wait behind them. */
+#define DB_PIPELINE_DEPTH 4
+
 struct db_query {
-	TAILQ_ENTRY(db_query) link;
+	TAILQ_ENTRY(db_query) link; /* in the pool's queue, or in its connection's flight */
 	struct db_pool *pool;
 	const char *stmt;
 	int nparams;
@@ -25,6 +29,7 @@ struct db_query {
 	db_result_fn *cb;
 	void *arg;
 	struct event *deadline;
+	bool quick;
 	struct db_conn *conn; /* while in flight */
 };
 
@@ -39,8 +44,10 @@ struct db_conn {
 	size_t prepared;
 	bool listener; /* LISTENs instead of running queries */
 	int backoff_ms;
-	struct db_query *query;
-	PGresult *result; /* first result of the query in flight */
+	TAILQ_HEAD(, db_query) flight; /* sent, in order; the first is the one answering */
+	int nflight, nslow;            /* in flight, and how many of them not quick */
+	PGresult *result;              /* what the first in flight answered so far */
+	unsigned lost;                 /* counts losses: a callback may lose the connection */
 };
 
 struct db_pool {
@@ -49,19 +56,24 @@ struct db_pool {
 	TAILQ_HEAD(, db_query) queue;
 	int queued;
 	int busy;
-	bool healthy; /* false after a failed connect while no connection is up */
+	unsigned long pipelined; /* statements sent behind others in flight */
+	bool healthy;            /* false after a failed connect while no connection is up */
 	struct db_conn *listen;
 	struct db_conn conns[];
 };
 
 void db_conn_start(struct db_conn *c);
 void db_conn_finish(struct db_conn *c);
-/* Sends q on an idle connection. */
+/* Whether c may take q now: idle, or q is quick and so is everything in flight, up to the
+ * pipeline's depth. */
+bool db_conn_can_take(const struct db_conn *c, const struct db_query *q);
+/* Sends q on a connection that can take it. */
 void db_conn_send(struct db_conn *c, struct db_query *q);
-/* Drops the connection (its query fails) and reconnects. */
+/* Drops the connection (what is in flight fails) and reconnects. */
 void db_conn_abort(struct db_conn *c);
-/* A connection became idle, or went down: the pool reacts. */
-void db_pool_conn_idle(struct db_pool *pool, struct db_conn *c);
+/* A connection can take more (a statement finished, or it is ready), or went down: the
+ * pool reacts. */
+void db_pool_conn_ready(struct db_pool *pool, struct db_conn *c);
 void db_pool_conn_lost(struct db_pool *pool, struct db_conn *c);
 void db_query_complete(struct db_query *q, enum db_status status, const PGresult *res);
 

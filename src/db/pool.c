@@ -1,4 +1,6 @@
-/* The pool: a FIFO of calls waiting for a connection, bounded in length and in time. */
+/* The pool: a FIFO of calls waiting for a connection, bounded in length and in time. A call
+ * goes to an idle connection; a quick one, when none is idle, may join the pipeline of a
+ * connection running only quick ones (db_conn_can_take). */
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +32,6 @@ struct db_pool *db_pool_create(struct event_base *base, const struct db_pool_con
 
 void db_query_complete(struct db_query *q, enum db_status status, const PGresult *res)
 {
-	struct db_pool *pool = q->pool;
-
-	if (q->conn)
-		pool->busy--;
 	event_free(q->deadline);
 	q->cb(status, res, q->arg);
 	free(q);
@@ -77,23 +75,34 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 	db_query_complete(q, DB_UNAVAILABLE, NULL);
 }
 
-static void start(struct db_conn *c, struct db_query *q)
+/* Hands c the calls at the head of the queue that it can take, in order. */
+void db_pool_conn_ready(struct db_pool *pool, struct db_conn *c)
 {
-	c->pool->busy++;
-	db_conn_send(c, q);
-}
+	struct db_query *q;
 
-void db_pool_conn_idle(struct db_pool *pool, struct db_conn *c)
-{
 	if (c->listener)
 		return;
-	struct db_query *q = TAILQ_FIRST(&pool->queue);
 	pool->healthy = true;
-	if (q) {
+	while ((q = TAILQ_FIRST(&pool->queue)) && db_conn_can_take(c, q)) {
 		TAILQ_REMOVE(&pool->queue, q, link);
 		pool->queued--;
-		start(c, q);
+		db_conn_send(c, q);
 	}
+}
+
+/* An idle connection, else the one with the shortest pipeline that can take q, else NULL. */
+static struct db_conn *pick(struct db_pool *pool, const struct db_query *q)
+{
+	struct db_conn *best = NULL;
+
+	for (int i = 0; i < pool->cfg.size; i++) {
+		struct db_conn *c = &pool->conns[i];
+		if (c->state == DB_CONN_IDLE)
+			return c;
+		if (db_conn_can_take(c, q) && (!best || c->nflight < best->nflight))
+			best = c;
+	}
+	return best;
 }
 
 void db_pool_conn_lost(struct db_pool *pool, struct db_conn *c)
@@ -108,7 +117,8 @@ void db_pool_conn_lost(struct db_pool *pool, struct db_conn *c)
 }
 
 bool db_pool_exec(struct db_pool *pool, const char *stmt, int nparams, const char *const *values,
-                  const int *lengths, const int *formats, db_result_fn *cb, void *arg)
+                  const int *lengths, const int *formats, unsigned flags, db_result_fn *cb,
+                  void *arg)
 {
 	if ((!pool->healthy && db_pool_up(pool) == 0) || pool->queued >= pool->cfg.queue_max)
 		return false;
@@ -123,13 +133,13 @@ bool db_pool_exec(struct db_pool *pool, const char *stmt, int nparams, const cha
 	q->formats = formats;
 	q->cb = cb;
 	q->arg = arg;
+	q->quick = flags & DB_QUICK;
 	q->deadline = evtimer_new(pool->base, on_deadline, q);
 	event_add(q->deadline, &tv);
-	for (int i = 0; i < pool->cfg.size; i++) {
-		if (pool->conns[i].state == DB_CONN_IDLE) {
-			start(&pool->conns[i], q);
-			return true;
-		}
+	struct db_conn *c = TAILQ_EMPTY(&pool->queue) ? pick(pool, q) : NULL;
+	if (c) {
+		db_conn_send(c, q);
+		return true;
 	}
 	TAILQ_INSERT_TAIL(&pool->queue, q, link);
 	pool->queued++;
@@ -152,4 +162,9 @@ int db_pool_up(const struct db_pool *pool)
 int db_pool_waiting(const struct db_pool *pool)
 {
 	return pool->queued;
+}
+
+unsigned long db_pool_pipelined(const struct db_pool *pool)
+{
+	return pool->pipelined;
 }

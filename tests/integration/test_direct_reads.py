@@ -13,7 +13,8 @@ request asks the database whether that copy is still the house's board. Checked 
 - the kept copy is the same bytes as the board rendered afresh in SQL, and a GET of a
   resident is the same document as api.run's, for staff (no national_id, notes) and others;
 - authentication stays in every request: a logged-out token gets 401 although the board is
-  kept, a user of another house 404, a deactivated user 401."""
+  kept, a user of another house 404, a deactivated user 401;
+- reads pipelined on one database connection each get their own answer."""
 
 import json
 import os
@@ -185,6 +186,41 @@ def test_every_request_is_authenticated():
         uid = d.must("GET", "me", token=staff)["id"]
         d.must("PATCH", f"users/{uid}", {"active": False}, token=admin)
         expect_problem(d.request("GET", f"/api/v1/houses/{hid}/beds", token=staff), 401, "unauthorized")
+
+
+def metric(d, name):
+    for line in d.request("GET", "/metrics").raw.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"no metric {name}")
+
+
+def test_pipelined_reads_get_their_own_answers():
+    """One worker with one database connection: concurrent reads share its pipeline, and a
+    census (not quick) among them never queues behind it; every answer is its own."""
+    with harness.Instance(config={"server": {"workers": "1"}, "database": {"pool": "1"}}) as d:
+        token = d.login()
+        hid = d.house(token)["id"]
+        residents = [d.resident(token, hid) for _ in range(40)]
+        before = metric(d, "abipraya_db_pipelined_total")
+
+        def read(i):
+            if i % 25 == 0:
+                return i, d.request("GET", f"/api/v1/houses/{hid}/census?from=2026-01-01&to=2026-12-31",
+                                    token=token)
+            return i, d.request("GET", f"/api/v1/residents/{residents[i % 40]['id']}", token=token)
+
+        for got in harness.race([lambda i=i: read(i) for i in range(600)], threads=32):
+            expect(not isinstance(got, Exception), f"a request failed: {got}")
+            i, r = got
+            expect(r.status == 200, f"request {i}: {r}")
+            if i % 25 == 0:
+                expect(len(r.json["items"]) == 365, f"request {i}: a census of {len(r.json['items'])} days")
+            else:
+                expect(r.json["id"] == residents[i % 40]["id"], f"request {i} got another resident's answer")
+        pipelined = metric(d, "abipraya_db_pipelined_total") - before
+        expect(pipelined > 0, "no statement was ever sent behind another: nothing was pipelined")
+        print(f"{pipelined:.0f} of 600 statements sent behind others on the one connection")
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ struct api_worker {
 	pthread_t thread;
 	int drain_ticks;
 	/* mirrors for /metrics, written by this worker only */
-	atomic_int m_connections, m_db_in_use, m_db_up, m_db_waiting, m_streams;
+	atomic_long m_connections, m_db_in_use, m_db_up, m_db_waiting, m_streams, m_db_pipelined;
 };
 
 /* Builds the route table and the KDF pool. False with a message in err. */

@@ -47,15 +47,20 @@ struct db_pool_config {
 struct db_pool *db_pool_create(struct event_base *base, const struct db_pool_config *cfg);
 void db_pool_destroy(struct db_pool *pool);
 
-/* Runs a prepared statement. values/lengths/formats must stay valid until the callback.
- * Returns false (and never calls cb) when the database is known to be down or the
- * queue is full: answer 503 then. Otherwise cb is called exactly once, later. */
+/* flags of db_pool_exec */
+#define DB_QUICK 0x1u /* a short read: may wait in a connection's pipeline behind others */
+
+/* Runs a prepared statement, in a transaction of its own. values/lengths/formats must stay
+ * valid until the callback. Returns false (and never calls cb) when the database is known
+ * to be down or the queue is full: answer 503 then. Otherwise cb is called exactly once,
+ * later. */
 bool db_pool_exec(struct db_pool *pool, const char *stmt, int nparams, const char *const *values,
-                  const int *lengths, const int *formats, db_result_fn *cb,
+                  const int *lengths, const int *formats, unsigned flags, db_result_fn *cb,
                   void *arg) ABIPRAYA_MUSTCHECK;
 
-int db_pool_in_use(const struct db_pool *pool); /* connections running a statement */
+int db_pool_in_use(const struct db_pool *pool); /* connections running statements */
 int db_pool_up(const struct db_pool *pool);     /* connections ready or running */
 int db_pool_waiting(const struct db_pool *pool);
+unsigned long db_pool_pipelined(const struct db_pool *pool); /* sent behind others, so far */
 
 #endif
