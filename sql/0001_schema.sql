@@ -323,6 +323,7 @@ CREATE TABLE app.bed_occupants (
     full_name    text NOT NULL,
     since        timestamptz NOT NULL
 );
+CREATE INDEX bed_occupants_house_idx ON app.bed_occupants (house_id);
 CREATE INDEX bed_occupants_resident_idx ON app.bed_occupants (resident_id);
 
 -- Statement triggers: one statement, one pass (a seed of 200 000 bed periods included).

@@ -383,26 +383,32 @@ END $$;
 -- text. The text is assembled by hand (strings through to_json): for 2 000 beds that is half
 -- the time of jsonb_build_object per bed plus jsonb_agg. The occupants come from
 -- app.bed_occupants (kept by triggers), so the cost grows with beds, not with years of stays.
--- STABLE: it reads in the snapshot of the statement that calls it, the one that reads the
--- board's tag (api.direct_beds_board).
+-- The beds are joined in a subquery of their own (OFFSET 0) and filtered by state after it:
+-- the plan, cached for every want, then counts on all the house's beds (hash joins), where
+-- the filter inside made it expect 20 and look each room up (16 ms instead of 9). STABLE: it
+-- reads in the snapshot of the statement that calls it, the one that reads the board's tag
+-- (api.direct_beds_board).
 CREATE FUNCTION api.board_body(house_id uuid, want text) RETURNS text LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    RETURN (SELECT '{"items":[' || coalesce(string_agg(x.e, ',' ORDER BY x.room_code, x.label), '') || ']}'
-      FROM (SELECT rm.code AS room_code, b.label,
-                   '{"id":"' || b.id || '","room_id":"' || b.room_id || '","room_code":' || to_json(rm.code)
-                   || ',"label":' || to_json(b.label) || ',"state":"' || st.state || '","status_reason":'
-                   || coalesce(to_json(b.status_reason)::text, 'null') || ',"occupant":'
-                   || CASE WHEN o.bed_id IS NOT NULL THEN '{"resident_id":"' || o.resident_id
-                           || '","full_name":' || to_json(o.full_name)
-                           || ',"stay_id":"' || o.stay_id || '","since":"' || api.ts(o.since) || '"}'
-                      ELSE 'null' END || '}' AS e
+    RETURN (SELECT '{"items":[' || coalesce(string_agg(
+                   '{"id":"' || x.id || '","room_id":"' || x.room_id || '","room_code":' || to_json(x.room_code)
+                   || ',"label":' || to_json(x.label) || ',"state":"' || x.state || '","status_reason":'
+                   || coalesce(to_json(x.status_reason)::text, 'null') || ',"occupant":'
+                   || CASE WHEN x.stay_id IS NOT NULL THEN '{"resident_id":"' || x.resident_id
+                           || '","full_name":' || to_json(x.full_name)
+                           || ',"stay_id":"' || x.stay_id || '","since":"' || api.ts(x.since) || '"}'
+                      ELSE 'null' END || '}', ',' ORDER BY x.room_code, x.label), '') || ']}'
+      FROM (SELECT b.id, b.room_id, rm.code AS room_code, b.label, b.status_reason,
+                   o.resident_id, o.full_name, o.stay_id, o.since,
+                   CASE WHEN o.bed_id IS NOT NULL THEN 'occupied'
+                        WHEN b.status = 'out_of_service' THEN 'out_of_service'
+                        ELSE 'free' END AS state
               FROM app.beds b
               JOIN app.rooms rm ON rm.id = b.room_id
-              LEFT JOIN app.bed_occupants o ON o.bed_id = b.id
-             CROSS JOIN LATERAL (SELECT CASE WHEN o.bed_id IS NOT NULL THEN 'occupied'
-                                             WHEN b.status = 'out_of_service' THEN 'out_of_service'
-                                             ELSE 'free' END AS state) st
-             WHERE b.house_id = board_body.house_id AND (want IS NULL OR st.state = want)) x);
+              LEFT JOIN app.bed_occupants o ON o.bed_id = b.id AND o.house_id = board_body.house_id
+             WHERE b.house_id = board_body.house_id
+            OFFSET 0) x
+     WHERE want IS NULL OR x.state = want);
 END $$;
 
 CREATE FUNCTION api.op_beds_board(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
