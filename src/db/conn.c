@@ -3,12 +3,14 @@
  * PQconnectPoll, send with PQsendQueryPrepared + PQflush, read with PQconsumeInput and
  * PQgetResult only while !PQisBusy.
  *
- * A pool connection runs in pipeline mode: each statement is sent with a Sync of its own
- * (so it is its own transaction, and an error ends no other), and several quick ones may be
- * in flight at once: the backend finds the next one waiting when it finishes one, instead
- * of sleeping until the daemon has read the answer and sent another (about half of what a
- * short statement costs the server). A statement is finished at its Sync, after its
- * commit. */
+ * A pool connection runs in pipeline mode. A statement that may write goes with a Sync of
+ * its own (its own transaction: an error ends no other) and is finished at that Sync, after
+ * its commit. Quick reads (DB_QUICK) sent in one loop pass to one connection form a batch
+ * with one Sync, sent at the end of the pass: one message and one transaction for the
+ * server, one answer for the daemon to read, where each read alone cost the server a
+ * wakeup, a commit and a send; each is finished as soon as its results are in. A read that
+ * did not run because another of its batch failed is retried. Up to DB_PIPELINE_DEPTH
+ * quick ones may be in flight at once, so the backend finds the next waiting. */
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +92,7 @@ static void lose(struct db_conn *c, const char *why)
 		log_debug("database connection lost (%s): %s", why, PQerrorMessage(c->pg));
 	close_pg(c);
 	c->lost++;
+	c->nopen = 0;
 	if (c->state == DB_CONN_BUSY)
 		c->pool->busy--;
 	c->state = DB_CONN_DOWN;
@@ -288,12 +291,31 @@ static void keep_result(struct db_conn *c, PGresult *res)
 	}
 }
 
-/* Reads what has arrived and finishes the statements whose Sync came back. A callback may
- * send more on this connection (it queues behind) or lose it: then stop. */
+/* The results of the first in flight are in (a NULL from PQgetResult): a batched read is
+ * finished now (or retried, if its batch was aborted); a statement of its own waits for
+ * its Sync. */
+static void results_ended(struct db_conn *c)
+{
+	struct db_query *q = TAILQ_FIRST(&c->flight);
+
+	q->ended = true;
+	if (!q->batched)
+		return;
+	if (c->result && PQresultStatus(c->result) == PGRES_PIPELINE_ABORTED) {
+		PQclear(c->result);
+		c->result = NULL;
+		db_pool_retry(c->pool, take_first(c));
+		return;
+	}
+	finish_first(c);
+}
+
+/* Reads what has arrived and finishes what is complete. A Sync ends a statement of its own
+ * whose results are in; any other Sync ends a batch, whose reads are finished already. A
+ * callback may send more on this connection (it queues behind) or lose it: then stop. */
 static void read_flight(struct db_conn *c)
 {
 	unsigned lost = c->lost;
-	bool ended = false;
 
 	if (!PQconsumeInput(c->pg)) {
 		lose(c, "read failed");
@@ -301,20 +323,21 @@ static void read_flight(struct db_conn *c)
 	}
 	while (c->nflight > 0 && !PQisBusy(c->pg)) {
 		PGresult *res = PQgetResult(c->pg);
-		if (!res) {
-			if (ended)
-				break; /* nothing more has arrived */
-			ended = true;  /* the end of a statement's results: its Sync follows */
-			continue;
-		}
-		ended = false;
-		if (PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+		struct db_query *first = TAILQ_FIRST(&c->flight);
+		if (res && PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
 			keep_result(c, res);
 			continue;
 		}
+		if (!res && first->ended)
+			break; /* nothing more has arrived */
+		bool sync = res != NULL;
 		PQclear(res);
-		finish_first(c);
-		if (c->lost == lost)
+		int before = c->nflight;
+		if (!sync)
+			results_ended(c);
+		else if (first->ended)
+			finish_first(c);
+		if (c->lost == lost && c->nflight < before)
 			db_pool_conn_ready(c->pool, c);
 		if (c->lost != lost)
 			return;
@@ -383,6 +406,15 @@ bool db_conn_can_take(const struct db_conn *c, const struct db_query *q)
 	       c->nflight < DB_PIPELINE_DEPTH;
 }
 
+void db_conn_close_batch(struct db_conn *c)
+{
+	if (c->nopen == 0)
+		return;
+	c->nopen = 0;
+	if (!PQpipelineSync(c->pg) || !flush(c))
+		lose(c, "send failed");
+}
+
 void db_conn_send(struct db_conn *c, struct db_query *q)
 {
 	if (c->state == DB_CONN_IDLE)
@@ -394,8 +426,20 @@ void db_conn_send(struct db_conn *c, struct db_query *q)
 	c->nflight++;
 	c->nslow += !q->quick;
 	q->conn = c;
+	q->batched = q->quick; /* and only a quick one joins a connection with others in flight */
+	q->ended = false;
 	if (!PQsendQueryPrepared(c->pg, q->stmt, q->nparams, q->values, q->lengths, q->formats,
-	                         0) ||
-	    !PQpipelineSync(c->pg) || !flush(c))
+	                         0)) {
 		lose(c, "send failed");
+		return;
+	}
+	if (!q->quick) {
+		if (!PQpipelineSync(c->pg) || !flush(c))
+			lose(c, "send failed");
+		return;
+	}
+	if (c->nopen++ == 0)
+		db_pool_batch_opened(c->pool);
+	if (c->nflight >= DB_PIPELINE_DEPTH)
+		db_conn_close_batch(c);
 }

@@ -30,6 +30,8 @@ struct db_query {
 	void *arg;
 	struct event *deadline;
 	bool quick;
+	bool batched;         /* sent in a batch of quick reads: finished with its results */
+	bool ended;           /* its results are in; its Sync comes next */
 	struct db_conn *conn; /* while in flight */
 };
 
@@ -46,8 +48,9 @@ struct db_conn {
 	int backoff_ms;
 	TAILQ_HEAD(, db_query) flight; /* sent, in order; the first is the one answering */
 	int nflight, nslow;            /* in flight, and how many of them not quick */
-	PGresult *result;              /* what the first in flight answered so far */
-	unsigned lost;                 /* counts losses: a callback may lose the connection */
+	int nopen;        /* batched since the last Sync (sent at the end of the pass) */
+	PGresult *result; /* what the first in flight answered so far */
+	unsigned lost;    /* counts losses: a callback may lose the connection */
 };
 
 struct db_pool {
@@ -58,6 +61,7 @@ struct db_pool {
 	int busy;
 	unsigned long pipelined; /* statements sent behind others in flight */
 	bool healthy;            /* false after a failed connect while no connection is up */
+	struct event *sync_ev;   /* end of the loop pass: the open batches get their Sync */
 	struct db_conn *listen;
 	struct db_conn conns[];
 };
@@ -69,6 +73,8 @@ void db_conn_finish(struct db_conn *c);
 bool db_conn_can_take(const struct db_conn *c, const struct db_query *q);
 /* Sends q on a connection that can take it. */
 void db_conn_send(struct db_conn *c, struct db_query *q);
+/* Ends c's open batch with a Sync and sends it. */
+void db_conn_close_batch(struct db_conn *c);
 /* Drops the connection (what is in flight fails) and reconnects. */
 void db_conn_abort(struct db_conn *c);
 /* A connection can take more (a statement finished, or it is ready), or went down: the
@@ -76,5 +82,9 @@ void db_conn_abort(struct db_conn *c);
 void db_pool_conn_ready(struct db_pool *pool, struct db_conn *c);
 void db_pool_conn_lost(struct db_pool *pool, struct db_conn *c);
 void db_query_complete(struct db_query *q, enum db_status status, const PGresult *res);
+/* q did not run (its batch was aborted by another's error): first in line again. */
+void db_pool_retry(struct db_pool *pool, struct db_query *q);
+/* A batch was opened: close it at the end of this loop pass. */
+void db_pool_batch_opened(struct db_pool *pool);
 
 #endif

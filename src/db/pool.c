@@ -7,6 +7,20 @@
 
 #include "db_internal.h"
 
+static void on_sync_pass(evutil_socket_t fd, short what, void *arg)
+{
+	struct db_pool *pool = arg;
+
+	for (int i = 0; i < pool->cfg.size; i++)
+		db_conn_close_batch(&pool->conns[i]);
+}
+
+void db_pool_batch_opened(struct db_pool *pool)
+{
+	/* an event activated now runs after the callbacks this pass has queued already */
+	event_active(pool->sync_ev, EV_TIMEOUT, 0);
+}
+
 struct db_pool *db_pool_create(struct event_base *base, const struct db_pool_config *cfg)
 {
 	struct db_pool *pool =
@@ -17,6 +31,7 @@ struct db_pool *db_pool_create(struct event_base *base, const struct db_pool_con
 	pool->cfg.url = xstrdup(cfg->url);
 	pool->healthy = true; /* until a connect attempt fails, let calls wait for the first */
 	TAILQ_INIT(&pool->queue);
+	pool->sync_ev = event_new(base, -1, 0, on_sync_pass, pool);
 	for (int i = 0; i < cfg->size; i++) {
 		pool->conns[i].pool = pool;
 		db_conn_start(&pool->conns[i]);
@@ -58,6 +73,7 @@ void db_pool_destroy(struct db_pool *pool)
 		db_conn_finish(pool->listen);
 		free(pool->listen);
 	}
+	event_free(pool->sync_ev);
 	free((char *)pool->cfg.url);
 	free(pool);
 }
@@ -73,6 +89,13 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 	TAILQ_REMOVE(&q->pool->queue, q, link);
 	q->pool->queued--;
 	db_query_complete(q, DB_UNAVAILABLE, NULL);
+}
+
+void db_pool_retry(struct db_pool *pool, struct db_query *q)
+{
+	q->conn = NULL;
+	TAILQ_INSERT_HEAD(&pool->queue, q, link);
+	pool->queued++;
 }
 
 /* Hands c the calls at the head of the queue that it can take, in order. */

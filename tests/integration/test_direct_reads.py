@@ -14,7 +14,8 @@ request asks the database whether that copy is still the house's board. Checked 
   resident is the same document as api.run's, for staff (no national_id, notes) and others;
 - authentication stays in every request: a logged-out token gets 401 although the board is
   kept, a user of another house 404, a deactivated user 401;
-- reads pipelined on one database connection each get their own answer."""
+- reads batched on one database connection each get their own answer, and one that fails
+  fails alone."""
 
 import json
 import os
@@ -221,6 +222,31 @@ def test_pipelined_reads_get_their_own_answers():
         pipelined = metric(d, "abipraya_db_pipelined_total") - before
         expect(pipelined > 0, "no statement was ever sent behind another: nothing was pipelined")
         print(f"{pipelined:.0f} of 600 statements sent behind others on the one connection")
+
+
+def test_a_failing_read_fails_alone():
+    """Batched reads share a transaction: one that fails must not take the others of its
+    batch with it (they are retried). A resident's view is made to fail in SQL for one
+    resident: its reads get 500, every other read its own 200."""
+    with harness.Instance(config={"server": {"workers": "1"}, "database": {"pool": "1"}}) as d:
+        token = d.login()
+        hid = d.house(token)["id"]
+        residents = [d.resident(token, hid) for _ in range(12)]
+        bad = residents[0]["id"]
+        view = d.psql("SELECT pg_get_functiondef('api.resident_view'::regproc)")
+        d.psql(view.replace("WHERE r.id = resident_view.id",
+                            f"WHERE 1 / (r.id <> '{bad}')::int = 1 AND r.id = resident_view.id"))
+        before = metric(d, "abipraya_db_pipelined_total")
+        got = harness.race([lambda i=i: (i, d.request("GET", f"/api/v1/residents/{residents[i % 12]['id']}",
+                                                       token=token)) for i in range(360)], threads=32)
+        for g in got:
+            expect(not isinstance(g, Exception), f"a request failed: {g}")
+            i, r = g
+            if i % 12 == 0:
+                expect_problem(r, 500, "internal_error")
+            else:
+                expect(r.status == 200 and r.json["id"] == residents[i % 12]["id"], f"request {i}: {r}")
+        expect(metric(d, "abipraya_db_pipelined_total") > before, "nothing was batched")
 
 
 if __name__ == "__main__":

@@ -48,7 +48,9 @@ struct db_pool *db_pool_create(struct event_base *base, const struct db_pool_con
 void db_pool_destroy(struct db_pool *pool);
 
 /* flags of db_pool_exec */
-#define DB_QUICK 0x1u /* a short read: may wait in a connection's pipeline behind others */
+/* A short read-only statement: it may be batched with others into one transaction, and
+ * wait behind them. */
+#define DB_QUICK 0x1u
 
 /* Runs a prepared statement, in a transaction of its own. values/lengths/formats must stay
  * valid until the callback. Returns false (and never calls cb) when the database is known
