@@ -190,10 +190,15 @@ $$;
 
 -- ---------------------------------------------------------------- live events
 
+-- Event ids follow commit order, so that a client resuming after Last-Event-ID N misses no
+-- event that commits later with a smaller id: the id is taken under the lock that
+-- serialises every change until its commit (the audit chain's head, which the change takes
+-- anyway for its audit record, next to this call).
 CREATE FUNCTION api.emit(house_id uuid, name text, data jsonb) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     eid bigint;
 BEGIN
+    PERFORM 1 FROM app.audit_head WHERE one FOR UPDATE;
     data := jsonb_build_object('house_id', house_id) || data;
     INSERT INTO app.events (house_id, name, data) VALUES (house_id, name, data) RETURNING id INTO eid;
     PERFORM pg_notify('abipraya_events', jsonb_build_object('id', eid, 'event', name, 'house_id', house_id,

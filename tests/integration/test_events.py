@@ -1,11 +1,13 @@
 """Live events (API.md §13): a change made through one daemon reaches the event streams
 of another daemon on the same database; streams see only their houses; Last-Event-ID
-replays what was missed, in order and without duplicates; a stream needs a token."""
+replays what was missed, in order and without duplicates; event ids follow commit order;
+a stream needs a token."""
 
 import json
 import os
 import socket
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -130,6 +132,42 @@ def test_last_event_id_replays_missed_events_once_and_in_order():
         expect(len(missed) == 3 and all(e[2]["bed_id"] == beds[1]["id"] for e in missed), f"missed: {missed}")
         expect(ids == sorted(set(ids)) and ids[0] > seen_id, f"ids out of order or repeated: {ids}")
         expect(live and live[0][2]["bed_id"] == beds[0]["id"], f"no live event after the backlog: {live}")
+
+
+def test_event_ids_follow_commit_order():
+    """Concurrent check-outs through two instances wait for the audit chain's head, held by a
+    psql session, and then commit in whatever order the lock goes round: each one's event id
+    must still be in commit order (the order of the audit records written in the same
+    transactions), or a client resuming after Last-Event-ID could miss one."""
+    n = 6  # at most 4 per worker: all of them reach the database while the lock is held
+    with Instance() as a, Instance(share=a) as b:
+        token = a.login()
+        stays = []
+        for _ in range(n):  # a house each: nothing else orders them before the audit chain
+            house = a.house(token)
+            bed = a.bed(token, a.room(token, house["id"])["id"])
+            resident = a.resident(token, house["id"])
+            stays.append(a.must("POST", "stays", {"resident_id": resident["id"], "bed_id": bed["id"],
+                                                  "rules_acknowledged": True}, 201, token=token))
+        with harness.PsqlSession(a.db) as lock:
+            lock.run("BEGIN; SELECT 1 FROM app.audit_head WHERE one FOR UPDATE")
+            done = []
+            sender = threading.Thread(target=lambda: done.extend(harness.race([
+                lambda i=i: (a if i % 2 else b).request(
+                    "POST", f"/api/v1/stays/{stays[i]['id']}/checkout", token=token,
+                    json_body={"exit_reason": "completed", "destination": "family"}) for i in range(n)])))
+            sender.start()
+            harness.wait_for(lambda: int(a.psql(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'").strip()) >= n, 10)
+            lock.run("COMMIT")
+            sender.join(30)
+        expect(len(done) == n and all(not isinstance(r, Exception) and r.status == 200 for r in done),
+               f"check-outs: {done}")
+        order = a.psql("SELECT e.id, a.pos FROM app.events e JOIN app.audit_log a ON a.xmin = e.xmin "
+                       "WHERE e.name = 'stay.checked_out' ORDER BY e.id").split()
+        positions = [int(row.split("|")[1]) for row in order]
+        expect(len(positions) == n and positions == sorted(positions),
+               f"event ids not in commit order (audit positions by event id): {positions}")
 
 
 def test_events_need_a_token():

@@ -103,7 +103,8 @@ def occupants_differ(hid):
 def invariants(p, hid):
     """No bed with two open periods, no resident with two active stays, no overlapping
     periods on a bed, every active stay with exactly one open period, every closed one
-    with none, the board's occupants those of the open periods (house HID)."""
+    with none, the board's occupants those of the open periods (house HID); event ids in
+    commit order (the whole database)."""
     checks = {
         "beds with two open periods": "SELECT count(*) FROM (SELECT bed_id FROM app.bed_periods WHERE to_at IS NULL "
                                       f"AND house_id = '{hid}' GROUP BY bed_id HAVING count(*) > 1) x",
@@ -121,6 +122,10 @@ def invariants(p, hid):
                                             f"AND s.house_id = '{hid}' AND EXISTS (SELECT 1 FROM app.bed_periods p "
                                             "WHERE p.stay_id = s.id AND p.to_at IS NULL)",
         "bed occupants (the board's) that are not those of the open periods": occupants_differ(hid),
+        # an event's transaction wrote its audit record too (same xmin); the chain is in commit order
+        "events whose ids are not in commit order": "SELECT count(*) FROM (SELECT a.pos, lag(a.pos) OVER "
+                                                    "(ORDER BY e.id) AS prev FROM app.events e JOIN "
+                                                    "app.audit_log a ON a.xmin = e.xmin) x WHERE x.pos < x.prev",
     }
     for what, sql in checks.items():
         n = p.psql(sql)
