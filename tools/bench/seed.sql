@@ -154,4 +154,4 @@ SELECT (dense_rank() OVER (ORDER BY b) - 1)::int, j, md5('bed' || b)::uuid, md5(
 COMMIT;
 
 VACUUM (ANALYZE) app.houses, app.rooms, app.beds, app.residents, app.stays, app.bed_periods, app.movements,
-                 bench.pairs;
+                 app.bed_occupants, app.board_tags, bench.pairs;
