@@ -14,6 +14,7 @@
 
 struct answer_cache {
 	pthread_mutex_t lock;
+	atomic_ulong puts;
 	size_t max_bytes, bytes;
 	unsigned long clock;
 	struct answer *slots[CACHE_SLOTS];
@@ -102,11 +103,26 @@ struct answer *answer_cache_get(struct answer_cache *c, const char *key)
 	return a;
 }
 
+unsigned long answer_cache_puts(struct answer_cache *c)
+{
+	return atomic_load(&c->puts);
+}
+
+void answer_cache_drop(struct answer_cache *c, const char *needle)
+{
+	pthread_mutex_lock(&c->lock);
+	for (int i = 0; i < CACHE_SLOTS; i++)
+		if (c->slots[i] && strstr(c->slots[i]->key, needle))
+			drop(c, i);
+	pthread_mutex_unlock(&c->lock);
+}
+
 struct answer *answer_cache_put(struct answer_cache *c, const char *key, const char *tag,
                                 const char *body, size_t len)
 {
 	struct answer *a = xmalloc(sizeof(*a) + len + 1);
 
+	atomic_fetch_add(&c->puts, 1);
 	atomic_init(&a->refs, 1); /* the caller's */
 	a->key = xstrdup(key);
 	snprintf(a->tag, sizeof(a->tag), "%s", tag);

@@ -6,6 +6,7 @@
 #include <libpq-fe.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/queue.h>
 
 #include "abipraya/api/api.h"
 #include "abipraya/api/route.h"
@@ -48,6 +49,29 @@ struct answer *answer_cache_get(struct answer_cache *c, const char *key);
 struct answer *answer_cache_put(struct answer_cache *c, const char *key, const char *tag,
                                 const char *body, size_t len);
 void answer_unref(struct answer *a);
+/* Forgets the answers whose key holds needle. */
+void answer_cache_drop(struct answer_cache *c, const char *needle);
+unsigned long answer_cache_puts(struct answer_cache *c); /* answers kept so far */
+
+/* A call of a ROUTE_CACHED route (kept.c), part of the caller's call. */
+struct kept_ask {
+	char *key;             /* op and args */
+	struct answer *kept;   /* the copy whose tag goes with the request, if any */
+	struct render *render; /* the render this call asked for, while it runs */
+	TAILQ_ENTRY(kept_ask) wait_link;
+	void (*resume)(struct kept_ask *ask); /* sends the call again (set by the caller) */
+};
+/* Before the call is sent: the copy kept for op and args. False when the call must wait for
+ * another call's render of the same answer: ask->resume runs when that one ends. */
+bool kept_prepare(struct api_worker *w, struct kept_ask *ask, const char *op, const char *args);
+/* The direct read answered 200: the kept copy (no body) or the new one (kept from now on). */
+void kept_reply(struct api_worker *w, struct kept_ask *ask, struct http_request *req,
+                const PGresult *res);
+/* The call ends, whatever its answer: the calls waiting for its render are sent again. */
+void kept_finish(struct api_worker *w, struct kept_ask *ask);
+/* An event of this house: when it changed the board, its copies go, so that the next calls
+ * wait for one render instead of each asking for it. */
+void kept_note_event(struct api_worker *w, const char *event, const char *house_id);
 
 /* The one funnel for error answers: RFC 9457 problem details in the request's language.
  * errors (borrowed) may be NULL. The request is finished. */
@@ -87,7 +111,8 @@ bool api_static_serve(struct http_request *req);
 /* Event streams of one worker. */
 struct events_hub *events_hub_create(struct api_worker *w);
 void events_hub_destroy(struct events_hub *hub);
-void events_hub_notify(const char *payload, void *arg);
+/* A notification of the events channel: to the streams that may see it. root is borrowed. */
+void events_hub_deliver(struct events_hub *hub, json_t *root);
 void events_hub_close_all(struct events_hub *hub);
 
 #endif

@@ -157,19 +157,15 @@ static void hold(struct stream *s, long long id, const char *frame)
 }
 
 /* payload: {"id": N, "event": "stay.checked_in", "house_id": "…", "data": {…}} */
-void events_hub_notify(const char *payload, void *arg)
+void events_hub_deliver(struct events_hub *hub, json_t *root)
 {
-	struct events_hub *hub = ((struct api_worker *)arg)->hub;
-	json_t *root = json_loads(payload, 0, NULL);
 	const char *event = json_string_value(json_object_get(root, "event"));
 	const char *house = json_string_value(json_object_get(root, "house_id"));
 	json_t *data = json_object_get(root, "data");
 	struct stream *s, *next;
 
-	if (!hub || !event || !house || !json_is_object(data)) {
-		json_decref(root);
+	if (!hub || !event || !house || !json_is_object(data))
 		return;
-	}
 	char *text = json_dumps(data, JSON_COMPACT);
 	long long id = json_integer_value(json_object_get(root, "id"));
 	char *frame = xasprintf("id: %lld\nevent: %s\ndata: %s\n\n", id, event, text);
@@ -184,7 +180,6 @@ void events_hub_notify(const char *payload, void *arg)
 	}
 	free(frame);
 	free(text);
-	json_decref(root);
 }
 
 static void on_backlog(enum db_status status, const PGresult *res, void *arg)

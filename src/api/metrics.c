@@ -145,6 +145,12 @@ void api_metrics_handler(struct http_request *req, struct api_worker *w,
 	write_sum(&sb, "abipraya_db_pipelined_total", "counter",
 	          "Statements sent while others were in flight on the same connection.",
 	          offsetof(struct api_worker, m_db_pipelined));
+	strbuf_addf(&sb,
+	            "# HELP abipraya_answers_rendered_total Answers the database rendered afresh "
+	            "for the daemon to keep (bed boards).\n"
+	            "# TYPE abipraya_answers_rendered_total counter\n"
+	            "abipraya_answers_rendered_total %lu\n",
+	            answer_cache_puts(w->shared->answers));
 	http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", strbuf_str(&sb), sb.len);
 	strbuf_finish(&sb);
 }

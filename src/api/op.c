@@ -32,9 +32,8 @@ struct op_call {
 	const char *values[RUN_PARAMS + 1];
 	int lengths[RUN_PARAMS + 1], formats[RUN_PARAMS + 1];
 	bool csv;
-	bool direct;         /* sent as the route's direct read */
-	char *key;           /* of a ROUTE_CACHED answer */
-	struct answer *kept; /* the copy whose tag the direct read was sent with */
+	bool direct;          /* sent as the route's direct read */
+	struct kept_ask kept; /* of a ROUTE_CACHED route */
 	int retries;
 	/* password hashing off the loop */
 	struct workq_job job;
@@ -55,8 +54,7 @@ static void call_free(struct op_call *call)
 	}
 	free(call->password_hash);
 	free(call->fingerprint);
-	free(call->key);
-	answer_unref(call->kept);
+	kept_finish(call->w, &call->kept);
 	free(call);
 }
 
@@ -232,16 +230,11 @@ static const char *deadline_text(int timeout_ms, struct arena *a)
  * for a ROUTE_CACHED route it names the tag of the copy kept, if any. */
 static const char *direct_params(struct op_call *call, const char *args)
 {
+	struct answer *kept = call->kept.kept;
+
 	call->values[1] = call->roles;
 	call->values[2] = args;
-	call->values[3] = NULL;
-	if (call->route->flags & ROUTE_CACHED) {
-		free(call->key);
-		call->key = xasprintf("%s %s", call->route->op, args);
-		answer_unref(call->kept);
-		call->kept = answer_cache_get(call->w->shared->answers, call->key);
-		call->values[3] = call->kept ? call->kept->tag : NULL;
-	}
+	call->values[3] = kept ? kept->tag : NULL;
 	return call->route->op;
 }
 
@@ -274,13 +267,16 @@ static void send_run(struct op_call *call)
 	free(dumped);
 	call->direct =
 	        !write && !call->pre_error && !call->csv && (call->route->flags & ROUTE_DIRECT);
+	bool cached = call->direct && (call->route->flags & ROUTE_CACHED);
+	if (cached && !kept_prepare(call->w, &call->kept, call->route->op, args))
+		return; /* waits for another call's render of the same answer */
 	call->values[0] = (const char *)call->token_hash;
 	call->lengths[0] = 32;
 	call->formats[0] = 1;
 	const char *stmt = call->direct ? direct_params(call, args) : run_params(call, args, write);
 	int nparams = call->direct ? 4 : RUN_PARAMS + write;
 	/* a direct read is quick, unless the database has to render what is not kept yet */
-	bool quick = call->direct && (call->kept || !(call->route->flags & ROUTE_CACHED));
+	bool quick = call->direct && (!cached || call->kept.kept);
 	if (!db_pool_exec(call->w->db, stmt, nparams, call->values, call->lengths, call->formats,
 	                  quick ? DB_QUICK : 0, on_run_result, call)) {
 		call_free(call);
@@ -288,28 +284,9 @@ static void send_run(struct op_call *call)
 	}
 }
 
-static void release_answer(void *arg)
+static void resume(struct kept_ask *ask)
 {
-	answer_unref(arg);
-}
-
-/* A direct read of a ROUTE_CACHED route: no body means that the copy sent with it is the
- * current answer; a body is the current answer, kept from now on under its tag. */
-static void reply_kept(struct op_call *call, const PGresult *res)
-{
-	struct answer *a = call->kept;
-
-	call->kept = NULL;
-	if (!PQgetisnull(res, 0, 1)) {
-		answer_unref(a);
-		a = answer_cache_put(call->w->shared->answers, call->key, PQgetvalue(res, 0, 3),
-		                     PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
-	}
-	if (!a) { /* the database says the copy is current, but none was sent */
-		api_reply_problem(call->req, 500, "internal_error", NULL, NULL);
-		return;
-	}
-	http_reply_shared(call->req, 200, "application/json", a->body, a->len, release_answer, a);
+	send_run((struct op_call *)((char *)ask - offsetof(struct op_call, kept)));
 }
 
 static void reply_success(struct op_call *call, int status, const PGresult *res)
@@ -358,7 +335,7 @@ static void on_run_result(enum db_status status, const PGresult *res, void *arg)
 	if (http_status >= 400)
 		api_reply_db_problem(req, http_status, PQgetvalue(res, 0, 1));
 	else if (call->direct && (call->route->flags & ROUTE_CACHED) && !PQgetisnull(res, 0, 3))
-		reply_kept(call, res);
+		kept_reply(call->w, &call->kept, req, res);
 	else
 		reply_success(call, http_status, res);
 	call_free(call);
@@ -412,6 +389,7 @@ void api_op_handler(struct http_request *req, struct api_worker *w, const struct
 	call->req = req;
 	call->w = w;
 	call->route = route;
+	call->kept.resume = resume;
 	call->args = json_object();
 	if (!api_bearer_hash(req, call->token_hash)) {
 		api_reply_problem(req, 401, "unauthorized", NULL, NULL);

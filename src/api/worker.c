@@ -111,6 +111,20 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 	on_drain(-1, 0, w);
 }
 
+/* A change somewhere (any instance): to the event streams, and to the kept answers. */
+static void on_notify(const char *payload, void *arg)
+{
+	struct api_worker *w = arg;
+	json_t *root = json_loads(payload, 0, NULL);
+	const char *event = json_string_value(json_object_get(root, "event"));
+	const char *house = json_string_value(json_object_get(root, "house_id"));
+
+	if (event && house)
+		kept_note_event(w, event, house);
+	events_hub_deliver(w->hub, root);
+	json_decref(root);
+}
+
 bool api_worker_init(struct api_worker *w, int index, struct api_shared *shared, char *err,
                      size_t errlen)
 {
@@ -119,6 +133,7 @@ bool api_worker_init(struct api_worker *w, int index, struct api_shared *shared,
 	memset(w, 0, sizeof(*w));
 	w->index = index;
 	w->shared = shared;
+	TAILQ_INIT(&w->renders);
 	/* the changelist folds the add/del pairs of one loop pass into one epoll_ctl */
 	struct event_config *ec = event_config_new();
 	if (ec)
@@ -154,7 +169,7 @@ bool api_worker_init(struct api_worker *w, int index, struct api_shared *shared,
 	        .stmts = shared->stmts,
 	        .nstmts = shared->nstmts,
 	        .listen_channel = EVENTS_CHANNEL,
-	        .on_notify = events_hub_notify,
+	        .on_notify = on_notify,
 	        .notify_arg = w,
 	};
 	w->db = db_pool_create(w->base, &dc);

@@ -14,16 +14,19 @@ request asks the database whether that copy is still the house's board. Checked 
   resident is the same document as api.run's, for staff (no national_id, notes) and others;
 - authentication stays in every request: a logged-out token gets 401 although the board is
   kept, a user of another house 404, a deactivated user 401;
+- a burst of requests for a board just changed asks the database for one render per worker;
 - reads batched on one database connection each get their own answer, and one that fails
   fails alone."""
 
 import json
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import expect, expect_problem  # noqa: E402
+from test_events import Stream  # noqa: E402
 from test_races import occupants_differ  # noqa: E402
 
 
@@ -222,6 +225,34 @@ def test_pipelined_reads_get_their_own_answers():
         pipelined = metric(d, "abipraya_db_pipelined_total") - before
         expect(pipelined > 0, "no statement was ever sent behind another: nothing was pipelined")
         print(f"{pipelined:.0f} of 600 statements sent behind others on the one connection")
+
+
+def test_a_burst_after_a_change_renders_once_per_worker():
+    """The consoles of a house all refetch its board on the event of a change: of 30 such
+    requests at once, one per worker asks the database to render it, the others wait for
+    that render and are answered from it (after their own statement said it is current)."""
+    with harness.Instance() as d:
+        token = d.login()
+        hid, _, beds, res = setup(d, token)
+        warm((d,), token, hid)
+        stream = Stream(d, token)
+        time.sleep(0.3)
+        stay = d.must("POST", "stays", {"resident_id": res["id"], "bed_id": beds[0]["id"],
+                                        "rules_acknowledged": True}, 201, token=token)
+        expect(stream.events(1), "no event of the check-in")
+        stream.close()
+        time.sleep(0.3)  # every worker has had the notification
+        # a render slow enough for the whole burst to arrive while the first one runs
+        body = d.psql("SELECT pg_get_functiondef('api.board_body'::regproc)")
+        d.psql(body.replace("BEGIN\n", "BEGIN\n    PERFORM pg_sleep(0.5);\n", 1))
+        before = metric(d, "abipraya_answers_rendered_total")
+        got = harness.race([lambda: board(d, token, hid) for _ in range(30)])
+        expect(all(not isinstance(r, Exception) for r in got), f"a request failed: {got}")
+        expect(len({r.raw for r in got}) == 1, "the burst got different boards")
+        shown = beds_of(got[0])[beds[0]["id"]]
+        expect(shown["occupant"] and shown["occupant"]["stay_id"] == stay["id"], f"stale board: {shown}")
+        rendered = metric(d, "abipraya_answers_rendered_total") - before
+        expect(1 <= rendered <= 2, f"{rendered:.0f} renders for a burst of 30 (at most one per worker)")
 
 
 def test_a_failing_read_fails_alone():

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/queue.h>
 
 #include "abipraya/core/config.h"
 #include "abipraya/core/workq.h"
@@ -43,6 +44,7 @@ struct api_worker {
 	struct event *janitor_ev; /* worker 0 only */
 	pthread_t thread;
 	int drain_ticks;
+	TAILQ_HEAD(render_list, render) renders; /* kept answers being rendered (kept.c) */
 	/* mirrors for /metrics, written by this worker only */
 	atomic_long m_connections, m_db_in_use, m_db_up, m_db_waiting, m_streams, m_db_pipelined;
 };
