@@ -93,6 +93,8 @@ static void lose(struct db_conn *c, const char *why)
 	close_pg(c);
 	c->lost++;
 	c->nopen = 0;
+	if (c->state == DB_CONN_CONNECTING || c->state == DB_CONN_PREPARING)
+		c->first_host++; /* the next attempt begins at the next host */
 	if (c->state == DB_CONN_BUSY)
 		c->pool->busy--;
 	c->state = DB_CONN_DOWN;
@@ -121,7 +123,8 @@ void db_conn_start(struct db_conn *c)
 		c->io = event_new(c->pool->base, -1, 0, on_io, c);
 		TAILQ_INIT(&c->flight);
 	}
-	c->pg = PQconnectStart(c->pool->cfg.url);
+	c->pg = c->pool->target ? db_target_connect(c->pool->target, c->first_host)
+	                        : PQconnectStart(c->pool->cfg.url);
 	if (!c->pg || PQstatus(c->pg) == CONNECTION_BAD || PQsocket(c->pg) < 0) {
 		lose(c, "connect failed");
 		return;
@@ -426,7 +429,9 @@ void db_conn_send(struct db_conn *c, struct db_query *q)
 	c->nflight++;
 	c->nslow += !q->quick;
 	q->conn = c;
-	q->batched = q->quick; /* and only a quick one joins a connection with others in flight */
+	/* only a quick one joins a connection with others in flight; and an idle connection
+	 * has no open batch, closed at the end of the pass that opened it, before any answer */
+	q->batched = q->quick;
 	q->ended = false;
 	if (!PQsendQueryPrepared(c->pg, q->stmt, q->nparams, q->values, q->lengths, q->formats,
 	                         0)) {

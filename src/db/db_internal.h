@@ -48,9 +48,10 @@ struct db_conn {
 	int backoff_ms;
 	TAILQ_HEAD(, db_query) flight; /* sent, in order; the first is the one answering */
 	int nflight, nslow;            /* in flight, and how many of them not quick */
-	int nopen;        /* batched since the last Sync (sent at the end of the pass) */
-	PGresult *result; /* what the first in flight answered so far */
-	unsigned lost;    /* counts losses: a callback may lose the connection */
+	int nopen;           /* batched since the last Sync (sent at the end of the pass) */
+	PGresult *result;    /* what the first in flight answered so far */
+	unsigned lost;       /* counts losses: a callback may lose the connection */
+	unsigned first_host; /* where a connection attempt begins (db_target_connect) */
 };
 
 struct db_pool {
@@ -59,12 +60,20 @@ struct db_pool {
 	TAILQ_HEAD(, db_query) queue;
 	int queued;
 	int busy;
-	unsigned long pipelined; /* statements sent behind others in flight */
-	bool healthy;            /* false after a failed connect while no connection is up */
-	struct event *sync_ev;   /* end of the loop pass: the open batches get their Sync */
+	unsigned long pipelined;  /* statements sent behind others in flight */
+	bool healthy;             /* false after a failed connect while no connection is up */
+	struct event *sync_ev;    /* end of the loop pass: the open batches get their Sync */
+	struct db_target *target; /* cfg.url parsed; NULL when libpq cannot parse it */
 	struct db_conn *listen;
 	struct db_conn conns[];
 };
+
+/* database.url, parsed once (target.c): NULL when libpq cannot parse it (connecting with
+ * the URL itself then says why). */
+struct db_target *db_target_parse(const char *url);
+void db_target_free(struct db_target *t);
+/* PQconnectStartParams with the host lists rotated to begin at host first_host. */
+PGconn *db_target_connect(struct db_target *t, unsigned first_host);
 
 void db_conn_start(struct db_conn *c);
 void db_conn_finish(struct db_conn *c);

@@ -29,6 +29,7 @@ struct db_pool *db_pool_create(struct event_base *base, const struct db_pool_con
 	pool->base = base;
 	pool->cfg = *cfg;
 	pool->cfg.url = xstrdup(cfg->url);
+	pool->target = db_target_parse(cfg->url);
 	pool->healthy = true; /* until a connect attempt fails, let calls wait for the first */
 	TAILQ_INIT(&pool->queue);
 	pool->sync_ev = event_new(base, -1, 0, on_sync_pass, pool);
@@ -74,6 +75,7 @@ void db_pool_destroy(struct db_pool *pool)
 		free(pool->listen);
 	}
 	event_free(pool->sync_ev);
+	db_target_free(pool->target);
 	free((char *)pool->cfg.url);
 	free(pool);
 }

@@ -1,12 +1,15 @@
 """Losing the database: the daemon reaches PostgreSQL through a TCP proxy of this test;
 cutting the proxy must make /readyz 503 and API calls 503 `unavailable` with Retry-After
-within two seconds, without the daemon dying; restoring it must bring both back to 200."""
+within two seconds, without the daemon dying; restoring it must bring both back to 200.
+And a multi-host database.url whose first host never answers still gets through to the
+second."""
 
 import os
 import socket
 import sys
 import threading
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -119,6 +122,31 @@ def test_database_loss_and_return():
         expect(ok, f"/api/v1/me not back to 200 within {RESTORE_DEADLINE} s of the database's return")
         rc = d.stop()
         expect(rc == 0, f"exit status {rc} on SIGTERM after the outage (contract: 0)")
+
+
+def test_a_first_host_that_never_answers():
+    """database.url names two hosts, and the first accepts connections but never answers
+    (a listening socket nobody reads). Each connection attempt of the pool begins at another
+    host, so the daemon serves through the second within a deadline or two, where an attempt
+    that always began at the first would wait for it forever."""
+    host, port = harness.hostport(harness.pgurl())
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(64)
+    try:
+        with harness.Instance(start=False, config={"database": {"timeout_ms": "1000"}}) as d:
+            url = urllib.parse.urlsplit(d.db)
+            two = url._replace(netloc=f"{url.username}@127.0.0.1:{hole.getsockname()[1]},{host}:{port}",
+                               query="connect_timeout=2")  # the blocking startup check waits 2 s for it
+            d.start(wait=False, env={"ABIPRAYA_DATABASE_URL": urllib.parse.urlunsplit(two)})
+            d.wait_healthy()
+            ready = wait_for(lambda: d.request("GET", "/readyz", timeout=5).status == 200, 10, interval=0.2)
+            expect(ready, "/readyz not 200 within 10 s although the second host answers")
+            token = d.login()
+            expect(d.request("GET", "/api/v1/me", token=token).status == 200, "/api/v1/me through the second host")
+            expect(d.stop() == 0, "exit status on SIGTERM")
+    finally:
+        hole.close()
 
 
 if __name__ == "__main__":
