@@ -22,10 +22,9 @@ struct render {
 
 static struct render *find_render(struct api_worker *w, const char *key)
 {
-	struct render *r;
-	TAILQ_FOREACH(r, &w->renders, link)
-	if (strcmp(r->key, key) == 0)
-		return r;
+	for (struct render *r = TAILQ_FIRST(&w->renders); r; r = TAILQ_NEXT(r, link))
+		if (strcmp(r->key, key) == 0)
+			return r;
 	return NULL;
 }
 
