@@ -307,7 +307,12 @@ static void results_ended(struct db_conn *c)
 	if (c->result && PQresultStatus(c->result) == PGRES_PIPELINE_ABORTED) {
 		PQclear(c->result);
 		c->result = NULL;
-		db_pool_retry(c->pool, take_first(c));
+		q = take_first(c);
+		/* The batch that failed may still be open (its reads were flushed before its Sync,
+		 * and an error comes back at once): libpq reports every read sent before the next
+		 * Sync as aborted, so q must go after one, or it would fail again for ever. */
+		db_conn_close_batch(c);
+		db_pool_retry(c->pool, q);
 		return;
 	}
 	finish_first(c);
