@@ -326,39 +326,29 @@ CREATE TABLE app.bed_occupants (
 CREATE INDEX bed_occupants_house_idx ON app.bed_occupants (house_id);
 CREATE INDEX bed_occupants_resident_idx ON app.bed_occupants (resident_id);
 
--- Statement triggers: one statement, one pass (a seed of 200 000 bed periods included).
-CREATE FUNCTION app.occupants_add() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Bed periods inserted, updated or deleted: the occupant rows of what they were go, those of
+-- what they are come if they are open. A statement trigger: one statement, one pass (a seed
+-- of 200 000 bed periods included).
+CREATE FUNCTION app.occupants_follow() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO app.bed_occupants (bed_id, house_id, stay_id, resident_id, full_name, since)
-    SELECT c.bed_id, c.house_id, c.stay_id, s.resident_id, r.full_name, c.from_at
-      FROM changed c JOIN app.stays s ON s.id = c.stay_id JOIN app.residents r ON r.id = s.resident_id
-     WHERE c.to_at IS NULL;
-    RETURN NULL;
-END $$;
-
-CREATE FUNCTION app.occupants_drop() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    DELETE FROM app.bed_occupants o USING before b WHERE o.bed_id = b.bed_id AND o.stay_id = b.stay_id;
-    RETURN NULL;
-END $$;
-
--- An updated period: its old occupant row goes, the new one comes if it is still open.
-CREATE FUNCTION app.occupants_move() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    DELETE FROM app.bed_occupants o USING before b WHERE o.bed_id = b.bed_id AND o.stay_id = b.stay_id;
-    INSERT INTO app.bed_occupants (bed_id, house_id, stay_id, resident_id, full_name, since)
-    SELECT c.bed_id, c.house_id, c.stay_id, s.resident_id, r.full_name, c.from_at
-      FROM changed c JOIN app.stays s ON s.id = c.stay_id JOIN app.residents r ON r.id = s.resident_id
-     WHERE c.to_at IS NULL;
+    IF TG_OP <> 'INSERT' THEN
+        DELETE FROM app.bed_occupants o USING before b WHERE o.bed_id = b.bed_id AND o.stay_id = b.stay_id;
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        INSERT INTO app.bed_occupants (bed_id, house_id, stay_id, resident_id, full_name, since)
+        SELECT c.bed_id, c.house_id, c.stay_id, s.resident_id, r.full_name, c.from_at
+          FROM changed c JOIN app.stays s ON s.id = c.stay_id JOIN app.residents r ON r.id = s.resident_id
+         WHERE c.to_at IS NULL;
+    END IF;
     RETURN NULL;
 END $$;
 
 CREATE TRIGGER bed_periods_occupants_insert AFTER INSERT ON app.bed_periods
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION app.occupants_add();
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION app.occupants_follow();
 CREATE TRIGGER bed_periods_occupants_update AFTER UPDATE ON app.bed_periods
-    REFERENCING OLD TABLE AS before NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION app.occupants_move();
+    REFERENCING OLD TABLE AS before NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION app.occupants_follow();
 CREATE TRIGGER bed_periods_occupants_delete AFTER DELETE ON app.bed_periods
-    REFERENCING OLD TABLE AS before FOR EACH STATEMENT EXECUTE FUNCTION app.occupants_drop();
+    REFERENCING OLD TABLE AS before FOR EACH STATEMENT EXECUTE FUNCTION app.occupants_follow();
 
 CREATE FUNCTION app.occupants_rename() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
