@@ -434,10 +434,15 @@ void db_conn_send(struct db_conn *c, struct db_query *q)
 	c->nflight++;
 	c->nslow += !q->quick;
 	q->conn = c;
-	/* only a quick one joins a connection with others in flight; and an idle connection
-	 * has no open batch, closed at the end of the pass that opened it, before any answer */
-	q->batched = q->quick;
+	q->batched = q->quick; /* only a quick one joins a connection with others in flight */
 	q->ended = false;
+	/* An idle connection may still have an open batch, whose reads have all been answered
+	 * (flushed early, they failed, or answered more than 8 kB): a statement of its own must
+	 * not join it, nor its failure. */
+	if (!q->quick)
+		db_conn_close_batch(c);
+	if (c->state == DB_CONN_DOWN)
+		return; /* lost: q failed with the rest */
 	if (!PQsendQueryPrepared(c->pg, q->stmt, q->nparams, q->values, q->lengths, q->formats,
 	                         0)) {
 		lose(c, "send failed");

@@ -257,8 +257,9 @@ def test_a_burst_after_a_change_renders_once_per_worker():
 
 def test_a_failing_read_fails_alone():
     """Batched reads share a transaction: one that fails must not take the others of its
-    batch with it (they are retried). A resident's view is made to fail in SQL for one
-    resident: its reads get 500, every other read its own 200."""
+    batch with it (they are retried), nor a write sent after it. A resident's view is made to
+    fail in SQL for one resident: its reads get 500, every other read its own 200, every
+    write its 201."""
     with harness.Instance(config={"server": {"workers": "1"}, "database": {"pool": "1"}}) as d:
         token = d.login()
         hid = d.house(token)["id"]
@@ -269,14 +270,22 @@ def test_a_failing_read_fails_alone():
                             f"WHERE 1 / (r.id <> '{bad}')::int = 1 AND r.id = resident_view.id"))
         before = metric(d, "abipraya_db_pipelined_total")
         got = []
-        for _ in range(6):  # the failing read meets open batches and closed ones
-            got += harness.race([lambda i=i: (i, d.request("GET", f"/api/v1/residents/{residents[i % 12]['id']}",
-                                                            token=token)) for i in range(360)], threads=32)
+
+        def call(i, burst):
+            if i % 12 == 6:  # a write among them: its own Sync, never part of a failed batch
+                return i, d.request("POST", f"/api/v1/houses/{hid}/rules", token=token,
+                                    json_body={"code": f"R-{burst}-{i}", "title": "Tata tertib", "severity": "minor"})
+            return i, d.request("GET", f"/api/v1/residents/{residents[i % 12]['id']}", token=token)
+
+        for burst in range(6):  # the failing read meets open batches and closed ones
+            got += harness.race([lambda i=i: call(i, burst) for i in range(360)], threads=32)
         for g in got:
             expect(not isinstance(g, Exception), f"a request failed: {g}")
             i, r = g
             if i % 12 == 0:
                 expect_problem(r, 500, "internal_error")
+            elif i % 12 == 6:
+                expect(r.status == 201, f"write {i}: {r}")
             else:
                 expect(r.status == 200 and r.json["id"] == residents[i % 12]["id"], f"request {i}: {r}")
         expect(metric(d, "abipraya_db_pipelined_total") > before, "nothing was batched")
