@@ -180,9 +180,9 @@ static void release_shared(const void *data, size_t len, void *extra)
 	free(sb);
 }
 
-/* release NULL: the body is copied. */
-static void reply(struct http_request *req, int status, const char *content_type, const char *body,
-                  size_t len, void (*release)(void *arg), void *arg)
+/* release NULL: the body is copied (http_reply). */
+void http_reply_shared(struct http_request *req, int status, const char *content_type,
+                       const char *body, size_t len, void (*release)(void *arg), void *arg)
 {
 	struct http_conn *c = req->conn;
 	bool sent = false;
@@ -212,13 +212,7 @@ static void reply(struct http_request *req, int status, const char *content_type
 void http_reply(struct http_request *req, int status, const char *content_type, const char *body,
                 size_t len)
 {
-	reply(req, status, content_type, body, len, NULL, NULL);
-}
-
-void http_reply_shared(struct http_request *req, int status, const char *content_type,
-                       const char *body, size_t len, void (*release)(void *arg), void *arg)
-{
-	reply(req, status, content_type, body, len, release, arg);
+	http_reply_shared(req, status, content_type, body, len, NULL, NULL);
 }
 
 void http_stream_begin(struct http_request *req, int status, const char *content_type)
