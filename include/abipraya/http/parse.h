@@ -1,5 +1,6 @@
-/* Parsing of an HTTP/1.x request head (request line and header fields), as a pure
- * function over a buffer: the connection code feeds it, the unit tests and the fuzzer too. */
+/* Parsing of an HTTP/1.x request head (request line and header fields) and of the lines
+ * of a chunked body, as pure functions over a buffer: the connection code feeds them, the
+ * unit tests and the fuzzers too. */
 #ifndef ABIPRAYA_HTTP_PARSE_H
 #define ABIPRAYA_HTTP_PARSE_H
 
@@ -32,6 +33,22 @@ struct http_head {
  * coding other than chunked), 505 (HTTP version other than 1.x). *ret_code is the
  * problem code for that status. */
 int http_parse_head(char *buf, size_t len, struct http_head *ret, const char **ret_code);
+
+/* True when line[0..len) (no CRLF) is a field line, `name: value` (RFC 9110 §5): a token,
+ * a colon, a value without control characters but HTAB. Trailer fields are checked so. */
+bool http_field_line_ok(const char *line, size_t len);
+
+/* The longest chunk-size line accepted (CRLF excluded): 16 digits and room for extensions.
+ * A longer one is refused before it is all read. */
+#define HTTP_MAX_CHUNK_LINE 4096
+
+/* Parses a chunk-size line (RFC 9112 §7.1) in line[0..len), without its CRLF: 1-16 HEXDIG,
+ * then only chunk extensions (`;name` or `;name=token` or `;name="quoted"`, whitespace only
+ * around `;` and `=`); no sign, no `0x`, no other space. Returns 0 with *ret_size; 400 when
+ * the line is not that; 413 when the size is more than room (what the body may still
+ * take), a comparison that cannot overflow. */
+int http_parse_chunk_size(const char *line, size_t len, unsigned long long room,
+                          unsigned long long *ret_size);
 
 /* Case-insensitive lookup; NULL when absent. */
 const char *http_head_field(const struct http_head *h, const char *name);
