@@ -213,43 +213,60 @@ static bool read_body(struct http_conn *c)
 	if (c->want > 0)
 		return false;
 	if (c->state == CONN_READ_CHUNK_DATA) {
-		c->state = CONN_READ_CHUNK_SIZE;
+		c->state = CONN_READ_CHUNK_CRLF;
 		return true;
 	}
 	dispatch(c);
 	return false;
 }
 
-/* A chunk-size line: hex digits, optional extensions; then its data and CRLF. */
+static const char *request_lang(const struct http_conn *c)
+{
+	return http_head_field(&c->req->head, "Accept-Language");
+}
+
+/* The next line of the input, CRLF-terminated and at most max bytes long (CRLF excluded):
+ * 1 with *line (contiguous, valid until the input changes) and *len; 0 while it is not all
+ * there; -1 when it is already longer than max. Only the first max + 2 bytes are searched,
+ * so a client cannot make the daemon buffer or scan an endless line. */
+static int next_line(struct evbuffer *in, size_t max, const char **line, size_t *len)
+{
+	size_t avail = evbuffer_get_length(in);
+	struct evbuffer_ptr limit, eol;
+
+	evbuffer_ptr_set(in, &limit, avail < max + 2 ? avail : max + 2, EVBUFFER_PTR_SET);
+	eol = evbuffer_search_range(in, "\r\n", 2, NULL, &limit);
+	if (eol.pos < 0)
+		return avail >= max + 2 ? -1 : 0;
+	*len = (size_t)eol.pos;
+	*line = (const char *)evbuffer_pullup(in, eol.pos + 2);
+	return 1;
+}
+
+/* A chunk-size line (parse.h has its grammar). Its size is checked against what the body
+ * may still take before any of its data is read: 413 at once, nothing buffered. */
 static bool read_chunk_size(struct http_conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
+	/* no wrap: every chunk so far was at most the room left, so the body is <= max_body */
+	unsigned long long room =
+	        (unsigned long long)c->srv->cfg.max_body - evbuffer_get_length(c->body);
+	unsigned long long size = 0;
+	const char *line;
 	size_t len;
-	char *line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF_STRICT);
+	int got = next_line(in, HTTP_MAX_CHUNK_LINE, &line, &len);
 
-	if (!line) {
-		if (evbuffer_get_length(in) > 1024)
-			http_conn_fail(c, 400, "bad_request", NULL);
+	if (got == 0)
+		return false;
+	int status = got < 0 ? 400 : http_parse_chunk_size(line, len, room, &size);
+	if (status) {
+		http_conn_fail(c, status, status == 413 ? "payload_too_large" : "bad_request",
+		               request_lang(c));
 		return false;
 	}
-	/* the CRLF that ends the previous chunk's data arrives as an empty line */
-	if (len == 0 && evbuffer_get_length(c->body) > 0) {
-		free(line);
-		return true;
-	}
-	char *end;
-	unsigned long long size = strtoull(line, &end, 16);
-	bool bad = end == line || (*end && *end != ';' && *end != ' ') || len > 100;
-	free(line);
-	if (bad) {
-		http_conn_fail(c, 400, "bad_request", NULL);
-		return false;
-	}
-	if (evbuffer_get_length(c->body) + size > (unsigned long long)c->srv->cfg.max_body) {
-		http_conn_fail(c, 413, "payload_too_large", NULL);
-		return false;
-	}
+	evbuffer_drain(in, len + 2);
 	if (size == 0) {
+		c->trailer_len = 0;
 		c->state = CONN_READ_TRAILER;
 		return true;
 	}
@@ -258,21 +275,54 @@ static bool read_chunk_size(struct http_conn *c)
 	return true;
 }
 
+/* Chunk data is followed by CRLF and nothing else. */
+static bool read_chunk_crlf(struct http_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	char two[2];
+	ev_ssize_t n = evbuffer_copyout(in, two, 2);
+
+	if (n < 1)
+		return false;
+	if (two[0] != '\r' || (n == 2 && two[1] != '\n')) {
+		http_conn_fail(c, 400, "bad_request", request_lang(c));
+		return false;
+	}
+	if (n < 2)
+		return false;
+	evbuffer_drain(in, 2);
+	c->state = CONN_READ_CHUNK_SIZE;
+	return true;
+}
+
+/* The trailer section after the last chunk (RFC 9112 §7.1.2): field lines, read and
+ * dropped (no trailer field means anything to the daemon), bounded like a head. */
 static bool read_trailer(struct http_conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
+	const char *line;
 	size_t len;
-	char *line;
+	int got;
 
-	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF_STRICT))) {
-		free(line);
+	for (;;) {
+		size_t left = c->trailer_len < HTTP_MAX_HEAD ? HTTP_MAX_HEAD - c->trailer_len : 0;
+		got = next_line(in, left, &line, &len);
+		if (got <= 0)
+			break;
 		if (len == 0) {
+			evbuffer_drain(in, 2);
 			dispatch(c);
 			return false;
 		}
+		if (!http_field_line_ok(line, len)) {
+			http_conn_fail(c, 400, "bad_request", request_lang(c));
+			return false;
+		}
+		c->trailer_len += len + 2;
+		evbuffer_drain(in, len + 2);
 	}
-	if (evbuffer_get_length(in) > HTTP_MAX_HEAD)
-		http_conn_fail(c, 431, "bad_request", NULL);
+	if (got < 0)
+		http_conn_fail(c, 431, "bad_request", request_lang(c));
 	return false;
 }
 
@@ -291,6 +341,9 @@ static void process_input(struct http_conn *c)
 			break;
 		case CONN_READ_CHUNK_SIZE:
 			more = read_chunk_size(c);
+			break;
+		case CONN_READ_CHUNK_CRLF:
+			more = read_chunk_crlf(c);
 			break;
 		case CONN_READ_TRAILER:
 			more = read_trailer(c);

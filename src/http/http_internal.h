@@ -18,6 +18,7 @@ enum conn_state {
 	CONN_READ_BODY,
 	CONN_READ_CHUNK_SIZE,
 	CONN_READ_CHUNK_DATA,
+	CONN_READ_CHUNK_CRLF, /* the CRLF that ends a chunk's data */
 	CONN_READ_TRAILER,
 	CONN_HANDLING, /* the handler has the request */
 	CONN_WRITING,  /* the response is being flushed */
@@ -32,6 +33,7 @@ struct http_conn {
 	struct http_request *req; /* being read, or with the handler */
 	struct evbuffer *body;
 	unsigned long long want; /* bytes left of the body or the current chunk */
+	size_t trailer_len;      /* bytes of the trailer section read so far */
 	bool keep_alive;
 	bool tls;
 	bool head_request;
