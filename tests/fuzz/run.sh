@@ -3,11 +3,11 @@
 #
 #   tests/fuzz/run.sh [--seconds N] [--build-only] [--out DIR] [HARNESS...]
 #
-# HARNESS is any of: parse (http_parse_head), router (the real route table), body (JSON
-# body -> validate_object, every body spec), query (query string -> validate_object,
-# every query spec), config (config_load); default all. Each is built with clang from
-# the needed src/ files (dependencies through pkg-config) into DIR (default build-fuzz),
-# then run for N seconds (default 30) on a working copy of its seed corpus
+# HARNESS is any of: parse (http_parse_head), chunk (chunk-size and trailer lines), router
+# (the real route table), body (JSON body -> validate_object, every body spec), query
+# (query string -> validate_object, every query spec), config (config_load); default all.
+# Each is built with clang from the needed src/ files (dependencies through pkg-config)
+# into DIR (default build-fuzz), then run for N seconds (default 30) on a working copy of its seed corpus
 # (tests/fuzz/corpus/HARNESS) with its dictionary (tests/fuzz/HARNESS.dict). A crash,
 # leak, UB report or failed assertion stops that harness, leaves the input in
 # DIR/artifacts/ and makes the script exit 1. To replay an input:
@@ -34,10 +34,10 @@ while (($#)); do
 		shift
 		;;
 	-h | --help)
-		sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
-	parse | router | body | query | config) HARNESSES+=("$1") ;;
+	parse | chunk | router | body | query | config) HARNESSES+=("$1") ;;
 	*)
 		echo "run.sh: unknown argument $1 (see --help)" >&2
 		exit 2
@@ -45,7 +45,7 @@ while (($#)); do
 	esac
 	shift
 done
-((${#HARNESSES[@]})) || HARNESSES=(parse router body query config)
+((${#HARNESSES[@]})) || HARNESSES=(parse chunk router body query config)
 
 CC=${CC:-clang}
 command -v "$CC" >/dev/null || {
@@ -72,7 +72,7 @@ CORE=("$ROOT"/src/core/*.c)
 DOMAIN=("$ROOT"/src/domain/*.c)
 sources() { # sources HARNESS: the src/ files it needs
 	case $1 in
-	parse) echo "$ROOT/src/http/parse.c" ;;
+	parse | chunk) echo "$ROOT/src/http/parse.c" ;;
 	router) echo "$ROOT/src/http/router.c ${CORE[*]}" ;;
 	body | query) echo "$ROOT/src/api/validate.c ${DOMAIN[*]} ${CORE[*]}" ;;
 	config) echo "${CORE[*]}" ;;
