@@ -150,9 +150,8 @@ bool api_static_serve(struct http_request *req)
 		return false;
 	for (size_t i = 0; i < nfiles; i++) {
 		if (strcmp(files[i].path, path) == 0) {
+			/* the page's own policy; the other security headers are the HTTP layer's */
 			http_add_header(req, "Content-Security-Policy", csp);
-			http_add_header(req, "X-Frame-Options", "DENY");
-			http_add_header(req, "Referrer-Policy", "no-referrer");
 			reply_file(req, files[i].type, files[i].etag, files[i].data, files[i].len);
 			return true;
 		}

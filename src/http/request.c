@@ -127,6 +127,29 @@ static bool has_out_header(const struct http_request *req, const char *name)
 	return false;
 }
 
+/* The security headers of every answer, API and console alike (API.md §3): the one list.
+ * What a browser would do with a document it should not show: sniff no type, frame it
+ * nowhere, send no referrer from it, run and load nothing from it. A handler's own header
+ * of a name replaces the default (the console's pages have their CSP). */
+static const char *const security_headers[][2] = {
+        {"X-Content-Type-Options", "nosniff"},
+        {"X-Frame-Options", "DENY"},
+        {"Referrer-Policy", "no-referrer"},
+        {"Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"},
+};
+
+static void write_security_headers(struct evbuffer *out, const struct http_request *req)
+{
+	for (size_t i = 0; i < sizeof(security_headers) / sizeof(security_headers[0]); i++)
+		if (!has_out_header(req, security_headers[i][0]))
+			evbuffer_add_printf(out, "%s: %s\r\n", security_headers[i][0],
+			                    security_headers[i][1]);
+	/* a TLS listener speaks nothing else: tell the browser to come back only over TLS */
+	static const char hsts[] = "Strict-Transport-Security: max-age=31536000\r\n";
+	if (req->server->cfg.ssl)
+		evbuffer_add(out, hsts, sizeof(hsts) - 1);
+}
+
 void http_write_head(struct evbuffer *out, struct http_request *req, int status,
                      const char *content_type, long content_length, bool close)
 {
@@ -138,7 +161,7 @@ void http_write_head(struct evbuffer *out, struct http_request *req, int status,
 	else if (content_length == -1)
 		evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
 	evbuffer_add_printf(out, "X-Request-Id: %s\r\n", req->request_id);
-	evbuffer_add(out, "X-Content-Type-Options: nosniff\r\n", 33);
+	write_security_headers(out, req);
 	if ((!req->path || strncmp(req->path, "/api/", 5) == 0) &&
 	    !has_out_header(req, "Cache-Control"))
 		evbuffer_add(out, "Cache-Control: no-store\r\n", 25);

@@ -1,10 +1,15 @@
 """Request framing at the HTTP edge (API.md §3): chunked bodies by RFC 9112 §7.1 exactly
 (oversized chunk sizes 413 at once with nothing buffered, malformed size lines and a
-missing CRLF after chunk data 400, bounded size lines and trailers)."""
+missing CRLF after chunk data 400, bounded size lines and trailers), and the security
+headers of every answer: the same list on API and console answers, and
+Strict-Transport-Security on a TLS listener only."""
 
 import os
 import socket
+import ssl
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -14,6 +19,12 @@ from harness import expect, expect_problem  # noqa: E402
 
 MAX_BODY = 4096
 LOGIN = "/api/v1/auth/login"
+SECURITY = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+}
+HSTS = "max-age=31536000"
 
 
 def chunked_head(path=LOGIN):
@@ -34,14 +45,17 @@ def read_response(sock, timeout=5.0):
     head, _, rest = buf.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split(" ")[1])
-    headers = {n.strip().lower(): v.strip() for n, _, v in (line.partition(":") for line in lines[1:])}
+    fields = [(n.strip().lower(), v.strip()) for n, _, v in (line.partition(":") for line in lines[1:])]
+    headers = dict(fields)
     length = int(headers.get("content-length", "0"))
     while len(rest) < length:
         chunk = sock.recv(65536)
         if not chunk:
             raise AssertionError("connection closed inside the body")
         rest += chunk
-    return harness.Response(status, headers, rest[:length])
+    r = harness.Response(status, headers, rest[:length])
+    r.names = [n for n, _ in fields]  # every field name, repeats included
+    return r
 
 
 def closed_after(sock, timeout=3.0):
@@ -183,8 +197,85 @@ def test_trailers_checked_and_bounded(d):
     expect(closed, "connection open after an oversized trailer section")
 
 
+def test_security_headers_on_api_and_console(d):
+    """One list on every answer: 200, 404, 413, a protocol 400, and the console's page
+    (which keeps its own CSP); no HSTS on a plain listener."""
+    answers = {
+        "200 /healthz": d.request("GET", "/healthz"),
+        "404 /api": d.request("GET", "/api/v1/no-such-thing"),
+        "413": d.request("POST", LOGIN, "x" * (MAX_BODY + 1), content_type="application/json"),
+        "400 chunked": exchange(d, chunked_head() + b"-1\r\n", check_close=False)[0],
+        "console": d.request("GET", "/"),
+    }
+    expect(answers["console"].status == 200, f"console: {answers['console']}")
+    for what, r in answers.items():
+        for name, value in SECURITY.items():
+            expect(r.header(name) == value, f"{what}: {name} {r.header(name)!r}")
+        expect(r.header("strict-transport-security") is None, f"{what}: HSTS on a plain listener")
+        csp = r.header("content-security-policy") or ""
+        expect("frame-ancestors 'none'" in csp, f"{what}: Content-Security-Policy {csp!r}")
+    expect(answers["404 /api"].header("content-security-policy") == "default-src 'none'; frame-ancestors 'none'",
+           f"API CSP {answers['404 /api'].header('content-security-policy')!r}")
+    expect("script-src 'self'" in answers["console"].header("content-security-policy"),
+           "the console's page lost its own CSP")
+    for path in ("/", "/api/v1/no-such-thing"):
+        r, _ = exchange(d, f"GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode(),
+                        check_close=False)
+        for name in list(SECURITY) + ["content-security-policy"]:
+            expect(r.names.count(name) == 1, f"{path}: {name} sent {r.names.count(name)} times")
+
+
+def tls_request(port, payload, ctx):
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+            s.sendall(payload)
+            return read_response(s)
+
+
+def test_hsts_on_every_tls_answer(_shared):
+    """Its own daemon, on a TLS listener."""
+    with tempfile.TemporaryDirectory(prefix="abipraya-framing-") as tmp:
+        cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+        out = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                              "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                              "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                              "-keyout", key, "-out", cert], capture_output=True, text=True)
+        expect(out.returncode == 0, f"openssl req: {out.stderr}")
+        os.chmod(key, 0o600)
+        ctx = ssl.create_default_context(cafile=cert)
+        config = {"server": {"tls_cert": cert, "tls_key": key, "max_body": str(MAX_BODY)}}
+        with harness.Instance(config=config, start=False) as d:
+            d.start(wait=False)
+            healthz = b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+            r = harness.wait_for(lambda: _try_tls(d, healthz, ctx), timeout=30)
+            expect(r is not None, f"no TLS /healthz within 30 s:\n{d.stderr()[-2000:]}")
+            answers = {
+                "200": r,
+                "404": tls_request(d.port, b"GET /api/v1/no-such-thing HTTP/1.1\r\nHost: t\r\n\r\n", ctx),
+                "413": tls_request(d.port, b"POST " + LOGIN.encode() + b" HTTP/1.1\r\nHost: t\r\n"
+                                   b"Content-Type: application/json\r\nContent-Length: 99999\r\n\r\n", ctx),
+                "413 chunked": tls_request(d.port, chunked_head() + b"FFFFFFFFFFFFFFFF\r\n", ctx),
+            }
+            for what, resp in answers.items():
+                expect(resp.status == int(what[:3]), f"{what}: {resp}")
+                expect(resp.header("strict-transport-security") == HSTS,
+                       f"{what} over TLS: Strict-Transport-Security {resp.header('strict-transport-security')!r}")
+                for name, value in SECURITY.items():
+                    expect(resp.header(name) == value, f"{what} over TLS: {name} {resp.header(name)!r}")
+
+
+def _try_tls(d, payload, ctx):
+    if d.proc.poll() is not None:
+        raise AssertionError(f"abiprayad exited with {d.proc.returncode}:\n{d.stderr()[-2000:]}")
+    try:
+        r = tls_request(d.port, payload, ctx)
+        return r if r.status == 200 else None
+    except (OSError, ssl.SSLError):
+        return None
+
+
 def fixture():
-    return harness.Instance(config={"server": {"max_body": str(MAX_BODY)}})
+    return harness.Instance(config={"server": {"max_body": str(MAX_BODY), "static_dir": "web"}})
 
 
 if __name__ == "__main__":
