@@ -65,6 +65,7 @@ bool api_shared_init(struct api_shared *shared, const struct config *cfg, char *
 		router_destroy(shared->router);
 		return false;
 	}
+	api_metrics_init(api_routes, api_nroutes);
 	shared->kdf = workq_create(KDF_THREADS, KDF_QUEUE, KDF_NICE);
 	shared->stmts = api_statements_build(&shared->nstmts);
 	shared->answers = answer_cache_create(ANSWER_CACHE_BYTES);
@@ -79,6 +80,7 @@ void api_shared_finish(struct api_shared *shared)
 	answer_cache_destroy(shared->answers);
 	api_static_unload();
 	router_destroy(shared->router);
+	api_metrics_finish();
 	SSL_CTX_free(shared->ssl);
 	memset(shared, 0, sizeof(*shared));
 }
