@@ -23,6 +23,8 @@ static const char usage[] =
         "  migrate           apply the pending database migrations\n"
         "  user-add USERNAME --role ROLE [--house CODE]...\n"
         "                    create a user; the password is read from standard input\n"
+        "  spec-dump         print the route, field, problem and role tables as JSON\n"
+        "                    (needs no configuration)\n"
         "\n"
         "options:\n"
         "  --config FILE     configuration file (INI); ABIPRAYA_<SECTION>_<KEY> overrides\n"
@@ -182,6 +184,9 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* the tables are compiled in: no configuration to read or get wrong */
+	if (i < argc && strcmp(argv[i], "spec-dump") == 0)
+		return api_spec_dump(stdout);
 	if (!config_load(config_path, &cfg, err, sizeof(err))) {
 		fprintf(stderr, "abiprayad: configuration error: %s\n", err);
 		return 1;

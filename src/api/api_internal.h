@@ -98,9 +98,14 @@ void api_reply_db_failure(struct http_request *req, enum db_status status, const
  * JSON is no list. */
 bool api_csv_from_json(const char *json, const char *columns, struct strbuf *out);
 
-/* Request counting for /metrics and the access log (the http complete hook). */
+/* Request counting for /metrics and the access log (the http complete hook). init sizes the
+ * counters for a route table of any length (once, before the workers start); a request no
+ * route took counts as "unmatched". */
+void api_metrics_init(const struct api_route *routes, size_t n);
+void api_metrics_finish(void);
 void api_request_complete(struct http_request *req, int status, void *arg);
-int api_route_index(const struct api_route *route);
+/* abipraya_http_requests_total, the counters so far. */
+void api_metrics_write_counters(struct strbuf *sb);
 
 /* The console's files (loaded once) and the OpenAPI document. */
 void api_static_load(const char *dir);

@@ -2,23 +2,41 @@
  * atomics; gauges are read from each worker's mirrors. */
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "abipraya/core/log.h"
 #include "api_internal.h"
 
 static const int tracked_status[] = {200, 201, 204, 400, 401, 403, 404, 405, 408, 409,
                                      412, 413, 415, 422, 429, 431, 500, 501, 503, 505};
-#define NSTATUS    (sizeof(tracked_status) / sizeof(tracked_status[0]) + 1) /* + other */
-#define MAX_ROUTES 96 /* the table plus "unmatched" */
+#define NSTATUS (sizeof(tracked_status) / sizeof(tracked_status[0]) + 1) /* + other */
 static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                  0.1,    0.25,  0.5,    1,     2.5,  5};
 #define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
 
-static atomic_ullong counts[MAX_ROUTES][NSTATUS];
+/* One row per route of the table, and a last one for "unmatched". */
+static const struct api_route *routes;
+static size_t nroutes;
+static atomic_ullong (*counts)[NSTATUS];
 static atomic_ullong hist[NBUCKETS + 1];
 static atomic_ullong hist_sum_us;
 static struct api_worker *workers;
 static int nworkers;
+
+void api_metrics_init(const struct api_route *table, size_t n)
+{
+	routes = table;
+	nroutes = n;
+	counts = xcalloc(n + 1, sizeof(*counts)); /* zero bytes are zero counters */
+}
+
+void api_metrics_finish(void)
+{
+	free(counts);
+	counts = NULL;
+	routes = NULL;
+	nroutes = 0;
+}
 
 void api_metrics_set_workers(struct api_worker *w, int n)
 {
@@ -38,9 +56,9 @@ void api_request_complete(struct http_request *req, int status, void *arg)
 {
 	struct api_worker *w = arg;
 	double ms = http_request_elapsed_ms(req);
-	size_t route = req->route_index >= 0 && req->route_index < MAX_ROUTES - 1
+	size_t route = req->route_index >= 0 && (size_t)req->route_index < nroutes
 	                       ? (size_t)req->route_index
-	                       : MAX_ROUTES - 1;
+	                       : nroutes;
 	size_t b = 0;
 
 	atomic_fetch_add_explicit(&counts[route][status_slot(status)], 1, memory_order_relaxed);
@@ -60,16 +78,14 @@ void api_request_complete(struct http_request *req, int status, void *arg)
 	}
 }
 
-static void write_counters(struct strbuf *sb)
+void api_metrics_write_counters(struct strbuf *sb)
 {
 	strbuf_adds(sb,
 	            "# HELP abipraya_http_requests_total Requests answered, by route and status.\n"
 	            "# TYPE abipraya_http_requests_total counter\n");
-	for (size_t r = 0; r < MAX_ROUTES; r++) {
-		const char *route = r < api_nroutes       ? api_routes[r].pattern
-		                    : r == MAX_ROUTES - 1 ? "unmatched"
-		                                          : NULL;
-		for (size_t s = 0; route && s < NSTATUS; s++) {
+	for (size_t r = 0; r <= nroutes; r++) {
+		const char *route = r < nroutes ? routes[r].pattern : "unmatched";
+		for (size_t s = 0; s < NSTATUS; s++) {
 			unsigned long long n = atomic_load(&counts[r][s]);
 			if (!n)
 				continue;
@@ -130,7 +146,7 @@ void api_metrics_handler(struct http_request *req, struct api_worker *w,
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	write_counters(&sb);
+	api_metrics_write_counters(&sb);
 	write_histogram(&sb);
 	write_gauge(&sb, "abipraya_http_connections", "Open client connections.",
 	            offsetof(struct api_worker, m_connections));

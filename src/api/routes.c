@@ -92,7 +92,8 @@ const struct api_route api_routes[] = {
         {"GET /api/v1/audit", "audit.list", MGR, NULL, spec_audit_query, ROUTE_LIST},
         {"GET /api/v1/audit/verify", "audit.verify", ADMIN},
 
-        {"GET /api/v1/events", NULL, ALL, NULL, spec_events_query, 0, api_events_handler},
+        {"GET /api/v1/events", NULL, ALL, NULL, spec_events_query, ROUTE_STREAMED,
+         api_events_handler},
         {"GET /api/v1/openapi.yaml", NULL, 0, NULL, NULL, 0, api_openapi_handler},
 };
 

@@ -42,18 +42,30 @@ static void dispatch(struct http_request *req, void *arg)
 	(route->handler ? route->handler : api_op_handler)(req, w, route, &m);
 }
 
+/* The router of the route table, however long it grows. */
+static struct router *table_router(char *err, size_t errlen)
+{
+	const char **patterns = xcalloc(api_nroutes, sizeof(*patterns));
+
+	for (size_t i = 0; i < api_nroutes; i++)
+		patterns[i] = api_routes[i].pattern;
+	struct router *r = router_create(patterns, api_nroutes, err, errlen);
+	free(patterns);
+	return r;
+}
+
 bool api_shared_init(struct api_shared *shared, const struct config *cfg, char *err, size_t errlen)
 {
-	const char *patterns[128];
-
 	memset(shared, 0, sizeof(*shared));
 	shared->cfg = cfg;
-	if (*cfg->tls_cert &&
-	    !(shared->ssl = http_tls_context(cfg->tls_cert, cfg->tls_key, err, errlen)))
+	if (!(shared->router = table_router(err, errlen)))
 		return false;
-	for (size_t i = 0; i < api_nroutes && i < 128; i++)
-		patterns[i] = api_routes[i].pattern;
-	shared->router = router_create(patterns, api_nroutes);
+	if (*cfg->tls_cert &&
+	    !(shared->ssl = http_tls_context(cfg->tls_cert, cfg->tls_key, err, errlen))) {
+		router_destroy(shared->router);
+		return false;
+	}
+	api_metrics_init(api_routes, api_nroutes);
 	shared->kdf = workq_create(KDF_THREADS, KDF_QUEUE, KDF_NICE);
 	shared->stmts = api_statements_build(&shared->nstmts);
 	shared->answers = answer_cache_create(ANSWER_CACHE_BYTES);
@@ -68,6 +80,7 @@ void api_shared_finish(struct api_shared *shared)
 	answer_cache_destroy(shared->answers);
 	api_static_unload();
 	router_destroy(shared->router);
+	api_metrics_finish();
 	SSL_CTX_free(shared->ssl);
 	memset(shared, 0, sizeof(*shared));
 }

@@ -7,7 +7,7 @@
 
 /* code, status, English title, Indonesian title, Indonesian detail (the English detail
  * comes with each answer and names the particular cause). */
-static const struct problem_kind kinds[] = {
+const struct problem_kind problem_kinds[] = {
         {"bad_request", 400, "Malformed request", "Permintaan tidak valid",
          "Permintaan HTTP tidak dapat dibaca."},
         {"invalid_json", 400, "Body is not a JSON object", "Isi permintaan bukan objek JSON",
@@ -64,15 +64,17 @@ static const struct problem_kind kinds[] = {
          "Versi HTTP tidak didukung", "Gunakan HTTP/1.1."},
 };
 
+const size_t problem_nkinds = sizeof(problem_kinds) / sizeof(problem_kinds[0]);
+
 const struct problem_kind *problem_lookup(const char *code, int status)
 {
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (code && strcmp(kinds[i].code, code) == 0)
-			return &kinds[i];
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (kinds[i].status == status)
-			return &kinds[i];
-	return &kinds[0];
+	for (size_t i = 0; i < problem_nkinds; i++)
+		if (code && strcmp(problem_kinds[i].code, code) == 0)
+			return &problem_kinds[i];
+	for (size_t i = 0; i < problem_nkinds; i++)
+		if (problem_kinds[i].status == status)
+			return &problem_kinds[i];
+	return &problem_kinds[0];
 }
 
 bool problem_lang_is_id(const char *al)

@@ -31,22 +31,41 @@ static size_t split(char *path, char **segs, size_t max)
 	return n;
 }
 
-struct router *router_create(const char *const *patterns, size_t n)
+/* A pattern past the router's caps would match wrongly rather than fail: refuse it. */
+static bool pattern_parse(struct route_pattern *p, const char *pattern)
+{
+	const char *sp = strchr(pattern, ' ');
+	size_t mlen = sp ? (size_t)(sp - pattern) : 0;
+	size_t nseg, nparams = 0;
+
+	if (!mlen || mlen >= sizeof(p->method) || sp[1] != '/')
+		return false;
+	memcpy(p->method, pattern, mlen);
+	char *copy = xstrdup(sp + 1);
+	nseg = split(copy, p->seg, ROUTER_MAX_SEGMENTS);
+	for (; nseg <= ROUTER_MAX_SEGMENTS && p->nseg < nseg; p->nseg++) {
+		nparams += p->seg[p->nseg][0] == '{';
+		p->seg[p->nseg] = xstrdup(p->seg[p->nseg]);
+	}
+	free(copy);
+	return nseg <= ROUTER_MAX_SEGMENTS && nparams <= ROUTER_MAX_PARAMS;
+}
+
+struct router *router_create(const char *const *patterns, size_t n, char *err, size_t errlen)
 {
 	struct router *r = xcalloc(1, sizeof(*r) + n * sizeof(struct route_pattern));
 
-	r->n = n;
-	for (size_t i = 0; i < n; i++) {
-		struct route_pattern *p = &r->pat[i];
-		const char *sp = strchr(patterns[i], ' ');
-		size_t mlen = (size_t)(sp - patterns[i]);
-		memcpy(p->method, patterns[i], mlen < 7 ? mlen : 7);
-		char *copy = xstrdup(sp + 1);
-		p->nseg = split(copy, p->seg, ROUTER_MAX_SEGMENTS);
-		for (size_t k = 0; k < p->nseg; k++)
-			p->seg[k] = xstrdup(p->seg[k]);
-		free(copy);
-	}
+	r->n = n; /* the patterns not parsed yet have no segments to free */
+	for (size_t i = 0; i < n; i++)
+		if (!pattern_parse(&r->pat[i], patterns[i])) {
+			snprintf(err, errlen,
+			         "route \"%s\": want \"METHOD /path\" with a method of at most %zu "
+			         "letters, at most %d segments and %d parameters",
+			         patterns[i], sizeof(r->pat[i].method) - 1, ROUTER_MAX_SEGMENTS,
+			         ROUTER_MAX_PARAMS);
+			router_destroy(r);
+			return NULL;
+		}
 	return r;
 }
 
@@ -67,9 +86,7 @@ static bool path_matches(const struct route_pattern *p, char **segs, size_t nseg
 		return false;
 	m->nparams = 0;
 	for (size_t k = 0; k < nseg; k++) {
-		if (p->seg[k][0] == '{') {
-			if (m->nparams == ROUTER_MAX_PARAMS)
-				return false;
+		if (p->seg[k][0] == '{') { /* at most ROUTER_MAX_PARAMS (pattern_parse) */
 			m->params[m->nparams].name = p->seg[k];
 			m->params[m->nparams].value = segs[k];
 			m->nparams++;

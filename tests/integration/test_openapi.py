@@ -1,11 +1,12 @@
 """docs/openapi.yaml against the code, and the daemon serving it.
 
-Static checks (no PostgreSQL, no daemon; they always run): the paths and methods of the
-document are exactly the routes of src/api/routes.c; each operation's operationId and
-x-roles are the route's op name and roles; request bodies have the fields, required
-members, types, lengths and enums of the route's field table in src/domain/*.c; query
-parameters are the route's query table (+ limit and cursor on lists); text/csv is offered
-exactly where the route allows it.
+Static checks (no PostgreSQL, no server; they always run) against the tables the binary
+prints with `abiprayad spec-dump`: the paths and methods of the document are exactly the
+routes; each operation's operationId and x-roles are the route's op name and roles;
+request bodies have the fields, required members, types, lengths and enums of the route's
+body table; query parameters are the route's query table (+ limit and cursor on lists);
+text/csv is offered exactly where the route allows it; Problem.code lists the problem
+codes.
 
 With a daemon (ABIPRAYA_TEST_PGURL set): GET /api/v1/openapi.yaml answers the very bytes of
 docs/openapi.yaml. Exit 77 only when the static checks passed and a daemon test was
@@ -16,10 +17,10 @@ keeps one regular style: two-space indentation, paths at indent 2, methods at in
 operation members at indent 6, flow lists on one line (`x-roles: [a, b]`,
 `required: [a, b]`, `enum: [a, b]`), components under `components:` at indent 2/4."""
 
-import glob
 import json
 import os
 import re
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -32,77 +33,35 @@ ROLE_ORDER = ["admin", "manager", "caseworker", "staff"]
 METHODS = ("get", "put", "post", "patch", "delete", "head", "options", "trace")
 
 
-# -------------------------------------------------------------------- the C side
-def strip_c_comments(text):
-    return re.sub(r"/\*.*?\*/|//[^\n]*", "", text, flags=re.S)
+# -------------------------------------------------------------------- the daemon's tables
+SPEC = None
 
 
-def read_c(*parts):
-    with open(os.path.join(ROOT, *parts), encoding="utf-8") as f:
-        return strip_c_comments(f.read())
+def spec_dump_bytes():
+    """stdout of `abiprayad spec-dump`, run with a configuration that would not load: the
+    tables are compiled in and must not need one."""
+    out = subprocess.run([harness.BIN, "spec-dump"], capture_output=True, timeout=60, cwd=ROOT,
+                         env=dict(os.environ, ABIPRAYA_SERVER_WORKERS="not-a-number"))
+    expect(out.returncode == 0, f"abiprayad spec-dump: exit {out.returncode}: {out.stderr.decode()[-500:]}")
+    return out.stdout
 
 
-def role_resolver(text):
-    bits = {"ROLE_ADMIN": "admin", "ROLE_MANAGER": "manager", "ROLE_CASEWORKER": "caseworker", "ROLE_STAFF": "staff"}
-    macros = dict(re.findall(r"#define\s+(\w+)\s+\(?([A-Z_| ]+?)\)?[ \t]*$", text, flags=re.M))
-
-    def resolve(expr, depth=0):
-        expr = expr.strip().strip("()").strip()
-        if expr == "0":
-            return []
-        roles = set()
-        for part in expr.split("|"):
-            part = part.strip()
-            if part in bits:
-                roles.add(bits[part])
-            elif part in macros and depth < 8:
-                roles.update(resolve(macros[part], depth + 1))
-            else:
-                raise AssertionError(f"routes.c: cannot resolve the roles {part!r}")
-        return sorted(roles, key=ROLE_ORDER.index)
-    return resolve
+def spec():
+    """The daemon's tables, read once: {roles, routes, problems}."""
+    global SPEC
+    if SPEC is None:
+        SPEC = json.loads(spec_dump_bytes())
+        expect(len(SPEC["routes"]) > 40, f"spec-dump: only {len(SPEC['routes'])} routes")
+    return SPEC
 
 
 def c_routes():
-    """[{method, path, op, roles, body, query, flags}] in table order."""
-    text = read_c("src", "api", "routes.c")
-    resolve = role_resolver(text + read_c("include", "abipraya", "domain", "role.h"))
-    routes = []
-    for m in re.finditer(r'\{\s*"([A-Z]+) (/[^"]*)"\s*,([^{}]*)\}', text):
-        rest = [x.strip() for x in re.findall(r'\s*("[^"]*"|[^,]+)', m.group(3))]
-        rest = [x for x in rest if x] + ["0"] * 7
-
-        def name(x):
-            return None if x in ("NULL", "0") else x
-        op = name(rest[0])
-        routes.append({"method": m.group(1), "path": m.group(2), "op": op.strip('"') if op else None,
-                       "roles": resolve(rest[1]), "body": name(rest[2]), "query": name(rest[3]),
-                       "flags": set() if rest[4] == "0" else {f.strip() for f in rest[4].split("|")}})
-    expect(len(routes) > 40, f"routes.c: only {len(routes)} routes read; has the table's layout changed?")
+    """The routes in table order, their roles in ROLE_ORDER."""
+    routes = spec()["routes"]
+    for r in routes:
+        expect(all(x in ROLE_ORDER for x in r["roles"]), f"{r['method']} {r['path']}: unknown role in {r['roles']}")
+        r["roles"] = sorted(r["roles"], key=ROLE_ORDER.index)
     return routes
-
-
-def c_field_tables():
-    """{table name: [{name, type, required, create_only, min, max, values}]}"""
-    text = "\n".join(read_c(os.path.relpath(p, ROOT)) for p in sorted(glob.glob(os.path.join(ROOT, "src", "domain", "*.c"))))
-    with open(os.path.join(ROOT, "include", "abipraya", "core", "password.h"), encoding="utf-8") as f:
-        consts = {k: int(v) for k, v in re.findall(r"#define\s+(\w+)\s+(\d+)\b", f.read())}
-    enums = {n: re.findall(r'"([^"]*)"', body)
-             for n, body in re.findall(r"const char \*const (\w+)\[\]\s*=\s*\{(.*?)\};", text, flags=re.S)}
-    tables = {}
-    for tname, body in re.findall(r"const struct field (\w+)\[\]\s*=\s*\{(.*?)\n\};", text, flags=re.S):
-        fields = []
-        for entry in re.findall(r'\{("\w+",[^{}]*)\}', body):
-            parts = [p.strip() for p in entry.split(",")] + ["0"] * 6
-            fname, ftype, flags, lo, hi, values = parts[0].strip('"'), parts[1], parts[2], parts[3], parts[4], parts[5]
-
-            def num(x):
-                return consts[x] if x in consts else int(x)
-            fields.append({"name": fname, "type": ftype, "required": "FIELD_REQUIRED" in flags,
-                           "create_only": "FIELD_CREATE_ONLY" in flags, "min": num(lo), "max": num(hi),
-                           "values": enums.get(values)})
-        tables[tname] = fields
-    return tables
 
 
 # -------------------------------------------------------------------- the YAML side
@@ -237,31 +196,26 @@ def check_field(where, f, facts):
     types = facts.get("type")
     types = types if isinstance(types, list) else [types]
     ftype = f["type"]
-    want_type = {"FIELD_INT": "integer", "FIELD_BOOL": "boolean", "FIELD_TRUE": "boolean",
-                 "FIELD_UUID_LIST": "array"}.get(ftype, "string")
-    if ftype == "FIELD_OBJECT":
+    want_type = {"int": "integer", "bool": "boolean", "true": "boolean", "uuid_list": "array"}.get(ftype, "string")
+    if ftype == "object":
         return
     expect(want_type in types, f"{where}: type {types}, the field table says {want_type}")
-    if ftype in ("FIELD_STRING", "FIELD_TEXT", "FIELD_PASSWORD"):
-        if f["max"]:
-            expect(facts.get("maxLength") == str(f["max"]), f"{where}: maxLength {facts.get('maxLength')}, the table says {f['max']}")
-        if f["min"]:
-            expect(facts.get("minLength") == str(f["min"]), f"{where}: minLength {facts.get('minLength')}, the table says {f['min']}")
-    if ftype == "FIELD_INT":
-        expect((facts.get("minimum"), facts.get("maximum")) == (str(f["min"]), str(f["max"])),
-               f"{where}: range {facts.get('minimum')}..{facts.get('maximum')}, the table says {f['min']}..{f['max']}")
-    if ftype == "FIELD_UUID_LIST":
-        expect(facts.get("maxItems") == str(f["max"]), f"{where}: maxItems {facts.get('maxItems')}, the table says {f['max']}")
-    fmt = {"FIELD_UUID": "uuid", "FIELD_DATE": "date", "FIELD_DATETIME": "date-time", "FIELD_PASSWORD": "password"}.get(ftype)
+    for key, word in (("max_length", "maxLength"), ("min_length", "minLength"), ("max_items", "maxItems")):
+        if key in f:
+            expect(facts.get(word) == str(f[key]), f"{where}: {word} {facts.get(word)}, the table says {f[key]}")
+    if ftype == "int":
+        expect((facts.get("minimum"), facts.get("maximum")) == (str(f["minimum"]), str(f["maximum"])),
+               f"{where}: range {facts.get('minimum')}..{facts.get('maximum')}, the table says {f['minimum']}..{f['maximum']}")
+    fmt = {"uuid": "uuid", "date": "date", "datetime": "date-time", "password": "password"}.get(ftype)
     if fmt:
         expect(facts.get("format") == fmt, f"{where}: format {facts.get('format')}, the table says {fmt}")
-    if ftype == "FIELD_TRUE":
+    if ftype == "true":
         expect(facts.get("const") == "true", f"{where}: must be const true")
-    if ftype == "FIELD_DIGITS":
-        expect(facts.get("pattern") == "^[0-9]{%d}$" % f["min"], f"{where}: pattern {facts.get('pattern')}")
-    if ftype == "FIELD_TIME_HM":
+    if ftype == "digits":
+        expect(facts.get("pattern") == "^[0-9]{%d}$" % f["length"], f"{where}: pattern {facts.get('pattern')}")
+    if ftype == "time_hm":
         expect(facts.get("pattern"), f"{where}: no pattern for HH:MM")
-    if ftype == "FIELD_ENUM":
+    if ftype == "enum":
         got = [v for v in facts.get("enum", []) if v is not None]
         expect(got == f["values"], f"{where}: enum {got}, the table says {f['values']}")
 
@@ -276,12 +230,12 @@ def load():
 def test_every_route_is_documented_and_nothing_else():
     routes, ops, _ = load()
     routed = {(r["method"], r["path"]) for r in routes}
-    expect(len(routed) == len(routes), "routes.c holds a route twice")
+    expect(len(routed) == len(routes), "the route table holds a route twice")
     documented = set(ops)
     missing = sorted(routed - documented)
     extra = sorted(documented - routed)
     expect(not missing and not extra,
-           "docs/openapi.yaml and src/api/routes.c differ:\n"
+           "docs/openapi.yaml and the route table differ:\n"
            + "".join(f"  routed, not documented: {m} {p}\n" for m, p in missing)
            + "".join(f"  documented, not routed: {m} {p}\n" for m, p in extra))
 
@@ -318,7 +272,6 @@ def test_operation_ids_and_roles_are_the_route_table_s():
 
 def test_request_bodies_are_the_field_tables():
     routes, ops, comps = load()
-    tables = c_field_tables()
     schemas = comps.get("schemas", {})
     problems = []
     for r in routes:
@@ -332,12 +285,12 @@ def test_request_bodies_are_the_field_tables():
                 problems.append(f"{where}: documents a request body, the route takes none")
             continue
         if i is None:
-            problems.append(f"{where}: no requestBody (the route reads {r['body']})")
+            problems.append(f"{where}: no requestBody (the route reads {[f['name'] for f in r['body']]})")
             continue
         body = block(op, i)
         if not any(line.strip() == "application/json:" for line in body):
             problems.append(f"{where}: the request body is not application/json")
-        optional = "ROUTE_BODY_OPTIONAL" in r["flags"]
+        optional = r["body_optional"]
         if value(body, 8, "required") != ("false" if optional else "true"):
             problems.append(f"{where}: requestBody.required must be {'false' if optional else 'true'}")
         name = next((ref_name(line, "schemas") for line in body if ref_name(line, "schemas")), None)
@@ -346,14 +299,14 @@ def test_request_bodies_are_the_field_tables():
             continue
         schema = schemas[name]
         patch = r["method"] == "PATCH"
-        fields = [f for f in tables[r["body"]] if not (patch and f["create_only"])]
+        fields = [f for f in r["body"] if not (patch and f["create_only"])]
         if value(schema, 6, "additionalProperties") != "false":
             problems.append(f"{name}: additionalProperties must be false (unknown fields are 422)")
         req = value(schema, 6, "required")
         got_req = flow_list(req) if req else []
         want_req = [] if patch else [f["name"] for f in fields if f["required"]]
         if sorted(got_req) != sorted(want_req):
-            problems.append(f"{name} ({where}): required {got_req}, the table {r['body']} says {want_req}")
+            problems.append(f"{name} ({where}): required {got_req}, the route's body table says {want_req}")
         k = find(schema, 6, "properties")
         props = {}
         if k is not None:
@@ -361,7 +314,7 @@ def test_request_bodies_are_the_field_tables():
             props = {plines[j].strip().rstrip(":"): block(plines, j) for j in children(plines, 8)}
         want = [f["name"] for f in fields]
         if sorted(props) != sorted(want):
-            problems.append(f"{name} ({where}): properties {sorted(props)}, the table {r['body']} has {sorted(want)}")
+            problems.append(f"{name} ({where}): properties {sorted(props)}, the route's body table has {sorted(want)}")
         for f in fields:
             if f["name"] in props:
                 try:
@@ -373,7 +326,6 @@ def test_request_bodies_are_the_field_tables():
 
 def test_parameters_are_the_path_and_query_tables():
     routes, ops, comps = load()
-    tables = c_field_tables()
     problems = []
     for r in routes:
         op = ops.get((r["method"], r["path"]))
@@ -382,12 +334,12 @@ def test_parameters_are_the_path_and_query_tables():
         where = f"{r['method']} {r['path']}"
         params = op_parameters(op, comps)
         path_params = [n for n, where_in, _, _ in params if where_in == "path"]
-        want_path = re.findall(r"\{(\w+)\}", r["path"])
+        want_path = r["path_params"]
         if sorted(path_params) != sorted(want_path):
             problems.append(f"{where}: path parameters {path_params}, the pattern has {want_path}")
         query = {n: (lines, ind) for n, where_in, lines, ind in params if where_in == "query"}
-        fields = tables.get(r["query"], []) if r["query"] else []
-        want = [f["name"] for f in fields] + (["limit", "cursor"] if "ROUTE_LIST" in r["flags"] else [])
+        fields = r["query"] or []
+        want = [f["name"] for f in fields] + (["limit", "cursor"] if r["list"] else [])
         if sorted(query) != sorted(want):
             problems.append(f"{where}: query parameters {sorted(query)}, the route reads {sorted(want)}")
         for f in fields:
@@ -414,9 +366,9 @@ def test_csv_is_offered_where_the_route_gives_it():
         if op is None:
             continue
         csv = any(re.match(r"^\s+text/csv:$", line) for line in op)
-        if csv != ("ROUTE_CSV" in r["flags"]):
+        if csv != r["csv"]:
             problems.append(f"{r['method']} {r['path']}: text/csv {'documented' if csv else 'missing'}, "
-                            f"the route {'gives' if 'ROUTE_CSV' in r['flags'] else 'does not give'} it")
+                            f"the route {'gives' if r['csv'] else 'does not give'} it")
     expect(not problems, "\n".join(problems))
 
 
@@ -428,15 +380,19 @@ def test_problem_codes_are_the_daemon_s():
     plines = block(problem, k)
     j = find(plines, 8, "code")
     documented = schema_facts(block(plines, j), 10).get("enum", [])
-    with open(os.path.join(ROOT, "src", "domain", "problem.c"), encoding="utf-8") as f:
-        kinds = re.findall(r'\{"(\w+)", \d{3},', strip_c_comments(f.read()))
+    kinds = [k["code"] for k in spec()["problems"]]
     expect(sorted(documented) == sorted(kinds),
-           f"Problem.code enum {sorted(documented)} != the codes of src/domain/problem.c {sorted(kinds)}")
+           f"Problem.code enum {sorted(documented)} != the daemon's problem codes {sorted(kinds)}")
+
+
+def test_spec_dump_is_the_same_bytes_every_time():
+    expect(spec_dump_bytes() == spec_dump_bytes(), "two runs of abiprayad spec-dump differ")
 
 
 STATIC = [test_every_route_is_documented_and_nothing_else, test_operation_ids_and_roles_are_the_route_table_s,
           test_request_bodies_are_the_field_tables, test_parameters_are_the_path_and_query_tables,
-          test_csv_is_offered_where_the_route_gives_it, test_problem_codes_are_the_daemon_s]
+          test_csv_is_offered_where_the_route_gives_it, test_problem_codes_are_the_daemon_s,
+          test_spec_dump_is_the_same_bytes_every_time]
 
 
 # -------------------------------------------------------------------- with a daemon
@@ -468,6 +424,10 @@ def main():
     def chosen(tests):
         return [f for f in tests if not only or any(s in f.__name__ for s in only)]
     static, daemon = chosen(STATIC), chosen(DAEMON)
+    harness.BIN = os.path.abspath(sys.argv[1])
+    if not os.access(harness.BIN, os.X_OK):
+        print(f"{harness.BIN} is not an executable", file=sys.stderr)
+        sys.exit(1)
     failed = sum(harness.run_one(f.__name__, f, None) for f in static)
     passed = len(static) - failed
     if daemon and not failed:
@@ -476,10 +436,6 @@ def main():
         except harness.Skip as e:
             print(f"test_openapi.py: {passed} passed; SKIP the daemon tests: {e}")
             sys.exit(harness.SKIP)
-        harness.BIN = os.path.abspath(sys.argv[1])
-        if not os.access(harness.BIN, os.X_OK):
-            print(f"{harness.BIN} is not an executable", file=sys.stderr)
-            sys.exit(1)
         try:
             instance = harness.Instance()
         except Exception:

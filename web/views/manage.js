@@ -1,8 +1,8 @@
 // Rooms, beds and house rules (managers): create rooms and beds, take a bed out of service with a
 // reason and back, create and retire rules.
 import { api } from '../js/api.js';
-import { h, clear, fld, inp, area, sel, btn, values, onSubmit, localError, badge } from '../js/dom.js';
-import { t, en, options } from '../js/i18n.js';
+import { h, clear, fld, inp, area, sel, btn, values, onSubmit, localError, badge, limits, choices } from '../js/dom.js';
+import { t, en } from '../js/i18n.js';
 import { state, tz, heading, loadBoard, loadRooms, loadRules, flash } from '../js/core.js';
 
 export default async function manage(box, { rerender }) {
@@ -34,15 +34,15 @@ export default async function manage(box, { rerender }) {
         b.status === 'out_of_service'
           ? mini([h('input', { type: 'hidden', name: 'status', value: 'available' })], t('back_in_service'), [], (body) => api('PATCH', '/beds/' + b.id, { body, ifMatch: b.version }), 'bare')
           : st === 'free' ? h('details', null, h('summary', null, t('take_oos') + '…'),
-            mini([h('input', { type: 'hidden', name: 'status', value: 'out_of_service' }), fld(t('oos_reason'), inp('status_reason', { required: true, maxlength: 200 }))], t('take_oos'), ['status_reason'],
+            mini([h('input', { type: 'hidden', name: 'status', value: 'out_of_service' }), fld(t('oos_reason'), inp('status_reason', { ...limits('beds.update', 'status_reason'), required: true }))], t('take_oos'), ['status_reason'],
               (body) => api('PATCH', '/beds/' + b.id, { body, ifMatch: b.version }))) : null);
     })),
-    mini(fld(t('bed_label'), inp('label', { required: true, maxlength: 20 })), t('add_bed'), ['label'], (body, key) => api('POST', `/rooms/${r.id}/beds`, { body, key }), 'inline bare', { conflict: 'label' })));
+    mini(fld(t('bed_label'), inp('label', limits('beds.create', 'label'))), t('add_bed'), ['label'], (body, key) => api('POST', `/rooms/${r.id}/beds`, { body, key }), 'inline bare', { conflict: 'label' })));
 
   const roomForm = h('form', { novalidate: true, class: 'narrow', id: 'add-room' }, h('h3', null, t('add_room')),
-    h('div', { class: 'grid2' }, fld(t('room_code'), inp('code', { required: true, maxlength: 20 })), fld(t('floor'), inp('floor', { type: 'number', 'data-type': 'int', step: 1 })),
-      fld(t('room_sex'), sel('sex', options('sex'), { required: true }, t('choose')))),
-    fld(t('notes'), area('notes')), h('div', { class: 'actions' }, btn(t('add_room'))));
+    h('div', { class: 'grid2' }, fld(t('room_code'), inp('code', limits('rooms.create', 'code'))), fld(t('floor'), inp('floor', { type: 'number', 'data-type': 'int', step: 1 })),
+      fld(t('room_sex'), sel('sex', choices('rooms.create', 'sex', 'sex'), limits('rooms.create', 'sex'), t('choose')))),
+    fld(t('notes'), area('notes', limits('rooms.create', 'notes'))), h('div', { class: 'actions' }, btn(t('add_room'))));
   onSubmit(roomForm, {
     build() { const v = values(roomForm, tz()); const m = ['code', 'sex'].filter((k) => !v[k]); if (m.length) throw localError(m); return v; },
     send: (body, key) => api('POST', `/houses/${state.houseId}/rooms`, { body, key }),
@@ -54,8 +54,8 @@ export default async function manage(box, { rerender }) {
     r.description ? h('p', null, r.description) : null,
     mini([], r.active ? t('retire') : t('reactivate'), [], () => api('PATCH', '/rules/' + r.id, { body: { active: !r.active }, ifMatch: r.version }), 'bare'))));
   const ruleForm = h('form', { novalidate: true, class: 'narrow', id: 'add-rule' }, h('h3', null, t('add_rule')),
-    h('div', { class: 'grid2' }, fld(t('code'), inp('code', { required: true, maxlength: 20 })), fld(t('severity'), sel('severity', options('severity'), { required: true }, t('choose')))),
-    fld(t('title'), inp('title', { required: true, maxlength: 200 })), fld(t('rule_desc'), area('description')),
+    h('div', { class: 'grid2' }, fld(t('code'), inp('code', limits('rules.create', 'code'))), fld(t('severity'), sel('severity', choices('rules.create', 'severity', 'severity'), limits('rules.create', 'severity'), t('choose')))),
+    fld(t('title'), inp('title', limits('rules.create', 'title'))), fld(t('rule_desc'), area('description', limits('rules.create', 'description'))),
     h('div', { class: 'actions' }, btn(t('add_rule'))));
   onSubmit(ruleForm, {
     build() { const v = values(ruleForm, tz()); const m = ['code', 'title', 'severity'].filter((k) => !v[k]); if (m.length) throw localError(m); return v; },

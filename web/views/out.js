@@ -1,15 +1,15 @@
 // Who is out now (overdue first, highlighted), signing back in, and signing a resident out.
 import { api } from '../js/api.js';
-import { h, clear, fld, inp, sel, btn, values, onSubmit, localError, badge } from '../js/dom.js';
-import { t, en, options, fmtDT, fmtDuration, isoToLocal } from '../js/i18n.js';
+import { h, clear, fld, inp, sel, btn, values, onSubmit, localError, badge, limits, choices } from '../js/dom.js';
+import { t, en, fmtDT, fmtDuration, isoToLocal } from '../js/i18n.js';
 import { tz, heading, loadBoard, loadOut, namesByStay, flash, can } from '../js/core.js';
 
 /** the inputs of a sign-out (purpose, where to, expected back: in 3 hours, on the quarter hour) */
 export function signOutFields() {
   const back = Math.ceil((Date.now() + 3 * 3600e3) / 900e3) * 900e3;
   return [h('div', { class: 'grid2' },
-    fld(t('purpose'), sel('purpose', options('purpose'), { required: true }, t('choose'))),
-    fld(t('where_to'), inp('destination', { maxlength: 200 }))),
+    fld(t('purpose'), sel('purpose', choices('movements.create', 'purpose', 'purpose'), limits('movements.create', 'purpose'), t('choose'))),
+    fld(t('where_to'), inp('destination', limits('movements.create', 'destination')))),
   fld(t('expected_back'), inp('expected_back_at', { type: 'datetime-local', 'data-type': 'datetime', required: true, value: isoToLocal(back, tz()) }), t('house_time', { tz: tz() }))];
 }
 export function signOutBuild(form) {

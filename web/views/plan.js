@@ -1,8 +1,8 @@
 // The exit plan of a stay: target date, planned destination, summary, readiness, and goals with
 // statuses and due dates (caseworkers and managers edit; others read).
 import { api, get, ApiError } from '../js/api.js';
-import { h, clear, fld, inp, area, sel, btn, values, onSubmit, localError, badge, tbl } from '../js/dom.js';
-import { t, en, options, fmtD, today } from '../js/i18n.js';
+import { h, clear, fld, inp, area, sel, btn, values, onSubmit, localError, badge, tbl, limits, choices } from '../js/dom.js';
+import { t, en, fmtD, today } from '../js/i18n.js';
 import { tz, heading, flash, can, pct } from '../js/core.js';
 
 const OPEN = ['planned', 'in_progress'];
@@ -22,9 +22,9 @@ export default async function plan(box, { args, rerender }) {
     const pf = h('form', { novalidate: true, id: 'plan-form', class: 'narrow' },
       p ? null : h('p', { class: 'muted' }, t('no_plan')),
       h('div', { class: 'grid2' },
-        fld(t('target_exit_on'), inp('target_exit_on', { type: 'date', required: true, value: p?.target_exit_on || '' })),
-        fld(t('destination_plan'), sel('destination_plan', options('destination'), { required: true, value: p?.destination_plan || '' }, t('choose')))),
-      fld(t('summary'), area('summary', { value: p?.summary || '', maxlength: 10000 })),
+        fld(t('target_exit_on'), inp('target_exit_on', { type: 'date', ...limits('exit_plans.put', 'target_exit_on'), value: p?.target_exit_on || '' })),
+        fld(t('destination_plan'), sel('destination_plan', choices('exit_plans.put', 'destination_plan', 'destination'), { ...limits('exit_plans.put', 'destination_plan'), value: p?.destination_plan || '' }, t('choose')))),
+      fld(t('summary'), area('summary', { ...limits('exit_plans.put', 'summary'), value: p?.summary || '' })),
       h('div', { class: 'actions' }, btn(t('save'))));
     onSubmit(pf, {
       build() {
@@ -54,8 +54,8 @@ export default async function plan(box, { args, rerender }) {
     if (edit) {
       parts.push(h('div', { class: 'card', id: 'goals' }, goals.map((g) => goalForm(g, over(g), rerender))));
       const gf = h('form', { novalidate: true, id: 'add-goal', class: 'narrow' }, h('h2', null, t('add_goal')),
-        h('div', { class: 'grid2' }, fld(t('domain'), sel('domain', options('domain'), { required: true }, t('choose'))), fld(t('due_on'), inp('due_on', { type: 'date' }))),
-        fld(t('goal_title'), inp('title', { required: true, maxlength: 200 })),
+        h('div', { class: 'grid2' }, fld(t('domain'), sel('domain', choices('goals.create', 'domain', 'domain'), limits('goals.create', 'domain'), t('choose'))), fld(t('due_on'), inp('due_on', { type: 'date' }))),
+        fld(t('goal_title'), inp('title', limits('goals.create', 'title'))),
         h('div', { class: 'actions' }, btn(t('add_goal'))));
       onSubmit(gf, {
         build() {
@@ -80,10 +80,10 @@ function goalForm(g, over, rerender) {
   const f = h('form', { novalidate: true, class: 'goal bare' + (over ? ' over' : ''), 'data-goal': g.id },
     h('div', { class: 'row' }, h('strong', { class: 'grow' }, en('domain', g.domain)), over ? badge(t('overdue_goals'), 'overdue') : null),
     h('div', { class: 'grid2' },
-      fld(t('goal_title'), inp('title', { required: true, maxlength: 200, value: g.title })),
-      fld(t('status'), sel('status', options('goal_status'), { required: true, value: g.status })),
+      fld(t('goal_title'), inp('title', { ...limits('goals.update', 'title'), required: true, value: g.title })),
+      fld(t('status'), sel('status', choices('goals.update', 'status', 'goal_status'), { required: true, value: g.status })),
       fld(t('due_on'), inp('due_on', { type: 'date', value: g.due_on || '' })),
-      fld(t('note'), inp('note', { value: g.note || '' }))),
+      fld(t('note'), inp('note', { ...limits('goals.update', 'note'), value: g.note || '' }))),
     h('div', { class: 'actions' }, btn(t('save'), { class: 'secondary small' })));
   onSubmit(f, {
     build() {

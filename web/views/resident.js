@@ -1,8 +1,8 @@
 // The resident record: only the fields the role receives (staff never get national_id or notes,
 // and nothing is drawn for them), editable by caseworkers and managers; stays and violations.
 import { api, get, getAll, qs } from '../js/api.js';
-import { h, clear, fld, inp, area, sel, btn, values, onSubmit, localError, badge, dl, tbl } from '../js/dom.js';
-import { t, en, options, fmtD, fmtDT } from '../js/i18n.js';
+import { h, clear, fld, inp, area, sel, btn, values, onSubmit, localError, badge, dl, tbl, limits, choices } from '../js/dom.js';
+import { t, en, fmtD, fmtDT } from '../js/i18n.js';
 import { state, tz, heading, loadBoard, loadRules, bedName, flash, go, can } from '../js/core.js';
 
 /** the inputs of a resident (sensitive: national_id and notes too) */
@@ -10,19 +10,20 @@ export function residentFields(r, sensitive) {
   r ||= {};
   const ec = r.emergency_contact || {};
   const f = (key, el, hint) => fld(t(key), el, hint);
+  const rule = (name) => limits('residents.create', name);
   return h('div', { class: 'grid2' },
-    f('full_name', inp('full_name', { required: true, maxlength: 200, value: r.full_name || '', autocomplete: 'off' })),
-    f('register_number', inp('register_number', { required: true, maxlength: 50, value: r.register_number || '' })),
-    f('sex', sel('sex', options('sex').slice(0, 2), { required: true, value: r.sex || '' }, t('choose'))),
-    f('legal_status', sel('legal_status', options('legal'), { required: true, value: r.legal_status || '' }, t('choose'))),
+    f('full_name', inp('full_name', { ...rule('full_name'), value: r.full_name || '', autocomplete: 'off' })),
+    f('register_number', inp('register_number', { ...rule('register_number'), value: r.register_number || '' })),
+    f('sex', sel('sex', choices('residents.create', 'sex', 'sex'), { ...rule('sex'), value: r.sex || '' }, t('choose'))),
+    f('legal_status', sel('legal_status', choices('residents.create', 'legal_status', 'legal'), { ...rule('legal_status'), value: r.legal_status || '' }, t('choose'))),
     f('birth_date', inp('birth_date', { type: 'date', value: r.birth_date || '' })),
     f('supervision_ends_on', inp('supervision_ends_on', { type: 'date', value: r.supervision_ends_on || '' })),
-    sensitive ? f('national_id', inp('national_id', { inputmode: 'numeric', maxlength: 16, pattern: '[0-9]{16}', value: r.national_id || '' }), t('nik_hint')) : null,
-    f('phone', inp('phone', { type: 'tel', maxlength: 50, value: r.phone || '' })),
-    f('ec_name', inp('emergency_contact.name', { value: ec.name || '' })),
-    f('ec_phone', inp('emergency_contact.phone', { type: 'tel', value: ec.phone || '' })),
-    f('ec_relation', inp('emergency_contact.relation', { value: ec.relation || '' })),
-    sensitive ? f('notes', area('notes', { value: r.notes || '', rows: 4 })) : null);
+    sensitive ? f('national_id', inp('national_id', { inputmode: 'numeric', ...rule('national_id'), value: r.national_id || '' }), t('nik_hint')) : null,
+    f('phone', inp('phone', { type: 'tel', ...rule('phone'), value: r.phone || '' })),
+    f('ec_name', inp('emergency_contact.name', { ...rule('emergency_contact.name'), required: false, value: ec.name || '' })),
+    f('ec_phone', inp('emergency_contact.phone', { type: 'tel', ...rule('emergency_contact.phone'), value: ec.phone || '' })),
+    f('ec_relation', inp('emergency_contact.relation', { ...rule('emergency_contact.relation'), value: ec.relation || '' })),
+    sensitive ? f('notes', area('notes', { ...rule('notes'), value: r.notes || '', rows: 4 })) : null);
 }
 
 /** the body of a create (orig null) or of a PATCH with only the changed fields */

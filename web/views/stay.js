@@ -1,8 +1,8 @@
 // One stay: who, which bed, since when; sign out / back in, transfer, check-out; links to the
 // violation form and the exit plan.
 import { api, get } from '../js/api.js';
-import { h, clear, fld, inp, area, sel, btn, values, onSubmit, localError, badge, dl } from '../js/dom.js';
-import { t, en, options, fmtD, fmtDT } from '../js/i18n.js';
+import { h, clear, fld, inp, area, sel, btn, values, onSubmit, localError, badge, dl, limits, choices } from '../js/dom.js';
+import { t, en, fmtD, fmtDT } from '../js/i18n.js';
 import { tz, heading, loadBoard, loadRooms, loadOut, freeBedGroups, bedName, flash, go, can } from '../js/core.js';
 import { signOutFields, signOutBuild, returnForm } from './out.js';
 
@@ -55,9 +55,9 @@ export default async function stay(box, { args, rerender }) {
     // check-out
     const co = h('form', { novalidate: true, id: 'checkout' }, h('h2', null, t('checkout_title')),
       h('div', { class: 'grid2' },
-        fld(t('exit_reason'), sel('exit_reason', options('exit_reason'), { required: true }, t('choose'))),
-        fld(t('destination'), sel('destination', options('destination'), { required: true }, t('choose')))),
-      fld(t('notes'), area('notes', { maxlength: 10000 })),
+        fld(t('exit_reason'), sel('exit_reason', choices('stays.checkout', 'exit_reason', 'exit_reason'), limits('stays.checkout', 'exit_reason'), t('choose'))),
+        fld(t('destination'), sel('destination', choices('stays.checkout', 'destination', 'destination'), limits('stays.checkout', 'destination'), t('choose')))),
+      fld(t('notes'), area('notes', limits('stays.checkout', 'notes'))),
       fld(t('checked_out_at'), inp('checked_out_at', { type: 'datetime-local', 'data-type': 'datetime' }), t('house_time', { tz: tz() }) + ' · ' + t('empty_now')),
       h('div', { class: 'actions' }, btn(t('checkout_btn'), { class: 'danger' })));
     onSubmit(co, {

@@ -1,6 +1,6 @@
 // Recording a violation of a house rule (rule, time, description, action taken); the last 30 days below.
 import { api, getAll, qs } from '../js/api.js';
-import { h, clear, fld, inp, area, sel, btn, values, onSubmit, localError } from '../js/dom.js';
+import { h, clear, fld, inp, area, sel, btn, values, onSubmit, localError, limits } from '../js/dom.js';
 import { t, fmtDT, isoToLocal, today } from '../js/i18n.js';
 import { state, tz, heading, loadBoard, loadRules, ruleOptions, namesByStay, flash } from '../js/core.js';
 
@@ -14,8 +14,8 @@ export default async function violation(box, { query }) {
     fld(t('resident'), sel('stay_id', people, { required: true, value: query.stay || '' }, t('choose'))),
     fld(t('rule'), sel('rule_id', ruleOptions(rules), { required: true }, t('choose'))),
     fld(t('occurred_at'), inp('occurred_at', { type: 'datetime-local', 'data-type': 'datetime', required: true, value: isoToLocal(Date.now(), tz()) }), t('house_time', { tz: tz() })),
-    fld(t('description'), area('description', { required: true, maxlength: 10000 })),
-    fld(t('action_taken'), area('action_taken', { maxlength: 10000 })),
+    fld(t('description'), area('description', limits('violations.create', 'description'))),
+    fld(t('action_taken'), area('action_taken', limits('violations.create', 'action_taken'))),
     h('div', { class: 'actions' }, btn(t('violation_btn'))));
   onSubmit(form, {
     build() {

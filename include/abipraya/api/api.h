@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/queue.h>
 
 #include "abipraya/core/config.h"
@@ -64,6 +65,10 @@ void api_worker_finish(struct api_worker *w);
 
 /* The workers, for /metrics (set once before they start). */
 void api_metrics_set_workers(struct api_worker *workers, int n);
+
+/* `abiprayad spec-dump`: the route, field, problem and role tables as JSON on out (the
+ * same bytes for the same binary); returns the process exit code. */
+int api_spec_dump(FILE *out);
 
 /* `abiprayad user-add`: returns the process exit code. */
 int api_cli_user_add(const struct config *cfg, int argc, char **argv);

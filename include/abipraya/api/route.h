@@ -22,6 +22,7 @@ typedef void api_handler_fn(struct http_request *req, struct api_worker *w,
 #define ROUTE_KDF           0x08u /* "password" becomes "password_hash", hashed off-loop */
 #define ROUTE_DIRECT        0x10u /* a GET without problems is one api.direct_<op> statement */
 #define ROUTE_CACHED        0x20u /* ROUTE_DIRECT, and the daemon keeps the answer (by tag) */
+#define ROUTE_STREAMED      0x40u /* the answer is an event stream that stays open */
 
 struct api_route {
 	const char *pattern; /* "GET /api/v1/residents/{id}" */

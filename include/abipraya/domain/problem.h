@@ -3,6 +3,7 @@
 #define ABIPRAYA_DOMAIN_PROBLEM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct problem_kind {
 	const char *code;
@@ -10,6 +11,9 @@ struct problem_kind {
 	const char *title_en, *title_id;
 	const char *detail_id; /* the detail in Indonesian */
 };
+
+extern const struct problem_kind problem_kinds[]; /* every code, problem_nkinds of them */
+extern const size_t problem_nkinds;
 
 /* The entry for code; an unknown code gets a generic entry of its own status. */
 const struct problem_kind *problem_lookup(const char *code, int status);

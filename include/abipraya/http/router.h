@@ -25,8 +25,9 @@ struct router_match {
 
 struct router;
 
-/* patterns[i] is "METHOD /path/{param}"; n entries. Caller owns; router_destroy(). */
-struct router *router_create(const char *const *patterns, size_t n);
+/* patterns[i] is "METHOD /path/{param}"; n entries, any number. NULL with a message in err
+ * when a pattern is past the caps above. Caller owns; router_destroy(). */
+struct router *router_create(const char *const *patterns, size_t n, char *err, size_t errlen);
 void router_destroy(struct router *r);
 /* Matches a raw path (percent-encoded); decoded parameters go into the arena. A segment
  * that does not decode (bad escape, encoded NUL or slash) matches nothing. */
