@@ -87,6 +87,30 @@ void api_http_problem(struct strbuf *out, int status, const char *code, const ch
 void api_reply_unavailable(struct http_request *req);
 void api_reply_json(struct http_request *req, int status, const char *body, size_t len);
 
+/* API.md §3: the Content-Type is application/json (any case), with or without parameters
+ * ("; charset=utf-8"); application/jsonx or application/problem+json are not. */
+bool api_json_media_type(const char *ctype);
+/* Why a request's body was refused: 415 unsupported_media_type or 400 invalid_json. */
+struct api_body_error {
+	int status;
+	const char *code;
+	char detail[160]; /* "" for none */
+};
+/* The JSON object body of a request, for every route that takes one: caller owns it. NULL
+ * with *err set when a body is sent without the JSON media type, is missing (unless
+ * optional: then an empty object), or is not a JSON object. */
+json_t *api_body_object(const struct http_request *req, bool optional, struct api_body_error *err);
+
+/* The per-address login limit (login_limit.c), shared by the workers of a daemon. An
+ * address is 16 bytes, IPv4 mapped into IPv6. take counts an attempt before it is checked,
+ * so that attempts sent in parallel cannot all pass: it returns 0 when the login may go on,
+ * else the seconds until the window of that address ends (Retry-After). An attempt that
+ * did not fail a password check (a success, or no check at all) is handed back by refund. */
+struct login_limit *login_limit_create(int max_failures, int window);
+void login_limit_destroy(struct login_limit *l);
+int login_limit_take(struct login_limit *l, const unsigned char addr[16]);
+void login_limit_refund(struct login_limit *l, const unsigned char addr[16]);
+
 /* SHA-256 of the bearer token of the request; false when there is none or it is malformed. */
 bool api_bearer_hash(const struct http_request *req, unsigned char ret[32]);
 

@@ -14,11 +14,25 @@
 #include "abipraya/domain/role.h"
 #include "api_internal.h"
 
-static bool read_password(char *buf, size_t len)
+/* The first line of standard input, every byte of it (a NUL too, which fgets would hide),
+ * without its CRLF or LF, NUL-terminated in buf. *ret_len is the line's length, more than
+ * buf holds when it was cut. */
+static bool read_password(char *buf, size_t size, size_t *ret_len)
 {
-	if (!fgets(buf, (int)len, stdin))
+	size_t len = 0, seen = 0;
+	int c;
+
+	while ((c = getchar()) != EOF && c != '\n') {
+		if (len + 1 < size)
+			buf[len++] = (char)c;
+		seen++;
+	}
+	if (c == EOF && seen == 0)
 		return false;
-	buf[strcspn(buf, "\r\n")] = '\0';
+	if (seen == len && len && buf[len - 1] == '\r')
+		seen = --len;
+	buf[len] = '\0';
+	*ret_len = seen;
 	return true;
 }
 
@@ -103,18 +117,27 @@ int api_cli_user_add(const struct config *cfg, int argc, char **argv)
 		        role);
 		return 2;
 	}
-	if (!read_password(password, sizeof(password))) {
+	size_t len;
+	if (!read_password(password, sizeof(password), &len)) {
 		fprintf(stderr, "abiprayad: no password on standard input\n");
 		return 2;
 	}
-	long chars = utf8_length(password, strlen(password));
+	if (len >= sizeof(password) - 1) {
+		fprintf(stderr, "abiprayad: the password is too long\n");
+		goto out;
+	}
+	if (text_has_control(password, len, false)) {
+		fprintf(stderr, "abiprayad: the password must not contain control characters\n");
+		goto out;
+	}
+	long chars = utf8_length(password, len);
 	if (chars < PASSWORD_MIN_LENGTH || chars > PASSWORD_MAX_LENGTH) {
 		fprintf(stderr,
 		        "abiprayad: the password is too weak: it needs at least %d characters\n",
 		        PASSWORD_MIN_LENGTH);
 		goto out;
 	}
-	char *hash = password_hash(password, strlen(password));
+	char *hash = password_hash(password, len);
 	if (!hash) {
 		fprintf(stderr, "abiprayad: could not hash the password\n");
 		goto out;

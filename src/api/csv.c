@@ -54,13 +54,22 @@ static void choose_columns(const char *spec, const json_t *items, struct columns
 	}
 }
 
-static void add_field(struct strbuf *out, const char *s, size_t len)
+/* One field, quoted when it holds a comma, quote or line break. A text cell that a
+ * spreadsheet would run as a formula (=, +, -, @, tab or CR first) gets a leading ' (OWASP,
+ * CSV injection; API.md §3): text only, so a JSON number stays -1. */
+static void add_field(struct strbuf *out, const char *s, size_t len, bool text)
 {
-	if (len == 0 || !strpbrk(s, ",\"\r\n")) {
+	bool formula = text && len > 0 && memchr("=+-@\t\r", s[0], 6);
+
+	if (!strpbrk(s, ",\"\r\n")) {
+		if (formula)
+			strbuf_addc(out, '\'');
 		strbuf_add(out, s, len);
 		return;
 	}
 	strbuf_addc(out, '"');
+	if (formula)
+		strbuf_addc(out, '\'');
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '"')
 			strbuf_addc(out, '"');
@@ -74,7 +83,7 @@ static void add_value(struct strbuf *out, const json_t *v)
 	char num[64];
 
 	if (json_is_string(v)) {
-		add_field(out, json_string_value(v), json_string_length(v));
+		add_field(out, json_string_value(v), json_string_length(v), true);
 	} else if (json_is_integer(v)) {
 		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		strbuf_adds(out, num);
@@ -102,7 +111,7 @@ bool api_csv_from_json(const char *json, const char *columns, struct strbuf *out
 	for (size_t c = 0; c < cols.n; c++) {
 		if (c)
 			strbuf_addc(out, ',');
-		add_field(out, cols.names[c], strlen(cols.names[c]));
+		add_field(out, cols.names[c], strlen(cols.names[c]), false);
 	}
 	strbuf_adds(out, "\r\n");
 	json_array_foreach(items, i, item)

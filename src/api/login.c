@@ -1,13 +1,16 @@
 /* POST /auth/login: two round trips around the password KDF, which runs on the KDF pool
  * so that no event loop stalls. Unknown users are checked against a dummy hash, and
- * every failure answers the same, in about the same time. */
+ * every failure answers the same, in about the same time. Before all that, the client
+ * address's count of failures (login_limit.c) may answer 429 without any hashing. */
 #include <event2/event.h>
+#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "abipraya/api/validate.h"
 #include "abipraya/core/base64.h"
@@ -19,6 +22,9 @@ struct login {
 	struct http_request *req;
 	struct api_worker *w;
 	char *username, *password; /* owned; the password is cleansed */
+	size_t password_len;       /* every byte counts, not only those before a NUL */
+	unsigned char addr[16];    /* the client's, IPv4-mapped */
+	bool counted;              /* an attempt of addr to hand back unless it fails */
 	char *stored_hash;         /* owned, NULL for an unknown user */
 	char user_id[40];
 	bool ok;
@@ -34,9 +40,11 @@ struct login {
 static void login_free(struct login *l)
 {
 	if (l->password) {
-		OPENSSL_cleanse(l->password, strlen(l->password));
+		OPENSSL_cleanse(l->password, l->password_len);
 		free(l->password);
 	}
+	if (l->counted)
+		login_limit_refund(l->w->shared->login_limit, l->addr);
 	OPENSSL_cleanse(l->token, sizeof(l->token));
 	free(l->username);
 	free(l->stored_hash);
@@ -64,6 +72,7 @@ static void on_finish(enum db_status status, const PGresult *res, void *arg)
 	}
 	/* a user deactivated between the two round trips comes back as NULL */
 	if (!l->ok || PQgetisnull(res, 0, 0)) {
+		l->counted = false; /* a failed login: it stays in the address's count */
 		fail(l, 401, "invalid_credentials");
 		return;
 	}
@@ -102,7 +111,7 @@ static void send_finish(struct login *l)
 static void kdf_run(struct workq_job *job)
 {
 	struct login *l = (struct login *)((char *)job - offsetof(struct login, job));
-	l->ok = password_verify(l->password, strlen(l->password), l->stored_hash) && l->stored_hash;
+	l->ok = password_verify(l->password, l->password_len, l->stored_hash) && l->stored_hash;
 }
 
 static void kdf_notify(struct workq_job *job)
@@ -150,30 +159,96 @@ static void on_begin(enum db_status status, const PGresult *res, void *arg)
 	l->job.run = kdf_run;
 	l->job.notify = kdf_notify;
 	l->done = event_new(l->w->base, -1, 0, on_verified, l);
+	/* a full queue is a flood of logins, not a fault of the service: 429 (API.md §4) */
 	if (!workq_submit(l->w->shared->kdf, &l->job)) {
-		struct http_request *req = l->req;
-		login_free(l);
-		api_reply_unavailable(req);
+		http_add_header(l->req, "Retry-After", "1");
+		fail(l, 429, "rate_limited");
 	}
+}
+
+static void sockaddr_address(const struct sockaddr_storage *ss, unsigned char ret[16])
+{
+	memset(ret, 0, 16);
+	if (ss->ss_family == AF_INET6) {
+		memcpy(ret, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+	} else if (ss->ss_family == AF_INET) {
+		ret[10] = ret[11] = 0xff;
+		memcpy(ret + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	}
+}
+
+/* One hop of X-Forwarded-For: "1.2.3.4", "1.2.3.4:port", "2001:db8::1", "[2001:db8::1]"
+ * or "[2001:db8::1]:port", with white space around. */
+static bool parse_hop(const char *s, size_t len, unsigned char ret[16])
+{
+	while (len && (*s == ' ' || *s == '\t')) {
+		s++;
+		len--;
+	}
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	if (len && *s == '[') {
+		const char *close = memchr(s, ']', len);
+		return close && config_parse_address(s + 1, (size_t)(close - s - 1), ret);
+	}
+	const char *colon = memchr(s, ':', len);
+	if (colon && !memchr(colon + 1, ':', len - (size_t)(colon - s) - 1))
+		len = (size_t)(colon - s); /* IPv4 with a port */
+	return config_parse_address(s, len, ret);
+}
+
+/* Walks one X-Forwarded-For line right to left from the trusted hop in addr: addr becomes
+ * each hop in turn; false once it is an untrusted one (the client) or a hop does not
+ * parse (then the trusted hop after it stands). */
+static bool walk_forwarded(const char *v, const struct config *cfg, unsigned char addr[16])
+{
+	size_t end = strlen(v);
+
+	for (;;) {
+		size_t start = end;
+		while (start && v[start - 1] != ',')
+			start--;
+		unsigned char hop[16];
+		if (!parse_hop(v + start, end - start, hop))
+			return false;
+		memcpy(addr, hop, 16);
+		if (!config_net_contains(cfg->trusted_proxies, cfg->ntrusted_proxies, addr))
+			return false;
+		if (start == 0)
+			return true;
+		end = start - 1;
+	}
+}
+
+/* The client address of API.md §4: the socket's peer, or when that is a trusted proxy the
+ * last hop of X-Forwarded-For that is not one (over every such header line: a proxy may
+ * add its own line after the client's). */
+static void client_address(const struct http_request *req, const struct config *cfg,
+                           unsigned char ret[16])
+{
+	struct sockaddr_storage ss = {0};
+
+	if (!http_request_peer(req, &ss))
+		ss.ss_family = AF_UNSPEC; /* the client is gone; :: stands for it */
+	sockaddr_address(&ss, ret);
+	if (!config_net_contains(cfg->trusted_proxies, cfg->ntrusted_proxies, ret))
+		return;
+	for (size_t i = req->head.nfields; i-- > 0;)
+		if (strcasecmp(req->head.fields[i].name, "X-Forwarded-For") == 0 &&
+		    !walk_forwarded(req->head.fields[i].value, cfg, ret))
+			return;
 }
 
 void api_login_handler(struct http_request *req, struct api_worker *w,
                        const struct api_route *route, const struct router_match *m)
 {
 	const struct config *cfg = w->shared->cfg;
-	json_error_t jerr;
-	json_t *body = NULL, *args = json_object(), *errors = json_array();
+	struct api_body_error err;
+	json_t *body, *args = json_object(), *errors = json_array();
+	unsigned char addr[16];
 
-	if (!strstr(http_request_header(req, "Content-Type")
-	                    ? http_request_header(req, "Content-Type")
-	                    : "",
-	            "application/json")) {
-		api_reply_problem(req, 415, "unsupported_media_type", NULL, NULL);
-		goto out;
-	}
-	body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
-	if (!json_is_object(body)) {
-		api_reply_problem(req, 400, "invalid_json", body ? NULL : jerr.text, NULL);
+	if (!(body = api_body_object(req, false, &err))) {
+		api_reply_problem(req, err.status, err.code, *err.detail ? err.detail : NULL, NULL);
 		goto out;
 	}
 	validate_object(body, spec_login, VALIDATE_CREATE, NULL, args, errors);
@@ -181,11 +256,25 @@ void api_login_handler(struct http_request *req, struct api_worker *w,
 		api_reply_problem(req, 422, "validation_failed", NULL, errors);
 		goto out;
 	}
+	client_address(req, cfg, addr);
+	int retry = login_limit_take(w->shared->login_limit, addr);
+	if (retry) {
+		char text[16];
+		snprintf(text, sizeof(text), "%d", retry);
+		http_add_header(req, "Retry-After", text);
+		api_reply_problem(req, 429, "rate_limited", NULL, NULL);
+		goto out;
+	}
 	struct login *l = xcalloc(1, sizeof(*l));
 	l->req = req;
 	l->w = w;
+	memcpy(l->addr, addr, sizeof(addr));
+	l->counted = true;
+	json_t *pw = json_object_get(args, "password");
 	l->username = xstrdup(json_string_value(json_object_get(args, "username")));
-	l->password = xstrdup(json_string_value(json_object_get(args, "password")));
+	l->password_len = json_string_length(pw);
+	l->password = xmalloc(l->password_len + 1);
+	memcpy(l->password, json_string_value(pw), l->password_len + 1);
 	snprintf(l->max_failures, sizeof(l->max_failures), "%d", cfg->login_max_failures);
 	snprintf(l->window, sizeof(l->window), "%d", cfg->login_window);
 	snprintf(l->ttl, sizeof(l->ttl), "%d", cfg->token_ttl);

@@ -128,45 +128,66 @@ static void take_query(struct op_call *call, json_t *errors)
 	json_decref(q);
 }
 
-static bool is_json_type(const char *ctype)
+bool api_json_media_type(const char *ctype)
 {
+	static const char type[] = "application/json";
+
 	if (!ctype)
 		return false;
-	while (*ctype == ' ')
-		ctype++;
-	size_t n = strlen("application/json");
-	return strncasecmp(ctype, "application/json", n) == 0 &&
-	       (ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ');
+	ctype += strspn(ctype, " \t");
+	if (strncasecmp(ctype, type, sizeof(type) - 1) != 0)
+		return false;
+	ctype += sizeof(type) - 1;
+	ctype += strspn(ctype, " \t");
+	return *ctype == '\0' || *ctype == ';';
+}
+
+json_t *api_body_object(const struct http_request *req, bool optional, struct api_body_error *err)
+{
+	json_error_t jerr;
+
+	if (req->body_len > 0 && !api_json_media_type(http_request_header(req, "Content-Type"))) {
+		*err = (struct api_body_error){415, "unsupported_media_type", ""};
+		return NULL;
+	}
+	if (req->body_len == 0) {
+		if (optional)
+			return json_object();
+		*err = (struct api_body_error){400, "invalid_json",
+		                               "a JSON object body is required"};
+		return NULL;
+	}
+	json_t *body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+	                          &jerr);
+	if (json_is_object(body))
+		return body;
+	*err = (struct api_body_error){400, "invalid_json", "the body must be a JSON object"};
+	if (!body)
+		snprintf(err->detail, sizeof(err->detail), "%s", jerr.text);
+	json_decref(body);
+	return NULL;
 }
 
 static void take_body(struct op_call *call, json_t *errors)
 {
 	struct http_request *req = call->req;
 	const struct api_route *route = call->route;
-	json_error_t jerr;
+	struct api_body_error err;
 
-	if (req->body_len > 0 && !is_json_type(http_request_header(req, "Content-Type"))) {
-		set_pre_error(call, 415, "unsupported_media_type", NULL, NULL);
+	/* a route that takes no body still refuses one of another media type */
+	json_t *body =
+	        api_body_object(req, !route->body || (route->flags & ROUTE_BODY_OPTIONAL), &err);
+	if (!body) {
+		if (route->body || err.status == 415)
+			set_pre_error(call, err.status, err.code, *err.detail ? err.detail : NULL,
+			              NULL);
 		return;
 	}
-	if (!route->body)
-		return;
-	if (req->body_len == 0 && !(route->flags & ROUTE_BODY_OPTIONAL)) {
-		set_pre_error(call, 400, "invalid_json", "a JSON object body is required", NULL);
-		return;
+	if (route->body) {
+		enum validate_mode mode =
+		        strcmp(req->method, "PATCH") == 0 ? VALIDATE_PATCH : VALIDATE_CREATE;
+		validate_object(body, route->body, mode, NULL, call->args, errors);
 	}
-	json_t *body = req->body_len ? json_loadb(req->body, req->body_len,
-	                                          JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr)
-	                             : json_object();
-	if (!json_is_object(body)) {
-		set_pre_error(call, 400, "invalid_json",
-		              body ? "the body must be a JSON object" : jerr.text, NULL);
-		json_decref(body);
-		return;
-	}
-	enum validate_mode mode =
-	        strcmp(req->method, "PATCH") == 0 ? VALIDATE_PATCH : VALIDATE_CREATE;
-	validate_object(body, route->body, mode, NULL, call->args, errors);
 	json_decref(body);
 }
 

@@ -61,7 +61,8 @@ static json_t *check_text(const struct field *f, const char *s, size_t len, cons
 		validate_error(errors, name, "must be valid UTF-8");
 		return NULL;
 	}
-	if (f->type != FIELD_PASSWORD && text_has_control(s, len, multi)) {
+	/* a password too (API.md §4): the KDF must never see less than was sent */
+	if (text_has_control(s, len, multi)) {
 		validate_error(errors, name, "must not contain control characters");
 		return NULL;
 	}

@@ -69,6 +69,8 @@ bool api_shared_init(struct api_shared *shared, const struct config *cfg, char *
 	shared->kdf = workq_create(KDF_THREADS, KDF_QUEUE, KDF_NICE);
 	shared->stmts = api_statements_build(&shared->nstmts);
 	shared->answers = answer_cache_create(ANSWER_CACHE_BYTES);
+	shared->login_limit =
+	        login_limit_create(cfg->login_address_max_failures, cfg->login_window);
 	api_static_load(cfg->static_dir);
 	return true;
 }
@@ -78,6 +80,7 @@ void api_shared_finish(struct api_shared *shared)
 	workq_destroy(shared->kdf);
 	api_statements_free(shared->stmts, shared->nstmts);
 	answer_cache_destroy(shared->answers);
+	login_limit_destroy(shared->login_limit);
 	api_static_unload();
 	router_destroy(shared->router);
 	api_metrics_finish();

@@ -1,5 +1,6 @@
 #include "abipraya/core/config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -7,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum cf_type { CF_STR, CF_INT, CF_LONG, CF_LISTEN, CF_LEVEL };
+enum cf_type { CF_STR, CF_INT, CF_LONG, CF_LISTEN, CF_LEVEL, CF_NETS };
 
 struct cf_key {
 	const char *section, *key;
@@ -32,6 +33,7 @@ static const struct cf_key keys[] = {
         CF("server", "static_dir", CF_STR, static_dir, "", 0, 0),
         CF("server", "request_timeout", CF_INT, request_timeout, "30", 1, 3600),
         CF("server", "max_connections", CF_INT, max_connections, "4096", 16, 1000000),
+        CF("server", "trusted_proxies", CF_NETS, trusted_proxies, "", 0, 0),
         CF("database", "url", CF_STR, db_url, "postgresql:///abipraya", 0, 0),
         CF("database", "pool", CF_INT, db_pool, "4", 1, 256),
         CF("database", "timeout_ms", CF_INT, db_timeout_ms, "5000", 100, 600000),
@@ -39,6 +41,8 @@ static const struct cf_key keys[] = {
         CF("security", "token_ttl", CF_INT, token_ttl, "43200", 60, 31536000),
         CF("security", "login_max_failures", CF_INT, login_max_failures, "5", 1, 1000),
         CF("security", "login_window", CF_INT, login_window, "900", 1, 86400),
+        CF("security", "login_address_max_failures", CF_INT, login_address_max_failures, "100", 1,
+           1000000),
         CF("log", "level", CF_LEVEL, log_level, "info", 0, 0),
 };
 
@@ -75,6 +79,99 @@ static bool parse_listen(const char *v, struct config *cfg)
 	return true;
 }
 
+bool config_parse_address(const char *s, size_t len, unsigned char ret[16])
+{
+	char text[INET6_ADDRSTRLEN];
+	unsigned char v4[4];
+
+	if (len == 0 || len >= sizeof(text))
+		return false;
+	memcpy(text, s, len);
+	text[len] = '\0';
+	if (inet_pton(AF_INET, text, v4) == 1) {
+		static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+		memcpy(ret, mapped, sizeof(mapped));
+		memcpy(ret + 12, v4, 4);
+		return true;
+	}
+	return inet_pton(AF_INET6, text, ret) == 1;
+}
+
+static bool net_has(const struct config_net *net, const unsigned char addr[16])
+{
+	int full = net->prefix / 8, rest = net->prefix % 8;
+
+	if (memcmp(net->addr, addr, (size_t)full) != 0)
+		return false;
+	return rest == 0 || ((net->addr[full] ^ addr[full]) & (0xff00 >> rest) & 0xff) == 0;
+}
+
+bool config_net_contains(const struct config_net *nets, size_t n, const unsigned char addr[16])
+{
+	for (size_t i = 0; i < n; i++)
+		if (net_has(&nets[i], addr))
+			return true;
+	return false;
+}
+
+/* "ADDRESS" or "ADDRESS/BITS"; host bits past the prefix are cleared (10.1.2.3/8 is 10/8). */
+static bool parse_net(const char *s, size_t len, struct config_net *ret)
+{
+	const char *slash = memchr(s, '/', len);
+	size_t alen = slash ? (size_t)(slash - s) : len;
+	bool v4 = memchr(s, ':', alen) == NULL;
+	long bits = v4 ? 32 : 128;
+
+	if (!config_parse_address(s, alen, ret->addr))
+		return false;
+	if (slash) {
+		char num[8];
+		size_t nlen = len - alen - 1;
+		if (nlen == 0 || nlen >= sizeof(num))
+			return false;
+		memcpy(num, slash + 1, nlen);
+		num[nlen] = '\0';
+		if (!isdigit((unsigned char)num[0]) || !parse_long(num, 0, v4 ? 32 : 128, &bits))
+			return false;
+	}
+	ret->prefix = (int)bits + (v4 ? 96 : 0);
+	for (int b = ret->prefix; b < 128; b++)
+		ret->addr[b / 8] &= (unsigned char)~(0x80 >> (b % 8));
+	return true;
+}
+
+/* A comma-separated list of addresses and CIDR blocks; "" is none. */
+static bool parse_nets(const char *v, struct config *cfg)
+{
+	struct config_net *nets = NULL;
+	size_t n = 0;
+
+	while (*v) {
+		size_t len = strcspn(v, ",");
+		const char *item = v;
+		while (len && isspace((unsigned char)*item)) {
+			item++;
+			len--;
+		}
+		while (len && isspace((unsigned char)item[len - 1]))
+			len--;
+		nets = xrealloc(nets, (n + 1) * sizeof(*nets));
+		if (!parse_net(item, len, &nets[n++])) {
+			free(nets);
+			return false;
+		}
+		v += strcspn(v, ",");
+		if (*v == ',' && !*++v) { /* a trailing comma: an empty item */
+			free(nets);
+			return false;
+		}
+	}
+	free(cfg->trusted_proxies);
+	cfg->trusted_proxies = nets;
+	cfg->ntrusted_proxies = n;
+	return true;
+}
+
 /* Sets one key; returns a reason on failure, NULL on success. */
 static const char *set_value(struct config *cfg, const struct cf_key *k, const char *v)
 {
@@ -102,6 +199,9 @@ static const char *set_value(struct config *cfg, const struct cf_key *k, const c
 		return log_parse_level(v, (enum log_level *)field)
 		               ? NULL
 		               : "expected error, warn, info or debug";
+	case CF_NETS:
+		return parse_nets(v, cfg) ? NULL
+		                          : "expected comma-separated IP addresses or CIDR blocks";
 	}
 	return "unknown type";
 }
@@ -260,4 +360,7 @@ void config_finish(struct config *cfg)
 	}
 	free(cfg->listen_host);
 	cfg->listen_host = NULL;
+	free(cfg->trusted_proxies);
+	cfg->trusted_proxies = NULL;
+	cfg->ntrusted_proxies = 0;
 }

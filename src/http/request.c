@@ -1,5 +1,6 @@
 /* Requests and responses: the only place that writes a status line. */
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <openssl/rand.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -50,6 +51,14 @@ void http_request_free(struct http_request *req)
 const char *http_request_header(const struct http_request *req, const char *name)
 {
 	return http_head_field(&req->head, name);
+}
+
+bool http_request_peer(const struct http_request *req, struct sockaddr_storage *ret)
+{
+	socklen_t len = sizeof(*ret);
+
+	return req->conn &&
+	       getpeername(bufferevent_getfd(req->conn->bev), (struct sockaddr *)ret, &len) == 0;
 }
 
 void http_add_header(struct http_request *req, const char *name, const char *value)

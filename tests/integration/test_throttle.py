@@ -12,8 +12,19 @@ issue 3). Both daemons run with login_max_failures = 3 and login_window = 3 s.
 - test_kdf_cost_and_event_loop: the daemon's CPU time per login (known user; unknown
   user, which must cost about the same: a dummy KDF), and /healthz latency while 20
   logins run at once. If the KDF ran on an event-loop thread, /healthz would wait for it
-  (tens to hundreds of ms); the bound asserted is a generous 100 ms. The figures are printed."""
+  (tens to hundreds of ms); the bound asserted is a generous 100 ms. The figures are printed.
+- test_address_limit_before_hashing: login_address_max_failures = 5: after 5 failed logins
+  (5 different usernames) from one address, every login from it is 429 + Retry-After, the
+  admin's right password too, and costs no KDF (daemon CPU per 429 far below one KDF).
+- test_forwarded_for_from_trusted_proxy: with 127.0.0.1 in server.trusted_proxies, two
+  X-Forwarded-For addresses are counted apart (the last untrusted hop, over every header
+  line); without it the header is ignored and both count as 127.0.0.1.
+- test_login_flood: 300 concurrent logins with random names from random forwarded
+  addresses: none is 503 (a full hashing queue is 429), and the admin's login meanwhile
+  and afterwards is 200 or 429, and 200 once the flood is over."""
 
+import http.client
+import json
 import os
 import statistics
 import subprocess
@@ -217,6 +228,109 @@ def test_kdf_cost_and_event_loop():
               + "; retry: ".join(figures))
         expect(max(during) < HEALTHZ_BOUND_MS, f"/healthz took up to {max(during):.1f} ms during the login burst, "
                                                f"twice (bound {HEALTHZ_BOUND_MS} ms): does the KDF block an event loop?")
+
+
+ADDRESS_MAX = 5
+
+
+def test_address_limit_before_hashing():
+    config = {"security": {"login_address_max_failures": str(ADDRESS_MAX), "login_window": "60"}}
+    with harness.Instance(config=config) as d:
+        kdf_cpu, _ = cpu_per_login(d, lambda i: f"ghost-{i}-{harness.uid()}", "wrong-password-x", ADDRESS_MAX,
+                                   401)
+        ra = expect_throttled(login(d, harness.ADMIN_USER, d.admin_password), "right password, address over its limit",
+                              window=60)
+        n = 20
+        before, started = d.cpu_seconds(), time.monotonic()
+        for i in range(n):
+            expect_throttled(login(d, f"other-{i}-{harness.uid()}", "another-password"), f"throttled attempt {i}",
+                             window=60)
+        cpu, wall = (d.cpu_seconds() - before) / n, (time.monotonic() - started) / n
+        print(f"address limit: after {ADDRESS_MAX} failures 429 (Retry-After {ra}); a failed login costs "
+              f"{kdf_cpu * 1000:.0f} ms CPU, a 429 {cpu * 1000:.1f} ms CPU ({wall * 1000:.1f} ms wall)")
+        expect(cpu < kdf_cpu / 4, f"a throttled login costs {cpu * 1000:.1f} ms CPU against {kdf_cpu * 1000:.0f} ms "
+                                  f"for a checked one: is the KDF run before the address limit?")
+
+
+def forwarded(d, addresses, username, password, timeout=30):
+    """A login through a proxy at 127.0.0.1: one X-Forwarded-For line per item of ADDRESSES."""
+    conn = http.client.HTTPConnection("127.0.0.1", d.port, timeout=timeout)
+    try:
+        body = json.dumps({"username": username, "password": password})
+        conn.putrequest("POST", "/api/v1/auth/login")
+        conn.putheader("Content-Type", "application/json")
+        conn.putheader("Content-Length", str(len(body)))
+        for line in addresses:
+            conn.putheader("X-Forwarded-For", line)
+        conn.endheaders(body.encode())
+        r = conn.getresponse()
+        return harness.Response(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
+    finally:
+        conn.close()
+
+
+def fail_logins(d, addresses, n):
+    for i in range(n):
+        expect_problem(forwarded(d, addresses, f"ghost-{i}-{harness.uid()}", "wrong-password-x"), 401,
+                       "invalid_credentials")
+
+
+def test_forwarded_for_from_trusted_proxy():
+    security = {"login_address_max_failures": str(ADDRESS_MAX), "login_window": "60"}
+    trusted = {"security": security, "server": {"trusted_proxies": "127.0.0.1, 10.0.0.0/8"}}
+    with harness.Instance(config=trusted) as d:
+        admin, pw = harness.ADMIN_USER, d.admin_password
+        # the client's hop is the last one not a trusted proxy: 10.1.1.1 is one, so 203.0.113.1 is counted
+        fail_logins(d, ["198.51.100.7, 203.0.113.1, 10.1.1.1"], ADDRESS_MAX)
+        expect_throttled(forwarded(d, ["203.0.113.1"], admin, pw), "forwarded address over its limit", 60)
+        # a proxy that adds its own header line: the last line counts, not what the client sent
+        expect_throttled(forwarded(d, ["192.0.2.50", "203.0.113.1"], admin, pw), "client's own header line first", 60)
+        expect(forwarded(d, ["203.0.113.1", "203.0.113.2"], admin, pw).status == 200,
+               "another forwarded address is counted apart")
+        expect(forwarded(d, ["::ffff:203.0.113.2"], admin, pw).status == 200, "a mapped IPv6 address")
+        expect_throttled(forwarded(d, ["::ffff:203.0.113.1"], admin, pw), "203.0.113.1 written IPv4-mapped", 60)
+        expect(forwarded(d, [], admin, pw).status == 200, "the proxy itself, without the header")
+    untrusted = {"security": security}
+    with harness.Instance(config=untrusted) as d:
+        fail_logins(d, ["203.0.113.1"], ADDRESS_MAX)
+        expect_throttled(forwarded(d, ["203.0.113.2"], harness.ADMIN_USER, d.admin_password),
+                         "X-Forwarded-For from a peer that is not trusted must be ignored", 60)
+    print("forwarded-for: believed only from a trusted peer; two forwarded addresses counted apart")
+
+
+def test_login_flood():
+    """Random usernames from random addresses: every one is hashed, until the KDF queue is full."""
+    config = {"server": {"trusted_proxies": "127.0.0.1"}}
+    with harness.Instance(config=config) as d:
+        n = 300
+        calls = [lambda i=i: forwarded(d, [f"198.18.{i // 250}.{i % 250 + 1}"], f"flood-{i}-{harness.uid()}",
+                                       "flood-password-x", timeout=180) for i in range(n)]
+        meanwhile = []
+
+        def real_user():
+            time.sleep(0.5)
+            meanwhile.append(forwarded(d, ["192.0.2.1"], harness.ADMIN_USER, d.admin_password, timeout=180))
+
+        t = threading.Thread(target=real_user)
+        started = time.monotonic()
+        t.start()
+        results = harness.race(calls, threads=n)
+        t.join(180)
+        took = time.monotonic() - started
+        errors = [r for r in results if isinstance(r, Exception)]
+        expect(not errors, f"flood requests raised: {errors[:3]}")
+        statuses = [r.status for r in results]
+        counts = {s: statuses.count(s) for s in sorted(set(statuses))}
+        expect(set(counts) <= {401, 429}, f"flood answers {counts}: only 401 and 429 allowed (never 503)")
+        for r in results:
+            if r.status == 429:
+                expect_throttled(r, "flood login", window=900)
+        expect(meanwhile and meanwhile[0].status in (200, 429), f"the real user's login during the flood: "
+                                                                f"{meanwhile[0] if meanwhile else 'none'}")
+        after = forwarded(d, ["192.0.2.1"], harness.ADMIN_USER, d.admin_password)
+        expect(after.status == 200, f"the real user's login after the flood: {after}")
+        print(f"flood: {n} concurrent logins in {took:.1f} s: {counts}; real user meanwhile "
+              f"{meanwhile[0].status}, afterwards {after.status}")
 
 
 if __name__ == "__main__":

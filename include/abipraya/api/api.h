@@ -30,7 +30,8 @@ struct api_shared {
 	SSL_CTX *ssl;
 	struct db_stmt *stmts; /* prepared on every pool connection */
 	size_t nstmts;
-	struct answer_cache *answers; /* kept answers of ROUTE_CACHED routes */
+	struct answer_cache *answers;    /* kept answers of ROUTE_CACHED routes */
+	struct login_limit *login_limit; /* failed logins per client address */
 };
 
 struct api_worker {

@@ -9,6 +9,13 @@
 #include "abipraya/core/log.h"
 #include "abipraya/core/xalloc.h"
 
+/* An address or CIDR block. IPv4 is held IPv4-mapped (::ffff:a.b.c.d, prefix + 96), so
+ * that one comparison serves both families and a mapped IPv6 peer compares as IPv4. */
+struct config_net {
+	unsigned char addr[16];
+	int prefix; /* bits, 0..128 */
+};
+
 struct config {
 	char *listen_host; /* [server] listen = host:port */
 	int listen_port;
@@ -16,16 +23,19 @@ struct config {
 	long max_body;  /* bytes */
 	char *tls_cert; /* "" when unset */
 	char *tls_key;
-	char *static_dir;    /* the staff console's files; "" disables it */
-	int request_timeout; /* seconds a client has to send a whole request */
-	int max_connections; /* per worker */
-	char *db_url;        /* [database] */
-	int db_pool;         /* connections per worker */
-	int db_timeout_ms;   /* deadline of one database call */
-	int db_queue;        /* requests that may wait for a connection, per worker */
-	int token_ttl;       /* [security] seconds */
+	char *static_dir;                   /* the staff console's files; "" disables it */
+	int request_timeout;                /* seconds a client has to send a whole request */
+	int max_connections;                /* per worker */
+	struct config_net *trusted_proxies; /* whose X-Forwarded-For is believed */
+	size_t ntrusted_proxies;
+	char *db_url;      /* [database] */
+	int db_pool;       /* connections per worker */
+	int db_timeout_ms; /* deadline of one database call */
+	int db_queue;      /* requests that may wait for a connection, per worker */
+	int token_ttl;     /* [security] seconds */
 	int login_max_failures;
 	int login_window; /* seconds */
+	int login_address_max_failures;
 	enum log_level log_level;
 };
 
@@ -33,5 +43,10 @@ struct config {
  * false and writes "FILE:LINE: key: reason" into err. Free with config_finish(). */
 bool config_load(const char *path, struct config *ret, char *err, size_t errlen) ABIPRAYA_MUSTCHECK;
 void config_finish(struct config *cfg);
+
+/* An IPv4 or IPv6 address (len bytes of text, no brackets or port) into ret, IPv4-mapped. */
+bool config_parse_address(const char *s, size_t len, unsigned char ret[16]) ABIPRAYA_MUSTCHECK;
+/* True when addr lies in one of the n blocks. */
+bool config_net_contains(const struct config_net *nets, size_t n, const unsigned char addr[16]);
 
 #endif

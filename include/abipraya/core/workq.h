@@ -20,7 +20,7 @@ struct workq_job {
  * the given niceness (0 for normal), where the system allows it. */
 struct workq *workq_create(int threads, int max_queued, int nice);
 void workq_destroy(struct workq *q);
-/* False when max_queued jobs already wait: the caller answers 503. */
+/* False when max_queued jobs already wait: the caller answers 429 (a login) or 503. */
 bool workq_submit(struct workq *q, struct workq_job *job) ABIPRAYA_MUSTCHECK;
 
 #endif

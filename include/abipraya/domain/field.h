@@ -9,7 +9,7 @@
 enum field_type {
 	FIELD_STRING,   /* single-line text: no control characters; trimmed */
 	FIELD_TEXT,     /* multi-line text: LF, CR and tab allowed; trimmed */
-	FIELD_PASSWORD, /* kept as sent; never echoed */
+	FIELD_PASSWORD, /* no control characters; not trimmed; never echoed */
 	FIELD_INT,      /* integer in [min, max] */
 	FIELD_BOOL,
 	FIELD_TRUE, /* a boolean that must be true */

@@ -12,6 +12,7 @@
 #include <openssl/ssl.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "abipraya/core/arena.h"
@@ -86,6 +87,8 @@ void http_server_destroy(struct http_server *srv);
 
 /* Case-insensitive request header lookup; borrowed, NULL when absent. */
 const char *http_request_header(const struct http_request *req, const char *name);
+/* The client socket's peer address; false when the client is gone. */
+bool http_request_peer(const struct http_request *req, struct sockaddr_storage *ret);
 /* Adds a response header; both strings are copied into the request arena. */
 void http_add_header(struct http_request *req, const char *name, const char *value);
 /* Sends the whole response and ends the request; req is freed: do not touch it after. */

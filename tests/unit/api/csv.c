@@ -26,6 +26,17 @@ int main(void)
 	CHECK(strcmp(strbuf_str(&sb), "date,occupied\r\n") == 0);
 	strbuf_reset(&sb);
 	CHECK(!api_csv_from_json("[1]", "id", &sb));
+	/* text cells a spreadsheet would run get a leading '; numbers and other text do not */
+	strbuf_reset(&sb);
+	CHECK(api_csv_from_json(
+	        "{\"items\":[{\"a\":\"=HYPERLINK(\\\"http://x\\\",\\\"y\\\")\","
+	        "\"b\":\"+62 811\",\"c\":\"-1\",\"d\":\"@SUM(A1)\",\"e\":\"\\tx\","
+	        "\"f\":\"\\rx\",\"g\":-1,\"h\":\"a=b\",\"i\":\"2026-01-02\",\"j\":-2.5}]}",
+	        "a,b,c,d,e,f,g,h,i,j", &sb));
+	CHECK(strcmp(strbuf_str(&sb),
+	             "a,b,c,d,e,f,g,h,i,j\r\n"
+	             "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",'+62 811,'-1,'@SUM(A1),"
+	             "'\tx,\"'\rx\",-1,a=b,2026-01-02,-2.5\r\n") == 0);
 	strbuf_finish(&sb);
 	return tap_done("csv");
 }
