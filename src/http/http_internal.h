@@ -36,7 +36,9 @@ struct http_conn {
 	bool tls;
 	bool head_request;
 	bool any_bytes; /* something of the current request has arrived */
+	bool idle;      /* on srv->idle: no request in progress (so no event stream either) */
 	LIST_ENTRY(http_conn) link;
+	TAILQ_ENTRY(http_conn) idle_link;
 };
 
 struct http_server {
@@ -46,13 +48,26 @@ struct http_server {
 	int spare_fd; /* given up to accept-and-close a client when descriptors run out */
 	struct http_server_config cfg;
 	LIST_HEAD(, http_conn) conns;
+	TAILQ_HEAD(, http_conn) idle; /* idle connections, the one idle longest first */
 	int nconns;
 	int busy;
+	bool accepting; /* the listener is enabled */
+	bool paused;    /* accepting failed (no descriptors): retry_accept resumes */
 	bool shutting_down;
 };
 
+/* Enables or disables the listener after a connection opened, closed, or became idle or
+ * busy: before the stop it accepts while there is room under max_connections or an idle
+ * connection to make room with (API.md §3). */
+void http_server_update_accepting(struct http_server *srv);
+
 void http_conn_accept(struct http_server *srv, evutil_socket_t fd);
 void http_conn_close(struct http_conn *c);
+/* No request in progress and no bytes of one waiting in the socket (it looks, and a
+ * connection whose request is arriving stops being idle). */
+bool http_conn_idle(struct http_conn *c);
+/* At the cap: closes the connection idle longest; false when none is idle. */
+bool http_conn_close_idlest(struct http_server *srv);
 /* The response to this request is written; continue with the next or close. */
 void http_conn_response_queued(struct http_conn *c);
 /* Sends what the output buffer holds (call after adding to it). */

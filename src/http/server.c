@@ -12,11 +12,32 @@
 #include "abipraya/core/log.h"
 #include "http_internal.h"
 
+static void set_accepting(struct http_server *srv, bool on)
+{
+	if (srv->accepting == on)
+		return;
+	srv->accepting = on;
+	if (on)
+		evconnlistener_enable(srv->listener);
+	else
+		evconnlistener_disable(srv->listener);
+}
+
+/* At the cap with no connection idle (every one has a request in progress or is an event
+ * stream), new clients wait in the kernel's backlog until one ends or becomes idle. */
+void http_server_update_accepting(struct http_server *srv)
+{
+	if (srv->listener && !srv->shutting_down)
+		set_accepting(srv, !srv->paused && (srv->nconns < srv->cfg.max_connections ||
+		                                    !TAILQ_EMPTY(&srv->idle)));
+}
+
 static void on_retry_accept(evutil_socket_t fd, short what, void *arg)
 {
 	struct http_server *srv = arg;
-	if (!srv->shutting_down && srv->nconns < srv->cfg.max_connections)
-		evconnlistener_enable(srv->listener);
+
+	srv->paused = false;
+	http_server_update_accepting(srv);
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
@@ -24,9 +45,12 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 {
 	struct http_server *srv = arg;
 
+	/* at the cap, the connection idle longest makes room (API.md §3). When the ones thought
+	 * idle all turn out to have a request arriving, this one is over the cap for a while. */
+	if (!srv->shutting_down && srv->nconns >= srv->cfg.max_connections)
+		(void)http_conn_close_idlest(srv);
 	http_conn_accept(srv, fd);
-	if (srv->nconns >= srv->cfg.max_connections)
-		evconnlistener_disable(l); /* re-enabled when a connection closes */
+	http_server_update_accepting(srv);
 }
 
 /* Out of descriptors: the waiting client would otherwise sit in the backlog (and the
@@ -46,7 +70,8 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
 		srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	}
 	log_warn("could not accept connection: %s, pausing", strerror(err));
-	evconnlistener_disable(l);
+	srv->paused = true;
+	set_accepting(srv, false);
 	event_add(srv->retry_accept, &pause);
 }
 
@@ -82,6 +107,7 @@ struct http_server *http_server_create(struct event_base *base,
 	srv->base = base;
 	srv->cfg = *cfg;
 	LIST_INIT(&srv->conns);
+	TAILQ_INIT(&srv->idle);
 	srv->listener = evconnlistener_new_bind(base, on_accept, srv,
 	                                        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
 	                                                LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT,
@@ -93,22 +119,10 @@ struct http_server *http_server_create(struct event_base *base,
 		return NULL;
 	}
 	evconnlistener_set_error_cb(srv->listener, on_accept_error);
+	srv->accepting = true;
 	srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	srv->retry_accept = evtimer_new(base, on_retry_accept, srv);
 	return srv;
-}
-
-/* A request may have arrived in the same loop pass as the stop, unread yet: such a
- * connection is not idle. It counts as a request half received (http_server_busy). */
-static bool input_waiting(struct http_conn *c)
-{
-	char byte;
-
-	if (evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
-	    recv(bufferevent_getfd(c->bev), &byte, 1, MSG_PEEK | MSG_DONTWAIT) <= 0)
-		return false;
-	c->any_bytes = true;
-	return true;
 }
 
 void http_server_shutdown(struct http_server *srv)
@@ -123,7 +137,7 @@ void http_server_shutdown(struct http_server *srv)
 	for (c = LIST_FIRST(&srv->conns); c; c = next) {
 		next = LIST_NEXT(c, link);
 		c->keep_alive = false;
-		if (c->state == CONN_READ_HEAD && !c->any_bytes && !input_waiting(c))
+		if (http_conn_idle(c))
 			http_conn_close(c);
 		else if (c->state == CONN_HANDLING && c->req && c->req->streaming &&
 		         c->req->on_close)
