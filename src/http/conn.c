@@ -378,6 +378,7 @@ static void on_write(struct bufferevent *bev, void *arg)
 	} else if (c->state == CONN_WRITING) {
 		c->state = CONN_READ_HEAD;
 		c->any_bytes = false;
+		c->reused = true;
 		arm_timer(c, c->srv->cfg.keepalive_timeout);
 		idle_enter(c);
 		process_input(c); /* a pipelined request */
@@ -409,6 +410,24 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 		http_conn_close(c);
 	else if (c->state < CONN_HANDLING)
 		http_conn_fail(c, 408, "request_timeout", NULL);
+}
+
+void http_conn_stop(struct http_conn *c)
+{
+	c->keep_alive = false;
+	if (c->state == CONN_WRITING) {
+		c->state = CONN_CLOSING; /* on_write closes it once the answer is out */
+		arm_timer(c, 5);
+	} else if (http_conn_idle(c)) {
+		/* a kept-alive client is ready for the close (RFC 9112 §9.5); a new one has
+		 * connected to send a request, maybe sent already: it is answered */
+		if (c->reused)
+			http_conn_close(c);
+		else
+			arm_timer(c, HTTP_STOP_GRACE);
+	} else if (c->state == CONN_HANDLING && c->req && c->req->streaming && c->req->on_close) {
+		c->req->on_close(c->req, c->req->on_close_arg); /* ends the stream */
+	}
 }
 
 void http_conn_response_queued(struct http_conn *c)
@@ -454,6 +473,6 @@ void http_conn_accept(struct http_server *srv, evutil_socket_t fd)
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	if (!c->tls)
 		bufferevent_disable(c->bev, EV_WRITE); /* written directly: http_conn_flush */
-	arm_timer(c, srv->cfg.request_timeout);
+	arm_timer(c, srv->shutting_down ? HTTP_STOP_GRACE : srv->cfg.request_timeout);
 	idle_enter(c); /* a new connection is idle until its first byte */
 }

@@ -12,6 +12,7 @@
 #define HTTP_MAX_HEAD       16384
 #define HTTP_READ_AHEAD     (64 * 1024)  /* input buffered while a request is handled */
 #define HTTP_STREAM_BACKLOG (256 * 1024) /* bytes an event-stream client may lag */
+#define HTTP_STOP_GRACE     2 /* seconds a new connection has for its request after the stop */
 
 enum conn_state {
 	CONN_READ_HEAD,
@@ -36,6 +37,7 @@ struct http_conn {
 	bool tls;
 	bool head_request;
 	bool any_bytes; /* something of the current request has arrived */
+	bool reused;    /* a request was answered: idle now means kept alive, not new */
 	bool idle;      /* on srv->idle: no request in progress (so no event stream either) */
 	LIST_ENTRY(http_conn) link;
 	TAILQ_ENTRY(http_conn) idle_link;
@@ -47,6 +49,7 @@ struct http_server {
 	struct event *retry_accept;
 	int spare_fd; /* given up to accept-and-close a client when descriptors run out */
 	struct http_server_config cfg;
+	struct event *settle; /* after the stop: the listener's queue is emptied, then it closes */
 	LIST_HEAD(, http_conn) conns;
 	TAILQ_HEAD(, http_conn) idle; /* idle connections, the one idle longest first */
 	int nconns;
@@ -68,6 +71,8 @@ void http_conn_close(struct http_conn *c);
 bool http_conn_idle(struct http_conn *c);
 /* At the cap: closes the connection idle longest; false when none is idle. */
 bool http_conn_close_idlest(struct http_server *srv);
+/* The server stops: ends the connection now if idle, else once its request is answered. */
+void http_conn_stop(struct http_conn *c);
 /* The response to this request is written; continue with the next or close. */
 void http_conn_response_queued(struct http_conn *c);
 /* Sends what the output buffer holds (call after adding to it). */
