@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "abipraya/core/log.h"
 #include "http_internal.h"
@@ -16,6 +17,64 @@ static void arm_timer(struct http_conn *c, int seconds)
 {
 	struct timeval tv = {seconds, 0};
 	event_add(c->timer, &tv);
+}
+
+/* The idle list is ordered by when each connection became idle, so that at the cap the one
+ * idle longest is at its head (API.md §3). */
+static void idle_enter(struct http_conn *c)
+{
+	struct http_server *srv = c->srv;
+
+	c->idle = true;
+	TAILQ_INSERT_TAIL(&srv->idle, c, idle_link);
+	http_server_update_accepting(srv);
+}
+
+static void idle_leave(struct http_conn *c)
+{
+	struct http_server *srv = c->srv;
+
+	if (!c->idle)
+		return;
+	c->idle = false;
+	TAILQ_REMOVE(&srv->idle, c, idle_link);
+	http_server_update_accepting(srv);
+}
+
+/* The first bytes of a request: the connection is busy, and the deadline for the whole
+ * request runs from now. */
+static void request_begins(struct http_conn *c)
+{
+	c->any_bytes = true;
+	idle_leave(c);
+	arm_timer(c, c->srv->cfg.request_timeout);
+}
+
+/* A request may have arrived in the same loop pass, unread yet: such a connection is
+ * not idle, and closing it would reset the client. */
+bool http_conn_idle(struct http_conn *c)
+{
+	char byte;
+
+	if (!c->idle)
+		return false;
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
+	    recv(bufferevent_getfd(c->bev), &byte, 1, MSG_PEEK | MSG_DONTWAIT) <= 0)
+		return true;
+	request_begins(c);
+	return false;
+}
+
+bool http_conn_close_idlest(struct http_server *srv)
+{
+	struct http_conn *c;
+
+	while ((c = TAILQ_FIRST(&srv->idle)))
+		if (http_conn_idle(c)) { /* else it left the list */
+			http_conn_close(c);
+			return true;
+		}
+	return false;
 }
 
 /* A plain socket is written at once, in the loop pass that produced the answer: arming
@@ -58,14 +117,14 @@ void http_conn_close(struct http_conn *c)
 	}
 	LIST_REMOVE(c, link);
 	srv->nconns--;
+	idle_leave(c);
 	if (c->bev)
 		bufferevent_free(c->bev);
 	event_free(c->timer);
 	if (c->body)
 		evbuffer_free(c->body);
 	free(c);
-	if (srv->listener && !srv->shutting_down && srv->nconns < srv->cfg.max_connections)
-		evconnlistener_enable(srv->listener);
+	http_server_update_accepting(srv);
 }
 
 void http_conn_fail(struct http_conn *c, int status, const char *code, const char *lang)
@@ -180,7 +239,8 @@ static bool read_head(struct http_conn *c)
 
 	if (avail == 0)
 		return false;
-	c->any_bytes = true;
+	if (!c->any_bytes)
+		request_begins(c);
 	/* tolerate the empty lines some clients send between requests (RFC 9112 §2.2) */
 	while (avail >= 2) {
 		unsigned char two[2];
@@ -356,13 +416,7 @@ static void process_input(struct http_conn *c)
 
 static void on_read(struct bufferevent *bev, void *arg)
 {
-	struct http_conn *c = arg;
-	bool first = c->state == CONN_READ_HEAD && !c->any_bytes;
-
-	process_input(c);
-	/* the deadline runs from the first byte of a request to its last */
-	if (first && c->any_bytes && c->state < CONN_HANDLING)
-		arm_timer(c, c->srv->cfg.request_timeout);
+	process_input(arg);
 }
 
 /* The response left the output buffer. */
@@ -377,10 +431,10 @@ static void on_write(struct bufferevent *bev, void *arg)
 	} else if (c->state == CONN_WRITING) {
 		c->state = CONN_READ_HEAD;
 		c->any_bytes = false;
+		c->reused = true;
 		arm_timer(c, c->srv->cfg.keepalive_timeout);
-		process_input(c);
-		if (c->any_bytes && c->state < CONN_HANDLING)
-			arm_timer(c, c->srv->cfg.request_timeout);
+		idle_enter(c);
+		process_input(c); /* a pipelined request */
 	}
 }
 
@@ -409,6 +463,24 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 		http_conn_close(c);
 	else if (c->state < CONN_HANDLING)
 		http_conn_fail(c, 408, "request_timeout", NULL);
+}
+
+void http_conn_stop(struct http_conn *c)
+{
+	c->keep_alive = false;
+	if (c->state == CONN_WRITING) {
+		c->state = CONN_CLOSING; /* on_write closes it once the answer is out */
+		arm_timer(c, 5);
+	} else if (http_conn_idle(c)) {
+		/* a kept-alive client is ready for the close (RFC 9112 §9.5); a new one has
+		 * connected to send a request, maybe sent already: it is answered */
+		if (c->reused)
+			http_conn_close(c);
+		else
+			arm_timer(c, HTTP_STOP_GRACE);
+	} else if (c->state == CONN_HANDLING && c->req && c->req->streaming && c->req->on_close) {
+		c->req->on_close(c->req, c->req->on_close_arg); /* ends the stream */
+	}
 }
 
 void http_conn_response_queued(struct http_conn *c)
@@ -454,5 +526,6 @@ void http_conn_accept(struct http_server *srv, evutil_socket_t fd)
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	if (!c->tls)
 		bufferevent_disable(c->bev, EV_WRITE); /* written directly: http_conn_flush */
-	arm_timer(c, srv->cfg.request_timeout);
+	arm_timer(c, srv->shutting_down ? HTTP_STOP_GRACE : srv->cfg.request_timeout);
+	idle_enter(c); /* a new connection is idle until its first byte */
 }

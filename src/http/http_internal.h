@@ -12,6 +12,7 @@
 #define HTTP_MAX_HEAD       16384
 #define HTTP_READ_AHEAD     (64 * 1024)  /* input buffered while a request is handled */
 #define HTTP_STREAM_BACKLOG (256 * 1024) /* bytes an event-stream client may lag */
+#define HTTP_STOP_GRACE     2 /* seconds a new connection has for its request after the stop */
 
 enum conn_state {
 	CONN_READ_HEAD,
@@ -38,7 +39,10 @@ struct http_conn {
 	bool tls;
 	bool head_request;
 	bool any_bytes; /* something of the current request has arrived */
+	bool reused;    /* a request was answered: idle now means kept alive, not new */
+	bool idle;      /* on srv->idle: no request in progress (so no event stream either) */
 	LIST_ENTRY(http_conn) link;
+	TAILQ_ENTRY(http_conn) idle_link;
 };
 
 struct http_server {
@@ -47,14 +51,30 @@ struct http_server {
 	struct event *retry_accept;
 	int spare_fd; /* given up to accept-and-close a client when descriptors run out */
 	struct http_server_config cfg;
+	struct event *settle; /* after the stop: the listener's queue is emptied, then it closes */
 	LIST_HEAD(, http_conn) conns;
+	TAILQ_HEAD(, http_conn) idle; /* idle connections, the one idle longest first */
 	int nconns;
 	int busy;
+	bool accepting; /* the listener is enabled */
+	bool paused;    /* accepting failed (no descriptors): retry_accept resumes */
 	bool shutting_down;
 };
 
+/* Enables or disables the listener after a connection opened, closed, or became idle or
+ * busy: before the stop it accepts while there is room under max_connections or an idle
+ * connection to make room with (API.md §3). */
+void http_server_update_accepting(struct http_server *srv);
+
 void http_conn_accept(struct http_server *srv, evutil_socket_t fd);
 void http_conn_close(struct http_conn *c);
+/* No request in progress and no bytes of one waiting in the socket (it looks, and a
+ * connection whose request is arriving stops being idle). */
+bool http_conn_idle(struct http_conn *c);
+/* At the cap: closes the connection idle longest; false when none is idle. */
+bool http_conn_close_idlest(struct http_server *srv);
+/* The server stops: ends the connection now if idle, else once its request is answered. */
+void http_conn_stop(struct http_conn *c);
 /* The response to this request is written; continue with the next or close. */
 void http_conn_response_queued(struct http_conn *c);
 /* Sends what the output buffer holds (call after adding to it). */

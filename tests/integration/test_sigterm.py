@@ -4,7 +4,12 @@
 Each client first completes a GET /healthz on its connection (so the daemon has
 accepted it), then sends a login: half of the clients send it whole just before the
 SIGTERM (the daemon is busy with the password KDF when the signal comes), the other half
-hold back the last byte of the body until 0.3 s after the SIGTERM."""
+hold back the last byte of the body until 0.3 s after the SIGTERM.
+
+Clients that connect in a tight loop through the SIGTERM (bursts of new connections, one
+request on each) only ever see an answer or a refused connection, never a reset: the daemon takes
+what the kernel queued on its SO_REUSEPORT listeners before it closes them (also when it was
+too busy to accept for a while: SIGSTOP before the SIGTERM, SIGCONT after it)."""
 
 import json
 import os
@@ -128,6 +133,93 @@ def test_sigterm_with_requests_in_flight():
             raise AssertionError("the port still accepts connections after the daemon exited")
         except OSError:
             pass
+
+
+LOOPERS = 8
+BURST = 16  # connections a client opens before it sends on them: the accept queue fills
+RUNS = 4  # every other one with the daemon stopped (SIGSTOP) for a moment before the SIGTERM
+REQUEST = b"GET /healthz HTTP/1.1\r\nHost: it\r\nConnection: close\r\n\r\n"
+
+
+def outcome_of(step):
+    """Runs STEP (a socket operation): None if it went through, else how it failed."""
+    try:
+        step()
+        return None
+    except ConnectionRefusedError:
+        return "refused"
+    except (ConnectionResetError, BrokenPipeError):
+        return "reset"
+    except AssertionError:
+        return "closed unanswered"
+    except OSError as e:
+        return type(e).__name__
+
+
+def burst(port):
+    """BURST new connections, then a GET /healthz on each: their outcomes ("answer",
+    "refused", or what went wrong)."""
+    socks, outcomes = [], []
+    for _ in range(BURST):
+        sock = socket.socket()
+        sock.settimeout(10)
+        failed = outcome_of(lambda: sock.connect(("127.0.0.1", port)))
+        if failed:
+            sock.close()
+            outcomes.append(failed)
+        else:
+            socks.append(sock)
+    for sock in socks:
+        with sock:
+            status = []
+            failed = (outcome_of(lambda: sock.sendall(REQUEST)) or
+                      outcome_of(lambda: status.append(read_response(sock, timeout=10)[0])))
+            outcomes.append(failed or ("answer" if status == [200] else f"status {status}"))
+    return outcomes
+
+
+def loop_until_refused(port, stop, outcomes):
+    """Bursts until the daemon refuses connections after STOP is set."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        got = burst(port)
+        outcomes += got
+        if stop.is_set() and "refused" in got:
+            return
+
+
+def test_connections_in_a_loop_through_sigterm_see_no_reset():
+    totals = {}
+    for run in range(RUNS):
+        with harness.Instance(admin=False) as d:
+            stop = threading.Event()
+            outcomes = [[] for _ in range(LOOPERS)]
+            threads = [threading.Thread(target=loop_until_refused, args=(d.port, stop, o), daemon=True)
+                       for o in outcomes]
+            for t in threads:
+                t.start()
+            time.sleep(0.5)
+            before = sum(len(o) for o in outcomes)
+            stalled = run % 2 == 1
+            if stalled:
+                # a daemon too busy to accept at the stop: the kernel queues the handshakes
+                d.proc.send_signal(signal.SIGSTOP)
+                time.sleep(0.3)
+            d.proc.send_signal(signal.SIGTERM)
+            stop.set()
+            if stalled:
+                d.proc.send_signal(signal.SIGCONT)
+            rc = d.proc.wait(30)
+            for t in threads:
+                t.join(70)
+            expect(rc == 0, f"run {run}: exit status {rc} after SIGTERM\n{d.stderr()[-1500:]}")
+            expect(before > 0, f"run {run}: no exchange before the SIGTERM")
+            for o in outcomes:
+                for outcome in o:
+                    totals[outcome] = totals.get(outcome, 0) + 1
+    print(f"    outcomes over {RUNS} runs of {LOOPERS} clients: {totals}")
+    bad = {k: v for k, v in totals.items() if k not in ("answer", "refused")}
+    expect(not bad, f"connections neither answered nor refused: {bad} (all: {totals})")
 
 
 if __name__ == "__main__":

@@ -78,9 +78,12 @@ struct http_request {
 struct http_server *http_server_create(struct event_base *base,
                                        const struct http_server_config *cfg, char *err,
                                        size_t errlen);
-/* Stops accepting and closes idle connections; requests in flight finish. */
+/* Stops accepting: refuses new handshakes, takes what the kernel queued (for a short
+ * settling time, then the listener closes), closes idle kept-alive connections; requests
+ * in flight finish, and new connections get a short grace for theirs. */
 void http_server_shutdown(struct http_server *srv);
-/* Requests in flight: with a handler, or partly received (event streams included). */
+/* After the stop, what is still to wait for: requests with a handler (event streams
+ * included), connections still open (each has a deadline), the listener while it settles. */
 int http_server_busy(const struct http_server *srv);
 int http_server_connections(const struct http_server *srv);
 void http_server_destroy(struct http_server *srv);
