@@ -8,6 +8,13 @@ ABIPRAYA_TEST_PGURL names a PostgreSQL superuser connection to an existing datab
 (e.g. postgresql://postgres@127.0.0.1:5432/postgres); every `Instance` creates its own
 database `t_<random>` from it and drops it again. `psql` must be on PATH or in
 /usr/lib/postgresql/*/bin.
+
+TLS mode: when ABIPRAYA_TEST_TLS names a directory holding cert.pem and key.pem (a
+certificate valid for 127.0.0.1), every `Instance` is configured with server.tls_cert and
+server.tls_key, its `base` is https://, and every socket.create_connection() to the port of
+a live Instance of this process is wrapped in TLS (verified against cert.pem). request(),
+http.client connections and the tests' raw sockets and event streams thus speak TLS
+without a change to the tests. tests/tls/run.sh runs a subset of the tests this way.
 """
 
 import glob
@@ -19,6 +26,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -144,6 +152,51 @@ def drop_database(url):
         print(f"harness: could not drop {name}: {e}", file=sys.stderr)
 
 
+# -------------------------------------------------------------------- TLS mode
+_plain_create_connection = socket.create_connection
+_tls_ports = set()  # ports of the live Instances that listen with TLS
+_tls_context = None  # the client context of TLS mode, made on first use
+_tls_reported = False  # the first TLS connection prints its protocol and cipher
+
+
+def tls_files():
+    """(cert.pem, key.pem) of the directory ABIPRAYA_TEST_TLS names, or None (plain mode)."""
+    d = os.environ.get("ABIPRAYA_TEST_TLS", "")
+    if not d:
+        return None
+    files = (os.path.abspath(os.path.join(d, "cert.pem")), os.path.abspath(os.path.join(d, "key.pem")))
+    for f in files:
+        if not os.access(f, os.R_OK):
+            raise AssertionError(f"ABIPRAYA_TEST_TLS={d}: cannot read {f}")
+    return files
+
+
+def _tls_create_connection(address, *args, **kw):
+    """socket.create_connection in TLS mode: TLS to the ports in _tls_ports, else plain."""
+    global _tls_reported
+    sock = _plain_create_connection(address, *args, **kw)
+    if address[1] not in _tls_ports:
+        return sock
+    try:
+        tls = _tls_context.wrap_socket(sock, server_hostname=address[0])
+    except BaseException:
+        sock.close()
+        raise
+    if not _tls_reported:
+        _tls_reported = True
+        print(f"harness: TLS mode: {tls.version()} {tls.cipher()[0]}", flush=True)
+    return tls
+
+
+def _tls_listen(port, cert):
+    """Makes connections to PORT speak TLS, trusting CERT (installed on first use)."""
+    global _tls_context
+    if _tls_context is None:
+        _tls_context = ssl.create_default_context(cafile=cert)
+        socket.create_connection = _tls_create_connection
+    _tls_ports.add(port)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -210,13 +263,14 @@ class Instance:
     """
 
     def __init__(self, config=None, migrate=True, admin=True, start=True, db_url=None, env=None, share=None):
+        tls = tls_files()
         self.dir = tempfile.mkdtemp(prefix="abipraya-it-")
         self.owns_db = share is None
         self.db = create_database() if share is None else share.db
         if share is not None:
             migrate = admin = False
         self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.base = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.admin_password = "it-admin-" + secrets.token_hex(8) if share is None else share.admin_password
         self.env = env or {}
         self.proc = None
@@ -225,6 +279,9 @@ class Instance:
         sections = {s: dict(k) for s, k in DEFAULT_CONFIG.items()}
         sections["server"]["listen"] = f"127.0.0.1:{self.port}"
         sections["database"]["url"] = db_url or self.db
+        if tls:
+            sections["server"]["tls_cert"], sections["server"]["tls_key"] = tls
+            _tls_listen(self.port, tls[0])
         for section, keys in (config or {}).items():
             sections.setdefault(section, {}).update(keys)
         self.config = os.path.join(self.dir, "abipraya.conf")
@@ -324,6 +381,7 @@ class Instance:
             except AssertionError:
                 rc = "no exit within 30 s of SIGTERM"
         self.last_stderr = self.stderr()
+        _tls_ports.discard(self.port)  # the port may be another's next
         if self.owns_db:
             drop_database(self.db)
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -469,18 +527,21 @@ def wait_for(predicate, timeout, interval=0.1):
 def main(namespace, fixture=None):
     """Runs the test_* functions of NAMESPACE in definition order; exits 0, 1 or 77.
     With FIXTURE (e.g. Instance), one FIXTURE() is made for all and passed to each test,
-    and closed at the end."""
+    and closed at the end. Arguments after the binary select tests by name substring; one
+    starting with "-" leaves out the tests whose name holds the rest."""
     global BIN
     if len(sys.argv) < 2:
-        print(f"usage: {sys.argv[0]} PATH-TO-ABIPRAYAD [TEST-NAME-SUBSTRING...]", file=sys.stderr)
+        print(f"usage: {sys.argv[0]} PATH-TO-ABIPRAYAD [[-]TEST-NAME-SUBSTRING...]", file=sys.stderr)
         sys.exit(2)
     BIN = os.path.abspath(sys.argv[1])
-    only = sys.argv[2:]
+    only = [a for a in sys.argv[2:] if not a.startswith("-")]
+    leave_out = [a[1:] for a in sys.argv[2:] if a.startswith("-")]
     if not os.access(BIN, os.X_OK):
         print(f"{BIN} is not an executable", file=sys.stderr)
         sys.exit(1)
     tests = [(n, f) for n, f in namespace.items() if n.startswith("test_") and callable(f)]
-    tests = [(n, f) for n, f in tests if not only or any(s in n for s in only)]
+    tests = [(n, f) for n, f in tests if (not only or any(s in n for s in only))
+             and not any(s in n for s in leave_out)]
     script = os.path.basename(namespace.get("__file__", sys.argv[0]))
     try:
         pgurl()

@@ -1,0 +1,207 @@
+"""Every route of src/api/routes.c, once, with valid input: each answers its success status,
+which docs/openapi.yaml documents for it; the set of routes walked is exactly the route
+table (a new route without a step here fails); /metrics then counts each route with that
+status (the daemon routed the request where the step meant it to go).
+
+Under tests/tls/run.sh (harness TLS mode) this is the proof that every route answers over
+TLS; the route table and the documented statuses come from test_openapi.py's readers."""
+
+import datetime as dt
+import os
+import re
+import socket
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+import test_openapi as openapi  # noqa: E402 - its readers of routes.c and docs/openapi.yaml
+from harness import Instance, expect, uid  # noqa: E402
+
+
+def rfc3339(t):
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Walk:
+    """Sends the walk's requests and notes the route each one was meant for."""
+
+    def __init__(self, d):
+        self.d = d
+        self.table = {(r["method"], r["path"]) for r in openapi.c_routes()}
+        self.ops, _ = openapi.read_doc()
+        self.walked = {}  # (method, template) -> status
+
+    def documented(self, key):
+        """The statuses docs/openapi.yaml lists for the operation KEY."""
+        op = self.ops.get(key)
+        expect(op is not None, f"{key} is not documented")
+        responses = openapi.block(op, openapi.find(op, 6, "responses"))
+        return {int(openapi.unquote(responses[k].strip().rstrip(":"))) for k in openapi.children(responses, 8)}
+
+    def note(self, route, path, status, got):
+        """Checks that PATH is an instance of ROUTE ("METHOD /template") and that the answer
+        GOT (a Response or a status) is STATUS, a documented one; records the route."""
+        method, template = route.split(" ", 1)
+        key = (method, template)
+        pattern = re.sub(r"\\\{\w+\\\}", "[^/?]+", re.escape(template)) + r"(\?.*)?"
+        expect(re.fullmatch(pattern, path), f"{route}: the step's path {path} is not of this route")
+        expect(status in self.documented(key), f"{route}: {status} is not a documented status")
+        got_status = got if isinstance(got, int) else got.status
+        expect(got_status == status, f"{route} ({path}): expected {status}, got {got}")
+        self.walked[key] = status
+
+    def call(self, route, status, path=None, **kw):
+        """One request to ROUTE at PATH (default: the template itself); returns the Response."""
+        path = path or route.split(" ", 1)[1]
+        r = self.d.request(route.split(" ", 1)[0], path, **kw)
+        self.note(route, path, status, r)
+        return r
+
+    def json(self, route, status, path=None, **kw):
+        return self.call(route, status, path, **kw).json
+
+
+def stream_status(d, token):
+    """Opens GET /api/v1/events on a raw socket (TLS in TLS mode); returns its status and
+    Content-Type once the head arrived, and closes the stream."""
+    with socket.create_connection(("127.0.0.1", d.port), timeout=10) as sock:
+        sock.sendall(f"GET /api/v1/events HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {token}\r\n\r\n".encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = sock.recv(65536)
+            expect(chunk, f"the event stream closed before its head: {head!r}")
+            head += chunk
+    lines = head.partition(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+    ctype = next((line.split(":", 1)[1].strip() for line in lines if line.lower().startswith("content-type:")), "")
+    return int(lines[0].split()[1]), ctype
+
+
+def walk_all(w, d):
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    today = now.date()
+    w.call("GET /healthz", 200)
+    w.call("GET /readyz", 200)
+    w.call("GET /metrics", 200)
+    w.call("GET /api/v1/openapi.yaml", 200)
+    token = w.json("POST /api/v1/auth/login", 200,
+                   json_body={"username": harness.ADMIN_USER, "password": d.admin_password})["token"]
+    w.call("GET /api/v1/me", 200, token=token)
+
+    house = w.json("POST /api/v1/houses", 201, json_body={"code": "H-" + uid(), "name": "Griya " + uid()},
+                   token=token)
+    w.call("GET /api/v1/houses", 200, token=token)
+    w.call("GET /api/v1/houses/{id}", 200, f"/api/v1/houses/{house['id']}", token=token)
+    w.call("PATCH /api/v1/houses/{id}", 200, f"/api/v1/houses/{house['id']}", json_body={"address": "Jl. Walk 1"},
+           token=token)
+    hpath = f"/api/v1/houses/{house['id']}"
+
+    user = w.json("POST /api/v1/users", 201, token=token,
+                  json_body={"username": "walk-" + uid(), "password": "walk-pw-" + uid() + uid(),
+                             "role": "caseworker", "full_name": "Walk Caseworker", "house_ids": [house["id"]]})
+    w.call("GET /api/v1/users", 200, token=token)
+    w.call("GET /api/v1/users/{id}", 200, f"/api/v1/users/{user['id']}", token=token)
+    w.call("PATCH /api/v1/users/{id}", 200, f"/api/v1/users/{user['id']}", json_body={"full_name": "Walk CW"},
+           token=token)
+
+    room = w.json("POST /api/v1/houses/{house_id}/rooms", 201, hpath + "/rooms",
+                  json_body={"code": "R-" + uid(), "sex": "any"}, token=token)
+    w.call("GET /api/v1/houses/{house_id}/rooms", 200, hpath + "/rooms", token=token)
+    w.call("GET /api/v1/rooms/{id}", 200, f"/api/v1/rooms/{room['id']}", token=token)
+    w.call("PATCH /api/v1/rooms/{id}", 200, f"/api/v1/rooms/{room['id']}", json_body={"floor": 2}, token=token)
+    beds = [w.json("POST /api/v1/rooms/{room_id}/beds", 201, f"/api/v1/rooms/{room['id']}/beds",
+                   json_body={"label": "B-" + uid()}, token=token) for _ in range(2)]
+    w.call("GET /api/v1/beds/{id}", 200, f"/api/v1/beds/{beds[0]['id']}", token=token)
+    w.call("PATCH /api/v1/beds/{id}", 200, f"/api/v1/beds/{beds[0]['id']}", json_body={"label": "B-" + uid()},
+           token=token)
+    w.call("GET /api/v1/houses/{house_id}/beds", 200, hpath + "/beds?state=free", token=token)
+
+    resident = w.json("POST /api/v1/residents", 201, token=token,
+                      json_body={"house_id": house["id"], "full_name": "Klien " + uid(),
+                                 "register_number": "REG-" + uid(), "sex": "male", "legal_status": "parole"})
+    w.call("GET /api/v1/residents", 200, f"/api/v1/residents?house_id={house['id']}", token=token)
+    w.call("GET /api/v1/residents/{id}", 200, f"/api/v1/residents/{resident['id']}", token=token)
+    w.call("PATCH /api/v1/residents/{id}", 200, f"/api/v1/residents/{resident['id']}",
+           json_body={"phone": "0812"}, token=token)
+
+    stay = w.json("POST /api/v1/stays", 201, token=token,
+                  json_body={"resident_id": resident["id"], "bed_id": beds[0]["id"],
+                             "checked_in_at": rfc3339(now - dt.timedelta(days=2)), "rules_acknowledged": True})
+    spath = f"/api/v1/stays/{stay['id']}"
+    w.call("GET /api/v1/stays", 200, f"/api/v1/stays?house_id={house['id']}", token=token)
+    w.call("GET /api/v1/stays/{id}", 200, spath, token=token)
+
+    movement = w.json("POST /api/v1/stays/{stay_id}/movements", 201, spath + "/movements", token=token,
+                      json_body={"purpose": "work", "expected_back_at": rfc3339(now + dt.timedelta(hours=8))})
+    w.call("POST /api/v1/movements/{id}/return", 200, f"/api/v1/movements/{movement['id']}/return", token=token)
+    w.call("GET /api/v1/houses/{house_id}/movements", 200, hpath + "/movements", token=token)
+
+    rule = w.json("POST /api/v1/houses/{house_id}/rules", 201, hpath + "/rules", token=token,
+                  json_body={"code": "RULE-" + uid(), "title": "Curfew", "severity": "minor"})
+    w.call("GET /api/v1/houses/{house_id}/rules", 200, hpath + "/rules", token=token)
+    w.call("GET /api/v1/rules/{id}", 200, f"/api/v1/rules/{rule['id']}", token=token)
+    w.call("PATCH /api/v1/rules/{id}", 200, f"/api/v1/rules/{rule['id']}", json_body={"title": "Curfew 22:00"},
+           token=token)
+    w.call("POST /api/v1/stays/{stay_id}/violations", 201, spath + "/violations", token=token,
+           json_body={"rule_id": rule["id"], "occurred_at": rfc3339(now - dt.timedelta(days=1)),
+                      "description": "Late back"})
+    w.call("GET /api/v1/violations", 200, f"/api/v1/violations?house_id={house['id']}", token=token)
+
+    w.call("PUT /api/v1/stays/{stay_id}/exit-plan", 201, spath + "/exit-plan", token=token,
+           json_body={"target_exit_on": (today + dt.timedelta(days=90)).isoformat(), "destination_plan": "family"})
+    w.call("GET /api/v1/stays/{stay_id}/exit-plan", 200, spath + "/exit-plan", token=token)
+    goal = w.json("POST /api/v1/stays/{stay_id}/exit-plan/goals", 201, spath + "/exit-plan/goals", token=token,
+                  json_body={"domain": "housing", "title": "Find a room"})
+    w.call("PATCH /api/v1/goals/{id}", 200, f"/api/v1/goals/{goal['id']}", json_body={"status": "in_progress"},
+           token=token)
+    w.call("GET /api/v1/exit-plans", 200, token=token)
+
+    w.call("POST /api/v1/stays/{stay_id}/transfer", 200, spath + "/transfer", json_body={"bed_id": beds[1]["id"]},
+           token=token)
+    w.call("POST /api/v1/stays/{stay_id}/checkout", 200, spath + "/checkout", token=token,
+           json_body={"exit_reason": "completed", "destination": "family"})
+
+    span = f"from={(today - dt.timedelta(days=7)).isoformat()}&to={today.isoformat()}"
+    w.call("GET /api/v1/occupancy", 200, token=token)
+    w.call("GET /api/v1/houses/{house_id}/census", 200, f"{hpath}/census?{span}", token=token)
+    w.call("GET /api/v1/reports/exits", 200, f"/api/v1/reports/exits?{span}", token=token)
+    w.call("GET /api/v1/audit", 200, token=token)
+    verify = w.json("GET /api/v1/audit/verify", 200, token=token)
+    expect(verify.get("ok") is True, f"audit/verify: {verify}")
+
+    status, ctype = stream_status(d, token)
+    w.note("GET /api/v1/events", "/api/v1/events", 200, status)
+    expect(ctype.startswith("text/event-stream"), f"the event stream's Content-Type is {ctype!r}")
+    w.call("POST /api/v1/auth/logout", 204, token=token)
+
+
+def metrics_counts(d):
+    """{(route, status): count} of abipraya_http_requests_total in /metrics."""
+    r = d.request("GET", "/metrics")
+    expect(r.status == 200, f"/metrics: {r}")
+    return {(m.group(1), m.group(2)): int(m.group(3))
+            for m in re.finditer(r'^abipraya_http_requests_total\{route="([^"]*)",status="(\w+)"\} (\d+)$',
+                                 r.text, flags=re.M)}
+
+
+def test_every_route_answers_its_documented_status():
+    with Instance() as d:
+        w = Walk(d)
+        walk_all(w, d)
+        missing = sorted(w.table - set(w.walked))
+        expect(not missing, "routes of src/api/routes.c this walk does not call (add a step):\n"
+               + "".join(f"  {m} {p}\n" for m, p in missing))
+        expect(set(w.walked) <= w.table, f"walked routes not in the table: {sorted(set(w.walked) - w.table)}")
+
+        def uncounted():
+            counts = metrics_counts(d)
+            return [f"{m} {p} {s}" for (m, p), s in sorted(w.walked.items())
+                    if counts.get((f"{m} {p}", str(s)), 0) < 1]
+        # the event stream is counted once the daemon has seen it close: allow it a moment
+        if not harness.wait_for(lambda: not uncounted(), 10):
+            raise AssertionError("/metrics does not count these routes with their status:\n  "
+                                 + "\n  ".join(uncounted()))
+        print(f"walked {len(w.walked)} routes{' over TLS' if d.base.startswith('https:') else ''}")
+
+
+if __name__ == "__main__":
+    harness.main(globals())
