@@ -140,19 +140,31 @@ static bool has_out_header(const struct http_request *req, const char *name)
  * What a browser would do with a document it should not show: sniff no type, frame it
  * nowhere, send no referrer from it, run and load nothing from it. A handler's own header
  * of a name replaces the default (the console's pages have their CSP). */
-static const char *const security_headers[][2] = {
-        {"X-Content-Type-Options", "nosniff"},
-        {"X-Frame-Options", "DENY"},
-        {"Referrer-Policy", "no-referrer"},
-        {"Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"},
-};
+#define SECURITY_HEADERS(X)                                                                        \
+	X("X-Content-Type-Options", "nosniff")                                                     \
+	X("X-Frame-Options", "DENY")                                                               \
+	X("Referrer-Policy", "no-referrer")                                                        \
+	X("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+#define HEADER_NAME(name, value)      name,
+#define HEADER_LINE(name, value)      name ": " value "\r\n"
+#define HEADER_LINE_ITEM(name, value) HEADER_LINE(name, value),
+static const char *const security_names[] = {SECURITY_HEADERS(HEADER_NAME)};
+static const char *const security_lines[] = {SECURITY_HEADERS(HEADER_LINE_ITEM)};
+/* the common case, no header of the handler's own among them: one block, one copy */
+static const char security_block[] = SECURITY_HEADERS(HEADER_LINE);
 
 static void write_security_headers(struct evbuffer *out, const struct http_request *req)
 {
-	for (size_t i = 0; i < sizeof(security_headers) / sizeof(security_headers[0]); i++)
-		if (!has_out_header(req, security_headers[i][0]))
-			evbuffer_add_printf(out, "%s: %s\r\n", security_headers[i][0],
-			                    security_headers[i][1]);
+	size_t n = sizeof(security_names) / sizeof(security_names[0]);
+	bool own = false;
+
+	for (size_t i = 0; i < n && req->nout; i++)
+		own = own || has_out_header(req, security_names[i]);
+	if (!own)
+		evbuffer_add(out, security_block, sizeof(security_block) - 1);
+	for (size_t i = 0; own && i < n; i++)
+		if (!has_out_header(req, security_names[i]))
+			evbuffer_add(out, security_lines[i], strlen(security_lines[i]));
 	/* a TLS listener speaks nothing else: tell the browser to come back only over TLS */
 	static const char hsts[] = "Strict-Transport-Security: max-age=31536000\r\n";
 	if (req->server->cfg.ssl)
