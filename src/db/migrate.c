@@ -275,14 +275,15 @@ static enum status check(PGconn *pg, int *ret_pending, char *err, size_t errlen)
 	return st;
 }
 
-/* Runs M's text and records it, in the transaction of the caller. */
+/* Runs M's text (unless RUN is false: a retired version recorded put it in effect) and
+ * records it, in the transaction of the caller. */
 static bool apply_versioned(PGconn *pg, const struct db_migration *m, bool run, char *err,
                             size_t errlen)
 {
 	char what[160];
 
 	snprintf(what, sizeof(what), "migration %s failed", m->name);
-	/* the checksum of exactly the text run, computed by the database */
+	/* the checksum of exactly the text embedded, computed by the database */
 	return (!run || exec_ok(pg, m->sql, err, errlen, what)) &&
 	       exec_params(pg,
 	                   "INSERT INTO schema_migrations (version, checksum) VALUES ($1, "
