@@ -63,7 +63,9 @@ static bool schema_ready(const struct config *cfg)
 		usleep(500000);
 	}
 	if (pending) {
-		log_error("%d migration(s) pending: run \"abiprayad --config FILE migrate\" first",
+		log_error("%d migration(s) pending (versioned or repeatable): run \"abiprayad "
+		          "--config "
+		          "FILE migrate\" first",
 		          pending);
 		return false;
 	}

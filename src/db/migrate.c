@@ -20,12 +20,33 @@
 
 /* checksum: md5 of the text applied, so that a database migrated with another text of a
  * file is caught instead of failing at run time; the ALTER adds it to a table made before
- * checksums were recorded */
-static const char create_table[] =
+ * checksums were recorded. schema_repeatables: the same for the files of sql/api/, whose
+ * row is rewritten each time the file is applied again. */
+static const char create_tables[] =
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now(),"
         " checksum text);"
-        "ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS checksum text";
+        "ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS checksum text;"
+        "CREATE TABLE IF NOT EXISTS schema_repeatables ("
+        " name text PRIMARY KEY, checksum text NOT NULL,"
+        " applied_at timestamptz NOT NULL DEFAULT now())";
+
+/* The versioned migrations of the binaries from before sql/ was split into versioned and
+ * repeatable files, known by name and by the checksum they recorded (their texts are in
+ * the history of git, not here). What they created is now made by sql/api/ (functions,
+ * re-created on top: same signatures) and, for 0002, by the versioned migration COVERS,
+ * which a database recording 0002_api.sql has in effect and is recorded as applied
+ * without running. */
+static const struct retired {
+	const char *name;
+	const char *checksum;
+	const char *covers; /* a versioned migration of db_migrations, or NULL */
+} retired[] = {
+        {"0002_api.sql", "e812fa95a0a0d61155105d24777ec2c1", "0002_api_types.sql"},
+        {"0003_api_ops.sql", "d2fe7832c3346f2245c0d3756eb7fd22", NULL},
+};
+
+#define NRETIRED (sizeof(retired) / sizeof(retired[0]))
 
 /* What a step found; err holds the message unless OK. MISMATCH: the database was migrated
  * with other migrations than this binary's, which no retry mends. */
@@ -53,17 +74,40 @@ static bool exec_ok(PGconn *pg, const char *sql, char *err, size_t errlen, const
 	return ok;
 }
 
-static int has_table(PGconn *pg, char *err, size_t errlen)
+/* One statement with two text parameters (NULL allowed), whose rows are not wanted. */
+static bool exec_params(PGconn *pg, const char *sql, const char *p1, const char *p2, char *err,
+                        size_t errlen, const char *what)
 {
-	PGresult *res = PQexec(pg, "SELECT to_regclass('schema_migrations') IS NOT NULL");
+	const char *params[2] = {p1, p2};
+	PGresult *res = PQexecParams(pg, sql, 2, NULL, params, NULL, NULL, 0);
+	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+	if (!ok)
+		snprintf(err, errlen, "%s: %s", what, PQresultErrorMessage(res));
+	PQclear(res);
+	return ok;
+}
+
+static int has_table(PGconn *pg, const char *table, char *err, size_t errlen)
+{
+	const char *params[1] = {table};
+	PGresult *res = PQexecParams(pg, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, params,
+	                             NULL, NULL, 0);
 	int has = -1;
 	if (PQresultStatus(res) == PGRES_TUPLES_OK)
 		has = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	else
-		snprintf(err, errlen, "could not read schema_migrations: %s",
-		         PQresultErrorMessage(res));
+		snprintf(err, errlen, "could not read %s: %s", table, PQresultErrorMessage(res));
 	PQclear(res);
 	return has;
+}
+
+static const struct retired *find_retired(const char *version)
+{
+	for (size_t i = 0; i < NRETIRED; i++)
+		if (strcmp(retired[i].name, version) == 0)
+			return &retired[i];
+	return NULL;
 }
 
 static bool is_known(const char *version)
@@ -71,7 +115,7 @@ static bool is_known(const char *version)
 	for (const struct db_migration *m = db_migrations; m->name; m++)
 		if (strcmp(m->name, version) == 0)
 			return true;
-	return false;
+	return find_retired(version) != NULL;
 }
 
 /* Versions recorded that this binary has no file for: a database migrated by another
@@ -104,18 +148,19 @@ out:
 	return st;
 }
 
-/* Whether M is applied, and with the text embedded here: the database computes both
- * checksums, so the db layer needs no hash of its own. to_jsonb: a table made before
- * checksums has no such column until migrate adds it, after this check; it reads as NULL. */
-static enum status is_applied(PGconn *pg, const struct db_migration *m, bool *ret_applied,
-                              char *err, size_t errlen)
+/* Whether version NAME is recorded, and with the expected checksum: CHECKSUM, or the md5
+ * of SQL (the text embedded here) when CHECKSUM is NULL, so that the database computes
+ * both and the db layer needs no hash of its own. to_jsonb: a table made before checksums
+ * has no such column until migrate adds it, after this check; it reads as NULL. */
+static enum status is_recorded(PGconn *pg, const char *name, const char *sql, const char *checksum,
+                               bool *ret_recorded, char *err, size_t errlen)
 {
-	const char *params[2] = {m->name, m->sql};
+	const char *params[3] = {name, sql, checksum};
 	PGresult *res = PQexecParams(pg,
-	                             "SELECT c IS NULL, c = md5($2::text) FROM"
+	                             "SELECT c IS NULL, c = coalesce($3, md5($2::text)) FROM"
 	                             " (SELECT to_jsonb(s) ->> 'checksum' AS c"
 	                             " FROM schema_migrations s WHERE version = $1) r",
-	                             2, NULL, params, NULL, NULL, 0);
+	                             3, NULL, params, NULL, NULL, 0);
 	enum status st = FAILED;
 
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -123,9 +168,9 @@ static enum status is_applied(PGconn *pg, const struct db_migration *m, bool *re
 		         PQresultErrorMessage(res));
 		goto out;
 	}
-	*ret_applied = PQntuples(res) > 0;
+	*ret_recorded = PQntuples(res) > 0;
 	st = OK;
-	if (!*ret_applied || strcmp(PQgetvalue(res, 0, 1), "t") == 0)
+	if (!*ret_recorded || strcmp(PQgetvalue(res, 0, 1), "t") == 0)
 		goto out;
 	st = MISMATCH;
 	if (strcmp(PQgetvalue(res, 0, 0), "t") == 0)
@@ -133,83 +178,178 @@ static enum status is_applied(PGconn *pg, const struct db_migration *m, bool *re
 		         "migration %s: the database was migrated with a text of it that cannot be "
 		         "checked (applied by an abiprayad that recorded no "
 		         "checksum): " ADVICE_EDITED,
-		         m->name);
+		         name);
 	else
 		snprintf(err, errlen,
 		         "migration %s: the database was migrated with another text of it (the "
 		         "recorded checksum differs from this abiprayad's): " ADVICE_EDITED,
-		         m->name);
+		         name);
 out:
 	PQclear(res);
 	return st;
 }
 
+/* What a versioned migration is to a database: recorded, pending, or in effect through a
+ * retired version recorded in its place (to be recorded, not run). */
+enum state { APPLIED, PENDING, COVERED };
+
+static enum status versioned_state(PGconn *pg, const struct db_migration *m, enum state *ret_state,
+                                   char *err, size_t errlen)
+{
+	bool recorded = false;
+	enum status st = is_recorded(pg, m->name, m->sql, NULL, &recorded, err, errlen);
+
+	*ret_state = recorded ? APPLIED : PENDING;
+	for (size_t i = 0; st == OK && !recorded && i < NRETIRED; i++) {
+		if (!retired[i].covers || strcmp(retired[i].covers, m->name) != 0)
+			continue;
+		st = is_recorded(pg, retired[i].name, NULL, retired[i].checksum, &recorded, err,
+		                 errlen);
+		if (recorded)
+			*ret_state = COVERED;
+	}
+	return st;
+}
+
+/* Whether repeatable R must be applied: never applied (or no table yet: TABLE_EXISTS false),
+ * or applied with another text. */
+static enum status is_stale(PGconn *pg, const struct db_migration *r, bool table_exists,
+                            bool *ret_stale, char *err, size_t errlen)
+{
+	const char *params[2] = {r->name, r->sql};
+	PGresult *res;
+
+	*ret_stale = true;
+	if (!table_exists)
+		return OK;
+	res = PQexecParams(
+	        pg, "SELECT checksum = md5($2::text) FROM schema_repeatables WHERE name = $1", 2,
+	        NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		snprintf(err, errlen, "could not read schema_repeatables: %s",
+		         PQresultErrorMessage(res));
+		PQclear(res);
+		return FAILED;
+	}
+	*ret_stale = PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 0), "t") != 0;
+	PQclear(res);
+	return OK;
+}
+
 /* Everything recorded must be this binary's, checked before anything is applied or
- * changed, so that a refused migrate leaves the database as it was; counts the pending. */
+ * changed, so that a refused migrate leaves the database as it was; counts what migrate
+ * would do: the versioned migrations not recorded and the repeatables that are stale. */
 static enum status check(PGconn *pg, int *ret_pending, char *err, size_t errlen)
 {
-	int has = has_table(pg, err, errlen);
+	int has = has_table(pg, "schema_migrations", err, errlen);
 	enum status st;
-	bool applied = false;
+	enum state state;
+	bool recorded = false, stale = false;
 
 	*ret_pending = 0;
 	if (has <= 0) {
 		/* a database never migrated has no table: everything is pending */
 		for (const struct db_migration *m = db_migrations; m->name; m++)
 			(*ret_pending)++;
+		for (const struct db_migration *r = db_repeatables; r->name; r++)
+			(*ret_pending)++;
 		return has < 0 ? FAILED : OK;
 	}
 	st = check_unknown(pg, err, errlen);
+	for (size_t i = 0; st == OK && i < NRETIRED; i++)
+		st = is_recorded(pg, retired[i].name, NULL, retired[i].checksum, &recorded, err,
+		                 errlen);
 	for (const struct db_migration *m = db_migrations; st == OK && m->name; m++) {
-		st = is_applied(pg, m, &applied, err, errlen);
-		if (st == OK && !applied)
+		st = versioned_state(pg, m, &state, err, errlen);
+		if (st == OK && state != APPLIED)
+			(*ret_pending)++;
+	}
+	has = st == OK ? has_table(pg, "schema_repeatables", err, errlen) : 0;
+	if (has < 0)
+		return FAILED;
+	for (const struct db_migration *r = db_repeatables; st == OK && r->name; r++) {
+		st = is_stale(pg, r, has, &stale, err, errlen);
+		if (st == OK && stale)
 			(*ret_pending)++;
 	}
 	return st;
 }
 
-static bool apply(PGconn *pg, const struct db_migration *m, char *err, size_t errlen)
+/* Runs M's text (unless RUN is false: a retired version recorded put it in effect) and
+ * records it, in the transaction of the caller. */
+static bool apply_versioned(PGconn *pg, const struct db_migration *m, bool run, char *err,
+                            size_t errlen)
 {
 	char what[160];
-	const char *params[2] = {m->name, m->sql};
 
 	snprintf(what, sizeof(what), "migration %s failed", m->name);
-	if (!exec_ok(pg, "BEGIN", err, errlen, what))
-		return false;
-	if (!exec_ok(pg, m->sql, err, errlen, what)) {
-		(void)exec_ok(pg, "ROLLBACK", err + strlen(err), 0, what);
-		return false;
-	}
-	/* the checksum of exactly the text just run, computed by the database */
-	PGresult *res = PQexecParams(pg,
-	                             "INSERT INTO schema_migrations (version, checksum)"
-	                             " VALUES ($1, md5($2::text))",
-	                             2, NULL, params, NULL, NULL, 0);
-	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-	if (!ok)
-		snprintf(err, errlen, "%s: could not record it: %s", what,
-		         PQresultErrorMessage(res));
-	PQclear(res);
-	return ok && exec_ok(pg, "COMMIT", err, errlen, what);
+	/* the checksum of exactly the text embedded, computed by the database */
+	return (!run || exec_ok(pg, m->sql, err, errlen, what)) &&
+	       exec_params(pg,
+	                   "INSERT INTO schema_migrations (version, checksum) VALUES ($1, "
+	                   "md5($2::text))",
+	                   m->name, m->sql, err, errlen, what);
 }
 
+static bool apply_repeatable(PGconn *pg, const struct db_migration *r, char *err, size_t errlen)
+{
+	char what[160];
+
+	snprintf(what, sizeof(what), "repeatable migration %s failed", r->name);
+	return exec_ok(pg, r->sql, err, errlen, what) &&
+	       exec_params(
+	               pg,
+	               "INSERT INTO schema_repeatables (name, checksum) VALUES ($1, md5($2::text))"
+	               " ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum,"
+	               " applied_at = now()",
+	               r->name, r->sql, err, errlen, what);
+}
+
+/* The pending versioned migrations in order, then the stale repeatables in order (all of
+ * them after a versioned one ran: it may have dropped or changed what they define, a
+ * function taking a table's row type for one), in the transaction of the caller. */
 static bool apply_pending(PGconn *pg, int *ret_count, char *err, size_t errlen)
 {
-	bool applied = false;
+	enum state state;
+	bool stale = false;
+	int versioned = 0;
 
 	*ret_count = 0;
-	if (!exec_ok(pg, create_table, err, errlen, "could not create schema_migrations"))
+	if (!exec_ok(pg, create_tables, err, errlen, "could not create schema_migrations"))
 		return false;
 	for (const struct db_migration *m = db_migrations; m->name; m++) {
-		if (is_applied(pg, m, &applied, err, errlen) != OK)
+		if (versioned_state(pg, m, &state, err, errlen) != OK)
 			return false;
-		if (applied)
+		if (state == APPLIED)
 			continue;
-		if (!apply(pg, m, err, errlen))
+		if (!apply_versioned(pg, m, state == PENDING, err, errlen))
+			return false;
+		versioned += state == PENDING;
+	}
+	for (const struct db_migration *r = db_repeatables; r->name; r++) {
+		if (is_stale(pg, r, true, &stale, err, errlen) != OK)
+			return false;
+		if (!stale && !versioned)
+			continue;
+		if (!apply_repeatable(pg, r, err, errlen))
 			return false;
 		(*ret_count)++;
 	}
+	*ret_count += versioned;
 	return true;
+}
+
+/* All of it in one transaction: a migration that fails leaves the database as it was,
+ * and no instance ever sees new tables with old functions. */
+static bool apply_all(PGconn *pg, int *ret_count, char *err, size_t errlen)
+{
+	if (!exec_ok(pg, "BEGIN", err, errlen, "could not begin"))
+		return false;
+	if (!apply_pending(pg, ret_count, err, errlen)) {
+		(void)exec_ok(pg, "ROLLBACK", err + strlen(err), 0, "rollback");
+		return false;
+	}
+	return exec_ok(pg, "COMMIT", err, errlen, "could not commit the migrations");
 }
 
 static enum status run(const char *url, bool do_apply, int *ret_count, char *err, size_t errlen)
@@ -229,7 +369,7 @@ static enum status run(const char *url, bool do_apply, int *ret_count, char *err
 	    !exec_ok(pg, lock, err, errlen, "could not take the migration lock"))
 		goto out;
 	st = check(pg, &count, err, errlen);
-	if (st == OK && do_apply && !apply_pending(pg, &count, err, errlen))
+	if (st == OK && do_apply && !apply_all(pg, &count, err, errlen))
 		st = FAILED;
 	(void)exec_ok(pg, unlock, err + strlen(err), 0, "unlock");
 out:

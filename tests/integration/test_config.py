@@ -2,6 +2,7 @@
 refuses to start while migrations are pending; `migrate` and `serve` refuse a database
 whose recorded migrations are not the binary's (another text, no checksum, unknown)."""
 
+import difflib
 import os
 import re
 import subprocess
@@ -198,13 +199,20 @@ def test_migrated_database_serves_and_migrate_is_idempotent():
 
 
 def test_changed_migration_refused():
-    expect_mismatch_refused("UPDATE schema_migrations SET checksum = 'x' WHERE version = '0002_api.sql'",
-                            ["0002_api.sql"], "migrated with another text of 0002_api.sql")
+    expect_mismatch_refused("UPDATE schema_migrations SET checksum = 'x' WHERE version = '0002_api_types.sql'",
+                            ["0002_api_types.sql"], "migrated with another text of 0002_api_types.sql")
 
 
 def test_migration_without_checksum_refused():
-    expect_mismatch_refused("UPDATE schema_migrations SET checksum = NULL WHERE version = '0002_api.sql'",
-                            ["0002_api.sql"], "where 0002_api.sql has no checksum")
+    expect_mismatch_refused("UPDATE schema_migrations SET checksum = NULL WHERE version = '0002_api_types.sql'",
+                            ["0002_api_types.sql"], "where 0002_api_types.sql has no checksum")
+
+
+def test_changed_retired_migration_refused():
+    """A retired version (0002_api.sql of the binaries before sql/ was split) is known by
+    its recorded checksum too."""
+    expect_mismatch_refused("INSERT INTO schema_migrations (version, checksum) VALUES ('0002_api.sql', 'x')",
+                            ["0002_api.sql"], "migrated with another text of the retired 0002_api.sql")
 
 
 def test_unknown_migration_refused():
@@ -237,6 +245,103 @@ def test_checksum_column_added_to_an_empty_old_table():
         expect(nulls == "0", f"{nulls} migration(s) recorded without a checksum")
         d.start()
         expect(d.stop() == 0, "exit status on SIGTERM is not 0")
+
+
+def test_changed_repeatable_reapplied():
+    """A repeatable file (sql/api/) whose recorded checksum is not its text's: serve
+    refuses as for a pending migration, migrate applies that file again (and only it) and
+    records its checksum, and then it serves."""
+    with harness.Instance(admin=False, start=False) as d:
+        sums = "SELECT name, checksum FROM schema_repeatables ORDER BY name"
+        before = d.psql(sums)
+        expect("02_run.sql|" in before, f"02_run.sql is not recorded:\n{before}")
+        d.psql("UPDATE schema_repeatables SET checksum = 'x' WHERE name = '02_run.sql';"
+               "CREATE OR REPLACE FUNCTION api.ping() RETURNS boolean LANGUAGE sql STABLE AS $$ SELECT false $$")
+        expect_serve_refuses(d, ["1 migration(s) pending"], "with a stale repeatable file")
+        out = d.must_cli("migrate")
+        expect("1 migration(s) applied" in out.stdout, f"migrate did not apply the one stale file: {out.stdout}")
+        expect(d.psql(sums) == before, f"the re-applied file's checksum was not recorded:\n{d.psql(sums)}")
+        expect(d.psql("SELECT api.ping()").strip() == "t", "the stale file's functions were not re-applied")
+        d.start()
+        expect(d.stop() == 0, "exit status on SIGTERM is not 0")
+
+
+def old_database(d, texts):
+    """Makes D's database what an abiprayad from before sql/ was split left: each of TEXTS
+    ((name, sql)) applied in its own transaction and recorded with its md5."""
+    d.psql("CREATE TABLE schema_migrations (version text PRIMARY KEY,"
+           " applied_at timestamptz NOT NULL DEFAULT now(), checksum text)")
+    for name, sql in texts:
+        with tempfile.NamedTemporaryFile("w", suffix=".sql", encoding="utf-8") as f:
+            f.write(sql)
+            f.flush()
+            out = subprocess.run([harness.psql_path(), d.db, "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-f", f.name],
+                                 capture_output=True, text=True)
+        expect(out.returncode == 0, f"{name} failed: {out.stderr[-500:]}")
+        d.psql(f"INSERT INTO schema_migrations (version, checksum) VALUES ('{name}', md5(convert_from("
+               f"decode('{sql.encode().hex()}', 'hex'), 'UTF8')))")
+
+
+# The last commit whose sql/ held 0001_schema.sql, 0002_api.sql and 0003_api_ops.sql.
+BEFORE_SPLIT = "7cf3dd43da26de77b79930957547395bcbee698f"
+
+
+def schema_dump(url):
+    """pg_dump --schema-only, without its per-run \\restrict key."""
+    pg_dump = os.path.join(os.path.dirname(harness.psql_path()), "pg_dump")
+    out = subprocess.run([pg_dump, "--schema-only", "-d", url], capture_output=True, text=True, check=True)
+    return "\n".join(line for line in out.stdout.splitlines() if not line.startswith(("\\restrict", "\\unrestrict")))
+
+
+def test_database_of_the_unsplit_migrations_migrates_forward():
+    """A database migrated before sql/ was split (0001, 0002_api.sql, 0003_api_ops.sql
+    recorded) is migrated forward: the retired versions are accepted, 0002_api_types.sql is
+    recorded as in effect, every repeatable applied; it serves, and its schema is the one
+    of a database migrated from nothing."""
+    texts = []
+    for name in ("0001_schema.sql", "0002_api.sql", "0003_api_ops.sql"):
+        out = subprocess.run(["git", "-C", harness.ROOT, "show", f"{BEFORE_SPLIT}:sql/{name}"],
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            raise harness.Skip(f"no git history with {BEFORE_SPLIT}: {out.stderr.strip()}")
+        texts.append((name, out.stdout))
+    with harness.Instance(migrate=False, admin=False, start=False) as d, harness.Instance(admin=False, start=False) as fresh:
+        old_database(d, texts)
+        rows = "SELECT version FROM schema_migrations ORDER BY version"
+        expect_serve_refuses(d, ["migration(s) pending"], "migrated before the split, not since")
+        out = d.must_cli("migrate")
+        expect(d.psql(rows).split() == ["0001_schema.sql", "0002_api.sql", "0002_api_types.sql", "0003_api_ops.sql"],
+               f"schema_migrations after the upgrade:\n{d.psql(rows)}")
+        expect("0 migration" in d.must_cli("migrate").stdout, "a second migrate applied something")
+        old, new = schema_dump(d.db), schema_dump(fresh.db)
+        expect(old == new, "the upgraded schema differs from a fresh one:\n" + "\n".join(
+            difflib.unified_diff(new.splitlines(), old.splitlines(), "fresh", "upgraded", lineterm="", n=1)))
+        d.must_cli("user-add", harness.ADMIN_USER, "--role", "admin", stdin=d.admin_password + "\n")
+        d.start()
+        token = d.login()
+        r = d.request("POST", "/api/v1/houses", json_body={"code": "UP-1", "name": "Upgraded", "timezone": "Asia/Jakarta"},
+                      token=token)
+        expect(r.status == 201, f"creating a house on the upgraded database: {r}")
+        expect(d.stop() == 0, "exit status on SIGTERM is not 0")
+
+
+def test_failed_migration_leaves_the_database_as_it_was():
+    """Everything pending runs in one transaction: a repeatable file failing after the
+    versioned migration 0002_api_types.sql ran leaves neither that migration's types nor
+    any record behind."""
+    with open(os.path.join(harness.ROOT, "sql", "migrations", "0001_schema.sql"), encoding="utf-8") as f:
+        schema = f.read()
+    with harness.Instance(migrate=False, admin=False, start=False) as d:
+        old_database(d, [("0001_schema.sql", schema)])
+        # api.ping with another return type: 02_run.sql's CREATE OR REPLACE of it fails
+        d.psql("CREATE SCHEMA api; CREATE FUNCTION api.ping() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$")
+        out = d.cli("migrate")
+        text = out.stdout + out.stderr
+        expect(out.returncode != 0 and "02_run.sql" in text, f"migrate did not fail in 02_run.sql: {text[-800:]}")
+        expect(d.psql("SELECT version FROM schema_migrations").split() == ["0001_schema.sql"],
+               f"the failed migrate recorded something: {d.psql('TABLE schema_migrations')}")
+        expect(d.psql("SELECT to_regtype('api.ctx') IS NULL, to_regclass('schema_repeatables') IS NULL").strip() == "t|t",
+               "the failed migrate left 0002_api_types.sql's types or schema_repeatables behind")
 
 
 if __name__ == "__main__":

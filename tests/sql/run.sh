@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# SQL-side tests of abipraya: applies sql/0*.sql to a fresh database, loads the demo seed,
+# SQL-side tests of abipraya: applies sql/migrations/*.sql then sql/api/*.sql to a fresh
+# database in one transaction (as abiprayad migrate does), loads the demo seed,
 # runs tests/sql/test_api.sql (scenarios of every op through api.run) and concurrency races
 # with parallel psql sessions. Exits non-zero on the first failure.
 #
@@ -42,9 +43,9 @@ PSQL=(psql -X -q -v ON_ERROR_STOP=1 -d "$DB")
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
 
 echo "== migrations"
-for f in "$ROOT"/sql/0*.sql; do
-    "${PSQL[@]}" -1 -f "$f" || die "migration $f failed"
-done
+FILES=()
+for f in "$ROOT"/sql/migrations/[0-9]*.sql "$ROOT"/sql/api/[0-9]*.sql; do FILES+=(-f "$f"); done
+"${PSQL[@]}" -1 "${FILES[@]}" || die "the migrations failed"
 
 echo "== seed (twice: it must be idempotent)"
 "${PSQL[@]}" -c "SELECT api.cli_user_add(u, r, '{}', 'x') FROM (VALUES ('admin','admin'),('manager','manager'),

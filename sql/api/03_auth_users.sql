@@ -1,0 +1,150 @@
+-- abipraya: login, the CLI's user command, logout, me and the users operations.
+-- Repeatable: re-applied whenever its text changes (docs/ops.md "Migrations").
+
+CREATE OR REPLACE FUNCTION api.user_json(u app.users) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('id', u.id, 'username', u.username, 'role', u.role, 'full_name', u.full_name,
+        'house_ids', to_jsonb(u.house_ids), 'active', u.active, 'created_at', api.ts(u.created_at),
+        'updated_at', api.ts(u.updated_at), 'version', u.version)
+$$;
+
+-- Login, round trip 1: the stored hash for the KDF, or the throttle verdict.
+-- password_hash is NULL for an unknown or inactive user (the C side still runs a dummy KDF).
+-- Attempts of one username are serialised and each is recorded as a failure *before* the
+-- KDF runs (login_finish takes it back on success): otherwise a burst of parallel guesses
+-- would all be checked before any of their failures counted.
+CREATE OR REPLACE FUNCTION api.login_begin(username text, max_failures int, window_seconds int)
+RETURNS TABLE (user_id uuid, password_hash text, throttled boolean, retry_after int)
+LANGUAGE plpgsql AS $$
+DECLARE
+    n int;
+    unblock timestamptz;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('abipraya.login:' || login_begin.username));
+    SELECT count(*) INTO n FROM app.login_failures f
+     WHERE f.username = login_begin.username AND f.at > now() - make_interval(secs => window_seconds);
+    IF n >= max_failures THEN
+        -- the count falls below the limit when the (n - max + 1)-th oldest failure leaves the window
+        SELECT f.at + make_interval(secs => window_seconds) INTO unblock FROM app.login_failures f
+         WHERE f.username = login_begin.username AND f.at > now() - make_interval(secs => window_seconds)
+         ORDER BY f.at OFFSET n - max_failures LIMIT 1;
+        RETURN QUERY SELECT NULL::uuid, NULL::text, true,
+                            greatest(1, ceil(extract(epoch FROM unblock - now())))::int;
+        RETURN;
+    END IF;
+    INSERT INTO app.login_failures (username) VALUES (login_begin.username);
+    RETURN QUERY SELECT u.id, u.password_hash, false, 0 FROM app.users u
+                  WHERE u.username = login_begin.username AND u.active;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT NULL::uuid, NULL::text, false, 0;
+    END IF;
+END $$;
+
+-- Login, round trip 2: open a session and take back the failure login_begin recorded, or
+-- leave it. On success returns the expiry and the user; expires_at/user NULL if the user was
+-- deactivated meanwhile (treat as failure).
+CREATE OR REPLACE FUNCTION api.login_finish(username text, user_id uuid, ok boolean, token_hash bytea, ttl_seconds int)
+RETURNS TABLE (expires_at text, "user" jsonb)
+LANGUAGE plpgsql AS $$
+DECLARE
+    u app.users;
+    exp timestamptz := now() + make_interval(secs => ttl_seconds);
+BEGIN
+    IF ok THEN
+        SELECT * INTO u FROM app.users x WHERE x.id = login_finish.user_id AND x.active;
+        IF FOUND THEN
+            DELETE FROM app.sessions s WHERE s.user_id = u.id AND s.expires_at <= now();
+            INSERT INTO app.sessions (token_hash, user_id, expires_at) VALUES (login_finish.token_hash, u.id, exp);
+            DELETE FROM app.login_failures f
+             WHERE f.ctid = (SELECT g.ctid FROM app.login_failures g WHERE g.username = login_finish.username
+                              ORDER BY g.at DESC LIMIT 1);
+            RETURN QUERY SELECT api.ts(exp), api.user_json(u);
+            RETURN;
+        END IF;
+    END IF;
+    RETURN QUERY SELECT NULL::text, NULL::jsonb;
+END $$;
+
+-- The CLI's user-add. Unknown house code: SQLSTATE 22023 with a message; duplicate: unique_violation.
+CREATE OR REPLACE FUNCTION api.cli_user_add(username text, role text, house_codes text[], password_hash text)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    ids uuid[];
+    missing text;
+    u app.users;
+BEGIN
+    SELECT x.c INTO missing FROM unnest(coalesce(house_codes, '{}')) x(c)
+     WHERE NOT EXISTS (SELECT 1 FROM app.houses h WHERE h.code = x.c) LIMIT 1;
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('no house with code %s', missing);
+    END IF;
+    SELECT coalesce(array_agg(h.id ORDER BY o), '{}') INTO ids
+      FROM unnest(coalesce(house_codes, '{}')) WITH ORDINALITY x(code, o) JOIN app.houses h ON h.code = x.code;
+    INSERT INTO app.users (username, password_hash, role, full_name, house_ids)
+    VALUES (username, password_hash, role, username, ids) RETURNING * INTO u;
+    PERFORM api.audit(ROW(NULL, 'admin', NULL, 'cli')::api.ctx, 'user.create', 'user', u.id, NULL,
+                      NULL, api.user_json(u));
+    RETURN api.user_json(u);
+END $$;
+
+CREATE OR REPLACE FUNCTION api.op_auth_logout(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+BEGIN
+    -- api.run puts the caller's token hash in a transaction-local setting
+    DELETE FROM app.sessions WHERE token_hash = decode(current_setting('api.token_hash'), 'hex');
+    RETURN ROW(204, NULL::jsonb);
+END $$;
+
+CREATE OR REPLACE FUNCTION api.op_me_get(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+DECLARE u app.users;
+BEGIN
+    SELECT * INTO u FROM app.users x WHERE x.id = ctx.user_id;
+    IF NOT FOUND THEN RETURN NULL; END IF;
+    RETURN ROW(200, api.user_json(u));
+END $$;
+
+CREATE OR REPLACE FUNCTION api.op_users_create(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+DECLARE u app.users;
+BEGIN
+    u := jsonb_populate_record(NULL::app.users,
+                               api.only(args, '{username,password_hash,role,full_name,house_ids,active}'));
+    PERFORM api.check_house_ids(u.house_ids);
+    INSERT INTO app.users (username, password_hash, role, full_name, house_ids, active)
+    VALUES (u.username, u.password_hash, u.role, coalesce(u.full_name, ''), coalesce(u.house_ids, '{}'),
+            coalesce(u.active, true))
+    RETURNING * INTO u;
+    PERFORM api.audit(ctx, 'user.create', 'user', u.id, NULL, NULL, api.user_json(u));
+    RETURN ROW(201, api.user_json(u));
+END $$;
+
+CREATE OR REPLACE FUNCTION api.op_users_list(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE sql AS $$
+    SELECT ROW(200, api.page(coalesce(jsonb_agg(jsonb_build_array(x.seq, api.user_json(x.u)) ORDER BY x.seq), '[]'),
+                             api.lim(args)))::api.reply
+      FROM (SELECT u, u.seq FROM app.users u WHERE u.seq > api.after(args)
+             ORDER BY u.seq LIMIT api.lim(args) + 1) x
+$$;
+
+CREATE OR REPLACE FUNCTION api.op_users_get(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+DECLARE u app.users;
+BEGIN
+    SELECT * INTO u FROM app.users WHERE id = api.pid(args, 'id');
+    IF NOT FOUND THEN PERFORM api.not_found(); END IF;
+    RETURN ROW(200, api.user_json(u));
+END $$;
+
+CREATE OR REPLACE FUNCTION api.op_users_update(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+DECLARE u app.users; n app.users;
+BEGIN
+    SELECT * INTO u FROM app.users WHERE id = api.pid(args, 'id') FOR UPDATE;
+    IF NOT FOUND THEN PERFORM api.not_found(); END IF;
+    PERFORM api.check_version(args, u.version);
+    n := jsonb_populate_record(u, api.only(args, '{role,full_name,house_ids,active,password_hash}'));
+    PERFORM api.check_house_ids(n.house_ids);
+    UPDATE app.users SET role = n.role, full_name = n.full_name, house_ids = n.house_ids, active = n.active,
+                         password_hash = n.password_hash
+     WHERE id = u.id RETURNING * INTO n;
+    -- deactivation or a new password revokes every token at once (sessions are shared by all instances)
+    IF NOT n.active OR args ? 'password_hash' THEN
+        DELETE FROM app.sessions WHERE user_id = u.id;
+    END IF;
+    PERFORM api.audit(ctx, 'user.update', 'user', u.id, NULL, api.user_json(u), api.user_json(n));
+    RETURN ROW(200, api.user_json(n));
+END $$;

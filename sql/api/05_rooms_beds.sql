@@ -1,0 +1,147 @@
+-- abipraya: rooms, beds and the bed board.
+-- Repeatable: re-applied whenever its text changes (docs/ops.md "Migrations").
+
+CREATE OR REPLACE FUNCTION api.bed_json(b app.beds) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('id', b.id, 'room_id', b.room_id, 'house_id', b.house_id, 'label', b.label,
+        'status', b.status, 'status_reason', b.status_reason, 'created_at', api.ts(b.created_at),
+        'updated_at', api.ts(b.updated_at), 'version', b.version)
+$$;
+
+CREATE OR REPLACE FUNCTION api.room_json(r app.rooms) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN jsonb_build_object('id', r.id, 'house_id', r.house_id, 'code', r.code, 'floor', r.floor,
+        'sex', r.sex, 'notes', r.notes,
+        'beds', (SELECT coalesce(jsonb_agg(api.bed_json(b) ORDER BY b.seq), '[]') FROM app.beds b WHERE b.room_id = r.id),
+        'created_at', api.ts(r.created_at), 'updated_at', api.ts(r.updated_at), 'version', r.version);
+END $$;
+
+CREATE OR REPLACE FUNCTION api.op_rooms_create(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+DECLARE h app.houses := api.visible_house(ctx, api.pid(args, 'house_id')); r app.rooms;
+BEGIN
+    r := jsonb_populate_record(NULL::app.rooms, api.only(args, '{code,floor,sex,notes}'));
+    INSERT INTO app.rooms (house_id, code, floor, sex, notes) VALUES (h.id, r.code, r.floor, r.sex, r.notes)
+    RETURNING * INTO r;
+    PERFORM api.audit(ctx, 'room.create', 'room', r.id, h.id, NULL, api.room_json(r));
+    RETURN ROW(201, api.room_json(r));
+END $$;
+
+CREATE OR REPLACE FUNCTION api.op_rooms_list(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+DECLARE h app.houses := api.visible_house(ctx, api.pid(args, 'house_id'));
+BEGIN
+    RETURN (SELECT ROW(200, api.page(coalesce(jsonb_agg(jsonb_build_array(x.seq, api.room_json(x.r)) ORDER BY x.seq), '[]'),
+                                     api.lim(args)))::api.reply
+              FROM (SELECT r, r.seq FROM app.rooms r WHERE r.house_id = h.id AND r.seq > api.after(args)
+                     ORDER BY r.seq LIMIT api.lim(args) + 1) x);
+END $$;
+
+CREATE OR REPLACE FUNCTION api.op_rooms_get(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+DECLARE r app.rooms;
+BEGIN
+    SELECT * INTO r FROM app.rooms WHERE id = api.pid(args, 'id') AND api.sees(ctx, house_id);
+    IF NOT FOUND THEN PERFORM api.not_found(); END IF;
+    RETURN ROW(200, api.room_json(r));
+END $$;
+
+CREATE OR REPLACE FUNCTION api.op_rooms_update(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+DECLARE r app.rooms; n app.rooms;
+BEGIN
+    SELECT * INTO r FROM app.rooms WHERE id = api.pid(args, 'id') AND api.sees(ctx, house_id) FOR UPDATE;
+    IF NOT FOUND THEN PERFORM api.not_found(); END IF;
+    PERFORM api.check_version(args, r.version);
+    n := jsonb_populate_record(r, api.only(args, '{code,floor,sex,notes}'));
+    UPDATE app.rooms SET code = n.code, floor = n.floor, sex = n.sex, notes = n.notes
+     WHERE id = r.id RETURNING * INTO n;
+    PERFORM api.audit(ctx, 'room.update', 'room', r.id, r.house_id, api.room_json(r), api.room_json(n));
+    RETURN ROW(200, api.room_json(n));
+END $$;
+
+CREATE OR REPLACE FUNCTION api.op_beds_create(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+DECLARE r app.rooms; b app.beds;
+BEGIN
+    SELECT * INTO r FROM app.rooms WHERE id = api.pid(args, 'room_id') AND api.sees(ctx, house_id);
+    IF NOT FOUND THEN PERFORM api.not_found(); END IF;
+    INSERT INTO app.beds (room_id, house_id, label) VALUES (r.id, r.house_id, args->>'label') RETURNING * INTO b;
+    PERFORM api.audit(ctx, 'bed.create', 'bed', b.id, b.house_id, NULL, api.bed_json(b));
+    RETURN ROW(201, api.bed_json(b));
+END $$;
+
+CREATE OR REPLACE FUNCTION api.op_beds_get(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+DECLARE b app.beds;
+BEGIN
+    SELECT * INTO b FROM app.beds WHERE id = api.pid(args, 'id') AND api.sees(ctx, house_id);
+    IF NOT FOUND THEN PERFORM api.not_found(); END IF;
+    RETURN ROW(200, api.bed_json(b));
+END $$;
+
+CREATE OR REPLACE FUNCTION api.op_beds_update(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+DECLARE b app.beds; n app.beds;
+BEGIN
+    -- FOR UPDATE: a check-in holds the bed locked too, so the occupancy test below cannot race it
+    SELECT * INTO b FROM app.beds WHERE id = api.pid(args, 'id') AND api.sees(ctx, house_id) FOR UPDATE;
+    IF NOT FOUND THEN PERFORM api.not_found(); END IF;
+    PERFORM api.check_version(args, b.version);
+    n := jsonb_populate_record(b, api.only(args, '{status,status_reason,label}'));
+    IF n.status = 'available' AND NOT args ? 'status_reason' THEN n.status_reason := NULL; END IF;
+    IF n.status = 'out_of_service' AND EXISTS (SELECT 1 FROM app.bed_periods p WHERE p.bed_id = b.id AND p.to_at IS NULL) THEN
+        PERFORM api.fail(409, 'bed_occupied', 'status', 'the bed is occupied');
+    END IF;
+    UPDATE app.beds SET status = n.status, status_reason = n.status_reason, label = n.label
+     WHERE id = b.id RETURNING * INTO n;
+    PERFORM api.audit(ctx, 'bed.update', 'bed', b.id, b.house_id, api.bed_json(b), api.bed_json(n));
+    PERFORM api.emit(b.house_id, 'bed.updated', jsonb_build_object('entity', 'bed', 'id', b.id, 'bed_id', b.id));
+    RETURN ROW(200, api.bed_json(n));
+END $$;
+
+-- The bed board of a house: every bed with its state and occupant, in one query, as JSON
+-- text. The text is assembled by hand (strings through to_json): for 2 000 beds that is half
+-- the time of jsonb_build_object per bed plus jsonb_agg. The occupants come from
+-- app.bed_occupants (kept by triggers), so the cost grows with beds, not with years of stays.
+-- The beds are joined in a subquery of their own (OFFSET 0) and filtered by state after it:
+-- the plan, cached for every want, then counts on all the house's beds (hash joins), where
+-- the filter inside made it expect 20 and look each room up (16 ms instead of 9). STABLE: it
+-- reads in the snapshot of the statement that calls it, the one that reads the board's tag
+-- (api.direct_beds_board).
+CREATE OR REPLACE FUNCTION api.board_body(house_id uuid, want text) RETURNS text LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT '{"items":[' || coalesce(string_agg(
+                   '{"id":"' || x.id || '","room_id":"' || x.room_id || '","room_code":' || to_json(x.room_code)
+                   || ',"label":' || to_json(x.label) || ',"state":"' || x.state || '","status_reason":'
+                   || coalesce(to_json(x.status_reason)::text, 'null') || ',"occupant":'
+                   || CASE WHEN x.stay_id IS NOT NULL THEN '{"resident_id":"' || x.resident_id
+                           || '","full_name":' || to_json(x.full_name)
+                           || ',"stay_id":"' || x.stay_id || '","since":"' || api.ts(x.since) || '"}'
+                      ELSE 'null' END || '}', ',' ORDER BY x.room_code, x.label), '') || ']}'
+      FROM (SELECT b.id, b.room_id, rm.code AS room_code, b.label, b.status_reason,
+                   o.resident_id, o.full_name, o.stay_id, o.since,
+                   CASE WHEN o.bed_id IS NOT NULL THEN 'occupied'
+                        WHEN b.status = 'out_of_service' THEN 'out_of_service'
+                        ELSE 'free' END AS state
+              FROM app.beds b
+              JOIN app.rooms rm ON rm.id = b.room_id
+              LEFT JOIN app.bed_occupants o ON o.bed_id = b.id AND o.house_id = board_body.house_id
+             WHERE b.house_id = board_body.house_id
+            OFFSET 0) x
+     WHERE want IS NULL OR x.state = want);
+END $$;
+
+CREATE OR REPLACE FUNCTION api.op_beds_board(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+DECLARE h app.houses := api.visible_house(ctx, api.pid(args, 'house_id'));
+BEGIN
+    RETURN ROW(200, api.board_body(h.id, args->>'state')::jsonb);
+END $$;
+
+-- The board through the daemon's copy (docs/ops.md, "Direct reads"): the body only when the
+-- caller's copy (have: the tag it was rendered at) is not the house's board any more.
+CREATE OR REPLACE FUNCTION api.direct_beds_board(token_hash bytea, roles text[], args jsonb, have uuid)
+RETURNS TABLE (status int, body text, etag int, tag uuid) LANGUAGE sql STABLE AS $$
+    SELECT x.status,
+           CASE WHEN x.status <> 200 THEN api.direct_problem(x.status)
+                WHEN x.tag = direct_beds_board.have THEN NULL
+                ELSE api.board_body(x.house_id, args->>'state') END,
+           NULL::int, x.tag
+      FROM (SELECT api.direct_status(u.user_id, u.admitted, t.house_id IS NOT NULL) AS status, t.house_id, t.tag
+              FROM (SELECT) one
+              LEFT JOIN api.session(direct_beds_board.token_hash, direct_beds_board.roles) u ON true
+              LEFT JOIN app.board_tags t ON u.admitted AND t.house_id = (args->>'house_id')::uuid
+                                        AND (u.house_ids IS NULL OR t.house_id = ANY (u.house_ids))) x
+$$;
