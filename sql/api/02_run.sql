@@ -77,7 +77,7 @@ BEGIN
     ELSE
         FOR attempt IN 1..5 LOOP
             BEGIN
-                -- the ops of 0003 by name, most frequent first (cached plans); any other name as before
+                -- the ops (sql/api/04..11) by name, most frequent first (cached plans); any other name as before
                 CASE op
                     WHEN 'residents.get' THEN r := api.op_residents_get(c, args);
                     WHEN 'beds.board' THEN r := api.op_beds_board(c, args);
