@@ -22,10 +22,14 @@ struct held {
 	char *frame;
 };
 
+/* A stream is owned by its hub while it runs (req set) and, while a database call of its own
+ * is in flight (querying), by that call too: stream_end ends the response and leaves the hub
+ * at once, and the memory goes when neither holds it any more (stream_free, the one place). */
 struct stream {
 	LIST_ENTRY(stream) link;
 	struct events_hub *hub;
-	struct http_request *req;
+	struct http_request *req; /* NULL once ended */
+	bool querying;            /* a database call of the stream's has not answered yet */
 	bool admin;
 	size_t nhouses;
 	char houses[MAX_HOUSES][37];
@@ -68,17 +72,37 @@ static void drop_held(struct stream *s)
 	s->nheld = 0;
 }
 
+static void stream_free(struct stream *s)
+{
+	free(s->house_array);
+	free(s);
+}
+
+/* Finishes the response (the connection closes cleanly) and leaves the hub; the memory waits
+ * for the answer of a database call still in flight. */
 static void stream_end(struct stream *s)
 {
 	struct http_request *req = s->req;
 
+	s->req = NULL;
 	drop_held(s);
-	free(s->house_array);
 	LIST_REMOVE(s, link);
 	s->hub->count--;
 	atomic_store(&s->hub->w->m_streams, s->hub->count);
-	free(s);
 	http_stream_end(req);
+	if (!s->querying)
+		stream_free(s);
+}
+
+/* A database call of the stream answered: false when the stream ended meanwhile, and is
+ * freed now. */
+static bool stream_answered(struct stream *s)
+{
+	s->querying = false;
+	if (s->req)
+		return true;
+	stream_free(s);
+	return false;
 }
 
 static void on_stream_closed(struct http_request *req, void *arg)
@@ -182,22 +206,33 @@ void events_hub_deliver(struct events_hub *hub, json_t *root)
 	free(text);
 }
 
+/* The backlog is written: the live events held meanwhile follow. False when the client is
+ * gone or too far behind. */
+static bool release_held(struct stream *s)
+{
+	bool ok = true;
+
+	for (struct held *h = s->held; ok && h; h = h->next)
+		ok = send_frame(s, h->id, h->frame);
+	drop_held(s);
+	s->replaying = false;
+	return ok;
+}
+
 static void on_backlog(enum db_status status, const PGresult *res, void *arg)
 {
 	struct stream *s = arg;
 	bool ok = true;
 
+	if (!stream_answered(s))
+		return;
 	for (int i = 0; status == DB_OK && ok && i < PQntuples(res); i++) {
 		char *frame = xasprintf("id: %s\nevent: %s\ndata: %s\n\n", PQgetvalue(res, i, 0),
 		                        PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
 		ok = send_frame(s, atoll(PQgetvalue(res, i, 0)), frame);
 		free(frame);
 	}
-	for (struct held *h = s->held; ok && h; h = h->next)
-		ok = send_frame(s, h->id, h->frame);
-	drop_held(s);
-	s->replaying = false;
-	if (!ok || !s->req->conn)
+	if (!ok || !release_held(s))
 		stream_end(s);
 }
 
@@ -219,9 +254,12 @@ static void replay_since(struct stream *s, const char *last_event_id)
 	s->values[0] = s->after;
 	s->values[1] = s->house_array;
 	s->replaying = true;
-	if (!db_pool_exec(s->hub->w->db, STMT_EVENTS_SINCE, 2, s->values, NULL, NULL, 0, on_backlog,
-	                  s))
-		s->replaying = false; /* no backlog, live events only */
+	s->querying = true;
+	if (db_pool_exec(s->hub->w->db, STMT_EVENTS_SINCE, 2, s->values, NULL, NULL, 0, on_backlog,
+	                 s))
+		return;
+	s->querying = false;
+	s->replaying = false; /* no backlog, live events only */
 }
 
 static bool valid_event_id(const char *v)
