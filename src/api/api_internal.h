@@ -113,6 +113,7 @@ struct events_hub *events_hub_create(struct api_worker *w);
 void events_hub_destroy(struct events_hub *hub);
 /* A notification of the events channel: to the streams that may see it. root is borrowed. */
 void events_hub_deliver(struct events_hub *hub, json_t *root);
+/* Ends every stream; from then on new ones are refused (503). */
 void events_hub_close_all(struct events_hub *hub);
 
 #endif

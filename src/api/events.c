@@ -48,6 +48,7 @@ struct events_hub {
 	struct event *heartbeat;
 	LIST_HEAD(, stream) streams;
 	int count;
+	bool closed; /* the worker stops: no new streams */
 };
 
 /* The subscription request: authenticating through api.run (me.get) */
@@ -136,6 +137,7 @@ struct events_hub *events_hub_create(struct api_worker *w)
 
 void events_hub_close_all(struct events_hub *hub)
 {
+	hub->closed = true;
 	while (!LIST_EMPTY(&hub->streams))
 		stream_end(LIST_FIRST(&hub->streams));
 }
@@ -323,7 +325,8 @@ static void on_subscribed(enum db_status status, const PGresult *res, void *arg)
 		api_reply_db_problem(req, http_status, PQgetvalue(res, 0, 1));
 		return;
 	}
-	if (!req->conn || sub->w->hub == NULL) {
+	/* a stream let in after the stop's close_all would hold the drain to its end */
+	if (!req->conn || sub->w->hub->closed) {
 		free(sub);
 		api_reply_unavailable(req);
 		return;
