@@ -1,7 +1,12 @@
 """Event streams and their lifetime (API.md §13, last paragraph): a stream closed by its client
 at any moment, even while its Last-Event-ID backlog is read, costs the daemon nothing (no
-sanitizer report, no crash, memory back where it was), also when the daemon stops meanwhile."""
+sanitizer report, no crash, memory back where it was), also when the daemon stops meanwhile;
+a stream ends (a finished chunked response, then the connection closes) within 2 s of its
+token's logout or expiry, or of its user being deactivated or getting a new password, role or
+house_ids, the change being made through the other instance; other streams, of the same user's
+other token or of other users, go on and get nothing of it."""
 
+import hashlib
 import os
 import random
 import socket
@@ -16,6 +21,7 @@ from harness import Instance, expect, uid  # noqa: E402
 from test_events import Stream  # noqa: E402
 
 BACKLOG = 500  # the backlog query's LIMIT: each replay has the most work it can have
+END_WITHIN = 2.0
 
 
 def asan_build():
@@ -166,6 +172,134 @@ def test_stop_while_backlogs_are_read():
         # the drain gives up after 10 s: a stream let in during it would hold it that long
         expect(took < 8, f"the stop took {took:.1f} s")
         expect(sanitizer_report(a) is None, f"sanitizer report:\n{sanitizer_report(a)}")
+
+
+# ---------------------------------------------------------------- revocation
+
+def read_until_end(stream, within):
+    """Reads until the daemon closes the connection or WITHIN seconds pass; True when it
+    finished the chunked response (the last chunk) and then closed."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        stream.sock.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            chunk = stream.sock.recv(65536)
+        except socket.timeout:
+            return False
+        if not chunk:
+            return stream.raw.endswith(b"0\r\n\r\n")
+        stream.raw += chunk
+    return False
+
+
+def still_open(stream, seconds=0.5):
+    """Nothing but keep-alive comments for SECONDS, and no end."""
+    before = len(stream.raw)
+    if read_until_end(stream, seconds):
+        return False
+    return b"data:" not in stream.raw[before:]
+
+
+def revoked_on(a, b, revoke, same_user_survives=False):
+    """A user's stream on B ends within 2 s of REVOKE(user, token, admin) made through A;
+    another user's stream goes on and sees nothing of it (and, for one token's revocation,
+    the same user's stream of another token too)."""
+    admin = a.login()
+    house = a.house(admin)
+    user, password = staff_user(a, admin, [house["id"]])
+    other, other_password = staff_user(a, admin, [house["id"]])
+    token = b.login(user["username"], password)
+    streams = {"revoked": Stream(b, token),
+               "other user": Stream(b, b.login(other["username"], other_password)),
+               "same user, other token": Stream(b, a.login(user["username"], password))}
+    for name, s in streams.items():
+        expect(s.status == 200, f"{name}: {s.status}")
+    time.sleep(0.3)  # the streams' own session checks are done
+    revoke(user, token, admin)
+    t0 = time.monotonic()
+    expect(read_until_end(streams["revoked"], END_WITHIN + 0.5), "the stream did not end")
+    took = time.monotonic() - t0
+    print(f"  ended {took * 1000:.0f} ms after the change")
+    expect(took <= END_WITHIN, f"the stream ended {took:.2f} s after the change")
+    expect(still_open(streams["other user"]), "another user's stream ended or got data")
+    expect(still_open(streams["same user, other token"]) == same_user_survives,
+           "the same user's other token's stream " + ("ended" if same_user_survives else "went on"))
+    # the stream that went on still delivers
+    bed = a.bed(admin, a.room(admin, house["id"])["id"])
+    a.must("PATCH", f"beds/{bed['id']}", {"status": "out_of_service", "status_reason": "x"}, token=admin)
+    got = streams["other user"].events(1, timeout=5)
+    expect(got and got[0][2]["bed_id"] == bed["id"], f"the other stream got {got}")
+    for s in streams.values():
+        s.close()
+
+
+def test_logout_ends_that_tokens_streams():
+    with Instance() as a, Instance(share=a) as b:
+        revoked_on(a, b, lambda user, token, admin: a.must("POST", "auth/logout", None, 204, token=token),
+                   same_user_survives=True)
+
+
+def patched(a, field, value):
+    return lambda user, token, admin: a.must("PATCH", f"users/{user['id']}", {field: value}, token=admin)
+
+
+def test_deactivation_ends_the_users_streams():
+    with Instance() as a, Instance(share=a) as b:
+        revoked_on(a, b, patched(a, "active", False))
+
+
+def test_new_password_ends_the_users_streams():
+    with Instance() as a, Instance(share=a) as b:
+        revoked_on(a, b, patched(a, "password", "pw-" + uid() + uid()))
+
+
+def test_new_role_ends_the_users_streams():
+    with Instance() as a, Instance(share=a) as b:
+        revoked_on(a, b, patched(a, "role", "caseworker"))
+
+
+def test_new_house_ids_end_the_users_streams():
+    with Instance() as a, Instance(share=a) as b:
+        admin = a.login()
+        more = a.house(admin)["id"]
+        revoked_on(a, b, lambda user, token, admin: a.must(
+            "PATCH", f"users/{user['id']}", {"house_ids": user["house_ids"] + [more]}, token=admin))
+
+
+def test_unchanged_authority_keeps_the_stream():
+    """A change of the full name only, and another user's logout, end nothing."""
+    with Instance() as a, Instance(share=a) as b:
+        admin = a.login()
+        user, password = staff_user(a, admin, [])
+        stream = Stream(b, b.login(user["username"], password))
+        time.sleep(0.3)
+        a.must("PATCH", f"users/{user['id']}", {"full_name": "Another Name"}, token=admin)
+        a.must("POST", "auth/logout", None, 204, token=a.login())
+        expect(still_open(stream, 1.0), "the stream ended")
+        stream.close()
+
+
+def test_stream_ends_at_its_tokens_expiry():
+    """The session's expiry is brought 3 s ahead (security.token_ttl is at least 60 s); the
+    stream, opened on the other instance after that, ends at it."""
+    with Instance() as a, Instance(share=a) as b:
+        admin = a.login()
+        user, password = staff_user(a, admin, [])
+        token = a.login(user["username"], password)
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        a.psql(f"UPDATE app.sessions SET expires_at = now() + interval '3 s' "
+               f"WHERE token_hash = decode('{digest}', 'hex')")
+        t0 = time.monotonic()
+        stream = Stream(b, token)
+        expect(stream.status == 200, stream.status)
+        expect(still_open(stream, 1.5), "the stream ended before its token's expiry")
+        expect(read_until_end(stream, 3 + END_WITHIN + 0.5 - (time.monotonic() - t0)),
+               "the stream did not end at its token's expiry")
+        took = time.monotonic() - t0
+        print(f"  ended {took:.2f} s after a 3 s expiry was set")
+        expect(took <= 3 + END_WITHIN, f"the stream ended {took:.2f} s after the 3 s expiry was set")
+        stream.close()
+        harness.expect_problem(b.request("GET", "/api/v1/events", token=token), 401, "unauthorized")
 
 
 if __name__ == "__main__":
