@@ -18,13 +18,14 @@
  * route, named after its op (api_statements_build). */
 extern const struct db_stmt api_statements[];
 extern const size_t api_nstatements;
-#define STMT_RUN          "run"
-#define STMT_RUN_BY       "run_by"
-#define STMT_LOGIN_BEGIN  "login_begin"
-#define STMT_LOGIN_FINISH "login_finish"
-#define STMT_PING         "ping"
-#define STMT_EVENTS_SINCE "events_since"
-#define STMT_CLEANUP      "cleanup"
+#define STMT_RUN            "run"
+#define STMT_RUN_BY         "run_by"
+#define STMT_LOGIN_BEGIN    "login_begin"
+#define STMT_LOGIN_FINISH   "login_finish"
+#define STMT_PING           "ping"
+#define STMT_EVENTS_SINCE   "events_since"
+#define STMT_EVENTS_SESSION "events_session"
+#define STMT_CLEANUP        "cleanup"
 
 #define EVENTS_CHANNEL "abipraya_events"
 
@@ -142,6 +143,10 @@ struct events_hub *events_hub_create(struct api_worker *w);
 void events_hub_destroy(struct events_hub *hub);
 /* A notification of the events channel: to the streams that may see it. root is borrowed. */
 void events_hub_deliver(struct events_hub *hub, json_t *root);
+/* Ends every stream; from then on new ones are refused (503). */
 void events_hub_close_all(struct events_hub *hub);
+/* A revocation notice: the streams of user_id end, or only those of token_hex (the hex
+ * SHA-256 of a token) when it is not NULL. */
+void events_hub_revoke(struct events_hub *hub, const char *user_id, const char *token_hex);
 
 #endif

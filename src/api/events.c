@@ -1,7 +1,9 @@
 /* GET /events: Server-Sent Events. Each worker LISTENs on one channel (its pool's
  * listen connection); a NOTIFY sent in the same transaction as a change reaches every
  * stream of every instance whose user may see that house. Idle streams get a comment
- * every 15 s; a client that falls too far behind is dropped, not buffered without bound. */
+ * every 15 s; a client that falls too far behind is dropped, not buffered without bound.
+ * A stream lives no longer than its authority: it ends at its token's expiry, and when a
+ * revocation (sql/0004) names its token or its user, on whichever instance it is. */
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,12 +11,14 @@
 #include <sys/queue.h>
 
 #include "abipraya/core/log.h"
+#include "abipraya/core/text.h"
 #include "abipraya/domain/role.h"
 #include "api_internal.h"
 
 #define HEARTBEAT_SECONDS 15
 #define MAX_HOUSES        64
 #define MAX_HELD          1000 /* live events held back while a backlog is read */
+#define USER_BUCKETS      256  /* streams by user: a revocation looks at a few streams */
 
 struct held {
 	struct held *next;
@@ -22,13 +26,23 @@ struct held {
 	char *frame;
 };
 
+/* A stream is owned by its hub while it runs (req set) and, while a database call of its own
+ * is in flight (querying), by that call too: stream_end ends the response and leaves the hub
+ * at once, and the memory goes when neither holds it any more (stream_free, the one place). */
 struct stream {
 	LIST_ENTRY(stream) link;
+	LIST_ENTRY(stream) user_link;
 	struct events_hub *hub;
-	struct http_request *req;
+	struct http_request *req; /* NULL once ended */
+	bool querying;            /* a database call of the stream's has not answered yet */
 	bool admin;
 	size_t nhouses;
 	char houses[MAX_HOUSES][37];
+	char user_id[37];
+	unsigned char token_hash[32];
+	char token_hex[65];
+	char version[12];     /* the user's version when me.get answered */
+	struct event *expiry; /* the token's */
 	/* resuming after Last-Event-ID: live events wait until the backlog is written */
 	bool replaying;
 	long long last_id;
@@ -37,13 +51,16 @@ struct stream {
 	char after[24];
 	char *house_array; /* "{…}" for the backlog query; NULL for admin */
 	const char *values[2];
+	int lengths[2], formats[2];
 };
 
 struct events_hub {
 	struct api_worker *w;
 	struct event *heartbeat;
 	LIST_HEAD(, stream) streams;
+	LIST_HEAD(, stream) by_user[USER_BUCKETS];
 	int count;
+	bool closed; /* the worker stops: no new streams */
 };
 
 /* The subscription request: authenticating through api.run (me.get) */
@@ -68,17 +85,53 @@ static void drop_held(struct stream *s)
 	s->nheld = 0;
 }
 
+static unsigned user_bucket(const char *user_id)
+{
+	unsigned h = 0;
+	for (const char *p = user_id; *p; p++)
+		h = h * 31 + (unsigned char)*p;
+	return h % USER_BUCKETS;
+}
+
+static void stream_free(struct stream *s)
+{
+	free(s->house_array);
+	event_free(s->expiry);
+	free(s);
+}
+
+/* Finishes the response (the connection closes cleanly) and leaves the hub; the memory waits
+ * for the answer of a database call still in flight. */
 static void stream_end(struct stream *s)
 {
 	struct http_request *req = s->req;
 
+	s->req = NULL;
 	drop_held(s);
-	free(s->house_array);
+	event_del(s->expiry);
 	LIST_REMOVE(s, link);
+	LIST_REMOVE(s, user_link);
 	s->hub->count--;
 	atomic_store(&s->hub->w->m_streams, s->hub->count);
-	free(s);
 	http_stream_end(req);
+	if (!s->querying)
+		stream_free(s);
+}
+
+/* A database call of the stream answered: false when the stream ended meanwhile, and is
+ * freed now. */
+static bool stream_answered(struct stream *s)
+{
+	s->querying = false;
+	if (s->req)
+		return true;
+	stream_free(s);
+	return false;
+}
+
+static void on_expired(evutil_socket_t fd, short what, void *arg)
+{
+	stream_end(arg);
 }
 
 static void on_stream_closed(struct http_request *req, void *arg)
@@ -105,6 +158,8 @@ struct events_hub *events_hub_create(struct api_worker *w)
 
 	hub->w = w;
 	LIST_INIT(&hub->streams);
+	for (int i = 0; i < USER_BUCKETS; i++)
+		LIST_INIT(&hub->by_user[i]);
 	hub->heartbeat = event_new(w->base, -1, EV_PERSIST, on_heartbeat, hub);
 	event_add(hub->heartbeat, &tv);
 	return hub;
@@ -112,6 +167,7 @@ struct events_hub *events_hub_create(struct api_worker *w)
 
 void events_hub_close_all(struct events_hub *hub)
 {
+	hub->closed = true;
 	while (!LIST_EMPTY(&hub->streams))
 		stream_end(LIST_FIRST(&hub->streams));
 }
@@ -182,32 +238,57 @@ void events_hub_deliver(struct events_hub *hub, json_t *root)
 	free(text);
 }
 
+/* A revocation (sql/0004): the streams of that user, or of that one token. Nothing is sent
+ * to the others: they do not learn whose authority went. */
+void events_hub_revoke(struct events_hub *hub, const char *user_id, const char *token_hex)
+{
+	struct stream *s, *next;
+
+	if (!hub)
+		return;
+	for (s = LIST_FIRST(&hub->by_user[user_bucket(user_id)]); s; s = next) {
+		next = LIST_NEXT(s, user_link);
+		if (strcmp(s->user_id, user_id) == 0 &&
+		    (!token_hex || strcmp(s->token_hex, token_hex) == 0))
+			stream_end(s);
+	}
+}
+
+/* The backlog is written: the live events held meanwhile follow. False when the client is
+ * gone or too far behind. */
+static bool release_held(struct stream *s)
+{
+	bool ok = true;
+
+	for (struct held *h = s->held; ok && h; h = h->next)
+		ok = send_frame(s, h->id, h->frame);
+	drop_held(s);
+	s->replaying = false;
+	return ok;
+}
+
 static void on_backlog(enum db_status status, const PGresult *res, void *arg)
 {
 	struct stream *s = arg;
 	bool ok = true;
 
+	if (!stream_answered(s))
+		return;
 	for (int i = 0; status == DB_OK && ok && i < PQntuples(res); i++) {
 		char *frame = xasprintf("id: %s\nevent: %s\ndata: %s\n\n", PQgetvalue(res, i, 0),
 		                        PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
 		ok = send_frame(s, atoll(PQgetvalue(res, i, 0)), frame);
 		free(frame);
 	}
-	for (struct held *h = s->held; ok && h; h = h->next)
-		ok = send_frame(s, h->id, h->frame);
-	drop_held(s);
-	s->replaying = false;
-	if (!ok || !s->req->conn)
+	if (!ok || !release_held(s))
 		stream_end(s);
 }
 
 /* Last-Event-ID: replay what the user may see since then (a short backlog). */
-static void replay_since(struct stream *s, const char *last_event_id)
+static void replay(struct stream *s)
 {
 	struct strbuf arr = STRBUF_INIT;
 
-	s->last_id = atoll(last_event_id);
-	snprintf(s->after, sizeof(s->after), "%lld", s->last_id);
 	if (!s->admin) {
 		strbuf_addc(&arr, '{');
 		for (size_t i = 0; i < s->nhouses; i++)
@@ -218,10 +299,47 @@ static void replay_since(struct stream *s, const char *last_event_id)
 	}
 	s->values[0] = s->after;
 	s->values[1] = s->house_array;
-	s->replaying = true;
-	if (!db_pool_exec(s->hub->w->db, STMT_EVENTS_SINCE, 2, s->values, NULL, NULL, 0, on_backlog,
-	                  s))
-		s->replaying = false; /* no backlog, live events only */
+	s->querying = true;
+	if (db_pool_exec(s->hub->w->db, STMT_EVENTS_SINCE, 2, s->values, NULL, NULL, 0, on_backlog,
+	                 s))
+		return;
+	s->querying = false; /* no backlog, live events only */
+	if (!release_held(s))
+		stream_end(s);
+}
+
+/* The token and user as me.get saw them, checked again now that the stream is in the hub: a
+ * revocation committed in between, whose notification came before the stream was there, is
+ * caught here; the answer gives the token's expiry, where the stream ends. */
+static void on_session(enum db_status status, const PGresult *res, void *arg)
+{
+	struct stream *s = arg;
+
+	if (!stream_answered(s))
+		return;
+	if (status != DB_OK || PQntuples(res) != 1) {
+		stream_end(s);
+		return;
+	}
+	double left = atof(PQgetvalue(res, 0, 0));
+	struct timeval tv = {(time_t)left, (suseconds_t)((left - (double)(time_t)left) * 1e6)};
+	evtimer_add(s->expiry, &tv);
+	if (s->replaying)
+		replay(s);
+}
+
+static void check_session(struct stream *s)
+{
+	s->values[0] = (const char *)s->token_hash;
+	s->lengths[0] = 32;
+	s->formats[0] = 1;
+	s->values[1] = s->version;
+	s->querying = true;
+	if (!db_pool_exec(s->hub->w->db, STMT_EVENTS_SESSION, 2, s->values, s->lengths, s->formats,
+	                  0, on_session, s)) {
+		s->querying = false;
+		stream_end(s); /* unverified: the client comes back when the database does */
+	}
 }
 
 static bool valid_event_id(const char *v)
@@ -251,9 +369,23 @@ static void start_stream(struct subscribe *sub, const char *user_json)
 		if (s->nhouses < MAX_HOUSES && json_is_string(h))
 			snprintf(s->houses[s->nhouses++], 37, "%s", json_string_value(h));
 	}
+	snprintf(s->user_id, sizeof(s->user_id), "%s",
+	         json_string_value(json_object_get(user, "id")) ?: "");
+	snprintf(s->version, sizeof(s->version), "%lld",
+	         (long long)json_integer_value(json_object_get(user, "version")));
 	json_decref(user);
+	memcpy(s->token_hash, sub->token_hash, sizeof(s->token_hash));
+	text_hex(s->token_hash, sizeof(s->token_hash), s->token_hex);
+	s->expiry = evtimer_new(hub->w->base, on_expired, s);
 	s->held_tail = &s->held;
+	const char *last = http_request_header(s->req, "Last-Event-ID");
+	if (valid_event_id(last)) {
+		s->replaying = true; /* from now: a live event must not pass the backlog */
+		s->last_id = atoll(last);
+		snprintf(s->after, sizeof(s->after), "%lld", s->last_id);
+	}
 	LIST_INSERT_HEAD(&hub->streams, s, link);
+	LIST_INSERT_HEAD(&hub->by_user[user_bucket(s->user_id)], s, user_link);
 	hub->count++;
 	atomic_store(&hub->w->m_streams, hub->count);
 	s->req->on_close = on_stream_closed;
@@ -264,9 +396,7 @@ static void start_stream(struct subscribe *sub, const char *user_json)
 		stream_end(s);
 		return;
 	}
-	const char *last = http_request_header(s->req, "Last-Event-ID");
-	if (valid_event_id(last))
-		replay_since(s, last);
+	check_session(s);
 }
 
 static void on_subscribed(enum db_status status, const PGresult *res, void *arg)
@@ -285,7 +415,8 @@ static void on_subscribed(enum db_status status, const PGresult *res, void *arg)
 		api_reply_db_problem(req, http_status, PQgetvalue(res, 0, 1));
 		return;
 	}
-	if (!req->conn || sub->w->hub == NULL) {
+	/* a stream let in after the stop's close_all would hold the drain to its end */
+	if (!req->conn || sub->w->hub->closed) {
 		free(sub);
 		api_reply_unavailable(req);
 		return;

@@ -30,6 +30,13 @@ const struct db_stmt api_statements[] = {
          "($2::uuid[] IS NULL OR house_id = ANY ($2::uuid[])) AND at > now() - interval '1 hour' "
          "ORDER BY id LIMIT 500",
          2},
+        /* a new stream's token, still valid and its user unchanged since me.get: the seconds
+         * to its expiry (no row: revoked meanwhile) */
+        {STMT_EVENTS_SESSION,
+         "SELECT extract(epoch FROM s.expires_at - now()) FROM app.sessions s "
+         "JOIN app.users u ON u.id = s.user_id WHERE s.token_hash = $1::bytea AND "
+         "s.expires_at > now() AND u.active AND u.version = $2::int",
+         2},
 };
 const size_t api_nstatements = sizeof(api_statements) / sizeof(api_statements[0]);
 

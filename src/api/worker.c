@@ -127,17 +127,24 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 	on_drain(-1, 0, w);
 }
 
-/* A change somewhere (any instance): to the event streams, and to the kept answers. */
+/* A change somewhere (any instance): to the event streams, and to the kept answers; or a
+ * revocation (sql/0004), to the streams only. */
 static void on_notify(const char *payload, void *arg)
 {
 	struct api_worker *w = arg;
 	json_t *root = json_loads(payload, 0, NULL);
 	const char *event = json_string_value(json_object_get(root, "event"));
 	const char *house = json_string_value(json_object_get(root, "house_id"));
+	const char *revoked = json_string_value(json_object_get(root, "revoked_user"));
 
-	if (event && house)
-		kept_note_event(w, event, house);
-	events_hub_deliver(w->hub, root);
+	if (revoked) {
+		events_hub_revoke(w->hub, revoked,
+		                  json_string_value(json_object_get(root, "token_hash")));
+	} else {
+		if (event && house)
+			kept_note_event(w, event, house);
+		events_hub_deliver(w->hub, root);
+	}
 	json_decref(root);
 }
 
