@@ -310,7 +310,9 @@ def test_database_of_the_unsplit_migrations_migrates_forward():
         rows = "SELECT version FROM schema_migrations ORDER BY version"
         expect_serve_refuses(d, ["migration(s) pending"], "migrated before the split, not since")
         out = d.must_cli("migrate")
-        expect(d.psql(rows).split() == ["0001_schema.sql", "0002_api.sql", "0002_api_types.sql", "0003_api_ops.sql"],
+        # the retired 0002/0003 stay recorded beside every versioned migration of today
+        today = sorted(os.listdir(os.path.join(harness.ROOT, "sql", "migrations")))
+        expect(d.psql(rows).split() == sorted(today + ["0002_api.sql", "0003_api_ops.sql"]),
                f"schema_migrations after the upgrade:\n{d.psql(rows)}")
         expect("0 migration" in d.must_cli("migrate").stdout, "a second migrate applied something")
         old, new = schema_dump(d.db), schema_dump(fresh.db)
