@@ -19,7 +19,7 @@ cleanup() {
     if [[ -n $TMP && -f $TMP/data/postmaster.pid ]]; then
         as_pg "$PGBIN/pg_ctl" -D "$TMP/data" -m immediate -w stop >/dev/null 2>&1 || true
     fi
-    [[ -n $TMP ]] && rm -rf "$TMP"
+    if [[ -n $TMP ]]; then rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
 
