@@ -11,6 +11,18 @@
 #include "abipraya/core/log.h"
 #include "http_internal.h"
 
+/* Tear-down after an error answer (RFC 9112 §9.6): closing while the client is still
+ * sending its body would make the kernel answer that body with a reset, which can overtake
+ * the answer and destroy it in the client's receive buffer (a client that sends its whole
+ * body before reading, as many simple ones do, then sees a reset instead of the 413). So
+ * the daemon shuts its sending side and reads and drops what still comes, until the client
+ * closes or one of these bounds passes: enough for a client that reads while it sends
+ * (it stops within a round trip) and for the rest of a body a few times the default
+ * max_body (1 MiB) on a LAN, little for a hostile client to hold (at the cap a lingering
+ * connection is the first to close). Nothing of it is buffered. */
+#define HTTP_LINGER_SECS  2
+#define HTTP_LINGER_BYTES (4 * 1024 * 1024)
+
 static void process_input(struct http_conn *c);
 
 static void arm_timer(struct http_conn *c, int seconds)
@@ -67,8 +79,12 @@ bool http_conn_idle(struct http_conn *c)
 
 bool http_conn_close_idlest(struct http_server *srv)
 {
-	struct http_conn *c;
+	struct http_conn *c = TAILQ_FIRST(&srv->lingering);
 
+	if (c) { /* its answer is out already */
+		http_conn_close(c);
+		return true;
+	}
 	while ((c = TAILQ_FIRST(&srv->idle)))
 		if (http_conn_idle(c)) { /* else it left the list */
 			http_conn_close(c);
@@ -118,6 +134,10 @@ void http_conn_close(struct http_conn *c)
 	LIST_REMOVE(c, link);
 	srv->nconns--;
 	idle_leave(c);
+	if (c->state == CONN_LINGERING)
+		TAILQ_REMOVE(&srv->lingering, c, idle_link);
+	if (c->drain)
+		event_free(c->drain); /* before the descriptor closes */
 	if (c->bev)
 		bufferevent_free(c->bev);
 	event_free(c->timer);
@@ -146,6 +166,7 @@ void http_conn_fail(struct http_conn *c, int status, const char *code, const cha
 	c->req = NULL;
 	c->state = CONN_CLOSING;
 	c->keep_alive = false;
+	c->linger = true; /* the rest of the request may be on its way */
 	bufferevent_disable(c->bev, EV_READ);
 	arm_timer(c, 5); /* bound the flush to a client that does not read */
 	http_conn_flush(c);
@@ -419,6 +440,47 @@ static void on_read(struct bufferevent *bev, void *arg)
 	process_input(arg);
 }
 
+/* Lingering: what the client sends is read in pieces and dropped; its close, an error or
+ * HTTP_LINGER_BYTES ends the connection. */
+static void on_drain(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_conn *c = arg;
+	char sink[16384];
+
+	/* a fair share of the loop per pass: as much as a connection may buffer */
+	for (size_t got = 0; got < HTTP_READ_AHEAD;) {
+		ssize_t n = recv(fd, sink, sizeof(sink), 0);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return;
+		if (n <= 0 || (c->drained += (size_t)n) >= HTTP_LINGER_BYTES) {
+			http_conn_close(c);
+			return;
+		}
+		got += (size_t)n;
+	}
+}
+
+/* The error answer is written (over TLS: its records are with the kernel): the client
+ * sees its end, and the daemon reads on without the bufferevent (over TLS, without
+ * decrypting what it drops). */
+static void linger(struct http_conn *c)
+{
+	struct http_server *srv = c->srv;
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	c->drain = event_new(srv->base, fd, EV_READ | EV_PERSIST, on_drain, c);
+	/* shutdown fails when the client has gone already */
+	if (!c->drain || shutdown(fd, SHUT_WR) != 0 || event_add(c->drain, NULL) != 0) {
+		http_conn_close(c);
+		return;
+	}
+	c->state = CONN_LINGERING;
+	TAILQ_INSERT_TAIL(&srv->lingering, c, idle_link);
+	arm_timer(c, HTTP_LINGER_SECS);
+	http_server_update_accepting(srv);
+}
+
 /* The response left the output buffer. */
 static void on_write(struct bufferevent *bev, void *arg)
 {
@@ -426,7 +488,9 @@ static void on_write(struct bufferevent *bev, void *arg)
 
 	if (!c->tls)
 		bufferevent_disable(c->bev, EV_WRITE); /* until a write leaves something over */
-	if (c->state == CONN_CLOSING) {
+	if (c->state == CONN_CLOSING && c->linger) {
+		linger(c);
+	} else if (c->state == CONN_CLOSING) {
 		http_conn_close(c);
 	} else if (c->state == CONN_WRITING) {
 		c->state = CONN_READ_HEAD;
@@ -459,7 +523,8 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct http_conn *c = arg;
 
-	if (c->state == CONN_CLOSING || (c->state == CONN_READ_HEAD && !c->any_bytes))
+	if (c->state == CONN_CLOSING || c->state == CONN_LINGERING ||
+	    (c->state == CONN_READ_HEAD && !c->any_bytes))
 		http_conn_close(c);
 	else if (c->state < CONN_HANDLING)
 		http_conn_fail(c, 408, "request_timeout", NULL);
@@ -468,7 +533,9 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 void http_conn_stop(struct http_conn *c)
 {
 	c->keep_alive = false;
-	if (c->state == CONN_WRITING) {
+	if (c->state == CONN_LINGERING) {
+		http_conn_close(c); /* its answer is out */
+	} else if (c->state == CONN_WRITING) {
 		c->state = CONN_CLOSING; /* on_write closes it once the answer is out */
 		arm_timer(c, 5);
 	} else if (http_conn_idle(c)) {

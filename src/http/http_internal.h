@@ -21,9 +21,10 @@ enum conn_state {
 	CONN_READ_CHUNK_DATA,
 	CONN_READ_CHUNK_CRLF, /* the CRLF that ends a chunk's data */
 	CONN_READ_TRAILER,
-	CONN_HANDLING, /* the handler has the request */
-	CONN_WRITING,  /* the response is being flushed */
-	CONN_CLOSING,  /* flush, then close */
+	CONN_HANDLING,  /* the handler has the request */
+	CONN_WRITING,   /* the response is being flushed */
+	CONN_CLOSING,   /* flush, then close (or linger) */
+	CONN_LINGERING, /* an error answer is out, the sending side shut: input is dropped */
 };
 
 struct http_conn {
@@ -38,11 +39,14 @@ struct http_conn {
 	bool keep_alive;
 	bool tls;
 	bool head_request;
-	bool any_bytes; /* something of the current request has arrived */
-	bool reused;    /* a request was answered: idle now means kept alive, not new */
-	bool idle;      /* on srv->idle: no request in progress (so no event stream either) */
+	bool any_bytes;      /* something of the current request has arrived */
+	bool reused;         /* a request was answered: idle now means kept alive, not new */
+	bool idle;           /* on srv->idle: no request in progress (so no event stream either) */
+	bool linger;         /* the answer ends a request maybe not all read: linger after it */
+	struct event *drain; /* while lingering: reads and drops what the client sends */
+	size_t drained;      /* bytes dropped so far */
 	LIST_ENTRY(http_conn) link;
-	TAILQ_ENTRY(http_conn) idle_link;
+	TAILQ_ENTRY(http_conn) idle_link; /* on srv->idle, or srv->lingering when lingering */
 };
 
 struct http_server {
@@ -53,7 +57,8 @@ struct http_server {
 	struct http_server_config cfg;
 	struct event *settle; /* after the stop: the listener's queue is emptied, then it closes */
 	LIST_HEAD(, http_conn) conns;
-	TAILQ_HEAD(, http_conn) idle; /* idle connections, the one idle longest first */
+	TAILQ_HEAD(, http_conn) idle;      /* idle connections, the one idle longest first */
+	TAILQ_HEAD(, http_conn) lingering; /* oldest first; at the cap they go before the idle */
 	int nconns;
 	int busy;
 	bool accepting; /* the listener is enabled */
@@ -71,9 +76,11 @@ void http_conn_close(struct http_conn *c);
 /* No request in progress and no bytes of one waiting in the socket (it looks, and a
  * connection whose request is arriving stops being idle). */
 bool http_conn_idle(struct http_conn *c);
-/* At the cap: closes the connection idle longest; false when none is idle. */
+/* At the cap: closes a lingering connection, else the one idle longest; false when none
+ * is either. */
 bool http_conn_close_idlest(struct http_server *srv);
-/* The server stops: ends the connection now if idle, else once its request is answered. */
+/* The server stops: ends the connection now if idle or lingering, else once its request is
+ * answered. */
 void http_conn_stop(struct http_conn *c);
 /* The response to this request is written; continue with the next or close. */
 void http_conn_response_queued(struct http_conn *c);

@@ -29,13 +29,14 @@ static void set_accepting(struct http_server *srv, bool on)
 		evconnlistener_disable(srv->listener);
 }
 
-/* At the cap with no connection idle (every one has a request in progress or is an event
- * stream), new clients wait in the kernel's backlog until one ends or becomes idle. */
+/* At the cap with no connection idle or lingering (every one has a request in progress or
+ * is an event stream), new clients wait in the kernel's backlog until one ends or becomes idle. */
 void http_server_update_accepting(struct http_server *srv)
 {
 	if (srv->listener && !srv->shutting_down)
 		set_accepting(srv, !srv->paused && (srv->nconns < srv->cfg.max_connections ||
-		                                    !TAILQ_EMPTY(&srv->idle)));
+		                                    !TAILQ_EMPTY(&srv->idle) ||
+		                                    !TAILQ_EMPTY(&srv->lingering)));
 }
 
 static void on_retry_accept(evutil_socket_t fd, short what, void *arg)
@@ -51,9 +52,10 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 {
 	struct http_server *srv = arg;
 
-	/* at the cap, the connection idle longest makes room (API.md §3). When the ones thought
-	 * idle all turn out to have a request arriving, this one is over the cap for a while.
-	 * After the stop, every connection queued is taken: closing the listener would reset it. */
+	/* at the cap, a lingering connection or the one idle longest makes room (API.md §3). When
+	 * the ones thought idle all turn out to have a request arriving, this one is over the cap
+	 * for a while. After the stop, every connection queued is taken: closing the listener would
+	 * reset it. */
 	if (!srv->shutting_down && srv->nconns >= srv->cfg.max_connections)
 		(void)http_conn_close_idlest(srv);
 	http_conn_accept(srv, fd);
@@ -153,6 +155,7 @@ struct http_server *http_server_create(struct event_base *base,
 	srv->cfg = *cfg;
 	LIST_INIT(&srv->conns);
 	TAILQ_INIT(&srv->idle);
+	TAILQ_INIT(&srv->lingering);
 	srv->listener = evconnlistener_new_bind(base, on_accept, srv,
 	                                        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
 	                                                LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT,
@@ -195,8 +198,8 @@ int http_server_busy(const struct http_server *srv)
 	int open = srv->listener != NULL;
 
 	/* requests with the handler (their connection may be gone), and every connection still
-	 * open after the stop: it is reading a request, flushing an answer or new in its
-	 * grace (http_conn_stop closed the idle ones), each with a deadline */
+	 * open after the stop: it is reading a request, flushing or lingering after an answer
+	 * or new in its grace (http_conn_stop closed the idle ones), each with a deadline */
 	LIST_FOREACH(c, &srv->conns, link)
 	open += c->state != CONN_HANDLING;
 	return srv->busy + open;

@@ -29,18 +29,13 @@ LIB_NAME=tests/tls/run.sh
 # a test out). Together with the protocol floor they are the TLS pass of scripts/test.
 TLS_TESTS=(
 	"test_route_walk.py"    # every route of src/api/routes.c, each with its documented status
-	"test_ops.py -max_body" # headers, 404/405/415/400 problems over TLS; see KNOWN below
+	"test_ops.py"           # headers, 404/405/413/415/400 problems over TLS
 	"test_openapi.py"       # a document larger than one TLS record, ETag and 304
 	"test_events.py"        # event streams across two instances over TLS
 	"test_sigterm.py"       # SIGTERM with TLS requests in flight: each gets a whole answer
 	"test_idempotency.py"   # replays across a restart and two instances
 	"test_audit_chain.py"   # 100 concurrent changes through two instances
 )
-# KNOWN: test_body_over_max_body_413 sends its whole 8 KiB body before reading, and over
-# TLS about one run in three loses the 413: the daemon closes as soon as the answer left
-# with the body unread, the kernel answers the rest with a reset, and the reset overtakes
-# the answer (no lingering close, RFC 9112 section 9.6). Plain HTTP hides it; run it by hand with
-# ABIPRAYA_TEST_TLS set to see it. Put it back when the daemon closes in stages.
 
 BIN=${ABIPRAYAD:-}
 ONLY=()
