@@ -272,7 +272,7 @@ static const char *run_params(struct op_call *call, const char *args, bool write
 	call->values[6] = args;
 	call->values[7] = pre ? arena_strdup(&req->arena, pre) : NULL;
 	free(pre);
-	/* a write carries the time after which it must roll back (api.run_by, sql/api/02_run.sql) */
+	/* a write carries the time after which it must roll back (api.run_by in sql/api/) */
 	if (write)
 		call->values[8] = deadline_text(call->w->shared->cfg->db_timeout_ms, &req->arena);
 	return write ? STMT_RUN_BY : STMT_RUN;
