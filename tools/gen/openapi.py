@@ -7,6 +7,7 @@
   X-Request-Id), its request body and the body's component schema (required members, types,
   lengths, ranges, enums, additionalProperties: false), text/csv with x-columns where the route
   gives CSV, the standard error answers the route can give, and Problem.code's enum;
+  and the first line of each operation's description, which names those roles in words;
 - docs/openapi/prose.yaml, hand-written: everything said in words (info, tags, summaries,
   descriptions, examples, the success answers and their schemas, the choices where the
   contract is silent) and what the tables do not know (409s, a nullable type).
@@ -215,9 +216,21 @@ def merge(gen, prose, where):
     raise Conflict(f"{where}: the prose says {json.dumps(prose)}, the daemon's tables {json.dumps(gen)}")
 
 
-def order_operations(doc):
-    for item in doc["paths"].values():
+def roles_sentence(roles, all_roles):
+    if not roles:
+        return "No token needed."
+    if sorted(roles) == sorted(all_roles):
+        return f"Roles: any ({', '.join(roles)})."
+    return f"Roles: {', '.join(roles)}."
+
+
+def finish_operations(doc, spec):
+    """Each description opens with the roles of x-roles in words; members in the usual order."""
+    roles = {(r["path"], r["method"].lower()): r["roles"] for r in spec["routes"]}
+    for path, item in doc["paths"].items():
         for method, op in item.items():
+            words = roles_sentence(roles[(path, method)], spec["roles"])
+            op["description"] = words + ("\n\n" + op["description"] if op.get("description") else "\n")
             item[method] = {k: op[k] for k in OP_ORDER if k in op} | {k: v for k, v in op.items() if k not in OP_ORDER}
     return doc
 
@@ -268,7 +281,7 @@ def check_prose(gen, prose):
 def document(spec, prose):
     gen = tables_part(spec, prose)
     check_prose(gen, prose)
-    return order_operations(merge(gen, prose, ""))
+    return finish_operations(merge(gen, prose, ""), spec)
 
 
 def render(spec, prose):
