@@ -1,21 +1,21 @@
-"""docs/openapi.yaml against the code, and the daemon serving it.
+"""docs/openapi.yaml: generated, consistent where it is hand-written, and served.
 
-Static checks (no PostgreSQL, no server; they always run) against the tables the binary
-prints with `abiprayad spec-dump`: the paths and methods of the document are exactly the
-routes; each operation's operationId and x-roles are the route's op name and roles;
-request bodies have the fields, required members, types, lengths and enums of the route's
-body table; query parameters are the route's query table (+ limit and cursor on lists);
-text/csv is offered exactly where the route allows it; Problem.code lists the problem
-codes.
+docs/openapi.yaml is written by tools/gen/openapi.py from the daemon's tables (`abiprayad
+spec-dump`: paths, methods, operationId, x-roles, parameters, request bodies, text/csv,
+the standard errors, Problem.code) and the hand-written docs/openapi/prose.yaml; the
+generator refuses prose that contradicts the tables. Static checks (no PostgreSQL, no
+server; they always run): the file is what the generator writes now; spec-dump prints the
+same bytes every time; and what the prose supplies holds together: every operation has an
+operationId (unique), a summary, a description and tags that the document declares, a
+success answer, every answer a description, every $ref names a component that exists.
 
 With a daemon (ABIPRAYA_TEST_PGURL set): GET /api/v1/openapi.yaml answers the very bytes of
 docs/openapi.yaml. Exit 77 only when the static checks passed and a daemon test was
 selected but ABIPRAYA_TEST_PGURL is unset.
 
-The YAML is read with a small line-based reader (standard library only), so the document
-keeps one regular style: two-space indentation, paths at indent 2, methods at indent 4,
-operation members at indent 6, flow lists on one line (`x-roles: [a, b]`,
-`required: [a, b]`, `enum: [a, b]`), components under `components:` at indent 2/4."""
+The line-based readers below (read_doc, block, find, ...) serve test_route_walk.py; the
+document's style is the one tools/gen/yaml_subset.py writes: two-space indentation, paths at
+indent 2, methods at indent 4, operation members at indent 6."""
 
 import json
 import os
@@ -29,6 +29,11 @@ from harness import expect  # noqa: E402
 
 ROOT = harness.ROOT
 DOC = os.path.join(ROOT, "docs", "openapi.yaml")
+PROSE = os.path.join(ROOT, "docs", "openapi", "prose.yaml")
+sys.path.insert(0, os.path.join(ROOT, "tools", "gen"))
+import openapi as generator  # noqa: E402 - tools/gen/openapi.py, the generator
+import yaml_subset  # noqa: E402
+
 ROLE_ORDER = ["admin", "manager", "caseworker", "staff"]
 METHODS = ("get", "put", "post", "patch", "delete", "head", "options", "trace")
 
@@ -78,16 +83,6 @@ def unquote(s):
     return s
 
 
-def flow_list(s):
-    """'[a, 'b', null]' -> ['a', 'b', None] (scalars without commas only)."""
-    s = s.strip()
-    expect(s.startswith("[") and s.endswith("]"), f"not a one-line flow list: {s!r}")
-    inner = s[1:-1].strip()
-    if not inner:
-        return []
-    return [None if x.strip() == "null" else unquote(x) for x in inner.split(",")]
-
-
 def block(lines, i):
     """The lines after lines[i] that are indented deeper than it (blank lines kept)."""
     n = indent_of(lines[i])
@@ -110,13 +105,6 @@ def find(lines, indent, key):
         if indent_of(line) == indent and re.match(re.escape(key) + r":(\s|$)", line.strip()):
             return i
     return None
-
-
-def value(lines, indent, key):
-    i = find(lines, indent, key)
-    if i is None:
-        return None
-    return lines[i].split(":", 1)[1].strip()
 
 
 def read_doc():
@@ -154,245 +142,85 @@ def read_doc():
     return ops, comps
 
 
-def ref_name(line, kind):
-    m = re.search(r"\$ref: '#/components/" + kind + r"/([\w.-]+)'", line)
-    return m.group(1) if m else None
-
-
-def op_parameters(op, comps):
-    """[(name, in, schema lines)] of an operation, $refs resolved."""
-    i = find(op, 6, "parameters")
-    if i is None:
-        return []
-    params = block(op, i)
-    items = [k for k in children(params, 8) if params[k].lstrip().startswith("- ")]
-    out = []
-    for n, k in enumerate(items):
-        end = items[n + 1] if n + 1 < len(items) else len(params)
-        item = ["          " + params[k].lstrip()[2:]] + params[k + 1:end]  # "- a: b" -> "a: b" at indent 10
-        ref = ref_name(item[0], "parameters")
-        if ref:
-            expect(ref in comps.get("parameters", {}), f"unknown parameter {ref}")
-            comp = comps["parameters"][ref]
-            out.append((unquote(value(comp, 6, "name")), value(comp, 6, "in"), comp, 6))
-        else:
-            out.append((unquote(value(item, 10, "name")), value(item, 10, "in"), item, 10))
-    return out
-
-
-def schema_facts(lines, indent):
-    """The scalar keywords of one schema whose members sit at INDENT."""
-    facts = {}
-    for k in children(lines, indent):
-        m = re.match(r"^\s*(type|format|enum|const|minLength|maxLength|minimum|maximum|maxItems|pattern): (.+)$", lines[k])
-        if m:
-            v = m.group(2).strip()
-            facts[m.group(1)] = flow_list(v) if v.startswith("[") else unquote(v)
-    return facts
-
-
-def check_field(where, f, facts):
-    """The documented schema of one field says what the field table says."""
-    types = facts.get("type")
-    types = types if isinstance(types, list) else [types]
-    ftype = f["type"]
-    want_type = {"int": "integer", "bool": "boolean", "true": "boolean", "uuid_list": "array"}.get(ftype, "string")
-    if ftype == "object":
-        return
-    expect(want_type in types, f"{where}: type {types}, the field table says {want_type}")
-    for key, word in (("max_length", "maxLength"), ("min_length", "minLength"), ("max_items", "maxItems")):
-        if key in f:
-            expect(facts.get(word) == str(f[key]), f"{where}: {word} {facts.get(word)}, the table says {f[key]}")
-    if ftype == "int":
-        expect((facts.get("minimum"), facts.get("maximum")) == (str(f["minimum"]), str(f["maximum"])),
-               f"{where}: range {facts.get('minimum')}..{facts.get('maximum')}, the table says {f['minimum']}..{f['maximum']}")
-    fmt = {"uuid": "uuid", "date": "date", "datetime": "date-time", "password": "password"}.get(ftype)
-    if fmt:
-        expect(facts.get("format") == fmt, f"{where}: format {facts.get('format')}, the table says {fmt}")
-    if ftype == "true":
-        expect(facts.get("const") == "true", f"{where}: must be const true")
-    if ftype == "digits":
-        expect(facts.get("pattern") == "^[0-9]{%d}$" % f["length"], f"{where}: pattern {facts.get('pattern')}")
-    if ftype == "time_hm":
-        expect(facts.get("pattern"), f"{where}: no pattern for HH:MM")
-    if ftype == "enum":
-        got = [v for v in facts.get("enum", []) if v is not None]
-        expect(got == f["values"], f"{where}: enum {got}, the table says {f['values']}")
-
-
 # -------------------------------------------------------------------- static tests
-def load():
-    routes = c_routes()
-    ops, comps = read_doc()
-    return routes, ops, comps
+def generated():
+    """What tools/gen/openapi.py writes now from the binary's tables and the prose."""
+    with open(PROSE, encoding="utf-8") as f:
+        prose = yaml_subset.load(f.read(), PROSE)
+    try:
+        return generator.render(spec(), prose)
+    except generator.Conflict as e:
+        raise AssertionError(f"docs/openapi/prose.yaml contradicts the daemon's tables: {e}") from None
 
 
-def test_every_route_is_documented_and_nothing_else():
-    routes, ops, _ = load()
-    routed = {(r["method"], r["path"]) for r in routes}
-    expect(len(routed) == len(routes), "the route table holds a route twice")
-    documented = set(ops)
-    missing = sorted(routed - documented)
-    extra = sorted(documented - routed)
-    expect(not missing and not extra,
-           "docs/openapi.yaml and the route table differ:\n"
-           + "".join(f"  routed, not documented: {m} {p}\n" for m, p in missing)
-           + "".join(f"  documented, not routed: {m} {p}\n" for m, p in extra))
+def document():
+    with open(DOC, encoding="utf-8") as f:
+        text = f.read()
+    return text, yaml_subset.load(text, DOC)
 
 
-def test_operation_ids_and_roles_are_the_route_table_s():
-    routes, ops, _ = load()
+def test_document_is_what_the_generator_writes():
+    text = generated()
+    with open(DOC, encoding="utf-8") as f:
+        expect(f.read() == text, "docs/openapi.yaml is stale: run `python3 tools/gen/openapi.py "
+                                 "build-test/abiprayad docs/openapi/prose.yaml docs/openapi.yaml` and rebuild")
+
+
+def operations(doc):
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            yield f"{method.upper()} {path}", op
+
+
+def test_the_prose_of_every_operation():
+    _, doc = document()
+    tags = {t["name"] for t in doc.get("tags", [])}
     seen = {}
     problems = []
-    for r in routes:
-        op = ops.get((r["method"], r["path"]))
-        if op is None:
-            continue
-        where = f"{r['method']} {r['path']}"
-        op_id = unquote(value(op, 6, "operationId") or "")
+    for where, op in operations(doc):
+        op_id = op.get("operationId")
         if not op_id:
-            problems.append(f"{where}: no operationId")
-        elif r["op"] and op_id != r["op"]:
-            problems.append(f"{where}: operationId {op_id!r}, the route's op is {r['op']!r}")
-        if op_id in seen:
+            problems.append(f"{where}: no operationId (a route without an op names one in the prose)")
+        elif op_id in seen:
             problems.append(f"{where}: operationId {op_id!r} also on {seen[op_id]}")
         seen[op_id] = where
-        roles = value(op, 6, "x-roles")
-        if roles is None:
-            problems.append(f"{where}: no x-roles")
-        elif sorted(flow_list(roles), key=lambda x: ROLE_ORDER.index(x) if x in ROLE_ORDER else 9) != r["roles"]:
-            problems.append(f"{where}: x-roles {flow_list(roles)}, the route admits {r['roles']}")
-        public = value(op, 6, "security") == "[]"
-        if public != (not r["roles"]):
-            problems.append(f"{where}: `security: []` must be there exactly when the route admits no role (needs no token)")
-        if find(op, 6, "responses") is None:
-            problems.append(f"{where}: no responses")
+        if not op.get("summary"):
+            problems.append(f"{where}: no summary")
+        if "\n\n" not in op.get("description", ""):
+            problems.append(f"{where}: no description beyond the roles sentence")
+        if not op.get("tags") or set(op["tags"]) - tags:
+            problems.append(f"{where}: tags {op.get('tags')}, the document declares {sorted(tags)}")
+        codes = op.get("responses", {})
+        if not any(c.startswith("2") for c in codes):
+            problems.append(f"{where}: no success answer")
+        for code, answer in codes.items():
+            if not answer.get("description") and "$ref" not in answer:
+                problems.append(f"{where} {code}: no description")
     expect(not problems, "\n".join(problems))
 
 
-def test_request_bodies_are_the_field_tables():
-    routes, ops, comps = load()
-    schemas = comps.get("schemas", {})
+def test_every_ref_names_a_component():
+    text, doc = document()
     problems = []
-    for r in routes:
-        op = ops.get((r["method"], r["path"]))
-        if op is None:
-            continue
-        where = f"{r['method']} {r['path']}"
-        i = find(op, 6, "requestBody")
-        if r["body"] is None:
-            if i is not None:
-                problems.append(f"{where}: documents a request body, the route takes none")
-            continue
-        if i is None:
-            problems.append(f"{where}: no requestBody (the route reads {[f['name'] for f in r['body']]})")
-            continue
-        body = block(op, i)
-        if not any(line.strip() == "application/json:" for line in body):
-            problems.append(f"{where}: the request body is not application/json")
-        optional = r["body_optional"]
-        if value(body, 8, "required") != ("false" if optional else "true"):
-            problems.append(f"{where}: requestBody.required must be {'false' if optional else 'true'}")
-        name = next((ref_name(line, "schemas") for line in body if ref_name(line, "schemas")), None)
-        if name not in schemas:
-            problems.append(f"{where}: the request body's schema is not a component schema")
-            continue
-        schema = schemas[name]
-        patch = r["method"] == "PATCH"
-        fields = [f for f in r["body"] if not (patch and f["create_only"])]
-        if value(schema, 6, "additionalProperties") != "false":
-            problems.append(f"{name}: additionalProperties must be false (unknown fields are 422)")
-        req = value(schema, 6, "required")
-        got_req = flow_list(req) if req else []
-        want_req = [] if patch else [f["name"] for f in fields if f["required"]]
-        if sorted(got_req) != sorted(want_req):
-            problems.append(f"{name} ({where}): required {got_req}, the route's body table says {want_req}")
-        k = find(schema, 6, "properties")
-        props = {}
-        if k is not None:
-            plines = block(schema, k)
-            props = {plines[j].strip().rstrip(":"): block(plines, j) for j in children(plines, 8)}
-        want = [f["name"] for f in fields]
-        if sorted(props) != sorted(want):
-            problems.append(f"{name} ({where}): properties {sorted(props)}, the route's body table has {sorted(want)}")
-        for f in fields:
-            if f["name"] in props:
-                try:
-                    check_field(f"{name}.{f['name']}", f, schema_facts(props[f["name"]], 10))
-                except AssertionError as e:
-                    problems.append(str(e))
+    for ref in sorted(set(re.findall(r"\$ref: '([^']*)'", text))):
+        node = doc
+        for part in ref.removeprefix("#/").split("/"):
+            node = node.get(part) if isinstance(node, dict) else None
+        if not ref.startswith("#/components/") or node is None:
+            problems.append(f"$ref {ref!r} names nothing in the document")
+    for group, members in doc["components"].items():
+        for name, comp in members.items():
+            if group in ("responses", "parameters", "headers") and not comp.get("description"):
+                problems.append(f"components.{group}.{name}: no description")
     expect(not problems, "\n".join(problems))
-
-
-def test_parameters_are_the_path_and_query_tables():
-    routes, ops, comps = load()
-    problems = []
-    for r in routes:
-        op = ops.get((r["method"], r["path"]))
-        if op is None:
-            continue
-        where = f"{r['method']} {r['path']}"
-        params = op_parameters(op, comps)
-        path_params = [n for n, where_in, _, _ in params if where_in == "path"]
-        want_path = r["path_params"]
-        if sorted(path_params) != sorted(want_path):
-            problems.append(f"{where}: path parameters {path_params}, the pattern has {want_path}")
-        query = {n: (lines, ind) for n, where_in, lines, ind in params if where_in == "query"}
-        fields = r["query"] or []
-        want = [f["name"] for f in fields] + (["limit", "cursor"] if r["list"] else [])
-        if sorted(query) != sorted(want):
-            problems.append(f"{where}: query parameters {sorted(query)}, the route reads {sorted(want)}")
-        for f in fields:
-            if f["name"] not in query:
-                continue
-            lines, ind = query[f["name"]]
-            req = value(lines, ind, "required") == "true"
-            if req != f["required"]:
-                problems.append(f"{where} ?{f['name']}: required is {req}, the table says {f['required']}")
-            s = find(lines, ind, "schema")
-            try:
-                expect(s is not None, f"{where} ?{f['name']}: no schema")
-                check_field(f"{where} ?{f['name']}", f, schema_facts(block(lines, s), ind + 2))
-            except AssertionError as e:
-                problems.append(str(e))
-    expect(not problems, "\n".join(problems))
-
-
-def test_csv_is_offered_where_the_route_gives_it():
-    routes, ops, _ = load()
-    problems = []
-    for r in routes:
-        op = ops.get((r["method"], r["path"]))
-        if op is None:
-            continue
-        csv = any(re.match(r"^\s+text/csv:$", line) for line in op)
-        if csv != r["csv"]:
-            problems.append(f"{r['method']} {r['path']}: text/csv {'documented' if csv else 'missing'}, "
-                            f"the route {'gives' if r['csv'] else 'does not give'} it")
-    expect(not problems, "\n".join(problems))
-
-
-def test_problem_codes_are_the_daemon_s():
-    _, _, comps = load()
-    problem = comps.get("schemas", {}).get("Problem")
-    expect(problem is not None, "no Problem schema")
-    k = find(problem, 6, "properties")
-    plines = block(problem, k)
-    j = find(plines, 8, "code")
-    documented = schema_facts(block(plines, j), 10).get("enum", [])
-    kinds = [k["code"] for k in spec()["problems"]]
-    expect(sorted(documented) == sorted(kinds),
-           f"Problem.code enum {sorted(documented)} != the daemon's problem codes {sorted(kinds)}")
 
 
 def test_spec_dump_is_the_same_bytes_every_time():
     expect(spec_dump_bytes() == spec_dump_bytes(), "two runs of abiprayad spec-dump differ")
 
 
-STATIC = [test_every_route_is_documented_and_nothing_else, test_operation_ids_and_roles_are_the_route_table_s,
-          test_request_bodies_are_the_field_tables, test_parameters_are_the_path_and_query_tables,
-          test_csv_is_offered_where_the_route_gives_it, test_problem_codes_are_the_daemon_s,
-          test_spec_dump_is_the_same_bytes_every_time]
+STATIC = [test_document_is_what_the_generator_writes, test_the_prose_of_every_operation,
+          test_every_ref_names_a_component, test_spec_dump_is_the_same_bytes_every_time]
 
 
 # -------------------------------------------------------------------- with a daemon
