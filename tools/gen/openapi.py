@@ -5,7 +5,8 @@
   operationId, x-roles and `security: []` when it needs no token, its parameters (path ids,
   query fields, limit and cursor on lists, If-Match, Idempotency-Key, Accept-Language,
   X-Request-Id), its request body and the body's component schema (required members, types,
-  lengths, ranges, enums, additionalProperties: false), text/csv with x-columns where the route
+  lengths, ranges, enums, additionalProperties: false; a nested object's too, under the
+  component name the prose gives it), text/csv with x-columns where the route
   gives CSV, the standard error answers the route can give, and Problem.code's enum;
   and the first line of each operation's description, which names those roles in words;
 - docs/openapi/prose.yaml, hand-written: everything said in words (info, tags, summaries,
@@ -68,17 +69,32 @@ def field_schema(f):
     return s
 
 
-def body_schema(r):
-    """The component schema of a route's request body: a PATCH takes any subset of the fields
-    that are not set once."""
-    patch = r["method"] == "PATCH"
-    fields = [f for f in r["body"] if not (patch and f["create_only"])]
+def object_schema(fields, patch=False):
+    """The schema of a request body or a nested object: a PATCH takes any subset of the
+    fields that are not set once (a nested object is replaced whole, its required members
+    stay required)."""
+    fields = [f for f in fields if not (patch and f["create_only"])]
     s = {"type": "object", "additionalProperties": False}
     required = [] if patch else [f["name"] for f in fields if f["required"]]
     if required:
         s["required"] = required
     s["properties"] = {f["name"]: field_schema(f) for f in fields}
     return s
+
+
+def nested_name(schema_name, field, prose_schemas):
+    """The component a nested object's field names in the prose: `$ref` or `oneOf: [$ref, ...]`."""
+    prop = prose_schemas.get(schema_name, {}).get("properties", {}).get(field, {})
+    for alt in [prop] + prop.get("oneOf", []):
+        if alt.get("$ref", "").startswith(REF + "schemas/"):
+            return alt["$ref"][len(REF + "schemas/"):]
+    raise Conflict(f"{schema_name}.{field}: name the nested object's component schema in the prose "
+                   "(`$ref` or `oneOf: [$ref, {type: 'null'}]`)")
+
+
+def add_schema(schemas, name, schema):
+    if schemas.setdefault(name, schema) != schema:
+        raise Conflict(f"components.schemas.{name}: two routes' tables give it different fields")
 
 
 def schema_name(r, prose_op):
@@ -159,8 +175,14 @@ def tables_part(spec, prose):
     for r in spec["routes"]:
         prose_op = prose.get("paths", {}).get(r["path"], {}).get(r["method"].lower(), {})
         paths.setdefault(r["path"], {})[r["method"].lower()] = operation(r, spec["roles"], prose_op)
-        if r["body"] is not None:
-            schemas[schema_name(r, prose_op)] = body_schema(r)
+        if r["body"] is None:
+            continue
+        name = schema_name(r, prose_op)
+        add_schema(schemas, name, object_schema(r["body"], r["method"] == "PATCH"))
+        for f in r["body"]:
+            if f["type"] == "object":
+                add_schema(schemas, nested_name(name, f["name"], prose.get("components", {}).get("schemas", {})),
+                           object_schema(f["fields"]))
     schemas["Problem"] = {"properties": {"code": {"enum": [p["code"] for p in spec["problems"]]}}}
     return {"paths": paths, "components": {"schemas": schemas}}
 
@@ -285,7 +307,11 @@ def document(spec, prose):
 
 
 def render(spec, prose):
-    return yaml_subset.dump(document(spec, prose), HEADER)
+    doc = document(spec, prose)
+    text = yaml_subset.dump(doc, HEADER)
+    if yaml_subset.load(text) != doc:  # the tests and the daemon's readers must read what is meant
+        raise Conflict("the written YAML does not read back as the document: a bug of yaml_subset.py")
+    return text
 
 
 def main():
