@@ -6,9 +6,9 @@
   query fields, limit and cursor on lists, If-Match, Idempotency-Key, Accept-Language,
   X-Request-Id), its request body and the body's component schema (required members, types,
   lengths, ranges, enums, additionalProperties: false; a nested object's too, under the
-  component name the prose gives it), text/csv with x-columns where the route
-  gives CSV, the standard error answers the route can give, and Problem.code's enum;
-  and the first line of each operation's description, which names those roles in words;
+  component name the prose gives it), text/csv with x-columns where the route gives CSV,
+  the standard error answers the route can give, Problem.code's enum, and the sentence that
+  opens each operation's description and names its roles;
 - docs/openapi/prose.yaml, hand-written: everything said in words (info, tags, summaries,
   descriptions, examples, the success answers and their schemas, the choices where the
   contract is silent) and what the tables do not know (409s, a nullable type).
@@ -340,6 +340,10 @@ def main():
                      "then rebuild (the daemon serves the file's bytes) and commit both files")
         print(f"{out} is up to date")
         return
+    if os.path.exists(out):
+        with open(out, encoding="utf-8") as f:
+            if f.read() == text:
+                return  # untouched, so the build does not embed it again
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=os.path.dirname(os.path.abspath(out)), delete=False) as f:
         f.write(text)
     os.chmod(f.name, 0o644)

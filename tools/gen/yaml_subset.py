@@ -22,6 +22,11 @@ INT = re.compile(r"^-?(0|[1-9][0-9]*)$")
 
 
 # ---------------------------------------------------------------------------- writing
+def printable(v):
+    """No control character (C0, DEL, C1): the rest is written as it is."""
+    return all(" " <= c <= "~" or c > "\x9f" for c in v)
+
+
 def scalar(v):
     if v is None:
         return "null"
@@ -31,11 +36,11 @@ def scalar(v):
         return str(v)
     if not isinstance(v, str):
         raise TypeError(f"cannot write {type(v).__name__} {v!r}")
+    if not printable(v):
+        return json.dumps(v, ensure_ascii=False)
     if PLAIN.match(v) and v.strip() == v and v.lower() not in RESERVED and ": " not in v and " #" not in v:
         return v
-    if v and all(" " <= c <= "~" or c > "\x9f" for c in v):
-        return "'" + v.replace("'", "''") + "'"
-    return json.dumps(v, ensure_ascii=False)
+    return "'" + v.replace("'", "''") + "'"
 
 
 def literal_ok(v):
@@ -44,7 +49,7 @@ def literal_ok(v):
         return False
     lines = v.rstrip("\n").split("\n")
     return (not lines[0].startswith(" ") and all(line == line.rstrip(" ") for line in lines)
-            and all(" " <= c <= "~" or c > "\x9f" for c in "".join(lines)))
+            and printable("".join(lines)))
 
 
 def flow_ok(items):
@@ -96,8 +101,7 @@ WIDTH = 100
 
 def fold_ok(v, indent):
     """A long one-line string that a `>-` block holds exactly: folded at single spaces."""
-    return (indent + len(v) > WIDTH and "  " not in v and v == v.strip() and " " in v
-            and all(" " <= c <= "~" or c > "\x9f" for c in v))
+    return indent + len(v) > WIDTH and "  " not in v and v == v.strip() and " " in v and printable(v)
 
 
 def wrap(v, width):
