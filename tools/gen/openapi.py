@@ -18,8 +18,11 @@ The two are merged member by member. The prose may add to what the tables give, 
 words); any other difference is an error naming where, so the prose cannot contradict the
 code. The output is the same bytes for the same inputs.
 
-usage: openapi.py ABIPRAYAD PROSE OUT          write OUT
-       openapi.py --check ABIPRAYAD PROSE OUT  exit 1 when OUT is not what would be written"""
+usage: openapi.py ABIPRAYAD PROSE OUT            write OUT
+       openapi.py --check ABIPRAYAD PROSE OUT    exit 1 when OUT is not what would be written
+       openapi.py --extract ABIPRAYAD DOC PROSE  rewrite PROSE (keeping its header comment) as
+                                                 what DOC says beyond the tables: after DOC
+                                                 was edited by hand, or merged"""
 
 import difflib
 import json
@@ -306,6 +309,51 @@ def document(spec, prose):
     return finish_operations(merge(gen, prose, ""), spec)
 
 
+# ---------------------------------------------------------------------------- back to prose
+def subtract(doc, gen, where=""):
+    """What DOC says beyond GEN (None: nothing). Where the two differ DOC's value stays, so
+    that the generator names the difference on the next run."""
+    if isinstance(doc, dict) and isinstance(gen, dict):
+        out = {}
+        for k, v in doc.items():
+            rest = subtract(v, gen[k], f"{where}.{k}") if k in gen else v
+            if rest is not None:
+                out[k] = rest
+        return out or None
+    if isinstance(doc, list) and isinstance(gen, list) and where.endswith(".parameters"):
+        by_key = {param_key(p): p for p in gen}
+        out = []
+        for p in doc:
+            rest = subtract(p, by_key[param_key(p)], where) if param_key(p) in by_key else p
+            if rest and set(rest) - {"name", "in"}:
+                key = {"$ref": p["$ref"]} if "$ref" in p else {"name": p["name"], "in": p["in"]}
+                out.append(key | {k: v for k, v in rest.items() if k not in key})
+        return out or None
+    return None if doc == gen else doc
+
+
+def extract(spec, doc):
+    """The prose of a whole document: what docs/openapi.yaml says that the tables do not, so
+    that words written into the generated file by hand (or by a merge) are not lost."""
+    gen = tables_part(spec, doc)
+    prose = subtract(doc, gen)
+    roles = {(r["path"], r["method"].lower()): r["roles"] for r in spec["routes"]}
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            mine = prose.setdefault("paths", {}).setdefault(path, {}).setdefault(method, {})
+            if "requestBody" in op:  # the body schema's name is the prose's
+                mine.setdefault("requestBody", {}).setdefault("content", {}).setdefault(
+                    "application/json", {})["schema"] = op["requestBody"]["content"]["application/json"]["schema"]
+            words = roles_sentence(roles.get((path, method), []), spec["roles"])
+            text = mine.get("description", "")
+            if text.startswith(words + "\n"):
+                text = text[len(words) + 1:].lstrip("\n")
+                mine["description"] = text
+                if not text:
+                    del mine["description"]
+    return prose
+
+
 def render(spec, prose):
     doc = document(spec, prose)
     text = yaml_subset.dump(doc, HEADER)
@@ -316,38 +364,53 @@ def render(spec, prose):
 
 def main():
     args = sys.argv[1:]
-    check = args[:1] == ["--check"]
-    if check:
-        args = args[1:]
+    mode = args.pop(0) if args[:1] in (["--check"], ["--extract"]) else "write"
     if len(args) != 3:
         sys.exit(__doc__)
-    binary, prose_path, out = args
+    if mode == "--extract":
+        binary, doc_path, prose_path = args
+    else:
+        binary, prose_path, out = args
     dump = subprocess.run([os.path.abspath(binary), "spec-dump"], check=True, capture_output=True).stdout
+    spec = json.loads(dump)
     with open(prose_path, encoding="utf-8") as f:
-        prose = yaml_subset.load(f.read(), prose_path)
+        prose_text = f.read()
+    if mode == "--extract":
+        with open(doc_path, encoding="utf-8") as f:
+            doc = yaml_subset.load(f.read(), doc_path)
+        header = "".join(line for line in prose_text.splitlines(True)[:40] if line.startswith("#"))
+        write(prose_path, yaml_subset.dump(extract(spec, doc), header))
+        return
+    prose = yaml_subset.load(prose_text, prose_path)
     try:
-        text = render(json.loads(dump), prose)
+        text = render(spec, prose)
     except Conflict as e:
         sys.exit(f"{prose_path}: {e}")
-    if check:
+    if mode == "--check":
         with open(out, encoding="utf-8") as f:
             old = f.read()
         if old != text:
             diff = list(difflib.unified_diff(old.splitlines(), text.splitlines(), out, "generated", lineterm=""))
             print("\n".join(diff[:60]) + ("\n..." if len(diff) > 60 else ""))
-            sys.exit(f"{out} is stale (edited by hand, or the tables or the prose changed): run\n"
+            sys.exit(f"{out} is stale (the tables or the prose changed, or it was edited by hand): run\n"
                      f"  python3 tools/gen/openapi.py {binary} {prose_path} {out}\n"
-                     "then rebuild (the daemon serves the file's bytes) and commit both files")
+                     "then rebuild (the daemon serves the file's bytes) and commit both files. Words written\n"
+                     f"into {out} by hand move to the prose file with\n"
+                     f"  python3 tools/gen/openapi.py --extract {binary} {out} {prose_path}")
         print(f"{out} is up to date")
         return
-    if os.path.exists(out):
-        with open(out, encoding="utf-8") as f:
+    write(out, text)
+
+
+def write(path, text):
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
             if f.read() == text:
                 return  # untouched, so the build does not embed it again
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=os.path.dirname(os.path.abspath(out)), delete=False) as f:
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=os.path.dirname(os.path.abspath(path)), delete=False) as f:
         f.write(text)
     os.chmod(f.name, 0o644)
-    os.replace(f.name, out)
+    os.replace(f.name, path)
 
 
 if __name__ == "__main__":
