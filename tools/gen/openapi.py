@@ -7,14 +7,16 @@
   X-Request-Id), its request body and the body's component schema (required members, types,
   lengths, ranges, enums, additionalProperties: false; a nested object's too, under the
   component name the prose gives it), text/csv with x-columns where the route gives CSV,
-  the standard error answers the route can give, Problem.code's enum, and the sentence that
-  opens each operation's description and names its roles;
+  the standard error answers the route can give, Problem.code's enum, the sentence that
+  opens each operation's description and names its roles, and the one that opens a text
+  field's description (single or multi-line, trimmed);
 - docs/openapi/prose.yaml, hand-written: everything said in words (info, tags, summaries,
   descriptions, examples, the success answers and their schemas, the choices where the
   contract is silent) and what the tables do not know (409s, a nullable type).
 
-The two are merged member by member. The prose may add to what the tables give, and may add
-`null` to a generated type or enum list (whether null clears a field is a choice written in
+The two are merged member by member. The prose may add to what the tables give (its words on
+a text field follow the generated sentence of what the checks do to it), and may add `null`
+to a generated type or enum list (whether null clears a field is a choice written in
 words); any other difference is an error naming where, so the prose cannot contradict the
 code. The output is the same bytes for the same inputs.
 
@@ -46,6 +48,12 @@ def ref(kind, name):
 
 
 # ---------------------------------------------------------------------------- the tables' part
+# What the input checks do to a body field of each text type, said once here (the prose's
+# words about the field follow).
+TEXT_RULES = {"string": "Single line (no control characters), trimmed; lengths count characters.",
+              "text": "Multi-line (lf, cr and tab allowed), trimmed; lengths count characters."}
+
+
 def field_schema(f):
     """The JSON Schema of one field of a body or query table."""
     t = f["type"]
@@ -81,7 +89,8 @@ def object_schema(fields, patch=False):
     required = [] if patch else [f["name"] for f in fields if f["required"]]
     if required:
         s["required"] = required
-    s["properties"] = {f["name"]: field_schema(f) for f in fields}
+    s["properties"] = {f["name"]: field_schema(f) | ({"description": TEXT_RULES[f["type"]]} if f["type"] in TEXT_RULES else {})
+                       for f in fields}
     return s
 
 
@@ -233,6 +242,8 @@ def merge(gen, prose, where):
         return merge_parameters(gen, prose, where)
     if gen == prose:
         return gen
+    if where.endswith(".description") and isinstance(gen, str) and isinstance(prose, str):
+        return f"{gen} {prose}"  # a text field's rules, then the prose's words
     if where.endswith((".type", ".enum")):
         g = gen if isinstance(gen, list) else [gen]
         nulls = ("null",) if where.endswith(".type") else (None,)
@@ -329,6 +340,8 @@ def subtract(doc, gen, where=""):
                 key = {"$ref": p["$ref"]} if "$ref" in p else {"name": p["name"], "in": p["in"]}
                 out.append(key | {k: v for k, v in rest.items() if k not in key})
         return out or None
+    if where.endswith(".description") and isinstance(gen, str) and isinstance(doc, str) and doc.startswith(gen + " "):
+        return doc[len(gen) + 1:]
     return None if doc == gen else doc
 
 
