@@ -15,7 +15,7 @@
   contract is silent) and what the tables do not know (409s, a nullable type).
 
 The two are merged member by member. The prose may add to what the tables give (its words on
-a text field follow the generated sentence of what the checks do to it), and may add `null`
+a text field or a path id follow the generated sentence of what the checks do to it), and may add `null`
 to a generated type or enum list (whether null clears a field is a choice written in
 words); any other difference is an error naming where, so the prose cannot contradict the
 code. The output is the same bytes for the same inputs.
@@ -48,10 +48,11 @@ def ref(kind, name):
 
 
 # ---------------------------------------------------------------------------- the tables' part
-# What the input checks do to a body field of each text type, said once here (the prose's
-# words about the field follow).
+# What the input checks do to a path id and to a body field of each text type, said once here
+# (the prose's words about the parameter or field follow).
 TEXT_RULES = {"string": "Single line (no control characters), trimmed; lengths count characters.",
               "text": "Multi-line (lf, cr and tab allowed), trimmed; lengths count characters."}
+PATH_ID_RULES = "A UUID; anything else, or an object the user may not see, is 404."
 
 
 def field_schema(f):
@@ -89,8 +90,10 @@ def object_schema(fields, patch=False):
     required = [] if patch else [f["name"] for f in fields if f["required"]]
     if required:
         s["required"] = required
-    s["properties"] = {f["name"]: field_schema(f) | ({"description": TEXT_RULES[f["type"]]} if f["type"] in TEXT_RULES else {})
-                       for f in fields}
+    s["properties"] = {}
+    for f in fields:
+        words = {"description": TEXT_RULES[f["type"]]} if f["type"] in TEXT_RULES else {}
+        s["properties"][f["name"]] = field_schema(f) | words
     return s
 
 
@@ -124,8 +127,8 @@ def schema_name(r, prose_op):
 def parameters(r):
     """Path ids, query fields, paging, then the headers the route honours. The prose's own
     parameters (Last-Event-ID, say) come after these and before Accept-Language."""
-    out = [{"name": p, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
-           for p in r["path_params"]]
+    out = [{"name": p, "in": "path", "required": True, "description": PATH_ID_RULES,
+            "schema": {"type": "string", "format": "uuid"}} for p in r["path_params"]]
     out += [{"name": f["name"], "in": "query", "required": f["required"], "schema": field_schema(f)}
             for f in r["query"] or []]
     if r["list"]:
