@@ -143,8 +143,9 @@ def parameters(r):
 
 
 def responses(r, all_roles):
-    """The error answers that follow from the route's table entry. The order of checks is the
-    README's: token, role, path id, media type, JSON, input."""
+    """The error answers that follow from the route's table entry (the order of checks is the
+    README's: token, role, path id, media type, JSON, input). Those that depend on what the
+    operation does (a 409, a 404 for a query filter, login's 401 and 429) are the prose's."""
     out = {}
     takes_body = r["body"] is not None
     if r["roles"]:
@@ -160,8 +161,10 @@ def responses(r, all_roles):
         out["415"] = ref("responses", "UnsupportedMediaType")
     if r["method"] in ("PATCH", "PUT"):
         out["412"] = ref("responses", "PreconditionFailed")
+    # input checks: a body, a query, paging, or the Idempotency-Key every authenticated POST takes
     if takes_body or r["query"] or r["list"] or (r["method"] == "POST" and r["roles"]):
         out["422"] = ref("responses", "ValidationFailed")
+    # the database: a token to check, an op's statement, or a password to compare
     if r["roles"] or r["op"] or r["password_hashed"]:
         out["503"] = ref("responses", "Unavailable")
     if r["csv"]:
