@@ -96,10 +96,12 @@ export function formFor(op, items, o = {}) {
     return c.boxed ? c.el : fld(t(x.label), c.el, x.hint ?? (c.type === 'datetime' ? whenHint(c.req) : null));
   };
   const [label, battrs] = Array.isArray(o.submit) ? o.submit : [o.submit || t('save')];
-  // the button stands by the fields of an inline or bare form, below them in any other
+  // the button of a form that is only a button, or an inline one, stands by itself; others
+  // have it in a row of actions below the fields
+  const kids = items.map(draw);
   const b = btn(label, battrs);
-  const f = h('form', { novalidate: true, id: o.id, class: o.class }, items.map(draw),
-    /\b(inline|bare)\b/.test(o.class || '') ? b : h('div', { class: 'actions' }, b));
+  const f = h('form', { novalidate: true, id: o.id, class: o.class }, kids,
+    !fields.length || /\binline\b/.test(o.class || '') ? b : h('div', { class: 'actions' }, b));
   onSubmit(f, {
     build() {
       const v = values(f, tz(), !!o.patch);
