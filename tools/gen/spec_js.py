@@ -5,10 +5,10 @@ field, required, length and range limits and enum values. A nested object's memb
 named "object.member", as the console's form controls are. The server's tables are the
 truth; the file is committed, and the unit suite fails when it is stale.
 
-With --check it also reads the console (web/js, web/views): every limits('op', 'field') and
-choices('op', 'field', 'kind') names a body field of spec.js, and every value of a choices()
-field has a label in the enumeration E[kind] of web/js/i18n.js; so does every field
-{ name: 'field', label: 'key', enum: 'kind' } of a formFor('op', [...]) call (web/js/form.js).
+With --check it also reads the console (web/js, web/views): every rule('op', 'field') and
+every field { name: 'field', label: 'key', enum: 'kind' } of a formFor('op', [...]) call
+(web/js/form.js) names a body field of spec.js, and every value of such an enum field has a
+label in the enumeration E[kind] of web/js/i18n.js.
 
 usage: spec_js.py ABIPRAYAD OUT          write OUT
        spec_js.py --check ABIPRAYAD OUT  exit 1 when OUT is stale or the console names
@@ -82,7 +82,7 @@ def form_fields(text):
 
 
 def console_problems(web, ops):
-    """What the console's limits() and choices() calls name that spec.js does not hold."""
+    """What the console's rule() and formFor() calls name that spec.js does not hold."""
     with open(os.path.join(web, "js", "i18n.js"), encoding="utf-8") as f:
         i18n = f.read()
     enums = {k: set(re.findall(r"(\w+):\s*\[", body))
@@ -92,16 +92,10 @@ def console_problems(web, ops):
         with open(path, encoding="utf-8") as f:
             text = f.read()
         rel = os.path.relpath(path, os.path.dirname(web))
-        for m in re.finditer(r"\b(limits|choices)\('([\w.]+)', '([\w.]+)'(?:, '(\w+)')?\)", text):
-            fn, op, name, kind = m.groups()
-            at = f"{rel}:{text.count(chr(10), 0, m.start()) + 1}"
-            field = ops.get(op, {}).get("body", {}).get(name)
-            if field is None:
-                problems.append(f"{at}: {fn}(): the server's {op} takes no field {name}")
-            elif fn == "choices":
-                missing = [v for v in field.get("values", []) if v not in enums.get(kind, set())]
-                if "values" not in field or missing:
-                    problems.append(f"{at}: {op}.{name}: no label in i18n.js E.{kind} for {missing or 'a field that is no enum'}")
+        for m in re.finditer(r"\brule\('([\w.]+)', '([\w.]+)'\)", text):
+            op, name = m.groups()
+            if name not in ops.get(op, {}).get("body", {}):
+                problems.append(f"{rel}:{text.count(chr(10), 0, m.start()) + 1}: rule(): the server's {op} takes no field {name}")
         for pos, op, name, kind in form_fields(text):
             at = f"{rel}:{text.count(chr(10), 0, pos) + 1}"
             field = ops.get(op, {}).get("body", {}).get(name)
@@ -137,7 +131,7 @@ def main():
         problems = console_problems(os.path.dirname(os.path.dirname(os.path.abspath(out))), ops)
         if problems:
             sys.exit("\n".join(problems))
-        print(f"{out} is up to date, and the console's limits(), choices() and formFor() name fields the server takes")
+        print(f"{out} is up to date, and the console's rule() and formFor() name fields the server takes")
         return
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=os.path.dirname(os.path.abspath(out)), delete=False) as f:
         f.write(text)

@@ -13,9 +13,11 @@
 //   control   a control the view builds (a select of beds, say); it gets the rules and the label
 //   value     the initial value (else o.values[name]); a datetime as an instant
 //   hint      a line of help under the control; attrs: more attributes of the control
+//   own       the view draws the control itself (and may draw it again): the builder checks it
 // { path: 'stay_id', label, control } is a value of the URL, not of the body: required unless
 // required: false, and handed to send() apart. A Node in the list is placed as it is, an array
-// of items becomes a row of two columns, null and false are left out.
+// of items becomes a row of two columns, { box: Node, items } draws the items into the box (a
+// fieldset, say), null and false are left out.
 import { h, fld, inp, area, sel, check, btn, values, onSubmit, localError } from './dom.js';
 import { t, en, isoToLocal } from './i18n.js';
 import { OPS } from './spec.js';
@@ -90,7 +92,9 @@ export function formFor(op, items, o = {}) {
     if (x == null || x === false) return null;
     if (x instanceof Node) return x;
     if (Array.isArray(x)) return h('div', { class: 'grid2' }, x.map(draw));
+    if (x.box) { x.box.append(...x.items.map(draw).filter(Boolean)); return x.box; }
     if (!x.label) throw new Error(`form: ${op}.${x.name || x.path} has no label`);
+    if (x.own) { fields.push({ name: x.name, req: x.required ?? rule(op, x.name).required }); return null; }
     const c = control(op, x, o.values);
     fields.push({ name: x.name || x.path, path: !!x.path, req: c.req, type: c.type });
     return c.boxed ? c.el : fld(t(x.label), c.el, x.hint ?? (c.type === 'datetime' ? whenHint(c.req) : null));
