@@ -4,7 +4,7 @@ import { api, get, qs } from '../js/api.js';
 import { h, clear, fld, inp, sel, badge } from '../js/dom.js';
 import { formFor, rule } from '../js/form.js';
 import { t, en, fmtD } from '../js/i18n.js';
-import { state, heading, loadBoard, loadRooms, loadRules, freeBedGroups, bedName, flash, go, can } from '../js/core.js';
+import { state, heading, loadBoard, loadRooms, loadRules, freeBedGroups, bedName, flash, go, may } from '../js/core.js';
 import { residentForm } from './resident.js';
 
 export default async function checkin(box, { query }) {
@@ -79,7 +79,7 @@ export default async function checkin(box, { query }) {
   showBeds();
 
   const parts = [heading(t('checkin_title'))];
-  if (can('resident_edit')) {
+  if (may('residents.create')) {
     const nf = residentForm(null, true, {
       submit: [t('create_resident'), { class: 'secondary' }],
       send: (body, key) => api('POST', '/residents', { body, key }),

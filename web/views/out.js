@@ -3,7 +3,7 @@ import { api } from '../js/api.js';
 import { h, clear, sel, badge } from '../js/dom.js';
 import { formFor } from '../js/form.js';
 import { t, en, fmtDT, fmtDuration } from '../js/i18n.js';
-import { tz, heading, loadBoard, loadOut, namesByStay, flash, can } from '../js/core.js';
+import { tz, heading, loadBoard, loadOut, namesByStay, flash, may } from '../js/core.js';
 
 /** the sign-out form (purpose, where to, expected back: in 3 hours, on the quarter hour); who: the
  *  field of the stay (a path value) where the form chooses it, o: formFor's options */
@@ -27,7 +27,7 @@ export default async function out(box) {
   const listBox = h('div');
   const sections = [heading(t('out_title')), listBox];
   let signOut = null;
-  if (can('stay')) {
+  if (may('movements.create')) {
     signOut = signOutForm({ path: 'stay_id', label: 'resident', control: sel('stay_id', []) }, {
       class: 'narrow',
       send: (body, key, { stay_id }) => api('POST', `/stays/${stay_id}/movements`, { body, key }),
@@ -53,7 +53,7 @@ export default async function out(box) {
           m.overdue || late ? badge(t('overdue_by', { d: fmtDuration(now - Date.parse(m.expected_back_at)) }), 'overdue') : null),
         h('div', { class: 'muted' }, en('purpose', m.purpose) + (m.destination ? ' · ' + m.destination : '')),
         h('div', null, t('out_since') + ': ' + fmtDT(m.out_at, tz()) + ' · ' + t('expected_back') + ': ', h('strong', null, fmtDT(m.expected_back_at, tz()))),
-        can('stay') ? h('div', { class: 'actions' }, returnForm(m, name, reload)) : null);
+        may('movements.return') ? h('div', { class: 'actions' }, returnForm(m, name, reload)) : null);
     })) : h('p', { class: 'alert ok' }, t('nobody_out')));
     if (signOut) {
       const outStays = new Set(moves.map((m) => m.stay_id));

@@ -4,7 +4,7 @@ import { api, get, ApiError } from '../js/api.js';
 import { h, clear, badge, tbl } from '../js/dom.js';
 import { formFor } from '../js/form.js';
 import { t, en, fmtD, today } from '../js/i18n.js';
-import { tz, heading, flash, can, pct } from '../js/core.js';
+import { tz, heading, flash, may, pct } from '../js/core.js';
 
 const OPEN = ['planned', 'in_progress'];
 
@@ -15,7 +15,7 @@ export default async function plan(box, { args, rerender }) {
     if (e instanceof ApiError && e.status === 404) return null;
     throw e;
   })]);
-  const edit = can('plan_edit');
+  const edit = may('exit_plans.put');
   const now = today(tz());
   const parts = [heading(t('plan_title') + ': ' + r.full_name), h('p', null, h('a', { href: '#/stay/' + sid }, t('stay_title')), ' · ', h('a', { href: '#/resident/' + r.id }, t('record_link')))];
 
@@ -43,15 +43,15 @@ export default async function plan(box, { args, rerender }) {
     const goals = p.goals || [];
     const over = (g) => g.due_on && g.due_on < now && OPEN.includes(g.status);
     if (!goals.length) parts.push(h('p', { class: 'muted' }, t('no_goals')));
-    if (edit) {
+    if (may('goals.update')) {
       parts.push(h('div', { class: 'card', id: 'goals' }, goals.map((g) => goalForm(g, over(g), rerender))));
-      const gf = formFor('goals.create', [h('h2', null, t('add_goal')),
+      const gf = may('goals.create') && formFor('goals.create', [h('h2', null, t('add_goal')),
         [{ name: 'domain', label: 'domain', enum: 'domain' }, { name: 'due_on', label: 'due_on' }], { name: 'title', label: 'goal_title' }], {
         id: 'add-goal', class: 'narrow', submit: t('add_goal'),
         send: (body, key) => api('POST', `/stays/${sid}/exit-plan/goals`, { body, key }),
         done() { flash(t('goal_added')); rerender(); },
       });
-      parts.push(gf);
+      if (gf) parts.push(gf);
     } else if (goals.length) {
       parts.push(tbl([t('domain'), t('goal_title'), t('status'), t('due_on'), t('note')], goals.map((g) => ({ attrs: { class: over(g) ? 'overdue' : null },
         cells: [en('domain', g.domain), g.title, en('goal_status', g.status), fmtD(g.due_on), g.note || ''] }))));

@@ -4,7 +4,7 @@ import { api, get, getAll, qs } from '../js/api.js';
 import { h, clear, badge, dl, tbl } from '../js/dom.js';
 import { formFor } from '../js/form.js';
 import { t, en, fmtD, fmtDT } from '../js/i18n.js';
-import { state, tz, heading, loadBoard, loadRules, bedName, flash, go, can } from '../js/core.js';
+import { state, tz, heading, loadBoard, loadRules, bedName, flash, go, may } from '../js/core.js';
 
 /** an emergency contact left empty is none (null on an edit); a given one has every member */
 function contact(v) {
@@ -50,11 +50,11 @@ export default async function resident(box, { args, rerender }) {
   const links = h('div', { class: 'actions' },
     cur ? h('a', { class: 'button secondary small', href: '#/stay/' + cur.id }, t('stay_title')) : null,
     cur ? h('a', { class: 'button secondary small', href: '#/plan/' + cur.id }, t('plan_link')) : null,
-    !cur && r.status !== 'in_residence' && can('stay') ? h('a', { class: 'button small', href: '#/checkin?resident=' + r.id }, t('checkin_resident')) : null,
-    can('manage') ? h('a', { class: 'button secondary small', href: '#/audit?entity_id=' + r.id }, t('audit_link')) : null);
+    !cur && r.status !== 'in_residence' && may('stays.checkin') ? h('a', { class: 'button small', href: '#/checkin?resident=' + r.id }, t('checkin_resident')) : null,
+    may('audit.list') ? h('a', { class: 'button secondary small', href: '#/audit?entity_id=' + r.id }, t('audit_link')) : null);
 
   let record;
-  if (can('resident_edit')) {
+  if (may('residents.update')) {
     record = residentForm(r, sensitive, {
       send: (body) => (Object.keys(body).length ? api('PATCH', '/residents/' + r.id, { body, ifMatch: r.version }) : r),
       done() { flash(t('saved')); rerender(); },
@@ -82,7 +82,7 @@ export default async function resident(box, { args, rerender }) {
 }
 
 function createView(box) {
-  if (!can('resident_edit')) throw new Error(t('err_forbidden_view'));
+  if (!may('residents.create')) throw new Error(t('err_forbidden_view'));
   const form = residentForm(null, true, {
     class: 'narrow', submit: t('create_resident'),
     send: (body, key) => api('POST', '/residents', { body, key }),

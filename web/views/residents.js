@@ -3,7 +3,7 @@
 import { get, qs } from '../js/api.js';
 import { h, clear, fld, inp, sel, check, badge, failBox } from '../js/dom.js';
 import { t, en, options } from '../js/i18n.js';
-import { state, heading, can, role } from '../js/core.js';
+import { state, heading, may, role } from '../js/core.js';
 
 export default async function residents(box, { query }) {
   const q = inp('q', { type: 'search', value: query.q || '', autocomplete: 'off' });
@@ -38,7 +38,7 @@ export default async function residents(box, { query }) {
       h('div', { class: 'muted' }, [r.register_number, en('sex', r.sex), en('legal', r.legal_status)].join(' · '))))) : h('p', { class: 'muted' }, t('no_match')));
     clear(more, cursor ? h('button', { type: 'button', class: 'secondary', onclick: () => load(false) }, t('more')) : null);
   }
-  clear(box, heading(t('residents_title'), can('resident_edit') ? h('a', { class: 'button', href: '#/resident/new' }, t('new_resident')) : null),
+  clear(box, heading(t('residents_title'), may('residents.create') ? h('a', { class: 'button', href: '#/resident/new' }, t('new_resident')) : null),
     form, mine, out, more);
   await load(true);
 }

@@ -4,7 +4,7 @@ import { api, get } from '../js/api.js';
 import { h, clear, sel, badge, dl } from '../js/dom.js';
 import { formFor } from '../js/form.js';
 import { t, en, fmtD, fmtDT } from '../js/i18n.js';
-import { tz, heading, loadBoard, loadRooms, loadOut, freeBedGroups, bedName, flash, go, can } from '../js/core.js';
+import { tz, heading, loadBoard, loadRooms, loadOut, freeBedGroups, bedName, flash, go, may } from '../js/core.js';
 import { signOutForm, returnForm } from './out.js';
 
 export default async function stay(box, { args, rerender }) {
@@ -24,16 +24,16 @@ export default async function stay(box, { args, rerender }) {
   const links = h('div', { class: 'actions' },
     h('a', { class: 'button secondary small', href: '#/resident/' + r.id }, t('record_link')),
     h('a', { class: 'button secondary small', href: '#/plan/' + s.id }, t('plan_link')),
-    active && can('violation') ? h('a', { class: 'button secondary small', href: '#/violation?stay=' + s.id }, t('violation_link')) : null);
+    active && may('violations.create') ? h('a', { class: 'button secondary small', href: '#/violation?stay=' + s.id }, t('violation_link')) : null);
   const parts = [heading(r.full_name, badge(active ? t('st_active') : t('st_closed'), active ? 'free' : '')), notice, h('div', { class: 'card' }, facts, links)];
 
-  if (active && can('stay')) {
+  if (active) {
     // sign out / back in
-    if (away) {
+    if (away && may('movements.return')) {
       parts.push(h('div', { class: 'alert ' + (away.overdue ? 'error' : 'warn') },
         h('p', null, t('currently_out', { p: en('purpose', away.purpose) + (away.destination ? ' (' + away.destination + ')' : ''), d: fmtDT(away.expected_back_at, tz()) })),
         h('div', { class: 'actions' }, returnForm(away, r.full_name, rerender))));
-    } else {
+    } else if (!away && may('movements.create')) {
       const so = signOutForm(null, {
         id: 'sign-out',
         send: (body, key) => api('POST', `/stays/${s.id}/movements`, { body, key }),
@@ -42,7 +42,7 @@ export default async function stay(box, { args, rerender }) {
       parts.push(so);
     }
     // transfer
-    const tf = formFor('stays.transfer', [h('h2', null, t('transfer_title')),
+    const tf = may('stays.transfer') && formFor('stays.transfer', [h('h2', null, t('transfer_title')),
       { name: 'bed_id', label: 'free_bed', control: sel('bed_id', freeBedGroups(board, rooms, r.sex), {}, t('choose')) },
       { name: 'at', label: 'transfer_at' }], {
       id: 'transfer', submit: t('transfer_btn'),
@@ -51,14 +51,14 @@ export default async function stay(box, { args, rerender }) {
       fieldFor: { bed_occupied: 'bed_id', bed_out_of_service: 'bed_id', sex_mismatch: 'bed_id' },
     });
     // check-out
-    const co = formFor('stays.checkout', [h('h2', null, t('checkout_title')),
+    const co = may('stays.checkout') && formFor('stays.checkout', [h('h2', null, t('checkout_title')),
       [{ name: 'exit_reason', label: 'exit_reason', enum: 'exit_reason' }, { name: 'destination', label: 'destination', enum: 'destination' }],
       { name: 'notes', label: 'notes' }, { name: 'checked_out_at', label: 'checked_out_at' }], {
       id: 'checkout', submit: [t('checkout_btn'), { class: 'danger' }],
       send: (body, key) => api('POST', `/stays/${s.id}/checkout`, { body, key }),
       done() { flash(t('checked_out', { name: r.full_name })); go('#/board'); },
     });
-    parts.push(h('div', { class: 'grid2' }, tf, co));
+    if (tf || co) parts.push(h('div', { class: 'grid2' }, tf, co));
   }
   clear(box, parts);
   let dirty = false;
