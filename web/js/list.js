@@ -2,15 +2,17 @@
 // view, "Muat lebih banyak" while the answer has a next_cursor, a line when there is nothing,
 // and the problem (with a retry) in place of a page that could not be loaded.
 import { get, qs } from './api.js';
-import { h, clear, failBox } from './dom.js';
+import { h, clear, failBox, tbl } from './dom.js';
 import { t } from './i18n.js';
 
-/** pager({ row(item) → <li>, empty (the text when nothing is found), limit, attrs of the <ul> })
- *  → { el, load(path, query) }: load starts again from the first page (a newer load wins) */
-export function pager({ row, empty = t('none'), limit = 50, attrs = { class: 'list' } }) {
-  const view = h('ul', attrs);
-  const list = view;
-  const draw = (items) => items.map(row);
+/** pager({ row, empty (the text when nothing is found), limit, attrs, cols }) → { el, load(path, query) }
+ *  row(item) gives an <li> of a <ul attrs>, or with cols a row of tbl(cols, rows, attrs) (dom.js);
+ *  load starts again from the first page (a newer load wins) */
+export function pager({ row, empty = t('none'), limit = 50, attrs = { class: 'list' }, cols }) {
+  const view = cols ? tbl(cols, [], attrs) : h('ul', attrs);
+  const list = cols ? view.querySelector('tbody') : view;
+  // a table's rows are drawn by tbl too, so that each cell keeps its label for narrow screens
+  const draw = cols ? (items) => [...tbl(cols, items.map(row)).querySelector('tbody').children] : (items) => items.map(row);
   const foot = h('div');
   const el = h('div', null, view, foot);
   let path, query, cursor = null, seq = 0;
