@@ -30,7 +30,8 @@ export function rule(op, name) {
   return f;
 }
 const dig = (name, o) => name.split('.').reduce((x, k) => x?.[k], o);
-const empty = (x) => x == null || x === '' || x === false;
+/** nothing given: an empty control, or an unticked box that must be ticked (type true) */
+const empty = (x, type) => x == null || x === '' || (x === false && type === 'true');
 
 function control(op, s, given) {
   const r = s.path ? { type: 'path' } : rule(op, s.name);
@@ -94,7 +95,7 @@ export function formFor(op, items, o = {}) {
     if (Array.isArray(x)) return h('div', { class: 'grid2' }, x.map(draw));
     if (x.box) { x.box.append(...x.items.map(draw).filter(Boolean)); return x.box; }
     if (!x.label) throw new Error(`form: ${op}.${x.name || x.path} has no label`);
-    if (x.own) { fields.push({ name: x.name, req: x.required ?? rule(op, x.name).required }); return null; }
+    if (x.own) { const r = rule(op, x.name); fields.push({ name: x.name, req: x.required ?? r.required, type: r.type }); return null; }
     const c = control(op, x, o.values);
     fields.push({ name: x.name || x.path, path: !!x.path, req: c.req, type: c.type });
     return c.boxed ? c.el : fld(t(x.label), c.el, x.hint ?? (c.type === 'datetime' ? whenHint(c.req) : null));
@@ -109,7 +110,7 @@ export function formFor(op, items, o = {}) {
   onSubmit(f, {
     build() {
       const v = values(f, tz(), !!o.patch);
-      const missing = fields.filter((x) => x.req && empty(dig(x.name, v))).map((x) => x.name);
+      const missing = fields.filter((x) => x.req && empty(dig(x.name, v), x.type)).map((x) => x.name);
       if (missing.length) throw localError(missing);
       const path = {};
       for (const x of fields) if (x.path) { path[x.name] = v[x.name]; delete v[x.name]; }
