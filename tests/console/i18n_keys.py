@@ -9,6 +9,7 @@ names them:
   t('prefix_' + x)                   some key starts with prefix_ (its uses are dynamic)
   f('key') where f = (key, ...) => ... t(key) ...   a local wrapper's literal arguments
   en('kind', v), options('kind'), enumValues('kind')  kind is an enumeration of E
+  { name: 'f', label: 'key', enum: 'kind' }  a field of the form builder (web/js/form.js)
 Any other t(expression) is listed as not checked. Keys defined but never named anywhere in
 the console's code (not even as a string literal) are reported, not failed: a key may be
 reached in ways this reader does not follow.
@@ -150,6 +151,10 @@ def main():
                         used.setdefault(unquote(warg), where(wpos))
             elif path != i18n:
                 unchecked.append(f"{where(pos)}: t({arg})")
+        # the fields of formFor() (web/js/form.js): label is a key, enum a kind of E
+        for prop, seen in (("label", used), ("enum", kinds_used)):
+            for m in re.finditer(r"(?<![\w$'\"-])" + prop + r":\s*(" + STRING + r")", text):
+                seen.setdefault(unquote(m.group(1)), where(m.start()))
         for fn in ("en", "options", "enumValues"):
             for pos, arg in calls(text, fn):
                 if re.fullmatch(r"(?:" + STRING + r")", arg):

@@ -77,6 +77,34 @@ test('a caseworker edits an exit plan: target date, goal status and due date, a 
   assert.deepEqual(page.errors, []);
 });
 
+test('the residents list comes page by page: "Muat lebih banyak" until the last page, focus on the first new row', async () => {
+  const page = await open(browser, A, 360, 780);
+  await login(page, 'caseworker');
+  const cw = await apiAs('caseworker');
+  const total = (await cw.get(`/residents?house_id=${cw.me.house_ids[0]}&limit=200`)).body.items.length;
+  assert.ok(total > 10, 'the seed has residents to page through');
+  // pages of 5 instead of 50, so that the seeded house has several
+  await page.route('**/api/v1/residents?*', (route) => route.continue({ url: route.request().url().replace(/([?&]limit=)\d+/, (m, k) => k + '5') }));
+  await page.click('nav a[href="#/residents"]');
+  const rows = page.locator('main ul.list > li');
+  await rows.nth(4).waitFor();
+  assert.equal(await rows.count(), 5);
+  await shot(page, 'residents-360');
+  const more = page.locator('main button:has-text("Muat lebih banyak")');
+  await more.click();
+  await rows.nth(9).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.closest('li') === document.querySelectorAll('main ul.list > li')[5]), true,
+    'the first new row has the focus');
+  const settled = () => page.waitForFunction(() => !document.querySelector('main ul.list').parentElement.hasAttribute('aria-busy'));
+  while (await more.count()) { await more.click(); await settled(); }
+  await page.waitForFunction((n) => document.querySelectorAll('main ul.list > li').length === n, total);
+  assert.equal(await page.locator('main button:has-text("Muat lebih banyak")').count(), 0);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await shot(page, 'residents-1280');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test('a caseworker creates and edits a resident; staff then find them at check-in, without the NIK', async () => {
   const page = await open(browser, A, 1280, 900);
   await login(page, 'caseworker');

@@ -5,9 +5,10 @@ field, required, length and range limits and enum values. A nested object's memb
 named "object.member", as the console's form controls are. The server's tables are the
 truth; the file is committed, and the unit suite fails when it is stale.
 
-With --check it also reads the console (web/js, web/views): every limits('op', 'field') and
-choices('op', 'field', 'kind') names a body field of spec.js, and every value of a choices()
-field has a label in the enumeration E[kind] of web/js/i18n.js.
+With --check it also reads the console (web/js, web/views): every rule('op', 'field') and
+every field { name: 'field', label: 'key', enum: 'kind' } of a formFor('op', [...]) call
+(web/js/form.js) names a body field of spec.js, and every value of such an enum field has a
+label in the enumeration E[kind] of web/js/i18n.js.
 
 usage: spec_js.py ABIPRAYAD OUT          write OUT
        spec_js.py --check ABIPRAYAD OUT  exit 1 when OUT is stale or the console names
@@ -47,8 +48,41 @@ def render(spec):
     return "".join(lines)
 
 
+def call_args(text, start):
+    """The top-level arguments (texts) of the call whose '(' is at start."""
+    args, depth, i, last = [], 0, start, start + 1
+    while i < len(text):
+        c = text[i]
+        if c in "'\"`":
+            i = text.index(c, i + 1) if c in text[i + 1:] else len(text)
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+            if depth == 0:
+                return args + [text[last:i]]
+        elif c == "," and depth == 1:
+            args.append(text[last:i])
+            last = i + 1
+        i += 1
+    return args
+
+
+def form_fields(text):
+    """(position, op, field, kind) of the fields of each formFor('op', [...]) call; a
+    conditional op (c ? 'a' : 'b') gives each of its ops."""
+    for m in re.finditer(r"\bformFor\(", text):
+        args = call_args(text, m.end() - 1)
+        if len(args) < 2:
+            continue
+        base = m.end() + len(args[0]) + 1
+        for op in re.findall(r"'([\w.]+)'", args[0]):
+            for f in re.finditer(r"\{\s*name:\s*'([\w.]+)',\s*label:\s*'\w+'(?:,\s*enum:\s*'(\w+)')?", args[1]):
+                yield base + f.start(), op, f.group(1), f.group(2)
+
+
 def console_problems(web, ops):
-    """What the console's limits() and choices() calls name that spec.js does not hold."""
+    """What the console's rule() and formFor() calls name that spec.js does not hold."""
     with open(os.path.join(web, "js", "i18n.js"), encoding="utf-8") as f:
         i18n = f.read()
     enums = {k: set(re.findall(r"(\w+):\s*\[", body))
@@ -58,16 +92,21 @@ def console_problems(web, ops):
         with open(path, encoding="utf-8") as f:
             text = f.read()
         rel = os.path.relpath(path, os.path.dirname(web))
-        for m in re.finditer(r"\b(limits|choices)\('([\w.]+)', '([\w.]+)'(?:, '(\w+)')?\)", text):
-            fn, op, name, kind = m.groups()
-            at = f"{rel}:{text.count(chr(10), 0, m.start()) + 1}"
+        for m in re.finditer(r"\brule\('([\w.]+)', '([\w.]+)'\)", text):
+            op, name = m.groups()
+            if name not in ops.get(op, {}).get("body", {}):
+                problems.append(f"{rel}:{text.count(chr(10), 0, m.start()) + 1}: rule(): the server's {op} takes no field {name}")
+        for pos, op, name, kind in form_fields(text):
+            at = f"{rel}:{text.count(chr(10), 0, pos) + 1}"
             field = ops.get(op, {}).get("body", {}).get(name)
             if field is None:
-                problems.append(f"{at}: {fn}(): the server's {op} takes no field {name}")
-            elif fn == "choices":
-                missing = [v for v in field.get("values", []) if v not in enums.get(kind, set())]
-                if "values" not in field or missing:
-                    problems.append(f"{at}: {op}.{name}: no label in i18n.js E.{kind} for {missing or 'a field that is no enum'}")
+                problems.append(f"{at}: formFor(): the server's {op} takes no field {name}")
+            elif ("values" in field) != (kind is not None):
+                problems.append(f"{at}: formFor(): {op}.{name}: enum: names the i18n.js kind of an enum field, and only of one")
+            elif kind:
+                missing = [v for v in field["values"] if v not in enums.get(kind, set())]
+                if missing:
+                    problems.append(f"{at}: {op}.{name}: no label in i18n.js E.{kind} for {missing}")
     return problems
 
 
@@ -92,7 +131,7 @@ def main():
         problems = console_problems(os.path.dirname(os.path.dirname(os.path.abspath(out))), ops)
         if problems:
             sys.exit("\n".join(problems))
-        print(f"{out} is up to date, and the console's limits() and choices() name fields the server takes")
+        print(f"{out} is up to date, and the console's rule() and formFor() name fields the server takes")
         return
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=os.path.dirname(os.path.abspath(out)), delete=False) as f:
         f.write(text)

@@ -2,29 +2,27 @@
 import { api, session, onUnauthorized, ApiError } from './api.js';
 import { h, clear, failBox } from './dom.js';
 import { t, en, lang, setLang } from './i18n.js';
-import { state, setHouse, role, flash } from './core.js';
+import { state, setHouse, role, may, flash } from './core.js';
 import { startEvents } from './sse.js';
 
-const ALL = ['staff', 'caseworker', 'manager', 'admin'];
-const STAY = ['staff', 'manager', 'admin'];
-const VIOL = ['staff', 'caseworker', 'manager', 'admin'];
-const MGR = ['manager', 'admin'];
-// route → [module, roles, nav label (shown in the menu when set)]
+// route → [module, the operation whose roles (spec.js) may open it, nav label (shown in the menu when set)]
 const ROUTES = {
-  board: ['board', ALL, 'nav_board'],
-  checkin: ['checkin', STAY, 'nav_checkin'],
-  out: ['out', ALL, 'nav_out'],
-  violation: ['violation', VIOL, 'nav_violation'],
-  residents: ['residents', ALL, 'nav_residents'],
-  worklist: ['worklist', ALL, 'nav_worklist'],
-  occupancy: ['reports', MGR, 'nav_occupancy'],
-  census: ['reports', MGR, 'nav_census'],
-  exits: ['reports', MGR, 'nav_exits'],
-  manage: ['manage', MGR, 'nav_manage'],
-  audit: ['audit', MGR, 'nav_audit'],
-  stay: ['stay', ALL],
-  resident: ['resident', ALL],
-  plan: ['plan', ALL],
+  board: ['board', 'beds.board', 'nav_board'],
+  checkin: ['checkin', 'stays.checkin', 'nav_checkin'],
+  out: ['out', 'movements.list', 'nav_out'],
+  violation: ['violation', 'violations.create', 'nav_violation'],
+  residents: ['residents', 'residents.list', 'nav_residents'],
+  worklist: ['worklist', 'exit_plans.worklist', 'nav_worklist'],
+  // every role may read occupancy and census; the menu offers the reports to those who may
+  // read all of them (the exits report), as it did before the roles came from spec.js
+  occupancy: ['reports', 'reports.exits', 'nav_occupancy'],
+  census: ['reports', 'reports.exits', 'nav_census'],
+  exits: ['reports', 'reports.exits', 'nav_exits'],
+  manage: ['manage', 'rooms.create', 'nav_manage'],
+  audit: ['audit', 'audit.list', 'nav_audit'],
+  stay: ['stay', 'stays.get'],
+  resident: ['resident', 'residents.get'],
+  plan: ['plan', 'exit_plans.get'],
 };
 
 const $ = (id) => document.getElementById(id);
@@ -63,7 +61,7 @@ function renderHeader() {
     h('span', { class: 'who' }, state.user.full_name || state.user.username, h('small', null, en('role', role()))),
     langBtn, h('button', { type: 'button', class: 'link', onclick: logout }, t('logout'))));
   const cur = parseHash().name;
-  clear($('nav'), h('ul', null, Object.entries(ROUTES).filter(([, r]) => r[2] && r[1].includes(role())).map(([name, r]) =>
+  clear($('nav'), h('ul', null, Object.entries(ROUTES).filter(([, r]) => r[2] && may(r[1])).map(([name, r]) =>
     h('li', null, h('a', { href: '#/' + name, 'aria-current': name === cur ? 'page' : null }, t(r[2]))))));
 }
 const liveText = () => t(liveState === 'live' ? 'live' : liveState === 'retry' ? 'live_retry' : 'live_off');
@@ -141,7 +139,7 @@ async function route() {
   renderHeader();
   const box = h('section', { class: 'view', 'aria-busy': 'true' }, h('p', { class: 'muted' }, t('loading')));
   clear(main, box);
-  if (!r[1].includes(role())) { clear(box, failBox(t('err_forbidden_view'))); return; }
+  if (!may(r[1])) { clear(box, failBox(t('err_forbidden_view'))); return; }
   try {
     const mod = await import(`../views/${r[0]}.js`);
     if (seq !== renderSeq) return;

@@ -2,20 +2,18 @@
 import { get } from './api.js';
 import { h } from './dom.js';
 import { t, en } from './i18n.js';
+import { OPS } from './spec.js';
 
 export const state = { user: null, houses: [], houseId: null };
 
 export const house = () => state.houses.find((x) => x.id === state.houseId) || null;
 export const tz = () => house()?.timezone || 'Asia/Jakarta';
 export const role = () => state.user?.role;
-const CAN = {
-  stay: ['staff', 'manager', 'admin'], // check-in, transfer, check-out, movements
-  violation: ['staff', 'caseworker', 'manager', 'admin'],
-  resident_edit: ['caseworker', 'manager', 'admin'],
-  plan_edit: ['caseworker', 'manager', 'admin'],
-  manage: ['manager', 'admin'], // rooms, beds, rules, reports, audit
-};
-export const can = (what) => CAN[what].includes(role());
+/** whether the server lets the user's role do an operation (spec.js: the roles of each op) */
+export function may(op) {
+  if (!OPS[op]) throw new Error('spec.js: no operation ' + op);
+  return OPS[op].roles.includes(role());
+}
 
 export function setHouse(id) {
   state.houseId = id;

@@ -1,7 +1,6 @@
 // Building the page without innerHTML (data never becomes markup), forms, and API errors on forms.
 import { ApiError, newKey } from './api.js';
-import { t, en, fieldMsg, localToIso } from './i18n.js';
-import { OPS } from './spec.js';
+import { t, fieldMsg, localToIso } from './i18n.js';
 
 function add(el, kids) {
   for (const k of kids) {
@@ -48,15 +47,6 @@ export function fld(label, el, hint) {
   }
   return h('div', { class: 'field' }, kids);
 }
-/** the server's rules for a body field of an operation (spec.js), as control attributes */
-export function limits(op, name) {
-  const f = OPS[op]?.body[name];
-  if (!f) throw new Error(`spec.js: ${op} takes no ${name}`);
-  const digits = f.type === 'digits' ? f.length : undefined;
-  return { required: f.required, maxlength: f.max_length ?? digits, pattern: digits && `[0-9]{${digits}}` };
-}
-/** the values the server accepts for an enum field, labelled by the enumeration kind of i18n.js */
-export const choices = (op, name, kind) => OPS[op].body[name].values.map((v) => [v, en(kind, v)]);
 export const inp = (name, a = {}) => h('input', { name, type: 'text', ...a });
 export const area = (name, a = {}) => h('textarea', { name, rows: 3, ...a });
 /** options: [[value, label], …] or [{group, items: [[v, l]…]}]; first: a placeholder label */

@@ -2,7 +2,7 @@
 // counts; refreshed by itself on stay.*, movement.* and bed.updated events.
 import { h, clear } from '../js/dom.js';
 import { t, fmtD, fmtTime } from '../js/i18n.js';
-import { state, house, heading, loadBoard, loadRooms, loadOut, can, tz } from '../js/core.js';
+import { state, house, heading, loadBoard, loadRooms, loadOut, may, tz } from '../js/core.js';
 
 const STATES = ['free', 'occupied', 'out_of_service'];
 
@@ -50,8 +50,8 @@ export default async function board(box) {
       href = '#/stay/' + b.occupant.stay_id;
     } else if (b.state === 'out_of_service') {
       kids.push(h('span', { class: 'sub' }, b.status_reason || ''));
-      if (can('manage')) href = '#/manage';
-    } else if (can('stay')) {
+      if (may('beds.update')) href = '#/manage';
+    } else if (may('stays.checkin')) {
       kids.push(h('span', { class: 'sub' }, t('checkin_here')));
       href = '#/checkin?bed=' + b.id;
     }

@@ -1,10 +1,11 @@
 // Check-in: find (or, where the role may, create) the resident, pick a free bed of a room that fits
 // the resident's sex, show the house rules and have them acknowledged.
 import { api, get, qs } from '../js/api.js';
-import { h, clear, fld, inp, sel, check, btn, values, onSubmit, localError, badge } from '../js/dom.js';
+import { h, clear, fld, inp, sel, badge } from '../js/dom.js';
+import { formFor, rule } from '../js/form.js';
 import { t, en, fmtD } from '../js/i18n.js';
-import { state, tz, heading, loadBoard, loadRooms, loadRules, freeBedGroups, bedName, flash, go, can } from '../js/core.js';
-import { residentFields, residentBody } from './resident.js';
+import { state, heading, loadBoard, loadRooms, loadRules, freeBedGroups, bedName, flash, go, may } from '../js/core.js';
+import { residentForm } from './resident.js';
 
 export default async function checkin(box, { query }) {
   let [board, rooms, rules, waiting] = await Promise.all([loadBoard(), loadRooms(), loadRules(),
@@ -19,21 +20,27 @@ export default async function checkin(box, { query }) {
   const q = inp('q', { type: 'search', autocomplete: 'off', 'data-skip': '' });
   const results = h('div', { class: 'results' });
   const bedBox = h('div');
-  const form = h('form', { novalidate: true, class: 'narrow' },
-    h('fieldset', null, h('legend', null, t('resident')),
+  const form = formFor('stays.checkin', [
+    { box: h('fieldset', null, h('legend', null, t('resident')),
       h('div', { class: 'inline' }, fld(t('find_resident'), q), h('button', { type: 'button', class: 'secondary', onclick: search }, t('search'))),
       h('p', { class: 'hint' }, t('type_to_search')),
-      results),
-    h('fieldset', null, h('legend', null, t('bed')), bedBox),
-    h('fieldset', null, h('legend', null, t('rules_title')),
+      results), items: [{ name: 'resident_id', label: 'resident', own: true }] },
+    { box: h('fieldset', null, h('legend', null, t('bed')), bedBox), items: [{ name: 'bed_id', label: 'free_bed', own: true }] },
+    { box: h('fieldset', null, h('legend', null, t('rules_title')),
       h('ul', { class: 'rules' }, rules.map((r) => h('li', null, h('strong', null, r.code + ' ' + r.title), ' ', badge(en('severity', r.severity)),
-        r.description ? h('div', { class: 'muted' }, r.description) : null))),
-      check('rules_acknowledged', t('rules_ack'), { required: true })),
-    h('details', null, h('summary', null, t('late_entry')),
-      h('div', { class: 'grid2' },
-        fld(t('checked_in_at'), inp('checked_in_at', { type: 'datetime-local', 'data-type': 'datetime' }), t('house_time', { tz: tz() }) + ' · ' + t('empty_now')),
-        fld(t('planned_exit_on'), inp('planned_exit_on', { type: 'date' })))),
-    h('div', { class: 'actions' }, btn(t('checkin_btn'))));
+        r.description ? h('div', { class: 'muted' }, r.description) : null)))), items: [{ name: 'rules_acknowledged', label: 'rules_ack' }] },
+    { box: h('details', null, h('summary', null, t('late_entry'))),
+      items: [[{ name: 'checked_in_at', label: 'checked_in_at' }, { name: 'planned_exit_on', label: 'planned_exit_on' }]] },
+  ], {
+    class: 'narrow', submit: t('checkin_btn'),
+    send: (body, key) => api('POST', '/stays', { body, key }),
+    done(stay) {
+      const b = board.find((x) => x.id === stay.bed_id);
+      flash(t('checked_in', { name: chosen?.full_name || '', bed: bedName(b) }));
+      go('#/board');
+    },
+    fieldFor: { bed_occupied: 'bed_id', bed_out_of_service: 'bed_id', sex_mismatch: 'bed_id', resident_in_residence: 'resident_id' },
+  });
   q.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); search(); } });
 
   function showResults() {
@@ -63,7 +70,7 @@ export default async function checkin(box, { query }) {
     // submission, whose answer was lost): the form keeps its value and a retry means the same
     const was = old && !groups.some((g) => g.items.some((i) => i[0] === old)) && board.find((b) => b.id === old);
     if (was) groups.unshift({ group: was.room_code, items: [[was.id, bedName(was) + ' — ' + t('st_' + was.state)]] });
-    const s = sel('bed_id', groups, { required: true }, t('choose'));
+    const s = sel('bed_id', groups, { required: rule('stays.checkin', 'bed_id').required }, t('choose'));
     if ([...s.options].some((o) => o.value === old)) s.value = old;
     clear(bedBox, fld(t('free_bed'), s, chosen ? null : t('choose_resident_first')),
       groups.length ? null : h('p', { class: 'alert warn' }, t('no_free_bed')));
@@ -71,28 +78,10 @@ export default async function checkin(box, { query }) {
   showResults();
   showBeds();
 
-  onSubmit(form, {
-    build() {
-      const v = values(form, tz());
-      const missing = ['resident_id', 'bed_id'].filter((k) => !v[k]);
-      if (!v.rules_acknowledged) missing.push('rules_acknowledged');
-      if (missing.length) throw localError(missing);
-      return v;
-    },
-    send: (body, key) => api('POST', '/stays', { body, key }),
-    done(stay) {
-      const b = board.find((x) => x.id === stay.bed_id);
-      flash(t('checked_in', { name: chosen?.full_name || '', bed: bedName(b) }));
-      go('#/board');
-    },
-    fieldFor: { bed_occupied: 'bed_id', bed_out_of_service: 'bed_id', sex_mismatch: 'bed_id', resident_in_residence: 'resident_id' },
-  });
-
   const parts = [heading(t('checkin_title'))];
-  if (can('resident_edit')) {
-    const nf = h('form', { novalidate: true }, residentFields(null, true), h('div', { class: 'actions' }, btn(t('create_resident'), { class: 'secondary' })));
-    onSubmit(nf, {
-      build: () => residentBody(nf),
+  if (may('residents.create')) {
+    const nf = residentForm(null, true, {
+      submit: [t('create_resident'), { class: 'secondary' }],
       send: (body, key) => api('POST', '/residents', { body, key }),
       done(r) {
         flash(t('created_resident', { name: r.full_name }));
@@ -103,7 +92,6 @@ export default async function checkin(box, { query }) {
         showResults();
         showBeds();
       },
-      fieldFor: { conflict: 'register_number' },
     });
     parts.push(h('details', { class: 'narrow' }, h('summary', null, t('new_resident')), nf));
   } else {

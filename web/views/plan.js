@@ -1,9 +1,10 @@
 // The exit plan of a stay: target date, planned destination, summary, readiness, and goals with
 // statuses and due dates (caseworkers and managers edit; others read).
 import { api, get, ApiError } from '../js/api.js';
-import { h, clear, fld, inp, area, sel, btn, values, onSubmit, localError, badge, tbl, limits, choices } from '../js/dom.js';
+import { h, clear, badge, tbl } from '../js/dom.js';
+import { formFor } from '../js/form.js';
 import { t, en, fmtD, today } from '../js/i18n.js';
-import { tz, heading, flash, can, pct } from '../js/core.js';
+import { tz, heading, flash, may, pct } from '../js/core.js';
 
 const OPEN = ['planned', 'in_progress'];
 
@@ -14,26 +15,17 @@ export default async function plan(box, { args, rerender }) {
     if (e instanceof ApiError && e.status === 404) return null;
     throw e;
   })]);
-  const edit = can('plan_edit');
+  const edit = may('exit_plans.put');
   const now = today(tz());
   const parts = [heading(t('plan_title') + ': ' + r.full_name), h('p', null, h('a', { href: '#/stay/' + sid }, t('stay_title')), ' · ', h('a', { href: '#/resident/' + r.id }, t('record_link')))];
 
   if (edit) {
-    const pf = h('form', { novalidate: true, id: 'plan-form', class: 'narrow' },
-      p ? null : h('p', { class: 'muted' }, t('no_plan')),
-      h('div', { class: 'grid2' },
-        fld(t('target_exit_on'), inp('target_exit_on', { type: 'date', ...limits('exit_plans.put', 'target_exit_on'), value: p?.target_exit_on || '' })),
-        fld(t('destination_plan'), sel('destination_plan', choices('exit_plans.put', 'destination_plan', 'destination'), { ...limits('exit_plans.put', 'destination_plan'), value: p?.destination_plan || '' }, t('choose')))),
-      fld(t('summary'), area('summary', { ...limits('exit_plans.put', 'summary'), value: p?.summary || '' })),
-      h('div', { class: 'actions' }, btn(t('save'))));
-    onSubmit(pf, {
-      build() {
-        const v = values(pf, tz());
-        const missing = ['target_exit_on', 'destination_plan'].filter((k) => !v[k]);
-        if (missing.length) throw localError(missing);
-        if (!('summary' in v) && p?.summary) v.summary = '';
-        return v;
-      },
+    const pf = formFor('exit_plans.put', [p ? null : h('p', { class: 'muted' }, t('no_plan')),
+      [{ name: 'target_exit_on', label: 'target_exit_on' }, { name: 'destination_plan', label: 'destination_plan', enum: 'destination' }],
+      { name: 'summary', label: 'summary' }], {
+      id: 'plan-form', class: 'narrow', values: p,
+      // a PUT replaces the plan: a summary emptied here is sent empty
+      shape: (v) => (!('summary' in v) && p?.summary ? { ...v, summary: '' } : v),
       send: (body) => api('PUT', `/stays/${sid}/exit-plan`, { body, ifMatch: p?.version }),
       done() { flash(t('plan_saved')); rerender(); },
     });
@@ -51,23 +43,15 @@ export default async function plan(box, { args, rerender }) {
     const goals = p.goals || [];
     const over = (g) => g.due_on && g.due_on < now && OPEN.includes(g.status);
     if (!goals.length) parts.push(h('p', { class: 'muted' }, t('no_goals')));
-    if (edit) {
+    if (may('goals.update')) {
       parts.push(h('div', { class: 'card', id: 'goals' }, goals.map((g) => goalForm(g, over(g), rerender))));
-      const gf = h('form', { novalidate: true, id: 'add-goal', class: 'narrow' }, h('h2', null, t('add_goal')),
-        h('div', { class: 'grid2' }, fld(t('domain'), sel('domain', choices('goals.create', 'domain', 'domain'), limits('goals.create', 'domain'), t('choose'))), fld(t('due_on'), inp('due_on', { type: 'date' }))),
-        fld(t('goal_title'), inp('title', limits('goals.create', 'title'))),
-        h('div', { class: 'actions' }, btn(t('add_goal'))));
-      onSubmit(gf, {
-        build() {
-          const v = values(gf, tz());
-          const missing = ['domain', 'title'].filter((k) => !v[k]);
-          if (missing.length) throw localError(missing);
-          return v;
-        },
+      const gf = may('goals.create') && formFor('goals.create', [h('h2', null, t('add_goal')),
+        [{ name: 'domain', label: 'domain', enum: 'domain' }, { name: 'due_on', label: 'due_on' }], { name: 'title', label: 'goal_title' }], {
+        id: 'add-goal', class: 'narrow', submit: t('add_goal'),
         send: (body, key) => api('POST', `/stays/${sid}/exit-plan/goals`, { body, key }),
         done() { flash(t('goal_added')); rerender(); },
       });
-      parts.push(gf);
+      if (gf) parts.push(gf);
     } else if (goals.length) {
       parts.push(tbl([t('domain'), t('goal_title'), t('status'), t('due_on'), t('note')], goals.map((g) => ({ attrs: { class: over(g) ? 'overdue' : null },
         cells: [en('domain', g.domain), g.title, en('goal_status', g.status), fmtD(g.due_on), g.note || ''] }))));
@@ -77,24 +61,13 @@ export default async function plan(box, { args, rerender }) {
 }
 
 function goalForm(g, over, rerender) {
-  const f = h('form', { novalidate: true, class: 'goal bare' + (over ? ' over' : ''), 'data-goal': g.id },
-    h('div', { class: 'row' }, h('strong', { class: 'grow' }, en('domain', g.domain)), over ? badge(t('overdue_goals'), 'overdue') : null),
-    h('div', { class: 'grid2' },
-      fld(t('goal_title'), inp('title', { ...limits('goals.update', 'title'), required: true, value: g.title })),
-      fld(t('status'), sel('status', choices('goals.update', 'status', 'goal_status'), { required: true, value: g.status })),
-      fld(t('due_on'), inp('due_on', { type: 'date', value: g.due_on || '' })),
-      fld(t('note'), inp('note', { ...limits('goals.update', 'note'), value: g.note || '' }))),
-    h('div', { class: 'actions' }, btn(t('save'), { class: 'secondary small' })));
-  onSubmit(f, {
-    build() {
-      const v = values(f, tz(), true);
-      if (!v.title) throw localError(['title']);
-      const body = { status: v.status };
-      for (const k of ['title', 'due_on', 'note']) if ((v[k] ?? null) !== (g[k] ?? null)) body[k] = v[k] ?? null;
-      return body;
-    },
-    send: (body) => api('PATCH', '/goals/' + g.id, { body, ifMatch: g.version }),
+  const f = formFor('goals.update', [h('div', { class: 'row' }, h('strong', { class: 'grow' }, en('domain', g.domain)), over ? badge(t('overdue_goals'), 'overdue') : null),
+    [{ name: 'title', label: 'goal_title', required: true }, { name: 'status', label: 'status', enum: 'goal_status', required: true },
+      { name: 'due_on', label: 'due_on' }, { name: 'note', label: 'note', as: 'line' }]], {
+    class: 'goal bare' + (over ? ' over' : ''), values: g, patch: g, submit: [t('save'), { class: 'secondary small' }],
+    send: (body) => (Object.keys(body).length ? api('PATCH', '/goals/' + g.id, { body, ifMatch: g.version }) : g),
     done() { flash(t('saved')); rerender(); },
   });
+  f.dataset.goal = g.id;
   return f;
 }

@@ -1,58 +1,46 @@
 // The resident record: only the fields the role receives (staff never get national_id or notes,
 // and nothing is drawn for them), editable by caseworkers and managers; stays and violations.
 import { api, get, getAll, qs } from '../js/api.js';
-import { h, clear, fld, inp, area, sel, btn, values, onSubmit, localError, badge, dl, tbl, limits, choices } from '../js/dom.js';
+import { h, clear, badge, dl, tbl } from '../js/dom.js';
+import { formFor } from '../js/form.js';
 import { t, en, fmtD, fmtDT } from '../js/i18n.js';
-import { state, tz, heading, loadBoard, loadRules, bedName, flash, go, can } from '../js/core.js';
+import { state, tz, heading, loadBoard, loadRules, bedName, flash, go, may } from '../js/core.js';
 
-/** the inputs of a resident (sensitive: national_id and notes too) */
-export function residentFields(r, sensitive) {
-  r ||= {};
-  const ec = r.emergency_contact || {};
-  const f = (key, el, hint) => fld(t(key), el, hint);
-  const rule = (name) => limits('residents.create', name);
-  return h('div', { class: 'grid2' },
-    f('full_name', inp('full_name', { ...rule('full_name'), value: r.full_name || '', autocomplete: 'off' })),
-    f('register_number', inp('register_number', { ...rule('register_number'), value: r.register_number || '' })),
-    f('sex', sel('sex', choices('residents.create', 'sex', 'sex'), { ...rule('sex'), value: r.sex || '' }, t('choose'))),
-    f('legal_status', sel('legal_status', choices('residents.create', 'legal_status', 'legal'), { ...rule('legal_status'), value: r.legal_status || '' }, t('choose'))),
-    f('birth_date', inp('birth_date', { type: 'date', value: r.birth_date || '' })),
-    f('supervision_ends_on', inp('supervision_ends_on', { type: 'date', value: r.supervision_ends_on || '' })),
-    sensitive ? f('national_id', inp('national_id', { inputmode: 'numeric', ...rule('national_id'), value: r.national_id || '' }), t('nik_hint')) : null,
-    f('phone', inp('phone', { type: 'tel', ...rule('phone'), value: r.phone || '' })),
-    f('ec_name', inp('emergency_contact.name', { ...rule('emergency_contact.name'), required: false, value: ec.name || '' })),
-    f('ec_phone', inp('emergency_contact.phone', { type: 'tel', ...rule('emergency_contact.phone'), value: ec.phone || '' })),
-    f('ec_relation', inp('emergency_contact.relation', { ...rule('emergency_contact.relation'), value: ec.relation || '' })),
-    sensitive ? f('notes', area('notes', { ...rule('notes'), value: r.notes || '', rows: 4 })) : null);
+/** an emergency contact left empty is none (null on an edit); a given one has every member */
+function contact(v) {
+  const ec = v.emergency_contact;
+  if (ec && !ec.name && !ec.phone && !ec.relation) v.emergency_contact = null;
+  else if (ec) for (const k of ['name', 'phone', 'relation']) ec[k] ??= '';
+  return v;
 }
 
-/** the body of a create (orig null) or of a PATCH with only the changed fields */
-export function residentBody(form, orig) {
-  const v = values(form, tz(), !!orig);
-  const missing = ['full_name', 'register_number', 'sex', 'legal_status'].filter((k) => !v[k]);
-  if (missing.length) throw localError(missing);
-  const ec = v.emergency_contact;
-  if (ec) {
-    if (!ec.name && !ec.phone && !ec.relation) v.emergency_contact = null;
-    else for (const k of ['name', 'phone', 'relation']) if (ec[k] == null) ec[k] = '';
-  }
-  if (!orig) {
-    if (!v.emergency_contact) delete v.emergency_contact;
-    return { house_id: state.houseId, ...v };
-  }
-  const norm = (x) => (x == null ? null : JSON.stringify([x.name ?? '', x.phone ?? '', x.relation ?? '']));
-  const out = {};
-  for (const [k, val] of Object.entries(v)) {
-    const was = orig[k] ?? null;
-    if (k === 'emergency_contact' ? norm(val) !== norm(was) : val !== was) out[k] = val;
-  }
-  return out;
+/** the form of a new resident (r null) or of an edit, which sends only the changed fields;
+ *  sensitive: national_id and notes too; o: formFor's options (send, done, submit…) */
+export function residentForm(r, sensitive, o) {
+  return formFor(r ? 'residents.update' : 'residents.create', [[
+    { name: 'full_name', label: 'full_name', attrs: { autocomplete: 'off' } },
+    { name: 'register_number', label: 'register_number' },
+    { name: 'sex', label: 'sex', enum: 'sex' },
+    { name: 'legal_status', label: 'legal_status', enum: 'legal' },
+    { name: 'birth_date', label: 'birth_date' },
+    { name: 'supervision_ends_on', label: 'supervision_ends_on' },
+    sensitive && { name: 'national_id', label: 'national_id', hint: t('nik_hint') },
+    { name: 'phone', label: 'phone', as: 'tel' },
+    // the contact is optional: its name is required only when a contact is given (the server says so)
+    { name: 'emergency_contact.name', label: 'ec_name', required: false },
+    { name: 'emergency_contact.phone', label: 'ec_phone', as: 'tel' },
+    { name: 'emergency_contact.relation', label: 'ec_relation' },
+    sensitive && { name: 'notes', label: 'notes', attrs: { rows: 4 } },
+  ]], {
+    values: r, patch: r, fieldFor: { conflict: 'register_number' },
+    shape: r ? contact : (v) => ({ house_id: state.houseId, ...contact(v) }), ...o,
+  });
 }
 
 export default async function resident(box, { args, rerender }) {
   if (args[0] === 'new') return createView(box);
   const id = args[0];
-  let [r, stays, violations, board, rules] = await Promise.all([get('/residents/' + encodeURIComponent(id)),
+  const [r, stays, violations, board, rules] = await Promise.all([get('/residents/' + encodeURIComponent(id)),
     getAll('/stays' + qs({ resident_id: id }), 200), getAll('/violations' + qs({ resident_id: id }), 200), loadBoard(), loadRules(false)]);
   const bedById = new Map(board.map((b) => [b.id, b]));
   const ruleById = new Map(rules.map((x) => [x.id, x]));
@@ -62,17 +50,14 @@ export default async function resident(box, { args, rerender }) {
   const links = h('div', { class: 'actions' },
     cur ? h('a', { class: 'button secondary small', href: '#/stay/' + cur.id }, t('stay_title')) : null,
     cur ? h('a', { class: 'button secondary small', href: '#/plan/' + cur.id }, t('plan_link')) : null,
-    !cur && r.status !== 'in_residence' && can('stay') ? h('a', { class: 'button small', href: '#/checkin?resident=' + r.id }, t('checkin_resident')) : null,
-    can('manage') ? h('a', { class: 'button secondary small', href: '#/audit?entity_id=' + r.id }, t('audit_link')) : null);
+    !cur && r.status !== 'in_residence' && may('stays.checkin') ? h('a', { class: 'button small', href: '#/checkin?resident=' + r.id }, t('checkin_resident')) : null,
+    may('audit.list') ? h('a', { class: 'button secondary small', href: '#/audit?entity_id=' + r.id }, t('audit_link')) : null);
 
   let record;
-  if (can('resident_edit')) {
-    record = h('form', { novalidate: true }, residentFields(r, sensitive), h('div', { class: 'actions' }, btn(t('save'))));
-    onSubmit(record, {
-      build: () => residentBody(record, r),
+  if (may('residents.update')) {
+    record = residentForm(r, sensitive, {
       send: (body) => (Object.keys(body).length ? api('PATCH', '/residents/' + r.id, { body, ifMatch: r.version }) : r),
-      done(nr) { r = nr; flash(t('saved')); rerender(); },
-      fieldFor: { conflict: 'register_number' },
+      done() { flash(t('saved')); rerender(); },
     });
   } else {
     const ec = r.emergency_contact;
@@ -97,13 +82,11 @@ export default async function resident(box, { args, rerender }) {
 }
 
 function createView(box) {
-  if (!can('resident_edit')) throw new Error(t('err_forbidden_view'));
-  const form = h('form', { novalidate: true, class: 'narrow' }, residentFields(null, true), h('div', { class: 'actions' }, btn(t('create_resident'))));
-  onSubmit(form, {
-    build: () => residentBody(form),
+  if (!may('residents.create')) throw new Error(t('err_forbidden_view'));
+  const form = residentForm(null, true, {
+    class: 'narrow', submit: t('create_resident'),
     send: (body, key) => api('POST', '/residents', { body, key }),
     done(r) { flash(t('created_resident', { name: r.full_name })); go('#/resident/' + r.id); },
-    fieldFor: { conflict: 'register_number' },
   });
   clear(box, heading(t('resident_new_title')), form);
 }

@@ -1,10 +1,11 @@
 // One stay: who, which bed, since when; sign out / back in, transfer, check-out; links to the
 // violation form and the exit plan.
 import { api, get } from '../js/api.js';
-import { h, clear, fld, inp, area, sel, btn, values, onSubmit, localError, badge, dl, limits, choices } from '../js/dom.js';
+import { h, clear, sel, badge, dl } from '../js/dom.js';
+import { formFor } from '../js/form.js';
 import { t, en, fmtD, fmtDT } from '../js/i18n.js';
-import { tz, heading, loadBoard, loadRooms, loadOut, freeBedGroups, bedName, flash, go, can } from '../js/core.js';
-import { signOutFields, signOutBuild, returnForm } from './out.js';
+import { tz, heading, loadBoard, loadRooms, loadOut, freeBedGroups, bedName, flash, go, may } from '../js/core.js';
+import { signOutForm, returnForm } from './out.js';
 
 export default async function stay(box, { args, rerender }) {
   const id = args[0];
@@ -23,54 +24,41 @@ export default async function stay(box, { args, rerender }) {
   const links = h('div', { class: 'actions' },
     h('a', { class: 'button secondary small', href: '#/resident/' + r.id }, t('record_link')),
     h('a', { class: 'button secondary small', href: '#/plan/' + s.id }, t('plan_link')),
-    active && can('violation') ? h('a', { class: 'button secondary small', href: '#/violation?stay=' + s.id }, t('violation_link')) : null);
+    active && may('violations.create') ? h('a', { class: 'button secondary small', href: '#/violation?stay=' + s.id }, t('violation_link')) : null);
   const parts = [heading(r.full_name, badge(active ? t('st_active') : t('st_closed'), active ? 'free' : '')), notice, h('div', { class: 'card' }, facts, links)];
 
-  if (active && can('stay')) {
+  if (active) {
     // sign out / back in
-    if (away) {
+    if (away && may('movements.return')) {
       parts.push(h('div', { class: 'alert ' + (away.overdue ? 'error' : 'warn') },
         h('p', null, t('currently_out', { p: en('purpose', away.purpose) + (away.destination ? ' (' + away.destination + ')' : ''), d: fmtDT(away.expected_back_at, tz()) })),
         h('div', { class: 'actions' }, returnForm(away, r.full_name, rerender))));
-    } else {
-      const so = h('form', { novalidate: true, id: 'sign-out' }, h('h2', null, t('sign_out_title')), h('input', { type: 'hidden', name: 'stay_id', value: s.id }), signOutFields(), h('div', { class: 'actions' }, btn(t('sign_out_btn'))));
-      onSubmit(so, {
-        build() { const { stay_id, ...body } = signOutBuild(so); return body; },
+    } else if (!away && may('movements.create')) {
+      const so = signOutForm(null, {
+        id: 'sign-out',
         send: (body, key) => api('POST', `/stays/${s.id}/movements`, { body, key }),
         done() { flash(t('signed_out', { name: r.full_name })); rerender(); },
       });
       parts.push(so);
     }
     // transfer
-    const tf = h('form', { novalidate: true, id: 'transfer' }, h('h2', null, t('transfer_title')),
-      fld(t('free_bed'), sel('bed_id', freeBedGroups(board, rooms, r.sex), { required: true }, t('choose'))),
-      fld(t('transfer_at'), inp('at', { type: 'datetime-local', 'data-type': 'datetime' }), t('house_time', { tz: tz() }) + ' · ' + t('empty_now')),
-      h('div', { class: 'actions' }, btn(t('transfer_btn'))));
-    onSubmit(tf, {
-      build() { const v = values(tf, tz()); if (!v.bed_id) throw localError(['bed_id']); return v; },
+    const tf = may('stays.transfer') && formFor('stays.transfer', [h('h2', null, t('transfer_title')),
+      { name: 'bed_id', label: 'free_bed', control: sel('bed_id', freeBedGroups(board, rooms, r.sex), {}, t('choose')) },
+      { name: 'at', label: 'transfer_at' }], {
+      id: 'transfer', submit: t('transfer_btn'),
       send: (body, key) => api('POST', `/stays/${s.id}/transfer`, { body, key }),
       done(ns) { flash(t('transferred', { name: r.full_name, bed: bedName(board.find((b) => b.id === ns.bed_id)) })); rerender(); },
       fieldFor: { bed_occupied: 'bed_id', bed_out_of_service: 'bed_id', sex_mismatch: 'bed_id' },
     });
     // check-out
-    const co = h('form', { novalidate: true, id: 'checkout' }, h('h2', null, t('checkout_title')),
-      h('div', { class: 'grid2' },
-        fld(t('exit_reason'), sel('exit_reason', choices('stays.checkout', 'exit_reason', 'exit_reason'), limits('stays.checkout', 'exit_reason'), t('choose'))),
-        fld(t('destination'), sel('destination', choices('stays.checkout', 'destination', 'destination'), limits('stays.checkout', 'destination'), t('choose')))),
-      fld(t('notes'), area('notes', limits('stays.checkout', 'notes'))),
-      fld(t('checked_out_at'), inp('checked_out_at', { type: 'datetime-local', 'data-type': 'datetime' }), t('house_time', { tz: tz() }) + ' · ' + t('empty_now')),
-      h('div', { class: 'actions' }, btn(t('checkout_btn'), { class: 'danger' })));
-    onSubmit(co, {
-      build() {
-        const v = values(co, tz());
-        const missing = ['exit_reason', 'destination'].filter((k) => !v[k]);
-        if (missing.length) throw localError(missing);
-        return v;
-      },
+    const co = may('stays.checkout') && formFor('stays.checkout', [h('h2', null, t('checkout_title')),
+      [{ name: 'exit_reason', label: 'exit_reason', enum: 'exit_reason' }, { name: 'destination', label: 'destination', enum: 'destination' }],
+      { name: 'notes', label: 'notes' }, { name: 'checked_out_at', label: 'checked_out_at' }], {
+      id: 'checkout', submit: [t('checkout_btn'), { class: 'danger' }],
       send: (body, key) => api('POST', `/stays/${s.id}/checkout`, { body, key }),
       done() { flash(t('checked_out', { name: r.full_name })); go('#/board'); },
     });
-    parts.push(h('div', { class: 'grid2' }, tf, co));
+    if (tf || co) parts.push(h('div', { class: 'grid2' }, tf, co));
   }
   clear(box, parts);
   let dirty = false;
