@@ -1,5 +1,9 @@
-/* Every endpoint of API.md, one line each. Roles: admin may do everything (§4). */
+/* The registry: every resource once, in the order their routes take in api_routes (the
+ * router tries patterns in that order, and a path's Allow header lists its methods so). */
+#include <string.h>
+
 #include "abipraya/api/route.h"
+#include "abipraya/core/xalloc.h"
 #include "abipraya/domain/role.h"
 #include "abipraya/domain/specs.h"
 
@@ -8,7 +12,6 @@
 #define MGR    (ROLE_ADMIN | ROLE_MANAGER)
 #define CASE   (ROLE_ADMIN | ROLE_MANAGER | ROLE_CASEWORKER)
 #define STAFF  (ROLE_ADMIN | ROLE_MANAGER | ROLE_STAFF)
-#define RECORD (ROLE_ADMIN | ROLE_MANAGER | ROLE_CASEWORKER | ROLE_STAFF)
 
 /* CSV columns in order; "!" marks a field only some roles receive. */
 #define RESIDENT_COLUMNS                                                                           \
@@ -20,7 +23,7 @@
 	"id,resident_id,house_id,bed_id,checked_in_at,checked_out_at,planned_exit_on,status,"      \
 	"exit_reason,destination,notes,created_at,updated_at,version"
 
-const struct api_route api_routes[] = {
+static const struct api_route before_rules[] = {
         {"GET /healthz", NULL, 0, NULL, NULL, 0, api_healthz_handler},
         {"GET /readyz", NULL, 0, NULL, NULL, 0, api_readyz_handler},
         {"GET /metrics", NULL, 0, NULL, NULL, 0, api_metrics_handler},
@@ -68,14 +71,9 @@ const struct api_route api_routes[] = {
         {"GET /api/v1/houses/{house_id}/movements", "movements.list", ALL, NULL,
          spec_movements_query, ROUTE_LIST},
 
-        {"POST /api/v1/houses/{house_id}/rules", "rules.create", MGR, spec_rule},
-        {"GET /api/v1/houses/{house_id}/rules", "rules.list", ALL, NULL, spec_rules_query,
-         ROUTE_LIST},
-        {"GET /api/v1/rules/{id}", "rules.get", ALL},
-        {"PATCH /api/v1/rules/{id}", "rules.update", MGR, spec_rule},
-        {"POST /api/v1/stays/{stay_id}/violations", "violations.create", RECORD, spec_violation},
-        {"GET /api/v1/violations", "violations.list", ALL, NULL, spec_violations_query, ROUTE_LIST},
+};
 
+static const struct api_route after_rules[] = {
         {"PUT /api/v1/stays/{stay_id}/exit-plan", "exit_plans.put", CASE, spec_exit_plan},
         {"GET /api/v1/stays/{stay_id}/exit-plan", "exit_plans.get", ALL},
         {"POST /api/v1/stays/{stay_id}/exit-plan/goals", "goals.create", CASE, spec_goal_create},
@@ -97,4 +95,33 @@ const struct api_route api_routes[] = {
         {"GET /api/v1/openapi.yaml", NULL, 0, NULL, NULL, 0, api_openapi_handler},
 };
 
-const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
+static const struct resource resource_before_rules = {
+        "before_rules", before_rules, sizeof(before_rules) / sizeof(before_rules[0])};
+static const struct resource resource_after_rules = {"after_rules", after_rules,
+                                                     sizeof(after_rules) / sizeof(after_rules[0])};
+extern const struct resource resource_rules;
+
+static const struct resource *const resources[] = {
+        &resource_before_rules,
+        &resource_rules,
+        &resource_after_rules,
+};
+
+const struct api_route *api_routes;
+size_t api_nroutes;
+
+/* A constructor, so that no caller (the daemon, spec-dump, a unit test) can read the table
+ * before it is laid out. It lives as long as the process. */
+__attribute__((constructor)) static void routes_lay_out(void)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++)
+		n += resources[i]->nroutes;
+	struct api_route *table = xcalloc(n, sizeof(*table));
+	for (size_t i = 0, at = 0; i < sizeof(resources) / sizeof(resources[0]); i++) {
+		memcpy(table + at, resources[i]->routes, resources[i]->nroutes * sizeof(*table));
+		at += resources[i]->nroutes;
+	}
+	api_routes = table;
+	api_nroutes = n;
+}
