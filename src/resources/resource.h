@@ -14,6 +14,9 @@
 #define ROLES_OPERATE  (ROLE_ADMIN | ROLE_MANAGER | ROLE_STAFF)
 #define ROLES_RECORD   (ROLE_ADMIN | ROLE_MANAGER | ROLE_CASEWORKER | ROLE_STAFF)
 
+/* Where an exit plan aims and where a check-out went: one list (stays.c). */
+extern const char *const destinations[];
+
 /* The routes of a resource, from a `static const struct api_route NAME[]`. */
 #define RESOURCE_ROUTES(table) .routes = (table), .nroutes = sizeof(table) / sizeof((table)[0])
 

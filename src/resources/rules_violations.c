@@ -64,4 +64,5 @@ static const struct api_route routes[] = {
          .flags = ROUTE_LIST},
 };
 
-const struct resource resource_rules = {.name = "rules", RESOURCE_ROUTES(routes)};
+const struct resource resource_rules_violations = {.name = "rules_violations",
+                                                   RESOURCE_ROUTES(routes)};
