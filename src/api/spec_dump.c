@@ -145,6 +145,7 @@ static json_t *route(const struct api_route *r)
 	json_object_set_new(o, "query", r->query ? fields(r->query) : json_null());
 	json_object_set_new(o, "body", r->body ? fields(r->body) : json_null());
 	json_object_set_new(o, "csv_columns", csv_columns(r->csv_columns));
+	json_object_set_new(o, "hot", json_integer(r->hot));
 	return o;
 }
 

@@ -12,10 +12,14 @@ static const struct field audit_query[] = {
 static const struct api_route routes[] = {
         {.pattern = "GET /api/v1/audit",
          .op = "audit.list",
+         .hot = 33,
          .roles = ROLES_MANAGE,
          .query = audit_query,
          .flags = ROUTE_LIST},
-        {.pattern = "GET /api/v1/audit/verify", .op = "audit.verify", .roles = ROLES_ADMIN},
+        {.pattern = "GET /api/v1/audit/verify",
+         .op = "audit.verify",
+         .hot = 34,
+         .roles = ROLES_ADMIN},
 };
 
 const struct resource resource_audit = {.name = "audit", RESOURCE_ROUTES(routes)};

@@ -37,7 +37,7 @@ static const struct api_route routes[] = {
          .op = "auth.logout",
          .roles = ROLES_ALL,
          .flags = ROUTE_BODY_OPTIONAL},
-        {.pattern = "GET /api/v1/me", .op = "me.get", .roles = ROLES_ALL},
+        {.pattern = "GET /api/v1/me", .op = "me.get", .hot = 9, .roles = ROLES_ALL},
 
         {.pattern = "POST /api/v1/users",
          .op = "users.create",

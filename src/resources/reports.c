@@ -16,15 +16,20 @@ static const struct field exits_query[] = {
 };
 
 static const struct api_route routes[] = {
-        {.pattern = "GET /api/v1/occupancy", .op = "reports.occupancy", .roles = ROLES_ALL},
+        {.pattern = "GET /api/v1/occupancy",
+         .op = "reports.occupancy",
+         .hot = 5,
+         .roles = ROLES_ALL},
         {.pattern = "GET /api/v1/houses/{house_id}/census",
          .op = "reports.census",
+         .hot = 14,
          .roles = ROLES_ALL,
          .query = census_query,
          .flags = ROUTE_CSV,
          .csv_columns = "date,occupied,check_ins,check_outs"},
         {.pattern = "GET /api/v1/reports/exits",
          .op = "reports.exits",
+         .hot = 32,
          .roles = ROLES_MANAGE,
          .query = exits_query,
          .flags = ROUTE_CSV,

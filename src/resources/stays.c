@@ -54,23 +54,27 @@ static const struct field stays_query[] = {
 static const struct api_route routes[] = {
         {.pattern = "POST /api/v1/stays",
          .op = "stays.checkin",
+         .hot = 3,
          .roles = ROLES_OPERATE,
          .body = checkin_body},
         {.pattern = "GET /api/v1/stays",
          .op = "stays.list",
+         .hot = 8,
          .roles = ROLES_ALL,
          .query = stays_query,
          .flags = ROUTE_LIST | ROUTE_CSV,
          .csv_columns = "id,resident_id,house_id,bed_id,checked_in_at,checked_out_at,"
                         "planned_exit_on,status,exit_reason,destination,notes,created_at,"
                         "updated_at,version"},
-        {.pattern = "GET /api/v1/stays/{id}", .op = "stays.get", .roles = ROLES_ALL},
+        {.pattern = "GET /api/v1/stays/{id}", .op = "stays.get", .hot = 7, .roles = ROLES_ALL},
         {.pattern = "POST /api/v1/stays/{stay_id}/transfer",
          .op = "stays.transfer",
+         .hot = 13,
          .roles = ROLES_OPERATE,
          .body = transfer_body},
         {.pattern = "POST /api/v1/stays/{stay_id}/checkout",
          .op = "stays.checkout",
+         .hot = 4,
          .roles = ROLES_OPERATE,
          .body = checkout_body},
 };

@@ -34,6 +34,9 @@ struct api_route {
 	unsigned flags;
 	api_handler_fn *handler; /* NULL: the generic operation handler */
 	const char *csv_columns; /* CSV columns (api_csv_from_json) */
+	/* The op's place in api.run's dispatch (sql/api/02_run.sql, generated): 1 is tried
+	 * first; 0 after every ranked op, in table order. Rank the most frequent calls. */
+	unsigned hot;
 };
 
 /* One resource's routes (src/resources/resource.h). */
