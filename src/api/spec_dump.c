@@ -73,6 +73,8 @@ static json_t *field(const struct field *f)
 		break;
 	case FIELD_ENUM:
 		json_object_set_new(o, "values", strings(f->values));
+		if (f->column)
+			json_object_set_new(o, "column", json_string(f->column));
 		break;
 	case FIELD_OBJECT:
 		json_object_set_new(o, "fields", fields(f->fields));

@@ -11,21 +11,32 @@ static const struct field exit_plan_body[] = {
         {.name = "destination_plan",
          .type = FIELD_ENUM,
          .flags = FIELD_REQUIRED,
-         .values = destinations},
+         .values = destinations,
+         .column = "app.exit_plans.destination_plan"},
         {.name = "summary", .type = FIELD_TEXT, .max = 5000},
         {NULL},
 };
 
 static const struct field goal_create_body[] = {
-        {.name = "domain", .type = FIELD_ENUM, .flags = FIELD_REQUIRED, .values = goal_domains},
+        {.name = "domain",
+         .type = FIELD_ENUM,
+         .flags = FIELD_REQUIRED,
+         .values = goal_domains,
+         .column = "app.goals.domain"},
         {.name = "title", .type = FIELD_STRING, .flags = FIELD_REQUIRED, .min = 1, .max = 200},
         {.name = "due_on", .type = FIELD_DATE},
         {NULL},
 };
 
 static const struct field goal_update_body[] = {
-        {.name = "status", .type = FIELD_ENUM, .values = goal_statuses},
-        {.name = "domain", .type = FIELD_ENUM, .values = goal_domains},
+        {.name = "status",
+         .type = FIELD_ENUM,
+         .values = goal_statuses,
+         .column = "app.goals.status"},
+        {.name = "domain",
+         .type = FIELD_ENUM,
+         .values = goal_domains,
+         .column = "app.goals.domain"},
         {.name = "title", .type = FIELD_STRING, .min = 1, .max = 200},
         {.name = "due_on", .type = FIELD_DATE},
         {.name = "note", .type = FIELD_TEXT, .max = 5000},

@@ -6,7 +6,11 @@ static const char *const purposes[] = {"work",      "training",  "family_visit",
                                        "reporting", "religious", "other",        NULL};
 
 static const struct field movement_body[] = {
-        {.name = "purpose", .type = FIELD_ENUM, .flags = FIELD_REQUIRED, .values = purposes},
+        {.name = "purpose",
+         .type = FIELD_ENUM,
+         .flags = FIELD_REQUIRED,
+         .values = purposes,
+         .column = "app.movements.purpose"},
         {.name = "destination", .type = FIELD_STRING, .max = 200},
         {.name = "expected_back_at", .type = FIELD_DATETIME, .flags = FIELD_REQUIRED},
         {NULL},

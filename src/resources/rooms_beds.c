@@ -9,7 +9,11 @@ static const char *const bed_states[] = {"free", "occupied", "out_of_service", N
 static const struct field room_body[] = {
         {.name = "code", .type = FIELD_STRING, .flags = FIELD_REQUIRED, .min = 1, .max = 50},
         {.name = "floor", .type = FIELD_INT, .min = -10, .max = 200},
-        {.name = "sex", .type = FIELD_ENUM, .flags = FIELD_REQUIRED, .values = room_sexes},
+        {.name = "sex",
+         .type = FIELD_ENUM,
+         .flags = FIELD_REQUIRED,
+         .values = room_sexes,
+         .column = "app.rooms.sex"},
         {.name = "notes", .type = FIELD_TEXT, .max = 2000},
         {NULL},
 };
@@ -21,7 +25,7 @@ static const struct field bed_create_body[] = {
 
 static const struct field bed_update_body[] = {
         {.name = "label", .type = FIELD_STRING, .min = 1, .max = 50},
-        {.name = "status", .type = FIELD_ENUM, .values = bed_statuses},
+        {.name = "status", .type = FIELD_ENUM, .values = bed_statuses, .column = "app.beds.status"},
         {.name = "status_reason", .type = FIELD_STRING, .max = 500},
         {NULL},
 };

@@ -12,7 +12,11 @@ static const struct field rule_body[] = {
          .max = 50},
         {.name = "title", .type = FIELD_STRING, .flags = FIELD_REQUIRED, .min = 1, .max = 200},
         {.name = "description", .type = FIELD_TEXT, .max = 5000},
-        {.name = "severity", .type = FIELD_ENUM, .flags = FIELD_REQUIRED, .values = severities},
+        {.name = "severity",
+         .type = FIELD_ENUM,
+         .flags = FIELD_REQUIRED,
+         .values = severities,
+         .column = "app.rules.severity"},
         {.name = "active", .type = FIELD_BOOL},
         {NULL},
 };
