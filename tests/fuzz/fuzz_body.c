@@ -6,6 +6,7 @@
 #include <assert.h>
 #include <jansson.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "abipraya/api/route.h"
@@ -14,12 +15,13 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The body tables of the routes, in table order. */
-static const struct field *specs[64];
+static const struct field **specs; /* as many as routes, at most */
 static size_t nspecs;
 
 static void collect(void)
 {
-	for (size_t i = 0; i < api_nroutes && nspecs < sizeof(specs) / sizeof(specs[0]); i++)
+	specs = calloc(api_nroutes, sizeof(*specs));
+	for (size_t i = 0; i < api_nroutes; i++)
 		if (api_routes[i].body)
 			specs[nspecs++] = api_routes[i].body;
 }
