@@ -78,13 +78,9 @@ BEGIN
     RETURN ROW(201, api.violation_json(v));
 END $$;
 
-CREATE OR REPLACE FUNCTION api.op_violations_get(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
-DECLARE v app.violations;
-BEGIN
-    SELECT * INTO v FROM app.violations WHERE id = api.pid(args, 'id') AND api.sees(ctx, house_id);
-    IF NOT FOUND THEN PERFORM api.not_found(); END IF;
-    RETURN ROW(200, api.violation_json(v));
-END $$;
+-- A violation is read through its list: no route reads one by id (API.md §9), and every
+-- api.op_* function is some route's (tests/integration/test_spec_db.py).
+DROP FUNCTION IF EXISTS api.op_violations_get(api.ctx, jsonb);
 
 -- from/to: inclusive dates in each house's time zone
 CREATE OR REPLACE FUNCTION api.op_violations_list(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$

@@ -15,7 +15,6 @@
 #include "abipraya/api/validate.h"
 #include "abipraya/core/base64.h"
 #include "abipraya/core/password.h"
-#include "abipraya/domain/specs.h"
 #include "api_internal.h"
 
 struct login {
@@ -251,7 +250,7 @@ void api_login_handler(struct http_request *req, struct api_worker *w,
 		api_reply_problem(req, err.status, err.code, *err.detail ? err.detail : NULL, NULL);
 		goto out;
 	}
-	validate_object(body, spec_login, VALIDATE_CREATE, NULL, args, errors);
+	validate_object(body, route->body, VALIDATE_CREATE, NULL, args, errors);
 	if (json_array_size(errors)) {
 		api_reply_problem(req, 422, "validation_failed", NULL, errors);
 		goto out;

@@ -73,6 +73,8 @@ static json_t *field(const struct field *f)
 		break;
 	case FIELD_ENUM:
 		json_object_set_new(o, "values", strings(f->values));
+		if (f->column)
+			json_object_set_new(o, "column", json_string(f->column));
 		break;
 	case FIELD_OBJECT:
 		json_object_set_new(o, "fields", fields(f->fields));
@@ -145,6 +147,7 @@ static json_t *route(const struct api_route *r)
 	json_object_set_new(o, "query", r->query ? fields(r->query) : json_null());
 	json_object_set_new(o, "body", r->body ? fields(r->body) : json_null());
 	json_object_set_new(o, "csv_columns", csv_columns(r->csv_columns));
+	json_object_set_new(o, "hot", json_integer(r->hot));
 	return o;
 }
 

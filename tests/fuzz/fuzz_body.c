@@ -1,26 +1,30 @@
 /* libFuzzer harness: a JSON request body through the daemon's decoder (json_loadb with
- * the flags of src/api/op.c) and validate_object against one of the body specs of
- * include/abipraya/domain/specs.h. The first input byte picks the spec and the mode
- * (create, or PATCH); the rest is the body. Checks that every problem names a field and
- * that an accepted body yields only fields the spec declares. */
+ * the flags of src/api/op.c) and validate_object against the body table of one route
+ * (src/resources/). The first input byte picks the route and the mode (create, or PATCH); the rest
+ * is the body. Checks that every problem names a field and that an accepted body yields only fields
+ * the spec declares. */
 #include <assert.h>
 #include <jansson.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "abipraya/api/route.h"
 #include "abipraya/api/validate.h"
-#include "abipraya/domain/specs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const struct field *const specs[] = {
-        spec_login,       spec_user,       spec_house,     spec_room,
-        spec_bed_create,  spec_bed_update, spec_resident,  spec_checkin,
-        spec_transfer,    spec_checkout,   spec_movement,  spec_movement_return,
-        spec_rule,        spec_violation,  spec_exit_plan, spec_goal_create,
-        spec_goal_update,
-};
-#define NSPECS (sizeof(specs) / sizeof(specs[0]))
+/* The body tables of the routes, in table order. */
+static const struct field **specs; /* as many as routes, at most */
+static size_t nspecs;
+
+static void collect(void)
+{
+	specs = calloc(api_nroutes, sizeof(*specs));
+	for (size_t i = 0; i < api_nroutes; i++)
+		if (api_routes[i].body)
+			specs[nspecs++] = api_routes[i].body;
+}
 
 static bool declared(const struct field *spec, const char *name)
 {
@@ -33,10 +37,12 @@ static bool declared(const struct field *spec, const char *name)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	if (!nspecs)
+		collect();
 	if (size < 1)
 		return 0;
-	const struct field *spec = specs[data[0] % NSPECS];
-	enum validate_mode mode = (data[0] / NSPECS) % 2 ? VALIDATE_PATCH : VALIDATE_CREATE;
+	const struct field *spec = specs[data[0] % nspecs];
+	enum validate_mode mode = (data[0] / nspecs) % 2 ? VALIDATE_PATCH : VALIDATE_CREATE;
 	json_error_t jerr;
 	json_t *body = json_loadb((const char *)data + 1, size - 1,
 	                          JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);

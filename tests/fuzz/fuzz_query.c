@@ -1,28 +1,36 @@
 /* libFuzzer harness: a raw query string through validate_parse_query and validate_object
- * (VALIDATE_QUERY) against one of the query specs. The first byte picks the spec. */
+ * (VALIDATE_QUERY) against the query table of one route (src/resources/). The first byte picks the
+ * route. */
 #include <assert.h>
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "abipraya/api/route.h"
 #include "abipraya/api/validate.h"
-#include "abipraya/domain/specs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const struct field *const specs[] = {
-        spec_bed_board_query, spec_residents_query,  spec_stays_query,    spec_movements_query,
-        spec_rules_query,     spec_violations_query, spec_worklist_query, spec_census_query,
-        spec_exits_query,     spec_audit_query,      spec_events_query,
-};
-#define NSPECS (sizeof(specs) / sizeof(specs[0]))
+/* The query tables of the routes, in table order. */
+static const struct field **specs; /* as many as routes, at most */
+static size_t nspecs;
+
+static void collect(void)
+{
+	specs = calloc(api_nroutes, sizeof(*specs));
+	for (size_t i = 0; i < api_nroutes; i++)
+		if (api_routes[i].query)
+			specs[nspecs++] = api_routes[i].query;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	if (!nspecs)
+		collect();
 	if (size < 1)
 		return 0;
-	const struct field *spec = specs[data[0] % NSPECS];
+	const struct field *spec = specs[data[0] % nspecs];
 	char *query = malloc(size);
 	if (!query)
 		return 0;

@@ -1,4 +1,4 @@
-"""Every route of src/api/routes.c, once, with valid input: each answers its success status,
+"""Every route (src/resources/), once, with valid input: each answers its success status,
 which docs/openapi.yaml documents for it; the set of routes walked is exactly the route
 table (a new route without a step here fails); /metrics then counts each route with that
 status (the daemon routed the request where the step meant it to go).
@@ -188,7 +188,7 @@ def test_every_route_answers_its_documented_status():
         w = Walk(d)
         walk_all(w, d)
         missing = sorted(w.table - set(w.walked))
-        expect(not missing, "routes of src/api/routes.c this walk does not call (add a step):\n"
+        expect(not missing, "routes of the route table this walk does not call (add a step):\n"
                + "".join(f"  {m} {p}\n" for m, p in missing))
         expect(set(w.walked) <= w.table, f"walked routes not in the table: {sorted(set(w.walked) - w.table)}")
 

@@ -1,6 +1,7 @@
 /* The route table: method and path pattern, the database operation it runs, the roles it
- * admits, and the input it accepts. Adding an endpoint is one line here, a field table
- * in domain/, and an op function in sql/. */
+ * admits, and the input it accepts. Each resource declares its routes in its own file of
+ * src/resources/; src/api/routes.c lists the resources and lays their routes out as this
+ * one table, in the order of that list (the router tries patterns in table order). */
 #ifndef ABIPRAYA_API_ROUTE_H
 #define ABIPRAYA_API_ROUTE_H
 
@@ -33,10 +34,22 @@ struct api_route {
 	unsigned flags;
 	api_handler_fn *handler; /* NULL: the generic operation handler */
 	const char *csv_columns; /* CSV columns (api_csv_from_json) */
+	/* The op's place in api.run's dispatch (sql/api/02_run.sql, generated): 1 is tried
+	 * first; 0 after every ranked op, in table order. Rank the most frequent calls. */
+	unsigned hot;
 };
 
-extern const struct api_route api_routes[];
-extern const size_t api_nroutes;
+/* One resource's routes (src/resources/resource.h). */
+struct resource {
+	const char *name;
+	const struct api_route *routes;
+	size_t nroutes;
+};
+
+/* Every route, contiguous: the router's match is an index into it. Laid out before main()
+ * runs (src/api/routes.c), so every reader, the unit tests included, finds it filled. */
+extern const struct api_route *api_routes;
+extern size_t api_nroutes;
 
 /* Handlers. */
 api_handler_fn api_op_handler;

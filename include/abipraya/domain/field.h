@@ -33,6 +33,9 @@ struct field {
 	long min, max;              /* characters for text, value for integers */
 	const char *const *values;  /* FIELD_ENUM, NULL-terminated */
 	const struct field *fields; /* FIELD_OBJECT, ends with a NULL name */
+	/* "schema.table.column" the value is stored in. An enum's values equal that column's
+	 * CHECK list (tests/integration/test_spec_db.py); a body enum must name it. */
+	const char *column;
 };
 
 /* True when value is one of the NULL-terminated list. */

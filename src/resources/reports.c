@@ -1,0 +1,39 @@
+/* Reports (API.md §11): occupancy, a house's census by day, exits by reason. Served by
+ * sql/api/11_reports.sql. */
+#include "resource.h"
+
+static const struct field census_query[] = {
+        {.name = "from", .type = FIELD_DATE, .flags = FIELD_REQUIRED},
+        {.name = "to", .type = FIELD_DATE, .flags = FIELD_REQUIRED},
+        {NULL},
+};
+
+static const struct field exits_query[] = {
+        {.name = "house_id", .type = FIELD_UUID},
+        {.name = "from", .type = FIELD_DATE, .flags = FIELD_REQUIRED},
+        {.name = "to", .type = FIELD_DATE, .flags = FIELD_REQUIRED},
+        {NULL},
+};
+
+static const struct api_route routes[] = {
+        {.pattern = "GET /api/v1/occupancy",
+         .op = "reports.occupancy",
+         .hot = 5,
+         .roles = ROLES_ALL},
+        {.pattern = "GET /api/v1/houses/{house_id}/census",
+         .op = "reports.census",
+         .hot = 14,
+         .roles = ROLES_ALL,
+         .query = census_query,
+         .flags = ROUTE_CSV,
+         .csv_columns = "date,occupied,check_ins,check_outs"},
+        {.pattern = "GET /api/v1/reports/exits",
+         .op = "reports.exits",
+         .hot = 32,
+         .roles = ROLES_MANAGE,
+         .query = exits_query,
+         .flags = ROUTE_CSV,
+         .csv_columns = "exit_reason,destination,count"},
+};
+
+const struct resource resource_reports = {.name = "reports", RESOURCE_ROUTES(routes)};

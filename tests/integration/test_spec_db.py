@@ -1,0 +1,94 @@
+"""The daemon's tables (`abiprayad spec-dump`) against the database it migrated, one daemon:
+- every op of a route has its function api.op_<op with . as _>(api.ctx, jsonb), and every
+  such function is some route's op (the dispatch of api.run is generated from the routes);
+- every direct route has its api.direct_<op>(bytea, text[], jsonb, uuid), and back;
+- every enum field that names the column it is stored in ("column", every body enum must)
+  has exactly the values, in order, of that column's CHECK constraint (pg_constraint); a
+  query enum without one filters on a state the database derives (a stay's status)."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import expect  # noqa: E402
+
+
+def spec():
+    out = subprocess.run([harness.BIN, "spec-dump"], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def functions(d, prefix, args):
+    """The names of the api functions starting with PREFIX that take ARGS."""
+    rows = d.psql("SELECT p.proname FROM pg_proc p WHERE p.pronamespace = 'api'::regnamespace "
+                  f"AND p.proname LIKE '{prefix}%' AND oidvectortypes(p.proargtypes) = '{args}'")
+    return set(rows.split())
+
+
+def differ(what, routes, db):
+    return (f"{what}: of routes without a function {sorted(routes - db)}, "
+            f"functions of no route {sorted(db - routes)}")
+
+
+def test_every_op_has_its_function_and_every_function_a_route(d):
+    ops = {"op_" + r["op"].replace(".", "_") for r in spec()["routes"] if r["op"]}
+    db = functions(d, "op\\_", "api.ctx, jsonb")
+    expect(len(ops) > 40, f"spec-dump names only {len(ops)} ops")
+    expect(ops == db, differ("api.op_*", ops, db))
+
+
+def test_every_direct_route_has_its_function_and_back(d):
+    direct = {"direct_" + r["op"].replace(".", "_") for r in spec()["routes"] if r["direct"]}
+    db = functions(d, "direct\\_", "bytea, text[], jsonb, uuid")
+    expect(direct, "spec-dump names no direct route")
+    expect(direct == db, differ("api.direct_*", direct, db))
+
+
+def enum_fields(fields, where):
+    """(where, field) of every enum of a field table, nested objects included."""
+    for f in fields or []:
+        if f["type"] == "enum":
+            yield f"{where}.{f['name']}", f
+        elif f["type"] == "object":
+            yield from enum_fields(f["fields"], f"{where}.{f['name']}")
+
+
+def check_values(d, column):
+    """The values of the one-column CHECK constraints of SCHEMA.TABLE.COLUMN (IN lists read
+    back as `col = ANY (ARRAY['a'::text, ...])`), or None when it has none."""
+    table, col = column.rsplit(".", 1)
+    defs = d.psql("SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c "
+                  "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
+                  f"WHERE c.conrelid = '{table}'::regclass AND c.contype = 'c' "
+                  f"AND cardinality(c.conkey) = 1 AND a.attname = '{col}'").splitlines()
+    if len(defs) != 1:
+        return None
+    return [v.replace("''", "'") for v in re.findall(r"'((?:[^']|'')*)'::text", defs[0])]
+
+
+def test_every_enum_equals_the_check_list_of_its_column(d):
+    problems, checked = [], 0
+    for r in spec()["routes"]:
+        name = r["op"] or f"{r['method']} {r['path']}"
+        tables = [(f"{name} body", r["body"]), (f"{name} query", r["query"])]
+        for where, f in (e for label, t in tables for e in enum_fields(t, label)):
+            if "column" not in f:
+                if " body." in where:
+                    problems.append(f"{where}: a body enum names no column")
+                continue
+            db = check_values(d, f["column"])
+            checked += 1
+            if db is None:
+                problems.append(f"{where}: {f['column']} has not exactly one CHECK of its own")
+            elif db != f["values"]:
+                problems.append(f"{where}: C {f['values']} != {f['column']} CHECK {db}")
+    expect(checked > 10, f"only {checked} enums name a column")
+    expect(not problems, "\n".join(problems))
+
+
+if __name__ == "__main__":
+    harness.main(globals(), fixture=harness.Instance)
