@@ -1,8 +1,8 @@
-/* Answers kept by the daemon, shared by its workers: a rendered body with the tag the
- * database gave it (the bed board of a house). Whether a kept answer is still right is not
- * decided here: the request's own statement says so (api.direct_beds_board), so a kept
+/* Answers held by the daemon, shared by its workers: a rendered body with the tag the
+ * database gave it (the bed board of a house). Whether a held answer is still right is not
+ * decided here: the request's own statement says so (api.direct_beds_board), so a held
  * answer is as exact as a fresh one on every instance. This only keeps, hands out and
- * forgets, least recently used first, within a bound on the bytes kept. */
+ * forgets, least recently used first, within a bound on the bytes held. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,7 +130,7 @@ struct answer *answer_cache_put(struct answer_cache *c, const char *key, const c
 	memcpy(a->body, body, len);
 	a->body[len] = '\0';
 	if (len > c->max_bytes)
-		return a; /* served, not kept */
+		return a; /* served, not held */
 	pthread_mutex_lock(&c->lock);
 	int i = find(c, key);
 	if (i >= 0)

@@ -34,7 +34,7 @@ extern const size_t api_nstatements;
 struct db_stmt *api_statements_build(size_t *ret_n);
 void api_statements_free(struct db_stmt *stmts, size_t n);
 
-/* Answers kept for ROUTE_CACHED routes (answer_cache.c). An answer is immutable and
+/* Answers held for ROUTE_CACHED routes (answer_cache.c). An answer is immutable and
  * reference-counted: whoever got one from get or put releases it with answer_unref. */
 struct answer {
 	atomic_int refs;
@@ -52,27 +52,27 @@ struct answer *answer_cache_put(struct answer_cache *c, const char *key, const c
 void answer_unref(struct answer *a);
 /* Forgets the answers whose key holds needle. */
 void answer_cache_drop(struct answer_cache *c, const char *needle);
-unsigned long answer_cache_puts(struct answer_cache *c); /* answers kept so far */
+unsigned long answer_cache_puts(struct answer_cache *c); /* answers held so far */
 
-/* A call of a ROUTE_CACHED route (kept.c), part of the caller's call. */
-struct kept_ask {
+/* The held-answer part of a call of a ROUTE_CACHED route (kept.c). */
+struct held_ask {
 	char *key;             /* op and args */
-	struct answer *kept;   /* the copy whose tag goes with the request, if any */
+	struct answer *answer; /* the one held, whose tag goes with the request, if any */
 	struct render *render; /* the render this call asked for, while it runs */
-	TAILQ_ENTRY(kept_ask) wait_link;
-	void (*resume)(struct kept_ask *ask); /* sends the call again (set by the caller) */
+	TAILQ_ENTRY(held_ask) wait_link;
+	void (*resume)(struct held_ask *ask); /* sends the call again (set by the caller) */
 };
-/* Before the call is sent: the copy kept for op and args. False when the call must wait for
+/* Before the call is sent: the answer held for op and args. False when the call must wait for
  * another call's render of the same answer: ask->resume runs when that one ends. */
-bool kept_prepare(struct api_worker *w, struct kept_ask *ask, const char *op, const char *args);
-/* The direct read answered 200: the kept copy (no body) or the new one (kept from now on). */
-void kept_reply(struct api_worker *w, struct kept_ask *ask, struct http_request *req,
+bool held_prepare(struct api_worker *w, struct held_ask *ask, const char *op, const char *args);
+/* The direct read answered 200: the held answer (no body) or the new one (held from now on). */
+void held_reply(struct api_worker *w, struct held_ask *ask, struct http_request *req,
                 const PGresult *res);
 /* The call ends, whatever its answer: the calls waiting for its render are sent again. */
-void kept_finish(struct api_worker *w, struct kept_ask *ask);
+void held_finish(struct api_worker *w, struct held_ask *ask);
 /* An event of this house: when it changed the board, its copies go, so that the next calls
  * wait for one render instead of each asking for it. */
-void kept_note_event(struct api_worker *w, const char *event, const char *house_id);
+void held_note_event(struct api_worker *w, const char *event, const char *house_id);
 
 /* The one funnel for error answers: RFC 9457 problem details in the request's language.
  * errors (borrowed) may be NULL. The request is finished. */

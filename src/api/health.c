@@ -22,6 +22,6 @@ static void on_ping(enum db_status status, const PGresult *res, void *arg)
 void api_readyz_handler(struct http_request *req, struct api_worker *w,
                         const struct api_route *route, const struct router_match *m)
 {
-	if (!db_pool_exec(w->db, STMT_PING, 0, NULL, NULL, NULL, DB_QUICK, on_ping, req))
+	if (!db_pool_exec(w->db, STMT_PING, 0, NULL, NULL, NULL, DB_SHARED_READ, on_ping, req))
 		api_reply_unavailable(req);
 }

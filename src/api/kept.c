@@ -1,4 +1,4 @@
-/* The calls of ROUTE_CACHED routes (the bed board): which kept copy goes with a request,
+/* The calls of ROUTE_CACHED routes (the bed board): which held answer goes with a request,
  * what to answer when the database says it is current or renders a new one, and one
  * render at a time per answer on a worker. When the consoles of a house all fetch its board
  * at the same moment (each refetches on the event of a change), the first call of a worker
@@ -17,7 +17,7 @@
 struct render {
 	TAILQ_ENTRY(render) link;
 	const char *key; /* the asking call's */
-	TAILQ_HEAD(, kept_ask) waiting;
+	TAILQ_HEAD(, held_ask) waiting;
 };
 
 static struct render *find_render(struct api_worker *w, const char *key)
@@ -28,13 +28,13 @@ static struct render *find_render(struct api_worker *w, const char *key)
 	return NULL;
 }
 
-bool kept_prepare(struct api_worker *w, struct kept_ask *ask, const char *op, const char *args)
+bool held_prepare(struct api_worker *w, struct held_ask *ask, const char *op, const char *args)
 {
 	if (!ask->key) /* the same on every send of the call: a render may point to it */
 		ask->key = xasprintf("%s %s", op, args);
-	answer_unref(ask->kept);
-	ask->kept = answer_cache_get(w->shared->answers, ask->key);
-	if (ask->kept || ask->render)
+	answer_unref(ask->answer);
+	ask->answer = answer_cache_get(w->shared->answers, ask->key);
+	if (ask->answer || ask->render)
 		return true;
 	struct render *r = find_render(w, ask->key);
 	if (r) {
@@ -54,12 +54,12 @@ static void release_answer(void *arg)
 	answer_unref(arg);
 }
 
-void kept_reply(struct api_worker *w, struct kept_ask *ask, struct http_request *req,
+void held_reply(struct api_worker *w, struct held_ask *ask, struct http_request *req,
                 const PGresult *res)
 {
-	struct answer *a = ask->kept;
+	struct answer *a = ask->answer;
 
-	ask->kept = NULL;
+	ask->answer = NULL;
 	if (!PQgetisnull(res, 0, 1)) {
 		answer_unref(a);
 		a = answer_cache_put(w->shared->answers, ask->key, PQgetvalue(res, 0, 3),
@@ -72,16 +72,16 @@ void kept_reply(struct api_worker *w, struct kept_ask *ask, struct http_request 
 	http_reply_shared(req, 200, "application/json", a->body, a->len, release_answer, a);
 }
 
-void kept_finish(struct api_worker *w, struct kept_ask *ask)
+void held_finish(struct api_worker *w, struct held_ask *ask)
 {
 	struct render *r = ask->render;
-	struct kept_ask *next;
+	struct held_ask *next;
 
-	answer_unref(ask->kept);
-	ask->kept = NULL;
+	answer_unref(ask->answer);
+	ask->answer = NULL;
 	if (r) {
 		TAILQ_REMOVE(&w->renders, r, link);
-		/* each waiting call is sent again: now with the copy just kept, if the render
+		/* each waiting call is sent again: now with the answer just held, if the render
 		 * succeeded (else the first of them asks for the render in turn) */
 		while ((next = TAILQ_FIRST(&r->waiting))) {
 			TAILQ_REMOVE(&r->waiting, next, wait_link);
@@ -94,7 +94,7 @@ void kept_finish(struct api_worker *w, struct kept_ask *ask)
 	ask->key = NULL;
 }
 
-void kept_note_event(struct api_worker *w, const char *event, const char *house_id)
+void held_note_event(struct api_worker *w, const char *event, const char *house_id)
 {
 	char needle[64];
 

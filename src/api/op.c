@@ -33,7 +33,7 @@ struct op_call {
 	int lengths[RUN_PARAMS + 1], formats[RUN_PARAMS + 1];
 	bool csv;
 	bool direct;          /* sent as the route's direct read */
-	struct kept_ask kept; /* of a ROUTE_CACHED route */
+	struct held_ask held; /* of a ROUTE_CACHED route */
 	int retries;
 	/* password hashing off the loop */
 	struct workq_job job;
@@ -54,7 +54,7 @@ static void call_free(struct op_call *call)
 	}
 	free(call->password_hash);
 	free(call->fingerprint);
-	kept_finish(call->w, &call->kept);
+	held_finish(call->w, &call->held);
 	free(call);
 }
 
@@ -248,14 +248,14 @@ static const char *deadline_text(int timeout_ms, struct arena *a)
 }
 
 /* A GET the C side found nothing wrong with goes as the route's direct read (docs/ops.md);
- * for a ROUTE_CACHED route it names the tag of the copy kept, if any. */
+ * for a ROUTE_CACHED route it names the tag of the answer held, if any. */
 static const char *direct_params(struct op_call *call, const char *args)
 {
-	struct answer *kept = call->kept.kept;
+	struct answer *held = call->held.answer;
 
 	call->values[1] = call->roles;
 	call->values[2] = args;
-	call->values[3] = kept ? kept->tag : NULL;
+	call->values[3] = held ? held->tag : NULL;
 	return call->route->op;
 }
 
@@ -289,25 +289,26 @@ static void send_run(struct op_call *call)
 	call->direct =
 	        !write && !call->pre_error && !call->csv && (call->route->flags & ROUTE_DIRECT);
 	bool cached = call->direct && (call->route->flags & ROUTE_CACHED);
-	if (cached && !kept_prepare(call->w, &call->kept, call->route->op, args))
+	if (cached && !held_prepare(call->w, &call->held, call->route->op, args))
 		return; /* waits for another call's render of the same answer */
 	call->values[0] = (const char *)call->token_hash;
 	call->lengths[0] = 32;
 	call->formats[0] = 1;
 	const char *stmt = call->direct ? direct_params(call, args) : run_params(call, args, write);
 	int nparams = call->direct ? 4 : RUN_PARAMS + write;
-	/* a direct read is quick, unless the database has to render what is not kept yet */
-	bool quick = call->direct && (!cached || call->kept.kept);
+	/* a direct read may share a transaction, unless the database has to render what is not
+	 * held yet (a render is long: reads behind it would wait) */
+	bool shared = call->direct && (!cached || call->held.answer);
 	if (!db_pool_exec(call->w->db, stmt, nparams, call->values, call->lengths, call->formats,
-	                  quick ? DB_QUICK : 0, on_run_result, call)) {
+	                  shared ? DB_SHARED_READ : 0, on_run_result, call)) {
 		call_free(call);
 		api_reply_unavailable(req);
 	}
 }
 
-static void resume(struct kept_ask *ask)
+static void resume(struct held_ask *ask)
 {
-	send_run((struct op_call *)((char *)ask - offsetof(struct op_call, kept)));
+	send_run((struct op_call *)((char *)ask - offsetof(struct op_call, held)));
 }
 
 static void reply_success(struct op_call *call, int status, const PGresult *res)
@@ -356,7 +357,7 @@ static void on_run_result(enum db_status status, const PGresult *res, void *arg)
 	if (http_status >= 400)
 		api_reply_db_problem(req, http_status, PQgetvalue(res, 0, 1));
 	else if (call->direct && (call->route->flags & ROUTE_CACHED) && !PQgetisnull(res, 0, 3))
-		kept_reply(call->w, &call->kept, req, res);
+		held_reply(call->w, &call->held, req, res);
 	else
 		reply_success(call, http_status, res);
 	call_free(call);
@@ -410,7 +411,7 @@ void api_op_handler(struct http_request *req, struct api_worker *w, const struct
 	call->req = req;
 	call->w = w;
 	call->route = route;
-	call->kept.resume = resume;
+	call->held.resume = resume;
 	call->args = json_object();
 	if (!api_bearer_hash(req, call->token_hash)) {
 		api_reply_problem(req, 401, "unauthorized", NULL, NULL);

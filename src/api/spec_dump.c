@@ -139,7 +139,7 @@ static json_t *route(const struct api_route *r)
 	json_object_set_new(o, "streamed", json_boolean(r->flags & ROUTE_STREAMED));
 	json_object_set_new(o, "direct", json_boolean(r->flags & ROUTE_DIRECT));
 	json_object_set_new(o, "cached", json_boolean(r->flags & ROUTE_CACHED));
-	/* a direct read is sent as DB_QUICK and may share a transaction with others (op.c) */
+	/* a direct read is sent as DB_SHARED_READ and may share a transaction with others (op.c) */
 	json_object_set_new(o, "batched", json_boolean(r->flags & ROUTE_DIRECT));
 	json_object_set_new(o, "body_optional", json_boolean(r->flags & ROUTE_BODY_OPTIONAL));
 	json_object_set_new(o, "password_hashed", json_boolean(r->flags & ROUTE_KDF));

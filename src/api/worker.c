@@ -16,7 +16,7 @@
 #define KDF_QUEUE       256
 #define KDF_NICE        10 /* below the event loops */
 #define JANITOR_SECONDS 300
-/* kept answers: the boards of a few dozen 2 000-bed houses (650 kB each) */
+/* held answers: the boards of a few dozen 2 000-bed houses (650 kB each) */
 #define ANSWER_CACHE_BYTES (32u << 20)
 
 static void dispatch(struct http_request *req, void *arg)
@@ -127,7 +127,7 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 	on_drain(-1, 0, w);
 }
 
-/* A change somewhere (any instance): to the event streams, and to the kept answers; or a
+/* A change somewhere (any instance): to the event streams, and to the held answers; or a
  * revocation (sql/0004), to the streams only. */
 static void on_notify(const char *payload, void *arg)
 {
@@ -142,7 +142,7 @@ static void on_notify(const char *payload, void *arg)
 		                  json_string_value(json_object_get(root, "token_hash")));
 	} else {
 		if (event && house)
-			kept_note_event(w, event, house);
+			held_note_event(w, event, house);
 		events_hub_deliver(w->hub, root);
 	}
 	json_decref(root);

@@ -5,12 +5,12 @@
  *
  * A pool connection runs in pipeline mode. A statement that may write goes with a Sync of
  * its own (its own transaction: an error ends no other) and is finished at that Sync, after
- * its commit. Quick reads (DB_QUICK) sent in one loop pass to one connection form a batch
- * with one Sync, sent at the end of the pass: one message and one transaction for the
+ * its commit. Shared reads (DB_SHARED_READ) sent in one loop pass to one connection form a
+ * batch with one Sync, sent at the end of the pass: one message and one transaction for the
  * server, one answer for the daemon to read, where each read alone cost the server a
  * wakeup, a commit and a send; each is finished as soon as its results are in. A read that
  * did not run because another of its batch failed is retried. Up to DB_PIPELINE_DEPTH
- * quick ones may be in flight at once, so the backend finds the next waiting. */
+ * shared reads may be in flight at once, so the backend finds the next waiting. */
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +69,7 @@ static struct db_query *take_first(struct db_conn *c)
 
 	TAILQ_REMOVE(&c->flight, q, link);
 	c->nflight--;
-	c->nslow -= !q->quick;
+	c->nsolo -= !q->shared_read;
 	if (c->nflight == 0 && c->state == DB_CONN_BUSY) {
 		c->state = DB_CONN_IDLE;
 		c->pool->busy--;
@@ -410,7 +410,7 @@ bool db_conn_can_take(const struct db_conn *c, const struct db_query *q)
 {
 	if (c->state == DB_CONN_IDLE)
 		return true;
-	return c->state == DB_CONN_BUSY && q->quick && c->nslow == 0 &&
+	return c->state == DB_CONN_BUSY && q->shared_read && c->nsolo == 0 &&
 	       c->nflight < DB_PIPELINE_DEPTH;
 }
 
@@ -432,14 +432,14 @@ void db_conn_send(struct db_conn *c, struct db_query *q)
 	c->state = DB_CONN_BUSY;
 	TAILQ_INSERT_TAIL(&c->flight, q, link);
 	c->nflight++;
-	c->nslow += !q->quick;
+	c->nsolo += !q->shared_read;
 	q->conn = c;
-	q->batched = q->quick; /* only a quick one joins a connection with others in flight */
+	q->batched = q->shared_read; /* only a shared read joins others in flight */
 	q->ended = false;
 	/* An idle connection may still have an open batch, whose reads have all been answered
 	 * (flushed early, they failed, or answered more than 8 kB): a statement of its own must
 	 * not join it, nor its failure. */
-	if (!q->quick)
+	if (!q->shared_read)
 		db_conn_close_batch(c);
 	if (c->state == DB_CONN_DOWN)
 		return; /* lost: q failed with the rest */
@@ -448,7 +448,7 @@ void db_conn_send(struct db_conn *c, struct db_query *q)
 		lose(c, "send failed");
 		return;
 	}
-	if (!q->quick) {
+	if (!q->shared_read) {
 		if (!PQpipelineSync(c->pg) || !flush(c))
 			lose(c, "send failed");
 		return;

@@ -12,10 +12,10 @@ enum db_conn_state {
 	DB_CONN_CONNECTING, /* PQconnectPoll */
 	DB_CONN_PREPARING,  /* preparing statement `prepared` (or sending LISTEN) */
 	DB_CONN_IDLE,       /* ready, nothing in flight */
-	DB_CONN_BUSY, /* statements in flight (a pipeline of up to DB_PIPELINE_DEPTH quick ones) */
+	DB_CONN_BUSY,       /* statements in flight (up to DB_PIPELINE_DEPTH shared reads) */
 };
 
-/* Quick statements in flight on one connection at most: enough that a backend finds the
+/* Shared reads in flight on one connection at most: enough that a backend finds the
  * next statement waiting when it finishes one, few enough to bound the wait behind them. */
 #define DB_PIPELINE_DEPTH 4
 
@@ -29,8 +29,8 @@ struct db_query {
 	db_result_fn *cb;
 	void *arg;
 	struct event *deadline;
-	bool quick;
-	bool batched;         /* sent in a batch of quick reads: finished with its results */
+	bool shared_read;     /* DB_SHARED_READ */
+	bool batched;         /* sent in a batch of shared reads: finished with its results */
 	bool ended;           /* its results are in; its Sync comes next */
 	struct db_conn *conn; /* while in flight */
 };
@@ -47,7 +47,7 @@ struct db_conn {
 	bool listener; /* LISTENs instead of running queries */
 	int backoff_ms;
 	TAILQ_HEAD(, db_query) flight; /* sent, in order; the first is the one answering */
-	int nflight, nslow;            /* in flight, and how many of them not quick */
+	int nflight, nsolo;  /* in flight, and how many of them alone (not shared reads) */
 	int nopen;           /* batched since the last Sync (sent at the end of the pass) */
 	PGresult *result;    /* what the first in flight answered so far */
 	unsigned lost;       /* counts losses: a callback may lose the connection */
@@ -77,7 +77,7 @@ PGconn *db_target_connect(struct db_target *t, unsigned first_host);
 
 void db_conn_start(struct db_conn *c);
 void db_conn_finish(struct db_conn *c);
-/* Whether c may take q now: idle, or q is quick and so is everything in flight, up to the
+/* Whether c may take q now: idle, or q is a shared read and so is everything in flight, up to the
  * pipeline's depth. */
 bool db_conn_can_take(const struct db_conn *c, const struct db_query *q);
 /* Sends q on a connection that can take it. */

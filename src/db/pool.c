@@ -1,6 +1,6 @@
 /* The pool: a FIFO of calls waiting for a connection, bounded in length and in time. A call
- * goes to an idle connection; a quick one, when none is idle, may join the pipeline of a
- * connection running only quick ones (db_conn_can_take). */
+ * goes to an idle connection; a shared read, when none is idle, may join the pipeline of a
+ * connection running only shared reads (db_conn_can_take). */
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,7 +158,7 @@ bool db_pool_exec(struct db_pool *pool, const char *stmt, int nparams, const cha
 	q->formats = formats;
 	q->cb = cb;
 	q->arg = arg;
-	q->quick = flags & DB_QUICK;
+	q->shared_read = flags & DB_SHARED_READ;
 	q->deadline = evtimer_new(pool->base, on_deadline, q);
 	event_add(q->deadline, &tv);
 	struct db_conn *c = TAILQ_EMPTY(&pool->queue) ? pick(pool, q) : NULL;

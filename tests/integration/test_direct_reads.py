@@ -201,7 +201,7 @@ def metric(d, name):
 
 def test_pipelined_reads_get_their_own_answers():
     """One worker with one database connection: concurrent reads share its pipeline, and a
-    census (not quick) among them never queues behind it; every answer is its own."""
+    census (not a shared read) among them never queues behind it; every answer is its own."""
     with harness.Instance(config={"server": {"workers": "1"}, "database": {"pool": "1"}}) as d:
         token = d.login()
         hid = d.house(token)["id"]

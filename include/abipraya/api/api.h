@@ -30,7 +30,7 @@ struct api_shared {
 	SSL_CTX *ssl;
 	struct db_stmt *stmts; /* prepared on every pool connection */
 	size_t nstmts;
-	struct answer_cache *answers;    /* kept answers of ROUTE_CACHED routes */
+	struct answer_cache *answers;    /* held answers of ROUTE_CACHED routes */
 	struct login_limit *login_limit; /* failed logins per client address */
 };
 
@@ -46,7 +46,7 @@ struct api_worker {
 	struct event *janitor_ev; /* worker 0 only */
 	pthread_t thread;
 	int drain_ticks;
-	TAILQ_HEAD(render_list, render) renders; /* kept answers being rendered (kept.c) */
+	TAILQ_HEAD(render_list, render) renders; /* held answers being rendered (kept.c) */
 	/* mirrors for /metrics, written by this worker only */
 	atomic_long m_connections, m_db_in_use, m_db_up, m_db_waiting, m_streams, m_db_pipelined;
 };

@@ -48,9 +48,9 @@ struct db_pool *db_pool_create(struct event_base *base, const struct db_pool_con
 void db_pool_destroy(struct db_pool *pool);
 
 /* flags of db_pool_exec */
-/* A short read-only statement: it may be batched with others into one transaction, and
- * wait behind them. */
-#define DB_QUICK 0x1u
+/* A short read-only statement: it may share a transaction (one Sync) and a connection's
+ * pipeline with other shared reads, and wait behind them. */
+#define DB_SHARED_READ 0x1u
 
 /* Runs a prepared statement, in a transaction of its own. values/lengths/formats must stay
  * valid until the callback. Returns false (and never calls cb) when the database is known
