@@ -38,7 +38,7 @@ static void watch(struct db_conn *c, short what)
 	c->watch_fd = fd;
 	c->watching = what;
 	event_del(c->io);
-	event_assign(c->io, c->pool->base, PQsocket(c->pg), what, on_io, c);
+	event_assign(c->io, c->owner->base, PQsocket(c->pg), what, on_io, c);
 	event_add(c->io, NULL);
 }
 
@@ -70,10 +70,8 @@ static struct db_query *take_first(struct db_conn *c)
 	TAILQ_REMOVE(&c->flight, q, link);
 	c->nflight--;
 	c->nsolo -= !q->shared_read;
-	if (c->nflight == 0 && c->state == DB_CONN_BUSY) {
+	if (c->nflight == 0 && c->state == DB_CONN_BUSY)
 		c->state = DB_CONN_IDLE;
-		c->pool->busy--;
-	}
 	return q;
 }
 
@@ -95,15 +93,13 @@ static void lose(struct db_conn *c, const char *why)
 	c->nopen = 0;
 	if (c->state == DB_CONN_CONNECTING || c->state == DB_CONN_PREPARING)
 		c->first_host++; /* the next attempt begins at the next host */
-	if (c->state == DB_CONN_BUSY)
-		c->pool->busy--;
 	c->state = DB_CONN_DOWN;
 	c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : BACKOFF_MIN_MS;
 	if (c->backoff_ms > BACKOFF_MAX_MS)
 		c->backoff_ms = BACKOFF_MAX_MS;
 	arm_timer(c, c->backoff_ms);
 	fail_flight(c);
-	db_pool_conn_lost(c->pool, c);
+	c->owner->lost(c->owner->arg, c);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -119,27 +115,25 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 void db_conn_start(struct db_conn *c)
 {
 	if (!c->timer) {
-		c->timer = evtimer_new(c->pool->base, on_timer, c);
-		c->io = event_new(c->pool->base, -1, 0, on_io, c);
+		c->timer = evtimer_new(c->owner->base, on_timer, c);
+		c->io = event_new(c->owner->base, -1, 0, on_io, c);
 		TAILQ_INIT(&c->flight);
 	}
-	c->pg = c->pool->target ? db_target_connect(c->pool->target, c->first_host)
-	                        : PQconnectStart(c->pool->cfg.url);
+	c->pg = c->owner->target ? db_target_connect(c->owner->target, c->first_host)
+	                         : PQconnectStart(c->owner->cfg->url);
 	if (!c->pg || PQstatus(c->pg) == CONNECTION_BAD || PQsocket(c->pg) < 0) {
 		lose(c, "connect failed");
 		return;
 	}
 	c->state = DB_CONN_CONNECTING;
 	c->prepared = 0;
-	arm_timer(c, c->pool->cfg.timeout_ms);
+	arm_timer(c, c->owner->cfg->timeout_ms);
 	watch(c, EV_WRITE);
 }
 
 void db_conn_finish(struct db_conn *c)
 {
 	close_pg(c);
-	if (c->state == DB_CONN_BUSY)
-		c->pool->busy--;
 	c->state = DB_CONN_DOWN;
 	if (c->timer)
 		fail_flight(c);
@@ -186,7 +180,7 @@ static bool flush(struct db_conn *c)
 /* Sends the next prepare (or the LISTEN), or goes idle when all are done. */
 static bool send_setup(struct db_conn *c)
 {
-	const struct db_pool_config *cfg = &c->pool->cfg;
+	const struct db_pool_config *cfg = c->owner->cfg;
 	int ok;
 
 	if (c->listener) {
@@ -219,7 +213,7 @@ static void go_ready(struct db_conn *c)
 	c->backoff_ms = 0;
 	event_del(c->timer);
 	watch(c, EV_READ | EV_PERSIST); /* notice a server that goes away while we wait */
-	db_pool_conn_ready(c->pool, c);
+	c->owner->ready(c->owner->arg, c);
 }
 
 /* Reads whatever results of a setup step are complete; true when the step has finished. */
@@ -246,8 +240,8 @@ static void dispatch_notifies(struct db_conn *c)
 {
 	PGnotify *n;
 	while ((n = PQnotifies(c->pg))) {
-		if (c->pool->cfg.on_notify)
-			c->pool->cfg.on_notify(n->extra, c->pool->cfg.notify_arg);
+		if (c->owner->cfg->on_notify)
+			c->owner->cfg->on_notify(n->extra, c->owner->cfg->notify_arg);
 		PQfreemem(n);
 	}
 }
@@ -312,7 +306,7 @@ static void results_ended(struct db_conn *c)
 		 * and an error comes back at once): libpq reports every read sent before the next
 		 * Sync as aborted, so q must go after one, or it would fail again for ever. */
 		db_conn_close_batch(c);
-		db_pool_retry(c->pool, q);
+		db_query_retry(q);
 		return;
 	}
 	finish_first(c);
@@ -346,7 +340,7 @@ static void read_flight(struct db_conn *c)
 		else if (first->ended)
 			finish_first(c);
 		if (c->lost == lost && c->nflight < before)
-			db_pool_conn_ready(c->pool, c);
+			c->owner->ready(c->owner->arg, c);
 		if (c->lost != lost)
 			return;
 	}
@@ -425,10 +419,6 @@ void db_conn_close_batch(struct db_conn *c)
 
 void db_conn_send(struct db_conn *c, struct db_query *q)
 {
-	if (c->state == DB_CONN_IDLE)
-		c->pool->busy++;
-	else
-		c->pool->pipelined++;
 	c->state = DB_CONN_BUSY;
 	TAILQ_INSERT_TAIL(&c->flight, q, link);
 	c->nflight++;
@@ -454,7 +444,7 @@ void db_conn_send(struct db_conn *c, struct db_query *q)
 		return;
 	}
 	if (c->nopen++ == 0)
-		db_pool_batch_opened(c->pool);
+		c->owner->batch_opened(c->owner->arg);
 	if (c->nflight >= DB_PIPELINE_DEPTH)
 		db_conn_close_batch(c);
 }

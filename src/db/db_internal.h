@@ -20,8 +20,8 @@ enum db_conn_state {
 #define DB_PIPELINE_DEPTH 4
 
 struct db_query {
-	TAILQ_ENTRY(db_query) link; /* in the pool's queue, or in its connection's flight */
-	struct db_pool *pool;
+	TAILQ_ENTRY(db_query) link; /* in its queue, or in its connection's flight */
+	struct db_queue *queue;     /* its pool's */
 	const char *stmt;
 	int nparams;
 	const char *const *values;
@@ -35,8 +35,49 @@ struct db_query {
 	struct db_conn *conn; /* while in flight */
 };
 
+/* The calls of a pool waiting for a connection, first come first served, and what all its
+ * calls share: the loop, the deadline, and what is done with the connection of a call in
+ * flight whose deadline passed (query.c). */
+struct db_queue {
+	TAILQ_HEAD(, db_query) head;
+	int len;
+	struct event_base *base;
+	int timeout_ms;
+	void (*late)(struct db_conn *c); /* drops c: completes what it has in flight */
+};
+
+void db_queue_init(struct db_queue *queue, struct event_base *base, int timeout_ms,
+                   void (*late)(struct db_conn *c));
+/* Owned by the queue's pool until completed; its deadline runs from now. */
+struct db_query *db_query_create(struct db_queue *queue, const char *stmt, int nparams,
+                                 const char *const *values, const int *lengths, const int *formats,
+                                 unsigned flags, db_result_fn *cb, void *arg);
+/* Calls back and frees q. */
+void db_query_complete(struct db_query *q, enum db_status status, const PGresult *res);
+void db_query_enqueue(struct db_query *q); /* last in its queue */
+void db_query_dequeue(struct db_query *q);
+/* q did not run (its batch was aborted by another's error): first in its queue again. */
+void db_query_retry(struct db_query *q);
+/* Every waiting call fails (DB_UNAVAILABLE). */
+void db_queue_fail(struct db_queue *queue);
+
+/* What a connection needs from its owner, the pool, and how it reports to it: conn.c
+ * changes nothing of the pool's and calls none of its functions. */
+struct db_conn_owner {
+	struct event_base *base;
+	const struct db_pool_config *cfg;
+	struct db_target *target; /* cfg->url parsed; NULL when libpq cannot parse it */
+	void *arg;                /* the pool, for the hooks */
+	/* c can take more (a statement finished, or it is ready) */
+	void (*ready)(void *arg, struct db_conn *c);
+	/* c went down (what it had in flight has failed) */
+	void (*lost)(void *arg, struct db_conn *c);
+	/* c opened a batch: close it at the end of this loop pass (db_conn_close_batch) */
+	void (*batch_opened)(void *arg);
+};
+
 struct db_conn {
-	struct db_pool *pool;
+	const struct db_conn_owner *owner;
 	PGconn *pg;
 	struct event *io;
 	int watch_fd; /* what io is armed for */
@@ -52,20 +93,6 @@ struct db_conn {
 	PGresult *result;    /* what the first in flight answered so far */
 	unsigned lost;       /* counts losses: a callback may lose the connection */
 	unsigned first_host; /* where a connection attempt begins (db_target_connect) */
-};
-
-struct db_pool {
-	struct event_base *base;
-	struct db_pool_config cfg;
-	TAILQ_HEAD(, db_query) queue;
-	int queued;
-	int busy;
-	unsigned long pipelined;  /* statements sent behind others in flight */
-	bool healthy;             /* false after a failed connect while no connection is up */
-	struct event *sync_ev;    /* end of the loop pass: the open batches get their Sync */
-	struct db_target *target; /* cfg.url parsed; NULL when libpq cannot parse it */
-	struct db_conn *listen;
-	struct db_conn conns[];
 };
 
 /* database.url, parsed once (target.c): NULL when libpq cannot parse it (connecting with
@@ -86,14 +113,5 @@ void db_conn_send(struct db_conn *c, struct db_query *q);
 void db_conn_close_batch(struct db_conn *c);
 /* Drops the connection (what is in flight fails) and reconnects. */
 void db_conn_abort(struct db_conn *c);
-/* A connection can take more (a statement finished, or it is ready), or went down: the
- * pool reacts. */
-void db_pool_conn_ready(struct db_pool *pool, struct db_conn *c);
-void db_pool_conn_lost(struct db_pool *pool, struct db_conn *c);
-void db_query_complete(struct db_query *q, enum db_status status, const PGresult *res);
-/* q did not run (its batch was aborted by another's error): first in line again. */
-void db_pool_retry(struct db_pool *pool, struct db_query *q);
-/* A batch was opened: close it at the end of this loop pass. */
-void db_pool_batch_opened(struct db_pool *pool);
 
 #endif
