@@ -12,13 +12,34 @@ struct arena_chunk {
 	_Alignas(16) unsigned char data[];
 };
 
+struct arena_cleanup {
+	struct arena_cleanup *next;
+	void (*fn)(void *arg);
+	void *arg;
+};
+
 void arena_init(struct arena *a)
 {
 	a->head = NULL;
+	a->cleanups = NULL;
+}
+
+void arena_on_finish(struct arena *a, void (*fn)(void *arg), void *arg)
+{
+	struct arena_cleanup *k = arena_alloc(a, sizeof(*k));
+
+	*k = (struct arena_cleanup){a->cleanups, fn, arg};
+	a->cleanups = k;
 }
 
 void arena_finish(struct arena *a)
 {
+	/* taken off the list before it runs: a cleanup may register another */
+	while (a->cleanups) {
+		struct arena_cleanup *k = a->cleanups;
+		a->cleanups = k->next;
+		k->fn(k->arg);
+	}
 	struct arena_chunk *c = a->head;
 	while (c) {
 		struct arena_chunk *next = c->next;
@@ -50,6 +71,11 @@ void *arena_alloc(struct arena *a, size_t size)
 	void *p = c->data + c->used;
 	c->used += size;
 	return p;
+}
+
+void *arena_zalloc(struct arena *a, size_t size)
+{
+	return memset(arena_alloc(a, size), 0, size);
 }
 
 char *arena_strndup(struct arena *a, const char *s, size_t n)
