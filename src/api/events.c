@@ -28,7 +28,8 @@ struct held {
 
 /* A stream is owned by its hub while it runs (req set) and, while a database call of its own
  * is in flight (querying), by that call too: stream_end ends the response and leaves the hub
- * at once, and the memory goes when neither holds it any more (stream_free, the one place). */
+ * at once, and the memory goes when neither holds it any more (stream_free, the one place).
+ * So it is not in the request's arena: it outlives the request until its last callback. */
 struct stream {
 	LIST_ENTRY(stream) link;
 	LIST_ENTRY(stream) user_link;
@@ -63,7 +64,8 @@ struct events_hub {
 	bool closed; /* the worker stops: no new streams */
 };
 
-/* The subscription request: authenticating through api.run (me.get) */
+/* The subscription request: authenticating through api.run (me.get). In the request's arena,
+ * holding nothing of its own; the stream it starts outlives the request (see stream). */
 struct subscribe {
 	struct http_request *req;
 	struct api_worker *w;
@@ -405,33 +407,28 @@ static void on_subscribed(enum db_status status, const PGresult *res, void *arg)
 	struct http_request *req = sub->req;
 
 	if (status != DB_OK || PQntuples(res) != 1) {
-		free(sub);
 		api_reply_db_failure(req, status, res);
 		return;
 	}
 	int http_status = atoi(PQgetvalue(res, 0, 0));
 	if (http_status != 200) {
-		free(sub);
 		api_reply_db_problem(req, http_status, PQgetvalue(res, 0, 1));
 		return;
 	}
 	/* a stream let in after the stop's close_all would hold the drain to its end */
 	if (!req->conn || sub->w->hub->closed) {
-		free(sub);
 		api_reply_unavailable(req);
 		return;
 	}
 	start_stream(sub, PQgetvalue(res, 0, 1));
-	free(sub);
 }
 
 void api_events_handler(struct http_request *req, struct api_worker *w,
                         const struct api_route *route, const struct router_match *m)
 {
-	struct subscribe *sub = xcalloc(1, sizeof(*sub));
+	struct subscribe *sub = arena_zalloc(&req->arena, sizeof(*sub));
 
 	if (!api_bearer_hash(req, sub->token_hash)) {
-		free(sub);
 		api_reply_problem(req, 401, "unauthorized", NULL, NULL);
 		return;
 	}
@@ -446,8 +443,6 @@ void api_events_handler(struct http_request *req, struct api_worker *w,
 	sub->values[3] = req->request_id;
 	sub->values[6] = "{}";
 	if (!db_pool_exec(w->db, STMT_RUN, 8, sub->values, sub->lengths, sub->formats, 0,
-	                  on_subscribed, sub)) {
-		free(sub);
+	                  on_subscribed, sub))
 		api_reply_unavailable(req);
-	}
 }

@@ -17,14 +17,15 @@
 #include "abipraya/core/password.h"
 #include "api_internal.h"
 
+/* In the request's arena; login_cleanup lets go of the rest when the request ends. */
 struct login {
 	struct http_request *req;
 	struct api_worker *w;
-	char *username, *password; /* owned; the password is cleansed */
+	char *username, *password; /* in the arena; the password is cleansed */
 	size_t password_len;       /* every byte counts, not only those before a NUL */
 	unsigned char addr[16];    /* the client's, IPv4-mapped */
 	bool counted;              /* an attempt of addr to hand back unless it fails */
-	char *stored_hash;         /* owned, NULL for an unknown user */
+	char *stored_hash;         /* in the arena, NULL for an unknown user */
 	char user_id[40];
 	bool ok;
 	char token[48];
@@ -36,27 +37,22 @@ struct login {
 	struct event *done;
 };
 
-static void login_free(struct login *l)
+/* Runs once, when the request ends (answered, whichever the path). */
+static void login_cleanup(void *arg)
 {
-	if (l->password) {
-		OPENSSL_cleanse(l->password, l->password_len);
-		free(l->password);
-	}
+	struct login *l = arg;
+
+	OPENSSL_cleanse(l->password, l->password_len);
 	if (l->counted)
 		login_limit_refund(l->w->shared->login_limit, l->addr);
 	OPENSSL_cleanse(l->token, sizeof(l->token));
-	free(l->username);
-	free(l->stored_hash);
 	if (l->done)
 		event_free(l->done);
-	free(l);
 }
 
 static void fail(struct login *l, int status, const char *code)
 {
-	struct http_request *req = l->req;
-	login_free(l);
-	api_reply_problem(req, status, code, NULL, NULL);
+	api_reply_problem(l->req, status, code, NULL, NULL);
 }
 
 static void on_finish(enum db_status status, const PGresult *res, void *arg)
@@ -65,7 +61,6 @@ static void on_finish(enum db_status status, const PGresult *res, void *arg)
 	struct http_request *req = l->req;
 
 	if (status != DB_OK || PQntuples(res) != 1) {
-		login_free(l);
 		api_reply_db_failure(req, status, res);
 		return;
 	}
@@ -85,7 +80,6 @@ static void on_finish(enum db_status status, const PGresult *res, void *arg)
 	                         PQgetvalue(res, 0, 0), "user", user);
 	char *text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
-	login_free(l);
 	api_reply_json(req, 200, text, strlen(text));
 	free(text);
 }
@@ -100,11 +94,8 @@ static void send_finish(struct login *l)
 	l->formats[3] = 1;
 	l->values[4] = l->ttl;
 	if (!db_pool_exec(l->w->db, STMT_LOGIN_FINISH, 5, l->values, l->lengths, l->formats, 0,
-	                  on_finish, l)) {
-		struct http_request *req = l->req;
-		login_free(l);
-		api_reply_unavailable(req);
-	}
+	                  on_finish, l))
+		api_reply_unavailable(l->req);
 }
 
 static void kdf_run(struct workq_job *job)
@@ -141,9 +132,7 @@ static void on_begin(enum db_status status, const PGresult *res, void *arg)
 	struct login *l = arg;
 
 	if (status != DB_OK || PQntuples(res) != 1) {
-		struct http_request *req = l->req;
-		login_free(l);
-		api_reply_db_failure(req, status, res);
+		api_reply_db_failure(l->req, status, res);
 		return;
 	}
 	if (strcmp(PQgetvalue(res, 0, 2), "t") == 0) {
@@ -153,7 +142,7 @@ static void on_begin(enum db_status status, const PGresult *res, void *arg)
 	}
 	if (!PQgetisnull(res, 0, 0)) {
 		snprintf(l->user_id, sizeof(l->user_id), "%s", PQgetvalue(res, 0, 0));
-		l->stored_hash = xstrdup(PQgetvalue(res, 0, 1));
+		l->stored_hash = arena_strdup(&l->req->arena, PQgetvalue(res, 0, 1));
 	}
 	l->job.run = kdf_run;
 	l->job.notify = kdf_notify;
@@ -264,26 +253,25 @@ void api_login_handler(struct http_request *req, struct api_worker *w,
 		api_reply_problem(req, 429, "rate_limited", NULL, NULL);
 		goto out;
 	}
-	struct login *l = xcalloc(1, sizeof(*l));
+	struct login *l = arena_zalloc(&req->arena, sizeof(*l));
 	l->req = req;
 	l->w = w;
 	memcpy(l->addr, addr, sizeof(addr));
 	l->counted = true;
 	json_t *pw = json_object_get(args, "password");
-	l->username = xstrdup(json_string_value(json_object_get(args, "username")));
+	l->username =
+	        arena_strdup(&req->arena, json_string_value(json_object_get(args, "username")));
 	l->password_len = json_string_length(pw);
-	l->password = xmalloc(l->password_len + 1);
-	memcpy(l->password, json_string_value(pw), l->password_len + 1);
+	l->password = arena_strndup(&req->arena, json_string_value(pw), l->password_len);
+	arena_on_finish(&req->arena, login_cleanup, l);
 	snprintf(l->max_failures, sizeof(l->max_failures), "%d", cfg->login_max_failures);
 	snprintf(l->window, sizeof(l->window), "%d", cfg->login_window);
 	snprintf(l->ttl, sizeof(l->ttl), "%d", cfg->token_ttl);
 	l->values[0] = l->username;
 	l->values[1] = l->max_failures;
 	l->values[2] = l->window;
-	if (!db_pool_exec(w->db, STMT_LOGIN_BEGIN, 3, l->values, NULL, NULL, 0, on_begin, l)) {
-		login_free(l);
+	if (!db_pool_exec(w->db, STMT_LOGIN_BEGIN, 3, l->values, NULL, NULL, 0, on_begin, l))
 		api_reply_unavailable(req);
-	}
 out:
 	json_decref(body);
 	json_decref(args);

@@ -20,6 +20,7 @@
 #define RUN_PARAMS  8 /* and a deadline for writes */
 #define MAX_RETRIES 3
 
+/* In the request's arena; call_cleanup lets go of the rest when the request ends. */
 struct op_call {
 	struct http_request *req;
 	struct api_worker *w;
@@ -28,7 +29,7 @@ struct op_call {
 	json_t *pre_error; /* owned, or NULL */
 	unsigned char token_hash[32];
 	char roles[64];
-	char *fingerprint;
+	char *fingerprint; /* owned */
 	const char *values[RUN_PARAMS + 1];
 	int lengths[RUN_PARAMS + 1], formats[RUN_PARAMS + 1];
 	bool csv;
@@ -38,24 +39,25 @@ struct op_call {
 	/* password hashing off the loop */
 	struct workq_job job;
 	struct event *kdf_done;
-	char *password; /* owned, cleansed */
-	char *password_hash;
+	char *password;      /* in the arena, cleansed */
+	char *password_hash; /* owned */
 };
 
-static void call_free(struct op_call *call)
+/* Runs once, when the request ends (answered, whichever the path): the calls waiting for
+ * this one's render are sent again from here. */
+static void call_cleanup(void *arg)
 {
+	struct op_call *call = arg;
+
 	json_decref(call->args);
 	json_decref(call->pre_error);
 	if (call->kdf_done)
 		event_free(call->kdf_done);
-	if (call->password) {
+	if (call->password)
 		OPENSSL_cleanse(call->password, strlen(call->password));
-		free(call->password);
-	}
 	free(call->password_hash);
 	free(call->fingerprint);
 	held_finish(call->w, &call->held);
-	free(call);
 }
 
 bool api_bearer_hash(const struct http_request *req, unsigned char ret[32])
@@ -300,10 +302,8 @@ static void send_run(struct op_call *call)
 	 * held yet (a render is long: reads behind it would wait) */
 	bool shared = call->direct && (!cached || call->held.answer);
 	if (!db_pool_exec(call->w->db, stmt, nparams, call->values, call->lengths, call->formats,
-	                  shared ? DB_SHARED_READ : 0, on_run_result, call)) {
-		call_free(call);
+	                  shared ? DB_SHARED_READ : 0, on_run_result, call))
 		api_reply_unavailable(req);
-	}
 }
 
 static void resume(struct held_ask *ask)
@@ -349,7 +349,6 @@ static void on_run_result(enum db_status status, const PGresult *res, void *arg)
 			send_run(call);
 			return;
 		}
-		call_free(call);
 		api_reply_db_failure(req, status, res);
 		return;
 	}
@@ -360,7 +359,6 @@ static void on_run_result(enum db_status status, const PGresult *res, void *arg)
 		held_reply(call->w, &call->held, req, res);
 	else
 		reply_success(call, http_status, res);
-	call_free(call);
 }
 
 static void kdf_run(struct workq_job *job)
@@ -380,9 +378,7 @@ static void on_kdf_done(evutil_socket_t fd, short what, void *arg)
 	struct op_call *call = arg;
 
 	if (!call->password_hash) {
-		struct http_request *req = call->req;
-		call_free(call);
-		api_reply_problem(req, 500, "internal_error", NULL, NULL);
+		api_reply_problem(call->req, 500, "internal_error", NULL, NULL);
 		return;
 	}
 	json_object_set_new(call->args, "password_hash", json_string(call->password_hash));
@@ -394,7 +390,7 @@ static bool start_kdf(struct op_call *call)
 {
 	json_t *pw = json_object_get(call->args, "password");
 
-	call->password = xstrdup(json_string_value(pw));
+	call->password = arena_strdup(&call->req->arena, json_string_value(pw));
 	json_object_del(call->args, "password");
 	call->job.run = kdf_run;
 	call->job.notify = kdf_notify;
@@ -405,18 +401,20 @@ static bool start_kdf(struct op_call *call)
 void api_op_handler(struct http_request *req, struct api_worker *w, const struct api_route *route,
                     const struct router_match *m)
 {
-	struct op_call *call = xcalloc(1, sizeof(*call));
-	json_t *errors = json_array();
+	struct op_call *call = arena_zalloc(&req->arena, sizeof(*call));
+	json_t *errors;
 
 	call->req = req;
 	call->w = w;
 	call->route = route;
 	call->held.resume = resume;
 	call->args = json_object();
+	arena_on_finish(&req->arena, call_cleanup, call);
 	if (!api_bearer_hash(req, call->token_hash)) {
 		api_reply_problem(req, 401, "unauthorized", NULL, NULL);
-		goto out_free;
+		return;
 	}
+	errors = json_array();
 	role_array_literal(route->roles, call->roles, sizeof(call->roles));
 	take_path_params(call, m);
 	take_query(call, errors);
@@ -427,15 +425,9 @@ void api_op_handler(struct http_request *req, struct api_worker *w, const struct
 	json_decref(errors);
 	if (!call->pre_error && (route->flags & ROUTE_KDF) &&
 	    json_object_get(call->args, "password")) {
-		if (!start_kdf(call)) {
-			call_free(call);
+		if (!start_kdf(call))
 			api_reply_unavailable(req);
-		}
 		return;
 	}
 	send_run(call);
-	return;
-out_free:
-	json_decref(errors);
-	call_free(call);
 }
