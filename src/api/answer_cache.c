@@ -108,11 +108,14 @@ unsigned long answer_cache_puts(struct answer_cache *c)
 	return atomic_load(&c->puts);
 }
 
-void answer_cache_drop(struct answer_cache *c, const char *needle)
+void answer_cache_drop(struct answer_cache *c, const char *prefix, const char *needle)
 {
+	size_t len = strlen(prefix);
+
 	pthread_mutex_lock(&c->lock);
 	for (int i = 0; i < CACHE_SLOTS; i++)
-		if (c->slots[i] && strstr(c->slots[i]->key, needle))
+		if (c->slots[i] && strncmp(c->slots[i]->key, prefix, len) == 0 &&
+		    strstr(c->slots[i]->key + len, needle))
 			drop(c, i);
 	pthread_mutex_unlock(&c->lock);
 }

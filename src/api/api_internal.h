@@ -50,28 +50,34 @@ struct answer *answer_cache_get(struct answer_cache *c, const char *key);
 struct answer *answer_cache_put(struct answer_cache *c, const char *key, const char *tag,
                                 const char *body, size_t len);
 void answer_unref(struct answer *a);
-/* Forgets the answers whose key holds needle. */
-void answer_cache_drop(struct answer_cache *c, const char *needle);
+/* Forgets the answers whose key begins with prefix and holds needle after it. */
+void answer_cache_drop(struct answer_cache *c, const char *prefix, const char *needle);
 unsigned long answer_cache_puts(struct answer_cache *c); /* answers held so far */
 
 /* The held-answer part of a call of a ROUTE_CACHED route (kept.c). */
 struct held_ask {
-	char *key;             /* op and args */
+	char *key;             /* held_key's */
 	struct answer *answer; /* the one held, whose tag goes with the request, if any */
 	struct render *render; /* the render this call asked for, while it runs */
 	TAILQ_ENTRY(held_ask) wait_link;
 	void (*resume)(struct held_ask *ask); /* sends the call again (set by the caller) */
 };
-/* Before the call is sent: the answer held for op and args. False when the call must wait for
- * another call's render of the same answer: ask->resume runs when that one ends. */
-bool held_prepare(struct api_worker *w, struct held_ask *ask, const char *op, const char *args);
+/* What a held answer of route is held under: everything its body depends on. args are the
+ * call's validated arguments (path parameters and the query the route declares, as compact
+ * JSON with sorted keys); token_hash is the caller's, for a ROUTE_HELD_PER_CALLER route.
+ * The caller frees it. */
+char *held_key(const struct api_route *route, const char *args, const unsigned char token_hash[32]);
+/* Before the call is sent: the answer held under the call's key. False when the call must wait
+ * for another call's render of the same answer: ask->resume runs when that one ends. */
+bool held_prepare(struct api_worker *w, struct held_ask *ask, const struct api_route *route,
+                  const char *args, const unsigned char token_hash[32]);
 /* The direct read answered 200: the held answer (no body) or the new one (held from now on). */
 void held_reply(struct api_worker *w, struct held_ask *ask, struct http_request *req,
                 const PGresult *res);
 /* The call ends, whatever its answer: the calls waiting for its render are sent again. */
 void held_finish(struct api_worker *w, struct held_ask *ask);
-/* An event of this house: when it changed the board, its copies go, so that the next calls
- * wait for one render instead of each asking for it. */
+/* An event of this house: the answers of the house of each route whose drop_on names the
+ * event go, so that the next calls wait for one render instead of each asking for it. */
 void held_note_event(struct api_worker *w, const char *event, const char *house_id);
 
 /* The one funnel for error answers: RFC 9457 problem details in the request's language.

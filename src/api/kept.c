@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "abipraya/core/text.h"
 #include "api_internal.h"
 
 /* A render in flight on one worker, asked by one call; the calls that wait for it. */
@@ -28,10 +29,24 @@ static struct render *find_render(struct api_worker *w, const char *key)
 	return NULL;
 }
 
-bool held_prepare(struct api_worker *w, struct held_ask *ask, const char *op, const char *args)
+/* The key begins with the op and a space (held_note_event drops by that prefix). The role
+ * is not known before the statement answers; the token names it, so a route whose body
+ * depends on the role is held per token: never shared, but never another caller's. */
+char *held_key(const struct api_route *route, const char *args, const unsigned char token_hash[32])
+{
+	char hex[65];
+
+	if (!(route->flags & ROUTE_HELD_PER_CALLER))
+		return xasprintf("%s %s", route->op, args);
+	text_hex(token_hash, 32, hex);
+	return xasprintf("%s %s %s", route->op, args, hex);
+}
+
+bool held_prepare(struct api_worker *w, struct held_ask *ask, const struct api_route *route,
+                  const char *args, const unsigned char token_hash[32])
 {
 	if (!ask->key) /* the same on every send of the call: a render may point to it */
-		ask->key = xasprintf("%s %s", op, args);
+		ask->key = held_key(route, args, token_hash);
 	answer_unref(ask->answer);
 	ask->answer = answer_cache_get(w->shared->answers, ask->key);
 	if (ask->answer || ask->render)
@@ -94,12 +109,28 @@ void held_finish(struct api_worker *w, struct held_ask *ask)
 	ask->key = NULL;
 }
 
+/* A name of drop_on: the event itself, or its family when it ends in a dot. */
+static bool drops_on(const struct api_route *route, const char *event)
+{
+	for (const char *const *d = route->drop_on; d && *d; d++) {
+		size_t len = strlen(*d);
+		if (len && (*d)[len - 1] == '.' ? strncmp(event, *d, len) == 0
+		                                : strcmp(event, *d) == 0)
+			return true;
+	}
+	return false;
+}
+
 void held_note_event(struct api_worker *w, const char *event, const char *house_id)
 {
-	char needle[64];
+	char prefix[128], needle[64];
 
-	if (strncmp(event, "stay.", 5) != 0 && strncmp(event, "bed.", 4) != 0)
-		return; /* movements and violations are not on the board */
 	snprintf(needle, sizeof(needle), "\"house_id\":\"%s\"", house_id);
-	answer_cache_drop(w->shared->answers, needle);
+	for (size_t i = 0; i < api_nroutes; i++) {
+		const struct api_route *r = &api_routes[i];
+		if (!(r->flags & ROUTE_CACHED) || !drops_on(r, event))
+			continue;
+		snprintf(prefix, sizeof(prefix), "%s ", r->op);
+		answer_cache_drop(w->shared->answers, prefix, needle);
+	}
 }

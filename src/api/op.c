@@ -291,7 +291,7 @@ static void send_run(struct op_call *call)
 	call->direct =
 	        !write && !call->pre_error && !call->csv && (call->route->flags & ROUTE_DIRECT);
 	bool cached = call->direct && (call->route->flags & ROUTE_CACHED);
-	if (cached && !held_prepare(call->w, &call->held, call->route->op, args))
+	if (cached && !held_prepare(call->w, &call->held, call->route, args, call->token_hash))
 		return; /* waits for another call's render of the same answer */
 	call->values[0] = (const char *)call->token_hash;
 	call->lengths[0] = 32;

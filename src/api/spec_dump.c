@@ -139,6 +139,8 @@ static json_t *route(const struct api_route *r)
 	json_object_set_new(o, "streamed", json_boolean(r->flags & ROUTE_STREAMED));
 	json_object_set_new(o, "direct", json_boolean(r->flags & ROUTE_DIRECT));
 	json_object_set_new(o, "cached", json_boolean(r->flags & ROUTE_CACHED));
+	json_object_set_new(o, "held_per_caller", json_boolean(r->flags & ROUTE_HELD_PER_CALLER));
+	json_object_set_new(o, "drop_on", r->drop_on ? strings(r->drop_on) : json_null());
 	/* a direct read is sent as DB_SHARED_READ and may share a transaction with others (op.c) */
 	json_object_set_new(o, "batched", json_boolean(r->flags & ROUTE_DIRECT));
 	json_object_set_new(o, "body_optional", json_boolean(r->flags & ROUTE_BODY_OPTIONAL));

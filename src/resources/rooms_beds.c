@@ -1,5 +1,8 @@
 /* Rooms and beds (API.md §5): the bed is the unit of occupancy. Served by
- * sql/api/05_rooms_beds.sql; the bed board is a direct read the daemon keeps (src/api/kept.c). */
+ * sql/api/05_rooms_beds.sql; the bed board is a direct read the daemon keeps (src/api/kept.c).
+ * Its body is the same for every role that may see the house (api.board_body takes none),
+ * so its copies are shared by every caller; which house a caller may see, its own statement
+ * decides. */
 #include "resource.h"
 
 static const char *const room_sexes[] = {"male", "female", "any", NULL};
@@ -35,6 +38,9 @@ static const struct field bed_board_query[] = {
         {NULL},
 };
 
+/* the board is every bed with its stay; nothing else shows on it */
+static const char *const board_drop_on[] = {"stay.", "bed.", NULL};
+
 static const struct api_route routes[] = {
         {.pattern = "POST /api/v1/houses/{house_id}/rooms",
          .op = "rooms.create",
@@ -65,7 +71,8 @@ static const struct api_route routes[] = {
          .hot = 2,
          .roles = ROLES_ALL,
          .query = bed_board_query,
-         .flags = ROUTE_DIRECT | ROUTE_CACHED},
+         .flags = ROUTE_DIRECT | ROUTE_CACHED,
+         .drop_on = board_drop_on},
 };
 
 const struct resource resource_rooms_beds = {.name = "rooms_beds", RESOURCE_ROUTES(routes)};

@@ -14,6 +14,8 @@ request asks the database whether that copy is still the house's board. Checked 
   resident is the same document as api.run's, for staff (no national_id, notes) and others;
 - authentication stays in every request: a logged-out token gets 401 although the board is
   kept, a user of another house 404, a deactivated user 401;
+- every role that may see the house reads the one kept board (its body holds no role), and
+  only the events the route declares drop it;
 - a burst of requests for a board just changed asks the database for one render per worker;
 - reads batched on one database connection each get their own answer, and one that fails
   fails alone."""
@@ -190,6 +192,51 @@ def test_every_request_is_authenticated():
         uid = d.must("GET", "me", token=staff)["id"]
         d.must("PATCH", f"users/{uid}", {"active": False}, token=admin)
         expect_problem(d.request("GET", f"/api/v1/houses/{hid}/beds", token=staff), 401, "unauthorized")
+
+
+def test_every_role_reads_the_one_kept_board():
+    """The board's body is the same for every role that may see the house (api.board_body
+    takes no role), so its kept key holds no role: staff and a caseworker are answered from
+    the copy an admin's read rendered, byte for byte, without a render of their own. (A route
+    whose body depends on the role is kept per caller: unit_kept checks that key.) An event
+    the route does not declare in drop_on (a violation) leaves the copy; one it declares (a
+    bed's change) drops it."""
+    with harness.Instance() as d:
+        admin = d.login()
+        hid, _, beds, res = setup(d, admin)
+        stay = d.must("POST", "stays", {"resident_id": res["id"], "bed_id": beds[1]["id"],
+                                        "rules_acknowledged": True}, 201, token=admin)
+        rule = d.must("POST", f"houses/{hid}/rules", {"code": "R-1", "title": "Jam malam", "severity": "minor"},
+                      201, token=admin)
+        tokens = []
+        for role in ("staff", "caseworker"):
+            name = f"{role}-{harness.uid()}"
+            d.must("POST", "users", {"username": name, "password": "staff-password-1", "role": role,
+                                     "full_name": role, "house_ids": [hid]}, 201, token=admin)
+            tokens.append(d.login(name, "staff-password-1"))
+        first = board(d, admin, hid)
+        before = metric(d, "abipraya_answers_rendered_total")
+        for token in tokens:
+            expect(board(d, token, hid).raw == first.raw, "another role got another board")
+        expect(metric(d, "abipraya_answers_rendered_total") == before, "a role had a board rendered of its own")
+
+        stream = Stream(d, admin)
+        time.sleep(1.1)  # also: the violation's time is within the stay
+        d.must("POST", f"stays/{stay['id']}/violations",
+               {"rule_id": rule["id"], "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "description": "Terlambat"}, 201,
+               token=admin)
+        expect(stream.events(1), "no event of the violation")
+        time.sleep(0.3)  # every worker has had the notification
+        expect(board(d, tokens[0], hid).raw == first.raw, "the board changed with a violation")
+        expect(metric(d, "abipraya_answers_rendered_total") == before, "a violation's event dropped the board")
+        d.must("PATCH", f"beds/{beds[0]['id']}", {"label": "A2"}, token=admin)
+        expect(stream.events(1), "no event of the bed's change")
+        stream.close()
+        time.sleep(0.3)
+        changed = board(d, tokens[1], hid)
+        expect(beds_of(changed)[beds[0]["id"]]["label"] == "A2", "stale board after a bed's change")
+        expect(metric(d, "abipraya_answers_rendered_total") == before + 1, "not one render after a bed's change")
 
 
 def metric(d, name):

@@ -24,6 +24,9 @@ typedef void api_handler_fn(struct http_request *req, struct api_worker *w,
 #define ROUTE_DIRECT        0x10u /* a GET without problems is one api.direct_<op> statement */
 #define ROUTE_CACHED        0x20u /* ROUTE_DIRECT, and the daemon keeps the answer (by tag) */
 #define ROUTE_STREAMED      0x40u /* the answer is an event stream that stays open */
+/* ROUTE_CACHED, and the body depends on who asks (the role): held per caller's token, the
+ * one thing known before the statement that names the role (src/api/kept.c) */
+#define ROUTE_HELD_PER_CALLER 0x80u
 
 struct api_route {
 	const char *pattern; /* "GET /api/v1/residents/{id}" */
@@ -37,6 +40,10 @@ struct api_route {
 	/* The op's place in api.run's dispatch (sql/api/02_run.sql, generated): 1 is tried
 	 * first; 0 after every ranked op, in table order. Rank the most frequent calls. */
 	unsigned hot;
+	/* A ROUTE_CACHED route: the events (a name, or a family as "stay.") after which its
+	 * copies for the event's house go, NULL-terminated. Only a burst's single render rests
+	 * on them; each answer is still confirmed by its own statement. */
+	const char *const *drop_on;
 };
 
 /* One resource's routes (src/resources/resource.h). */
