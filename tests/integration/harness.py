@@ -564,7 +564,12 @@ def main(namespace, fixture=None):
         if shared is not None:
             if failed:
                 print(f"----- daemon stderr (last 3000 chars) -----\n{shared.stderr()[-3000:]}\n-----")
-            shared.close()
+            rc = shared.close()
+            # the shared daemon must exit 0 too: under ASan a leak or a report at exit is a failure
+            if rc not in (0, None):
+                print(f"FAIL the shared daemon of {script} exited {rc} at SIGTERM")
+                print(f"----- daemon stderr (last 3000 chars) -----\n{getattr(shared, 'last_stderr', '')[-3000:]}\n-----")
+                failed += 1
     print(f"{script}: {len(tests) - failed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 

@@ -51,8 +51,10 @@ class Pair:
         return self.a.stderr()[-1500:] + "\n----- instance 2 -----\n" + self.b.stderr()[-1500:]
 
     def close(self):
-        self.b.close()
-        self.a.close()
+        """The first non-zero exit status of the two, like Instance.close()."""
+        rcs = [self.b.close(), self.a.close()]
+        self.last_stderr = self.a.last_stderr + "\n----- instance 2 -----\n" + self.b.last_stderr
+        return next((rc for rc in rcs if rc), rcs[-1])
 
     def psql(self, sql):
         return self.a.psql(sql).strip()
