@@ -246,6 +246,37 @@ class Response:
         return f"<{self.status} {self.header('content-type')} {self.text[:300]!r}>"
 
 
+def read_raw_response(sock, timeout=30):
+    """One HTTP/1.1 response read from a raw socket (body by Content-Length, else to the
+    close): a Response with `names` (every field name, repeats included) and `rest` (bytes
+    after the body: a second response on the connection)."""
+    sock.settimeout(timeout)
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise AssertionError(f"connection closed before a whole head: {buf[:200]!r}")
+        buf += chunk
+    head, _, body = buf.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    fields = [(n.strip().lower(), v.strip()) for n, _, v in (line.partition(":") for line in lines[1:])]
+    headers = dict(fields)
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        raise AssertionError("a chunked response: not expected from a raw-socket test")
+    length = int(headers["content-length"]) if "content-length" in headers else None
+    while length is None or len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            if length is not None:
+                raise AssertionError(f"connection closed after {len(body)} of {length} body bytes")
+            break
+        body += chunk
+    r = Response(int(lines[0].split()[1]), headers, body if length is None else body[:length])
+    r.names = [n for n, _ in fields]
+    r.rest = b"" if length is None else body[length:]
+    return r
+
+
 class Instance:
     """One daemon on its own database and port:
 

@@ -38,32 +38,6 @@ def chunked_head(path=LOGIN):
             "Transfer-Encoding: chunked\r\n\r\n").encode()
 
 
-def read_response(sock, timeout=5.0):
-    """One response from SOCK: a harness.Response (body by Content-Length), and whether the
-    daemon closed the connection after it (EOF or reset within a short wait)."""
-    sock.settimeout(timeout)
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise AssertionError(f"connection closed before a whole head: {buf!r}")
-        buf += chunk
-    head, _, rest = buf.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split(" ")[1])
-    fields = [(n.strip().lower(), v.strip()) for n, _, v in (line.partition(":") for line in lines[1:])]
-    headers = dict(fields)
-    length = int(headers.get("content-length", "0"))
-    while len(rest) < length:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise AssertionError("connection closed inside the body")
-        rest += chunk
-    r = harness.Response(status, headers, rest[:length])
-    r.names = [n for n, _ in fields]  # every field name, repeats included
-    return r
-
-
 def closed_after(sock, timeout=3.0):
     """True when the daemon closes SOCK (EOF or reset) within TIMEOUT."""
     sock.settimeout(timeout)
@@ -82,7 +56,7 @@ def exchange(d, payload, timeout=5.0, check_close=True):
     without CHECK_CLOSE)."""
     with socket.create_connection(("127.0.0.1", d.port), timeout=timeout) as s:
         s.sendall(payload)
-        r = read_response(s, timeout)
+        r = harness.read_raw_response(s, timeout)
         return r, closed_after(s) if check_close else None
 
 
@@ -112,7 +86,7 @@ def test_oversized_chunk_size_413_at_once_without_buffering(d):
             sender = threading.Thread(target=stream, args=(s, 50 * 1024 * 1024, stop), daemon=True)
             sender.start()
             try:
-                r = read_response(s, timeout=3)
+                r = harness.read_raw_response(s, timeout=3)
             except socket.timeout:
                 raise AssertionError(f"{size_line!r}: no answer within 3 s "
                                      f"(RSS {rss_before} -> {harness.rss_kb(d.proc.pid)} KiB)")
@@ -167,7 +141,7 @@ def test_size_line_too_long_400_without_its_end(d):
             sender = threading.Thread(target=stream, args=(s, 1024 * 1024, stop), daemon=True)
             sender.start()
             try:
-                r = read_response(s, timeout=3)
+                r = harness.read_raw_response(s, timeout=3)
             finally:
                 stop.set()
                 sender.join(10)
@@ -185,7 +159,7 @@ def test_valid_chunked_body_with_extensions_and_trailer(d):
         # the same request twice on one connection: the framing left nothing behind
         s.sendall(chunked_head() + wire + chunked_head() + wire)
         for _ in range(2):
-            expect_problem(read_response(s), 401, "invalid_credentials")
+            expect_problem(harness.read_raw_response(s, timeout=5), 401, "invalid_credentials")
     # a body of exactly max_body in chunks is read (then judged as JSON)
     exact = f"{MAX_BODY - 1:x}\r\n".encode() + b"x" * (MAX_BODY - 1) + b"\r\n1\r\nx\r\n0\r\n\r\n"
     r, _ = exchange(d, chunked_head() + exact, check_close=False)
@@ -278,7 +252,7 @@ def whole_body_then_answer(connect, rounds=30):
             with connect() as s:
                 try:
                     s.sendall(wire)
-                    r = read_response(s)
+                    r = harness.read_raw_response(s, timeout=5)
                 except (OSError, AssertionError) as e:
                     raise AssertionError(f"{what}, round {i + 1}: no whole 413 after sending the body ({e!r})")
                 expect_problem(r, 413, "payload_too_large")
@@ -307,7 +281,7 @@ def keep_sending(connect, what, interval, results, i, stop_after=3 * LINGER_SECS
     try:
         with connect() as s:
             s.sendall(oversized(what, body=False))
-            expect_problem(read_response(s), 413, "payload_too_large")
+            expect_problem(harness.read_raw_response(s, timeout=5), 413, "payload_too_large")
             answered = time.monotonic()
             try:
                 while time.monotonic() - answered < stop_after:
@@ -387,7 +361,7 @@ def test_lingering_goes_first_at_the_cap_and_at_sigterm(_shared):
         for _ in range(cap // 2):
             s = plain_connect(d.port)()
             s.sendall(oversized("Content-Length", body=False))
-            expect_problem(read_response(s), 413, "payload_too_large")
+            expect_problem(harness.read_raw_response(s, timeout=5), 413, "payload_too_large")
             held.append(s)
         started = time.monotonic()
         r, _ = exchange(d, b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", check_close=False)
@@ -420,7 +394,7 @@ def tls_request(port, payload, ctx):
     with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
         with ctx.wrap_socket(raw, server_hostname="localhost") as s:
             s.sendall(payload)
-            return read_response(s)
+            return harness.read_raw_response(s, timeout=5)
 
 
 @contextlib.contextmanager

@@ -27,39 +27,6 @@ CLIENTS = 20
 LATE = 0.3
 
 
-def read_response(sock, timeout=30):
-    """Reads one HTTP/1.1 response (Content-Length or close-delimited): (status, headers, body)."""
-    sock.settimeout(timeout)
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise AssertionError(f"connection closed before the response head ({buf[:200]!r})")
-        buf += chunk
-    head, _, body = buf.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    if "content-length" in headers:
-        length = int(headers["content-length"])
-        while len(body) < length:
-            chunk = sock.recv(65536)
-            if not chunk:
-                raise AssertionError(f"connection closed after {len(body)} of {length} body bytes")
-            body += chunk
-        return status, headers, body[:length], body[length:]
-    if headers.get("transfer-encoding", "").lower() == "chunked":
-        raise AssertionError("chunked responses are not expected here")
-    while True:
-        chunk = sock.recv(65536)
-        if not chunk:
-            return status, headers, body, b""
-        body += chunk
-
-
 class Client(threading.Thread):
     def __init__(self, d, index, ready, release):
         super().__init__(daemon=True)
@@ -80,7 +47,8 @@ class Client(threading.Thread):
         sock = socket.create_connection(("127.0.0.1", self.d.port), timeout=30)
         with sock:
             sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: it\r\n\r\n")
-            status, headers, _, rest = read_response(sock)
+            r = harness.read_raw_response(sock)
+            status, headers, rest = r.status, r.headers, r.rest
             expect(status == 200 and not rest, f"warm-up /healthz: {status}")
             if headers.get("connection", "").lower() == "close":
                 sock.close()
@@ -96,7 +64,8 @@ class Client(threading.Thread):
             else:
                 sock.sendall(head + body)
                 self.ready.set()
-            status, headers, raw, _ = read_response(sock)
+            r = harness.read_raw_response(sock)
+            status, raw = r.status, r.raw
             self.status = status
             expect(status == 200, f"login answered {status}: {raw[:300]!r}")
             expect("token" in json.loads(raw), f"login response without token: {raw[:300]!r}")
@@ -173,7 +142,7 @@ def burst(port):
         with sock:
             status = []
             failed = (outcome_of(lambda: sock.sendall(REQUEST)) or
-                      outcome_of(lambda: status.append(read_response(sock, timeout=10)[0])))
+                      outcome_of(lambda: status.append(harness.read_raw_response(sock, timeout=10).status)))
             outcomes.append(failed or ("answer" if status == [200] else f"status {status}"))
     return outcomes
 
