@@ -1,0 +1,44 @@
+-- abipraya: legal bases of residents (contract §15.2, §15.11). The database keeps the
+-- history a chain: at most one current basis per resident (superseded_at IS NULL), each
+-- basis superseded by at most one (unique supersedes_id), and the shape of each basis in
+-- CHECKs. The operations (sql/api/12_legal_bases.sql) supersede and insert in one
+-- transaction under a lock on the resident row, so a resident with any basis always has
+-- exactly one current.
+
+CREATE TABLE app.legal_bases (
+    id                       uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    seq                      bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    resident_id              uuid NOT NULL REFERENCES app.residents,
+    house_id                 uuid NOT NULL REFERENCES app.houses,
+    type                     text NOT NULL CONSTRAINT legal_bases_type_check CHECK (type IN
+                             ('pembebasan_bersyarat','cuti_bersyarat','cuti_menjelang_bebas','asimilasi',
+                              'probation','community_service','released')),
+    decree_number            text,
+    decree_date              date,
+    issuing_authority        text,
+    starts_on                date NOT NULL,
+    supervision_ends_on      date,
+    guarantor                jsonb,
+    litmas_number            text,
+    caseworker_id            uuid REFERENCES app.users,
+    notes                    text,
+    supersedes_id            uuid CONSTRAINT legal_bases_supersedes_key UNIQUE REFERENCES app.legal_bases,
+    superseded_at            timestamptz,
+    revoked_on               date,
+    revocation_decree_number text,
+    revocation_reason        text,
+    correction_reason        text,
+    recorded_by              uuid REFERENCES app.users,
+    created_at               timestamptz NOT NULL DEFAULT now(),
+    updated_at               timestamptz NOT NULL DEFAULT now(),
+    version                  int NOT NULL DEFAULT 1,
+    CONSTRAINT legal_bases_released_unsupervised CHECK ((type = 'released') = (supervision_ends_on IS NULL)),
+    CONSTRAINT legal_bases_ends_after_start CHECK (supervision_ends_on >= starts_on),
+    CONSTRAINT legal_bases_revoked_within CHECK (revoked_on BETWEEN starts_on AND supervision_ends_on),
+    CONSTRAINT legal_bases_decree_dated CHECK (decree_number IS NULL OR decree_date IS NOT NULL)
+);
+-- one current basis per resident
+CREATE UNIQUE INDEX legal_bases_one_current ON app.legal_bases (resident_id) WHERE superseded_at IS NULL;
+CREATE INDEX legal_bases_resident_idx ON app.legal_bases (resident_id, seq);
+CREATE INDEX legal_bases_house_idx ON app.legal_bases (house_id, seq);
+CREATE TRIGGER legal_bases_touch BEFORE UPDATE ON app.legal_bases FOR EACH ROW EXECUTE FUNCTION app.touch();
