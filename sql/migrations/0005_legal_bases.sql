@@ -42,3 +42,30 @@ CREATE UNIQUE INDEX legal_bases_one_current ON app.legal_bases (resident_id) WHE
 CREATE INDEX legal_bases_resident_idx ON app.legal_bases (resident_id, seq);
 CREATE INDEX legal_bases_house_idx ON app.legal_bases (house_id, seq);
 CREATE TRIGGER legal_bases_touch BEFORE UPDATE ON app.legal_bases FOR EACH ROW EXECUTE FUNCTION app.touch();
+
+-- The resident follows its current basis (§15.2): whatever path writes a basis or a resident
+-- (the API, psql), at commit the resident's legal_status and supervision_ends_on must be
+-- those of its current basis. Deferred, because a record inserts the basis before it sets
+-- the resident. The mapping is api.basis_legal_status (sql/api/12_legal_bases.sql).
+CREATE FUNCTION app.check_basis_followed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE rid uuid;
+BEGIN
+    IF TG_TABLE_NAME = 'residents' THEN
+        rid := NEW.id;
+    ELSE
+        rid := NEW.resident_id;
+    END IF;
+    IF EXISTS (SELECT 1 FROM app.legal_bases b JOIN app.residents r ON r.id = b.resident_id
+                WHERE b.resident_id = rid AND b.superseded_at IS NULL
+                  AND (r.legal_status <> api.basis_legal_status(b.type)
+                       OR r.supervision_ends_on IS DISTINCT FROM b.supervision_ends_on)) THEN
+        RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'legal_basis_followed',
+            MESSAGE = 'a resident''s legal_status and supervision_ends_on must be its current legal basis''s';
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE CONSTRAINT TRIGGER legal_bases_followed AFTER INSERT OR UPDATE ON app.legal_bases
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app.check_basis_followed();
+CREATE CONSTRAINT TRIGGER residents_follow_basis AFTER UPDATE OF legal_status, supervision_ends_on ON app.residents
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app.check_basis_followed();

@@ -18,7 +18,8 @@ written nothing (no basis row, no audit record, the resident unchanged).
 - test_revoke: 409s decided before the dates, the date rules, status revoked and still
   current, the resident unchanged, legal_basis.revoke audit, event, revoking twice 409.
 - test_patch_resident_governed: PATCH /residents away from the current basis 409
-  legal_basis_governs (nothing written), the same value 200; no basis: free fields.
+  legal_basis_governs (nothing written), the same value 200; no basis: free fields; an
+  UPDATE through psql of either side fails at commit (constraint trigger).
 - test_staff_masking: staff see only the listed keys in JSON and CSV, may not write (403).
 - test_list_filters: resident_id, current, type, ends_from/ends_to, house_id.
 - test_other_house_is_404: every path of a basis of a house the manager does not run.
@@ -354,6 +355,17 @@ def test_patch_resident_governed(d):
         expect_problem(r, 409, "legal_basis_governs")
         expect(r.json.get("title") == "Status hukum mengikuti dasar hukum", f"{r.json}")
     expect(w.counts(res["id"]) == before, "a refused PATCH wrote something")
+    # the database holds it too, whatever path writes (a constraint trigger, checked at commit)
+    for sql in (f"UPDATE app.residents SET legal_status = 'parole' WHERE id = '{res['id']}'",
+                f"UPDATE app.legal_bases SET supervision_ends_on = supervision_ends_on + 1 "
+                f"WHERE resident_id = '{res['id']}' AND superseded_at IS NULL"):
+        try:
+            d.psql(sql)
+            refused = ""
+        except RuntimeError as e:
+            refused = str(e)
+        expect("must be its current legal basis" in refused, f"{sql}: {refused or 'committed'}")
+    expect(w.counts(res["id"]) == before, "a refused UPDATE wrote something")
     ok = d.must("PATCH", f"residents/{res['id']}", {"legal_status": "pre_release_leave",
                                                     "supervision_ends_on": day(77), "phone": "0812"}, token=w.token)
     expect(ok["phone"] == "0812" and ok["legal_status"] == "pre_release_leave", f"{ok}")
