@@ -81,8 +81,13 @@ BEGIN
     IF b.supervision_ends_on < b.starts_on THEN
         PERFORM api.invalid('supervision_ends_on', 'is before starts_on');
     END IF;
-    IF b.revoked_on NOT BETWEEN b.starts_on AND b.supervision_ends_on THEN
-        PERFORM api.invalid('starts_on', 'would leave revoked_on outside the basis');
+    -- a correction of a revoked basis keeps its revocation inside it
+    IF b.revoked_on < b.starts_on THEN PERFORM api.invalid('starts_on', 'is after revoked_on'); END IF;
+    IF b.revoked_on > b.supervision_ends_on THEN
+        PERFORM api.invalid('supervision_ends_on', 'is before revoked_on');
+    END IF;
+    IF b.revoked_on IS NOT NULL AND b.type = 'released' THEN
+        PERFORM api.invalid('type', 'a revoked basis cannot become released');
     END IF;
     PERFORM api.check_caseworker(b.caseworker_id, b.house_id);
 END $$;

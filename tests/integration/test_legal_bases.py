@@ -29,6 +29,7 @@ written nothing (no basis row, no audit record, the resident unchanged).
 import csv
 import datetime as dt
 import io
+import json
 import os
 import sys
 import zoneinfo
@@ -95,7 +96,6 @@ class World:
     def events(self, name, bid):
         out = self.d.psql(f"SELECT data::text FROM app.events WHERE name = '{name}' AND data->>'id' = '{bid}' "
                           "ORDER BY id").strip()
-        import json
         return [json.loads(line) for line in out.splitlines() if line]
 
 
@@ -181,7 +181,7 @@ def test_record_rejects_bad_input(d):
         ({"litmas_number": "x" * 101}, "litmas_number"),
         ({"notes": "x" * 10001}, "notes"),
         ({"caseworker_id": cw["id"]}, "caseworker_id"),
-        ({"supersedes_id": harness.uid() and "00000000-0000-4000-8000-000000000000"}, "supersedes_id"),
+        ({"supersedes_id": "00000000-0000-4000-8000-000000000000"}, "supersedes_id"),
         ({"supersedes_id": ob["id"]}, "supersedes_id"),
         ({"resident_id": other["id"]}, "resident_id"),
     ]
@@ -320,9 +320,9 @@ def test_revoke(d):
         expect_problem(r, 422, "validation_failed")
         expect(field in [e["field"] for e in r.json.get("errors", [])], f"{body}: {r.json}")
     expect(w.counts(res["id"]) == before, "a refused revocation wrote something")
-    r = revoke(cur["id"], {"revoked_on": day(0), "reason": "tiga kali\ntidak lapor", "decree_number": "PAS-R-1"})
+    r = revoke(cur["id"], {"revoked_on": day(-5), "reason": "tiga kali\ntidak lapor", "decree_number": "PAS-R-1"})
     expect(r.status == 200 and r.json["status"] == "revoked" and r.json["current"] is True
-           and r.json["under_supervision"] is False and r.json["revoked_on"] == day(0)
+           and r.json["under_supervision"] is False and r.json["revoked_on"] == day(-5)
            and r.json["revocation_decree_number"] == "PAS-R-1"
            and r.json["revocation_reason"] == "tiga kali\ntidak lapor", f"revoke: {r}")
     expect(r.header("etag") == f'"{r.json["version"]}"', f"ETag: {r}")
@@ -335,6 +335,16 @@ def test_revoke(d):
     expect_problem(r, 409, "legal_basis_revoked")
     expect(r.json.get("title") == "Dasar hukum sudah dicabut", f"{r.json}")
     expect(w.counts(res["id"]) == before, "a refused revocation wrote something")
+    # a correction keeps the revocation inside the basis
+    before = w.counts(res["id"])
+    for body, field in (({"starts_on": day(-4)}, "starts_on"),
+                        ({"supervision_ends_on": day(-6)}, "supervision_ends_on"),
+                        ({"type": "released", "supervision_ends_on": None}, "type")):
+        r = d.request("PATCH", f"/api/v1/legal-bases/{cur['id']}", json_body={**body, "correction_reason": "x"},
+                      token=w.token)
+        expect_problem(r, 422, "validation_failed")
+        expect(field in [e["field"] for e in r.json.get("errors", [])], f"{body}: {r.json}")
+    expect(w.counts(res["id"]) == before, "a refused correction wrote something")
     # a new basis supersedes a revoked one
     w.record(res["id"], pb(starts_on=day(0), supersedes_id=cur["id"]))
 
