@@ -34,7 +34,10 @@ CREATE TABLE app.legal_bases (
     version                  int NOT NULL DEFAULT 1,
     CONSTRAINT legal_bases_released_unsupervised CHECK ((type = 'released') = (supervision_ends_on IS NULL)),
     CONSTRAINT legal_bases_ends_after_start CHECK (supervision_ends_on >= starts_on),
-    CONSTRAINT legal_bases_revoked_within CHECK (revoked_on BETWEEN starts_on AND supervision_ends_on),
+    -- a null end would make BETWEEN null (a pass): a released basis is never revoked
+    CONSTRAINT legal_bases_revoked_within CHECK (revoked_on IS NULL OR
+                                                 (supervision_ends_on IS NOT NULL AND
+                                                  revoked_on BETWEEN starts_on AND supervision_ends_on)),
     CONSTRAINT legal_bases_decree_dated CHECK (decree_number IS NULL OR decree_date IS NOT NULL)
 );
 -- one current basis per resident

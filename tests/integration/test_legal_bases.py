@@ -344,6 +344,12 @@ def test_revoke(d):
                       token=w.token)
         expect_problem(r, 422, "validation_failed")
         expect(field in [e["field"] for e in r.json.get("errors", [])], f"{body}: {r.json}")
+    try:
+        d.psql(f"UPDATE app.legal_bases SET type = 'released', supervision_ends_on = NULL WHERE id = '{cur['id']}'")
+        refused = ""
+    except RuntimeError as e:
+        refused = str(e)
+    expect("legal_bases_revoked_within" in refused, f"the table let a revoked basis become released: {refused}")
     expect(w.counts(res["id"]) == before, "a refused correction wrote something")
     # a new basis supersedes a revoked one
     w.record(res["id"], pb(starts_on=day(0), supersedes_id=cur["id"]))
