@@ -124,6 +124,11 @@ BEGIN
                     WHEN 'beds.create' THEN r := api.op_beds_create(c, args);
                     WHEN 'rules.create' THEN r := api.op_rules_create(c, args);
                     WHEN 'rules.update' THEN r := api.op_rules_update(c, args);
+                    WHEN 'legal_bases.create' THEN r := api.op_legal_bases_create(c, args);
+                    WHEN 'legal_bases.list' THEN r := api.op_legal_bases_list(c, args);
+                    WHEN 'legal_bases.get' THEN r := api.op_legal_bases_get(c, args);
+                    WHEN 'legal_bases.correct' THEN r := api.op_legal_bases_correct(c, args);
+                    WHEN 'legal_bases.revoke' THEN r := api.op_legal_bases_revoke(c, args);
                     ELSE r := ROW(404, api.problem('not_found', NULL, 'unknown operation'));
                 END CASE;
                 -- END dispatch

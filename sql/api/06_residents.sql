@@ -129,6 +129,7 @@ BEGIN
         legal_status,supervision_ends_on,caseworker_id,phone,notes,emergency_contact}'));
     IF n.birth_date > api.today(r.house_id) THEN PERFORM api.invalid('birth_date', 'is in the future'); END IF;
     IF args ? 'caseworker_id' THEN PERFORM api.check_caseworker(n.caseworker_id, r.house_id); END IF;
+    PERFORM api.check_basis_governs(n);    -- 12_legal_bases.sql
     UPDATE app.residents SET full_name = n.full_name, register_number = n.register_number, sex = n.sex,
            birth_date = n.birth_date, national_id = n.national_id, legal_status = n.legal_status,
            supervision_ends_on = n.supervision_ends_on, caseworker_id = n.caseworker_id, phone = n.phone,

@@ -16,6 +16,7 @@
 	X(movements)                                                                               \
 	X(rules_violations)                                                                        \
 	X(exit_plans)                                                                              \
+	X(legal_bases)                                                                             \
 	X(reports)                                                                                 \
 	X(audit)                                                                                   \
 	X(events)                                                                                  \

@@ -122,6 +122,18 @@ def walk_all(w, d):
     w.call("GET /api/v1/residents/{id}", 200, f"/api/v1/residents/{resident['id']}", token=token)
     w.call("PATCH /api/v1/residents/{id}", 200, f"/api/v1/residents/{resident['id']}",
            json_body={"phone": "0812"}, token=token)
+    basis = w.json("POST /api/v1/residents/{id}/legal-bases", 201, f"/api/v1/residents/{resident['id']}/legal-bases",
+                   token=token, json_body={"type": "pembebasan_bersyarat", "decree_number": "PAS-" + uid(),
+                                           "decree_date": (today - dt.timedelta(days=40)).isoformat(),
+                                           "starts_on": (today - dt.timedelta(days=30)).isoformat(),
+                                           "supervision_ends_on": (today + dt.timedelta(days=300)).isoformat()})
+    bpath = f"/api/v1/legal-bases/{basis['id']}"
+    w.call("GET /api/v1/legal-bases", 200, f"/api/v1/legal-bases?resident_id={resident['id']}", token=token)
+    w.call("GET /api/v1/legal-bases/{id}", 200, bpath, token=token)
+    w.call("PATCH /api/v1/legal-bases/{id}", 200, bpath, json_body={"litmas_number": "LIT-1",
+                                                                   "correction_reason": "typo"}, token=token)
+    w.call("POST /api/v1/legal-bases/{id}/revoke", 200, bpath + "/revoke", token=token,
+           json_body={"revoked_on": (today - dt.timedelta(days=1)).isoformat(), "reason": "wajib lapor missed"})
 
     stay = w.json("POST /api/v1/stays", 201, token=token,
                   json_body={"resident_id": resident["id"], "bed_id": beds[0]["id"],
