@@ -170,6 +170,21 @@ BEGIN
       FROM app.stays s JOIN app.residents r ON r.id = s.resident_id
      WHERE g.stay_id = s.id AND r.register_number = 'PB-2026-0018' AND g.domain = 'employment';
 
+    -- Legal bases (§15.2): every resident under the decree its legal status names; the
+    -- resident's supervision end follows its basis. PB-2026-0030's supervision ends in 5 days.
+    UPDATE app.residents SET supervision_ends_on = current_date + 5
+     WHERE house_id = h AND register_number = 'PB-2026-0030';
+    INSERT INTO app.legal_bases (resident_id, house_id, type, decree_number, decree_date, issuing_authority,
+                                 starts_on, supervision_ends_on, litmas_number, caseworker_id, recorded_by)
+    SELECT r.id, h, t.type, 'PAS-' || r.register_number || '/SK/2026', current_date - 190,
+           CASE WHEN t.type = 'probation' THEN 'Pengadilan Negeri Jambi' ELSE 'Direktorat Jenderal Pemasyarakatan' END,
+           current_date - 180, r.supervision_ends_on, 'LITMAS/' || r.register_number, r.caseworker_id, cw
+      FROM app.residents r
+      JOIN (VALUES ('parole', 'pembebasan_bersyarat'), ('conditional_leave', 'cuti_bersyarat'),
+                   ('pre_release_leave', 'cuti_menjelang_bebas'), ('assimilation', 'asimilasi'),
+                   ('probation', 'probation')) t(legal_status, type) ON t.legal_status = r.legal_status
+     WHERE r.house_id = h;
+
     RAISE NOTICE 'demo seed: GAJ-01 loaded';
 END $seed$;
 
