@@ -1,4 +1,4 @@
--- Demo data: Griya Abipraya Jambi (GAJ-01). Run with psql after the migrations and after the CLI
+-- Demo data: Griya Abipraya Jambi (GAJ-01). Run with psql after the migrations, and again after the CLI
 -- created the demo users admin, manager, caseworker, staff. Idempotent: the house is created if
 -- missing, the users are attached to it, and the rest is loaded only while the house has no rooms.
 -- Times are relative to now() so the demo always looks current. Writes rows directly (no audit).
@@ -187,5 +187,16 @@ BEGIN
 
     RAISE NOTICE 'demo seed: GAJ-01 loaded';
 END $seed$;
+
+-- The demo caseworker supervises the demo residents. scripts/run seeds once before it adds the
+-- caseworker (the house must exist first) and once after, when this finds them.
+UPDATE app.residents r SET caseworker_id = u.id
+  FROM app.users u
+ WHERE u.username = 'caseworker' AND r.caseworker_id IS NULL
+   AND r.house_id = (SELECT id FROM app.houses WHERE code = 'GAJ-01');
+UPDATE app.legal_bases b SET caseworker_id = r.caseworker_id, recorded_by = r.caseworker_id
+  FROM app.residents r
+ WHERE r.id = b.resident_id AND b.caseworker_id IS NULL AND r.caseworker_id IS NOT NULL
+   AND r.house_id = (SELECT id FROM app.houses WHERE code = 'GAJ-01');
 
 COMMIT;
