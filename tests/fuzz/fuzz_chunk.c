@@ -57,7 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (http_field_line_ok(line, len)) {
 		const char *colon = memchr(line, ':', len);
 		assert(colon && colon > line);
-		assert(!memchr(line, '\r', len) && !memchr(line, '\n', len) && !memchr(line, '\0', len));
+		assert(!memchr(line, '\r', len) && !memchr(line, '\n', len) &&
+		       !memchr(line, '\0', len));
 	}
 	free(line);
 	return 0;

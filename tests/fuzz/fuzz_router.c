@@ -18,8 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char err[256];
 	if (!router)
-		router = router_create(fuzz_routes, sizeof(fuzz_routes) / sizeof(fuzz_routes[0]), err,
-		                       sizeof(err));
+		router = router_create(fuzz_routes, sizeof(fuzz_routes) / sizeof(fuzz_routes[0]),
+		                       err, sizeof(err));
 	assert(router);
 	char *text = malloc(size + 1);
 	if (!text)
