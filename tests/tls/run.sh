@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The listener's protocol floor, then the project's integration tests over TLS:
 #
-#   tests/tls/run.sh [PATH-TO-ABIPRAYAD] [--only SUBSTR]... [-v]
+#   tests/tls/run.sh [PATH-TO-ABIPRAYAD] [--only SUBSTR]... [-v] [--acceptance DIR]
 #
 # Makes a self-signed certificate (openssl req), starts a throwaway PostgreSQL cluster
 # and a daemon with server.tls_cert/tls_key set, then:
@@ -12,10 +12,10 @@
 #      (ABIPRAYA_TEST_TLS): every daemon they start listens with TLS, their requests, raw
 #      sockets and event streams speak it; test_route_walk.py calls every route of
 #      src/api/routes.c and fails when one is missing. --only: test-name substrings.
-# With ACCEPTANCE_DIR (e.g. ../shared/acceptance, as .ci/run does), step 2 is instead the
-# shared acceptance suite, unchanged, against two daemons on one database, through
+# With --acceptance DIR (a black-box suite's folder, as .ci/run gives it), step 2 is instead
+# that suite, unchanged, against two daemons on one database, through
 # tests/tls/tls_runner.py (HTTPS and TLS raw sockets); --only and -v go to its runner.py.
-# Nothing outside the repository is needed without ACCEPTANCE_DIR. Exits non-zero when
+# Nothing outside the repository is needed without --acceptance. Exits non-zero when
 # anything failed. The binary defaults to $ABIPRAYAD, else build-test/abiprayad, else
 # builds build-tls with meson.
 # shellcheck disable=SC2317 # cleanup runs from a trap
@@ -41,6 +41,7 @@ TLS_TESTS=(
 
 BIN=${ABIPRAYAD:-}
 ONLY=()
+SUITE_DIR=
 VERBOSE=()
 while (($#)); do
 	case $1 in
@@ -49,6 +50,10 @@ while (($#)); do
 		shift
 		;;
 	-v) VERBOSE=(-v) ;;
+	--acceptance)
+		SUITE_DIR=${2:?--acceptance needs a folder}
+		shift
+		;;
 	-h | --help)
 		sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
@@ -58,11 +63,10 @@ while (($#)); do
 	shift
 done
 
-ACCEPTANCE_DIR=${ACCEPTANCE_DIR:-}
 NDAEMONS=1
-if [[ -n $ACCEPTANCE_DIR ]]; then
-	[[ -f $ACCEPTANCE_DIR/runner.py ]] || die "no acceptance runner at $ACCEPTANCE_DIR/runner.py"
-	ACCEPTANCE_DIR=$(cd "$ACCEPTANCE_DIR" && pwd)
+if [[ -n $SUITE_DIR ]]; then
+	[[ -f $SUITE_DIR/runner.py ]] || die "no acceptance runner at $SUITE_DIR/runner.py"
+	SUITE_DIR=$(cd "$SUITE_DIR" && pwd)
 	NDAEMONS=2 # the suite's --base2
 fi
 command -v openssl >/dev/null || die "openssl is missing"
@@ -236,18 +240,18 @@ integration_over_tls() { # the TLS_TESTS in the harness's TLS mode, on this clus
 	done
 }
 
-if [[ -z $ACCEPTANCE_DIR ]]; then
+if [[ -z $SUITE_DIR ]]; then
 	integration_over_tls
 	WHAT="integration tests over TLS, every route"
 else
-	say "acceptance suite over TLS ($ACCEPTANCE_DIR/runner.py)"
+	say "acceptance suite over TLS ($SUITE_DIR/runner.py)"
 	args=()
 	for s in ${ONLY[@]+"${ONLY[@]}"}; do args+=(--only "$s"); done
-	(cd "$ROOT" && python3 "$ROOT/tests/tls/tls_runner.py" "$ACCEPTANCE_DIR/runner.py" \
+	(cd "$ROOT" && python3 "$ROOT/tests/tls/tls_runner.py" "$SUITE_DIR/runner.py" \
 		--base "https://127.0.0.1:$PORT1" --base2 "https://127.0.0.1:$PORT2" \
 		--admin-user admin --admin-password "$ADMIN_PASSWORD" \
 		--db "$DB_URL" --config "$CONFIG" --bin "$BIN" \
-		${args[@]+"${args[@]}"} ${VERBOSE[@]+"${VERBOSE[@]}"} "$ACCEPTANCE_DIR") || FAILED+=("acceptance over TLS")
+		${args[@]+"${args[@]}"} ${VERBOSE[@]+"${VERBOSE[@]}"} "$SUITE_DIR") || FAILED+=("acceptance over TLS")
 	WHAT="acceptance suite over TLS"
 fi
 
