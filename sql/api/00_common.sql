@@ -136,6 +136,16 @@ BEGIN
     END IF;
 END $$;
 
+-- A resident named in the path, its row locked (the order every write on it takes): 404
+-- unless visible.
+CREATE OR REPLACE FUNCTION api.locked_resident(ctx api.ctx, id uuid) RETURNS app.residents LANGUAGE plpgsql AS $$
+DECLARE r app.residents;
+BEGIN
+    SELECT * INTO r FROM app.residents x WHERE x.id = locked_resident.id AND api.sees(ctx, x.house_id) FOR UPDATE;
+    IF NOT FOUND THEN PERFORM api.not_found(); END IF;
+    RETURN r;
+END $$;
+
 -- A house named in the path or a query filter: 404 unless visible.
 CREATE OR REPLACE FUNCTION api.visible_house(ctx api.ctx, id uuid) RETURNS app.houses LANGUAGE plpgsql AS $$
 DECLARE h app.houses;

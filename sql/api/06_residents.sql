@@ -119,8 +119,7 @@ $$;
 CREATE OR REPLACE FUNCTION api.op_residents_update(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
 DECLARE r app.residents; n app.residents;
 BEGIN
-    SELECT * INTO r FROM app.residents WHERE id = api.pid(args, 'id') AND api.sees(ctx, house_id) FOR UPDATE;
-    IF NOT FOUND THEN PERFORM api.not_found(); END IF;
+    r := api.locked_resident(ctx, api.pid(args, 'id'));
     PERFORM api.check_version(args, r.version);
     IF args ? 'house_id' AND (args->>'house_id')::uuid IS DISTINCT FROM r.house_id THEN
         PERFORM api.invalid('house_id', 'a resident belongs to one house');

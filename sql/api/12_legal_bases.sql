@@ -41,15 +41,6 @@ CREATE OR REPLACE FUNCTION api.basis_legal_status(type text) RETURNS text LANGUA
                      ELSE 'released' END
 $$;
 
--- The resident row, locked: 404 unless visible.
-CREATE OR REPLACE FUNCTION api.locked_resident(ctx api.ctx, id uuid) RETURNS app.residents LANGUAGE plpgsql AS $$
-DECLARE r app.residents;
-BEGIN
-    SELECT * INTO r FROM app.residents x WHERE x.id = locked_resident.id AND api.sees(ctx, x.house_id) FOR UPDATE;
-    IF NOT FOUND THEN PERFORM api.not_found(); END IF;
-    RETURN r;
-END $$;
-
 -- A basis named in the path, its resident locked first (the order every write takes).
 CREATE OR REPLACE FUNCTION api.locked_basis(ctx api.ctx, id uuid) RETURNS app.legal_bases LANGUAGE plpgsql AS $$
 DECLARE b app.legal_bases;
