@@ -84,7 +84,7 @@ async function flow(width, height, name, { conflict }) {
   assert.deepEqual(b1.guarantor, { name: 'Siti Aminah', relation: 'Istri', phone: '081234560001' });
   assert.equal((await cw.get('/residents/' + res.id)).body.legal_status, 'conditional_leave', 'the resident follows its basis');
   // the resident's own form shows, but does not send, what the basis governs
-  assert.ok(await page.locator('main form select[name=legal_status]').isDisabled());
+  assert.ok(await page.locator('#resident-form select[name=legal_status]').isDisabled());
 
   // 2. a second basis (CB → PB): the API's field error first, next to the field
   await page.click('#legal-new-box > summary');

@@ -101,8 +101,7 @@ export async function legalPanel(rid, rerender) {
   if (may('legal_bases.create')) {
     const carry = carried?.resident === rid ? carried : null;
     carried = null;
-    let nf = null;
-    nf = basisForm(null, {
+    const nf = basisForm(null, {
       id: 'legal-new', class: 'bare', values: carry?.values, submit: t('basis_record_btn'),
       // the optimistic lock of the history: the basis this page shows as current
       shape: (v) => ({ ...guarantor(v, false), supersedes_id: cur?.id }),

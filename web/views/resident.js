@@ -61,6 +61,7 @@ export default async function resident(box, { args, rerender }) {
   let record;
   if (may('residents.update')) {
     record = residentForm(r, sensitive, {
+      id: 'resident-form',
       send: (body) => (Object.keys(body).length ? api('PATCH', '/residents/' + r.id, { body, ifMatch: r.version }) : r),
       done() { flash(t('saved')); rerender(); },
     }, !!legal.current);
