@@ -123,9 +123,9 @@ test('a caseworker creates and edits a resident; staff then find them at check-i
   await form.locator('input[name=national_id]').fill('1571099988877766');
   await form.locator('button[type=submit]').click();
   await page.locator('#flash .alert:has-text("Rahmat Hidayat")').waitFor();
-  await page.locator('main form input[name=phone]').fill('081299990000');
-  await page.locator('main form textarea[name=notes]').fill('Rujukan dari Bapas Kelas I Jambi.');
-  await page.locator('main form button[type=submit]').click();
+  await page.locator('#resident-form input[name=phone]').fill('081299990000');
+  await page.locator('#resident-form textarea[name=notes]').fill('Rujukan dari Bapas Kelas I Jambi.');
+  await page.locator('#resident-form button[type=submit]').click();
   await page.locator('#flash .alert:has-text("Tersimpan")').waitFor();
   const cw = await apiAs('caseworker');
   const r = (await cw.get('/residents?q=PB-2026-0099')).body.items[0];

@@ -1,5 +1,6 @@
 // A staff user never sees a national ID (NIK) anywhere: not in the text, the form values or the
-// markup of any page they can open, nor in any API answer the page receives.
+// markup of any page they can open, nor in any API answer the page receives. Nor the decree, the
+// guarantor or the Litmas of a legal basis (§15.1): staff see its type and dates only.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { A, launch, open, login, apiAs, niks, pageText, shot } from './lib.mjs';
@@ -16,6 +17,18 @@ test('staff never see a national ID on any page', async () => {
   page.on('response', async (r) => { if (r.url().includes('/api/v1/') && !r.url().endsWith('/events')) bodies.push(r.text().catch(() => '')); });
   await login(page, 'staff');
 
+  // the decrees and Litmas numbers of the seed, and one basis with a guarantor
+  const cw = await apiAs('caseworker');
+  const hendra = (await cw.get('/residents?q=Hendra%20Wijaya')).body.items[0];
+  const prev = (await cw.get(`/legal-bases?resident_id=${hendra.id}&current=true`)).body.items[0];
+  const made = await cw.post(`/residents/${hendra.id}/legal-bases`, { type: prev.type, decree_number: 'PAS-RAHASIA-0404/2026',
+    decree_date: prev.decree_date, starts_on: prev.starts_on, supervision_ends_on: prev.supervision_ends_on, litmas_number: 'LITMAS-RAHASIA-0404',
+    guarantor: { name: 'Penjamin Rahasia', relation: 'Paman', phone: '0811040404' }, supersedes_id: prev.id });
+  assert.equal(made.status, 201);
+  const bases = (await cw.get('/legal-bases?limit=200')).body.items;
+  const secrets = [...new Set(bases.flatMap((b) => [b.decree_number, b.litmas_number, b.guarantor?.name, b.guarantor?.phone]).filter(Boolean))];
+  assert.ok(secrets.length >= 20 && secrets.includes('Penjamin Rahasia'), 'the seed has decrees to look for');
+
   const staff = await apiAs('staff');
   const residents = (await staff.get('/residents?limit=200')).body.items;
   const stays = (await staff.get('/stays?status=active&limit=200')).body.items;
@@ -24,7 +37,10 @@ test('staff never see a national ID on any page', async () => {
   const check = async (where) => {
     const text = await pageText(page);
     for (const nik of ids) assert.ok(!text.includes(nik), `a national ID on ${where}`);
-    assert.ok(!/\bNIK\b|National ID/.test(await page.locator('main').innerText()), `a national ID label on ${where}`);
+    for (const x of secrets) assert.ok(!text.includes(x), `a decree, Litmas or guarantor (${x}) on ${where}`);
+    const seen = await page.locator('main').innerText();
+    assert.ok(!/\bNIK\b|National ID/.test(seen), `a national ID label on ${where}`);
+    assert.ok(!/Nomor SK|Penjamin|Litmas/.test(seen), `a legal basis label staff have no value for on ${where}`);
     const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input:not([type=hidden]),select,textarea')]
       .filter((e) => !e.labels?.length && !e.getAttribute('aria-label')).map((e) => e.name || e.id));
     assert.deepEqual(unlabelled, [], `controls without a label on ${where}`);
@@ -47,6 +63,9 @@ test('staff never see a national ID on any page', async () => {
   assert.ok(all.length > 1000, 'API answers were looked at');
   for (const nik of ids) assert.ok(!all.includes(nik), 'a national ID in an API answer to staff');
   assert.ok(!all.includes('"national_id"'), 'the national_id field in an API answer to staff');
+  assert.ok(all.includes('"under_supervision"'), 'legal bases were read');
+  for (const x of secrets) assert.ok(!all.includes(x), `a decree, Litmas or guarantor (${x}) in an API answer to staff`);
+  for (const k of ['"decree_number"', '"guarantor"', '"litmas_number"']) assert.ok(!all.includes(k), `${k} in an API answer to staff`);
   assert.deepEqual(page.errors, []);
 });
 

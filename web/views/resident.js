@@ -1,10 +1,12 @@
 // The resident record: only the fields the role receives (staff never get national_id or notes,
-// and nothing is drawn for them), editable by caseworkers and managers; stays and violations.
+// and nothing is drawn for them), editable by caseworkers and managers; the legal basis
+// (legal.js), stays and violations.
 import { api, get, getAll, qs } from '../js/api.js';
 import { h, clear, badge, dl, tbl } from '../js/dom.js';
 import { formFor } from '../js/form.js';
 import { t, en, fmtD, fmtDT } from '../js/i18n.js';
 import { state, tz, heading, loadBoard, loadRules, bedName, flash, go, may } from '../js/core.js';
+import { legalPanel } from './legal.js';
 
 /** an emergency contact left empty is none (null on an edit); a given one has every member */
 function contact(v) {
@@ -15,15 +17,17 @@ function contact(v) {
 }
 
 /** the form of a new resident (r null) or of an edit, which sends only the changed fields;
- *  sensitive: national_id and notes too; o: formFor's options (send, done, submit…) */
-export function residentForm(r, sensitive, o) {
+ *  sensitive: national_id and notes too; governed: a current legal basis sets legal_status and
+ *  supervision_ends_on (§15.2), so they are shown, not sent; o: formFor's options (send, done, submit…) */
+export function residentForm(r, sensitive, o, governed = false) {
+  const ruled = governed ? { required: false, attrs: { disabled: true }, hint: t('follows_basis') } : {};
   return formFor(r ? 'residents.update' : 'residents.create', [[
     { name: 'full_name', label: 'full_name', attrs: { autocomplete: 'off' } },
     { name: 'register_number', label: 'register_number' },
     { name: 'sex', label: 'sex', enum: 'sex' },
-    { name: 'legal_status', label: 'legal_status', enum: 'legal' },
+    { name: 'legal_status', label: 'legal_status', enum: 'legal', ...ruled },
     { name: 'birth_date', label: 'birth_date' },
-    { name: 'supervision_ends_on', label: 'supervision_ends_on' },
+    { name: 'supervision_ends_on', label: 'supervision_ends_on', ...ruled },
     sensitive && { name: 'national_id', label: 'national_id', hint: t('nik_hint') },
     { name: 'phone', label: 'phone', as: 'tel' },
     // the contact is optional: its name is required only when a contact is given (the server says so)
@@ -40,8 +44,9 @@ export function residentForm(r, sensitive, o) {
 export default async function resident(box, { args, rerender }) {
   if (args[0] === 'new') return createView(box);
   const id = args[0];
-  const [r, stays, violations, board, rules] = await Promise.all([get('/residents/' + encodeURIComponent(id)),
-    getAll('/stays' + qs({ resident_id: id }), 200), getAll('/violations' + qs({ resident_id: id }), 200), loadBoard(), loadRules(false)]);
+  const [r, stays, violations, board, rules, legal] = await Promise.all([get('/residents/' + encodeURIComponent(id)),
+    getAll('/stays' + qs({ resident_id: id }), 200), getAll('/violations' + qs({ resident_id: id }), 200), loadBoard(), loadRules(false),
+    legalPanel(id, rerender)]);
   const bedById = new Map(board.map((b) => [b.id, b]));
   const ruleById = new Map(rules.map((x) => [x.id, x]));
   const cur = stays.find((s) => s.status === 'active');
@@ -56,9 +61,10 @@ export default async function resident(box, { args, rerender }) {
   let record;
   if (may('residents.update')) {
     record = residentForm(r, sensitive, {
+      id: 'resident-form',
       send: (body) => (Object.keys(body).length ? api('PATCH', '/residents/' + r.id, { body, ifMatch: r.version }) : r),
       done() { flash(t('saved')); rerender(); },
-    });
+    }, !!legal.current);
   } else {
     const ec = r.emergency_contact;
     const rows = [[t('register_number'), r.register_number], [t('sex'), en('sex', r.sex)], [t('legal_status'), en('legal', r.legal_status)],
@@ -73,12 +79,14 @@ export default async function resident(box, { args, rerender }) {
     s.checked_out_at ? fmtDT(s.checked_out_at, tz()) : badge(t('st_active'), 'free'), bedName(bedById.get(s.bed_id)),
     s.exit_reason ? en('exit_reason', s.exit_reason) + ' → ' + en('destination', s.destination) : '', h('a', { href: '#/plan/' + s.id }, t('plan_link'))]);
   clear(box, heading(r.full_name, badge(en('rstatus', r.status), r.status === 'in_residence' ? 'occupied' : '')), links, record,
+    legal.el,
     h('h2', null, t('stays')),
     stays.length ? tbl([t('checked_in_at_v'), t('checked_out_at_v'), t('bed'), t('exit_reason'), t('plan_link')], stayRows) : h('p', { class: 'muted' }, t('none')),
     h('h2', null, t('violations')),
     violations.length ? h('ul', { class: 'list' }, violations.slice().reverse().map((v) => h('li', null,
       h('div', { class: 'row' }, h('strong', { class: 'grow' }, ruleById.get(v.rule_id)?.code + ' ' + (ruleById.get(v.rule_id)?.title || '')), h('span', { class: 'muted' }, fmtDT(v.occurred_at, tz()))),
       h('p', null, v.description), v.action_taken ? h('p', { class: 'muted' }, t('action_taken') + ': ' + v.action_taken) : null))) : h('p', { class: 'muted' }, t('none')));
+  legal.drawn();
 }
 
 function createView(box) {
