@@ -209,7 +209,8 @@ static json_t *check_int_list(const struct field *f, const json_t *v, const char
 		}
 		json_int_t n = json_integer_value(item);
 		if (n < f->min || n > f->max) {
-			snprintf(msg, sizeof(msg), "values must be between %ld and %ld", f->min, f->max);
+			snprintf(msg, sizeof(msg), "values must be between %ld and %ld", f->min,
+			         f->max);
 			validate_error(errors, name, msg);
 			return NULL;
 		}
