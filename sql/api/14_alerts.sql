@@ -176,6 +176,12 @@ CREATE OR REPLACE FUNCTION api.alert_houses(ctx api.ctx, house_id uuid) RETURNS 
                 ELSE coalesce(ctx.house_ids, ARRAY(SELECT h.id FROM app.houses h)) END
 $$;
 
+-- Who receives the alert.acknowledged event of a kind (§15.9): staff only for kinds they see.
+CREATE OR REPLACE FUNCTION api.alert_audience(kind text) RETURNS text[] LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN (SELECT k.staff_sees FROM api.alert_kinds() k WHERE k.kind = alert_audience.kind)
+                THEN '{admin,manager,caseworker,staff}' ELSE '{admin,manager,caseworker}' END::text[]
+$$;
+
 CREATE OR REPLACE FUNCTION api.severity_rank(severity text) RETURNS int LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END
 $$;
@@ -273,7 +279,6 @@ BEGIN
     PERFORM api.emit(k.house_id, 'alert.acknowledged',
                      jsonb_build_object('entity', 'alert_acknowledgement', 'id', k.id, 'key', k.key, 'kind', k.kind,
                                         'resident_id', k.resident_id, 'stay_id', k.stay_id),
-                     CASE WHEN kd.staff_sees THEN '{admin,manager,caseworker,staff}'
-                          ELSE '{admin,manager,caseworker}' END::text[]);
+                     api.alert_audience(k.kind));
     RETURN ROW(200, api.alert_json(a, k));
 END $$;

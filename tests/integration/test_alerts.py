@@ -509,6 +509,12 @@ def test_staff_rules(d):
                 f"AND data->>'key' = 'movement_overdue:{m['id']}'").strip()
     expect(ev == "all" or "staff" in ev.split(","), f"the event reaches staff: {ev}")
     expect(w.ack(planned, token=cw).status == 200, "a caseworker acknowledges it")
+    # the audience of every kind of the table: staff only where they see the kind (reporting_missed, §18's: never)
+    aud = dict(line.split("|") for line in d.psql(
+        "SELECT kind, array_to_string(api.alert_audience(kind), ',') FROM api.alert_kinds()").split())
+    expect(aud["reporting_missed"] == "admin,manager,caseworker" and aud["consent_expiring"] == "admin,manager,caseworker"
+           and aud["movement_overdue"] == "admin,manager,caseworker,staff"
+           and aud["reporting_due"] == "admin,manager,caseworker,staff", f"audiences: {aud}")
 
 
 def test_ack_race_two_instances(d):
