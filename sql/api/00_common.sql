@@ -28,16 +28,21 @@ END $$;
 CREATE OR REPLACE FUNCTION api.invalid(field text, message text DEFAULT 'is invalid') RETURNS void
 LANGUAGE sql AS $$ SELECT api.fail(422, 'validation_failed', field, message) $$;
 
+-- 422 validation_failed naming several fields (a rule between them), one entry each.
+CREATE OR REPLACE FUNCTION api.invalid_fields(fields text[], message text) RETURNS void
+LANGUAGE sql AS $$ SELECT api.fail(422, 'validation_failed', array_to_string(fields, ','), message) $$;
+
 CREATE OR REPLACE FUNCTION api.not_found() RETURNS void
 LANGUAGE sql AS $$ SELECT api.fail(404, 'not_found') $$;
 
--- The compact problem body: validation problems carry `errors`.
+-- The compact problem body: validation problems carry `errors`, one per field (a rule
+-- between fields names them all, "a,b": api.invalid_fields, api.constraint_problems).
 CREATE OR REPLACE FUNCTION api.problem(code text, field text, detail text) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT jsonb_strip_nulls(jsonb_build_object('code', code, 'detail', detail))
         || CASE WHEN code = 'validation_failed' THEN jsonb_build_object('errors',
-               jsonb_build_array(jsonb_build_object('field', coalesce(field, 'body'),
-                                                    'message', coalesce(detail, 'is invalid'))))
+               (SELECT jsonb_agg(jsonb_build_object('field', f, 'message', coalesce(detail, 'is invalid')))
+                  FROM unnest(string_to_array(coalesce(field, 'body'), ',')) f))
            ELSE '{}' END
 $$;
 

@@ -129,6 +129,8 @@ BEGIN
                     WHEN 'legal_bases.get' THEN r := api.op_legal_bases_get(c, args);
                     WHEN 'legal_bases.correct' THEN r := api.op_legal_bases_correct(c, args);
                     WHEN 'legal_bases.revoke' THEN r := api.op_legal_bases_revoke(c, args);
+                    WHEN 'alerts.list' THEN r := api.op_alerts_list(c, args);
+                    WHEN 'alerts.acknowledge' THEN r := api.op_alerts_acknowledge(c, args);
                     ELSE r := ROW(404, api.problem('not_found', NULL, 'unknown operation'));
                 END CASE;
                 -- END dispatch

@@ -19,6 +19,7 @@ static const char *const type_names[] = {
         [FIELD_DATE] = "date",         [FIELD_DATETIME] = "datetime",
         [FIELD_TIME_HM] = "time_hm",   [FIELD_ENUM] = "enum",
         [FIELD_DIGITS] = "digits",     [FIELD_OBJECT] = "object",
+        [FIELD_INT_LIST] = "int_list",
 };
 
 static json_t *strings(const char *const *values)
@@ -63,6 +64,11 @@ static json_t *field(const struct field *f)
 	case FIELD_INT:
 		json_object_set_new(o, "minimum", json_integer(f->min));
 		json_object_set_new(o, "maximum", json_integer(f->max));
+		break;
+	case FIELD_INT_LIST:
+		json_object_set_new(o, "minimum", json_integer(f->min));
+		json_object_set_new(o, "maximum", json_integer(f->max));
+		json_object_set_new(o, "max_items", json_integer(f->max_items));
 		break;
 	case FIELD_UUID_LIST:
 		if (f->max)

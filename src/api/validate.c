@@ -33,6 +33,8 @@ static const char *type_message(enum field_type type)
 		return "must be a UUID";
 	case FIELD_UUID_LIST:
 		return "must be an array of UUIDs";
+	case FIELD_INT_LIST:
+		return "must be an array of integers";
 	case FIELD_DATE:
 		return "must be a date (YYYY-MM-DD)";
 	case FIELD_DATETIME:
@@ -183,6 +185,44 @@ static json_t *check_uuid_list(const struct field *f, const json_t *v, const cha
 	return out;
 }
 
+static json_t *check_int_list(const struct field *f, const json_t *v, const char *name,
+                              json_t *errors)
+{
+	size_t i, j;
+	json_t *item;
+	char msg[128];
+
+	if (!json_is_array(v)) {
+		validate_error(errors, name, type_message(f->type));
+		return NULL;
+	}
+	if (json_array_size(v) > (size_t)f->max_items) {
+		snprintf(msg, sizeof(msg), "must hold at most %ld values", f->max_items);
+		validate_error(errors, name, msg);
+		return NULL;
+	}
+	json_array_foreach(v, i, item)
+	{
+		if (!json_is_integer(item)) {
+			validate_error(errors, name, type_message(f->type));
+			return NULL;
+		}
+		json_int_t n = json_integer_value(item);
+		if (n < f->min || n > f->max) {
+			snprintf(msg, sizeof(msg), "values must be between %ld and %ld", f->min,
+			         f->max);
+			validate_error(errors, name, msg);
+			return NULL;
+		}
+		for (j = 0; j < i; j++)
+			if (json_integer_value(json_array_get(v, j)) == n) {
+				validate_error(errors, name, "values must be distinct");
+				return NULL;
+			}
+	}
+	return json_incref((json_t *)v);
+}
+
 static json_t *check_value(const struct field *f, const json_t *v, enum validate_mode mode,
                            const char *name, json_t *errors)
 {
@@ -204,6 +244,8 @@ static json_t *check_value(const struct field *f, const json_t *v, enum validate
 		return json_true();
 	case FIELD_UUID_LIST:
 		return check_uuid_list(f, v, name, errors);
+	case FIELD_INT_LIST:
+		return check_int_list(f, v, name, errors);
 	case FIELD_OBJECT: {
 		if (!json_is_object(v))
 			break;

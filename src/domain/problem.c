@@ -49,6 +49,8 @@ const struct problem_kind problem_kinds[] = {
          "Ubah dasar hukum klien; status hukum dan tanggal akhir pengawasan mengikutinya."},
         {"no_supervision", 409, "Resident is not under supervision", "Klien tidak dalam pengawasan",
          "Dasar hukum ini tidak menetapkan pengawasan."},
+        {"already_acknowledged", 409, "Alert already acknowledged", "Peringatan sudah ditanggapi",
+         "Peringatan ini sudah ditanggapi sebelumnya."},
         {"precondition_failed", 412, "The object changed in the meantime", "Data telah berubah",
          "Data telah diubah orang lain. Muat ulang lalu coba lagi."},
         {"payload_too_large", 413, "Request body too large", "Isi permintaan terlalu besar",

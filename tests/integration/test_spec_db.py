@@ -4,7 +4,11 @@
 - every direct route has its api.direct_<op>(bytea, text[], jsonb, uuid), and back;
 - every enum field that names the column it is stored in ("column", every body enum must)
   has exactly the values, in order, of that column's CHECK constraint (pg_constraint); a
-  query enum without one filters on a state the database derives (a stay's status)."""
+  query enum without one filters on a state the database derives (a stay's status);
+- the `kind` enum of GET /alerts is the first column of api.alert_kinds(), in order (the one
+  table of the alert kinds, sql/api/14_alerts.sql), and every kind with a function
+  api.alerts_<kind>(uuid[]) is in that table and named in api.alerts;
+- the integer house settings (houses.create) have the ranges of their columns' CHECKs."""
 
 import json
 import os
@@ -88,6 +92,33 @@ def test_every_enum_equals_the_check_list_of_its_column(d):
                 problems.append(f"{where}: C {f['values']} != {f['column']} CHECK {db}")
     expect(checked > 10, f"only {checked} enums name a column")
     expect(not problems, "\n".join(problems))
+
+
+def test_alert_kinds_are_the_kind_table(d):
+    route = next(r for r in spec()["routes"] if r["op"] == "alerts.list")
+    c = next(f for f in route["query"] if f["name"] == "kind")["values"]
+    db = d.psql("SELECT kind FROM api.alert_kinds()").split()
+    expect(c == db, f"C kinds {c} != api.alert_kinds() {db}")
+    fns = functions(d, "alerts\\_", "uuid[]")
+    expect(fns, "no api.alerts_<kind> function")
+    expect({f[len("alerts_"):] for f in fns} <= set(db), f"functions of no kind: {fns}")
+    body = d.psql("SELECT prosrc FROM pg_proc WHERE oid = 'api.alerts(uuid[], text[])'::regprocedure")
+    missing = [f for f in fns if f"api.{f}(house_ids)" not in body]
+    expect(not missing, f"kinds with a function that api.alerts does not call: {missing}")
+
+
+def test_house_settings_ranges_are_the_checks(d):
+    route = next(r for r in spec()["routes"] if r["op"] == "houses.create")
+    checked = 0
+    for f in route["body"]:
+        if f["type"] != "int":
+            continue
+        defs = d.psql("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                      f"WHERE conname = 'houses_{f['name']}_check'").strip()
+        got = [int(n) for n in re.findall(r"[<>]= (-?\d+)", defs)]
+        expect(got == [f["minimum"], f["maximum"]], f"{f['name']}: C {f['minimum']}..{f['maximum']}, CHECK {defs}")
+        checked += 1
+    expect(checked == 8, f"{checked} integer settings checked")
 
 
 if __name__ == "__main__":

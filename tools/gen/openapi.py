@@ -61,7 +61,8 @@ def field_schema(f):
     t = f["type"]
     if t == "object":
         return {}  # a nested object's schema is a component the prose names
-    s = {"type": {"int": "integer", "bool": "boolean", "true": "boolean", "uuid_list": "array"}.get(t, "string")}
+    s = {"type": {"int": "integer", "bool": "boolean", "true": "boolean", "uuid_list": "array",
+                   "int_list": "array"}.get(t, "string")}
     fmt = {"uuid": "uuid", "date": "date", "datetime": "date-time", "password": "password"}.get(t)
     if fmt:
         s["format"] = fmt
@@ -75,6 +76,11 @@ def field_schema(f):
         s["pattern"] = "^([01][0-9]|2[0-3]):[0-5][0-9]$"
     if t == "uuid_list":
         s["items"] = {"type": "string", "format": "uuid"}
+    if t == "int_list":
+        s["items"] = {"type": "integer", "minimum": f["minimum"], "maximum": f["maximum"]}
+        s["uniqueItems"] = True
+        s["maxItems"] = f["max_items"]
+        return s
     for key, word in (("min_length", "minLength"), ("max_length", "maxLength"), ("minimum", "minimum"),
                       ("maximum", "maximum"), ("max_items", "maxItems")):
         if key in f:

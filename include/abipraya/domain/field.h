@@ -21,6 +21,7 @@ enum field_type {
 	FIELD_ENUM,      /* one of values */
 	FIELD_DIGITS,    /* exactly min ASCII digits */
 	FIELD_OBJECT,    /* an object with the members in fields */
+	FIELD_INT_LIST,  /* array of at most max_items distinct integers, each in [min, max] */
 };
 
 #define FIELD_REQUIRED    0x1u /* must be present (on create; a PATCH requires nothing) */
@@ -31,6 +32,7 @@ struct field {
 	enum field_type type;
 	unsigned flags;
 	long min, max;              /* characters for text, value for integers */
+	long max_items;             /* FIELD_INT_LIST */
 	const char *const *values;  /* FIELD_ENUM, NULL-terminated */
 	const struct field *fields; /* FIELD_OBJECT, ends with a NULL name */
 	/* "schema.table.column" the value is stored in. An enum's values equal that column's

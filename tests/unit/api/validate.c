@@ -26,13 +26,31 @@ static const struct field *body_of(const char *op)
 	return NULL;
 }
 
-static json_t *run(const char *body, enum validate_mode mode, json_t **ret_errors)
+static json_t *run_op(const char *op, const char *body, enum validate_mode mode,
+                      json_t **ret_errors)
 {
 	json_t *in = json_loads(body, JSON_ALLOW_NUL, NULL), *out = json_object();
 	*ret_errors = json_array();
-	validate_object(in, body_of("residents.create"), mode, NULL, out, *ret_errors);
+	validate_object(in, body_of(op), mode, NULL, out, *ret_errors);
 	json_decref(in);
 	return out;
+}
+
+static json_t *run(const char *body, enum validate_mode mode, json_t **ret_errors)
+{
+	return run_op("residents.create", body, mode, ret_errors);
+}
+
+/* follow_up_days (FIELD_INT_LIST): how many errors BODY gives. */
+static size_t int_list_errors(const char *body)
+{
+	json_t *errors, *out = run_op("houses.update", body, VALIDATE_PATCH, &errors);
+	size_t n = json_array_size(errors);
+	if (n)
+		CHECK(names(errors, "follow_up_days"));
+	json_decref(out);
+	json_decref(errors);
+	return n;
 }
 
 int main(void)
@@ -68,6 +86,16 @@ int main(void)
 	CHECK(json_is_null(json_object_get(out, "notes")));
 	json_decref(out);
 	json_decref(errors);
+
+	CHECK(int_list_errors("{\"follow_up_days\":[]}") == 0);
+	CHECK(int_list_errors("{\"follow_up_days\":[730,1,2,3,4,5]}") == 0);
+	CHECK(int_list_errors("{\"follow_up_days\":[1,2,3,4,5,6,7]}") == 1); /* at most 6 */
+	CHECK(int_list_errors("{\"follow_up_days\":[30,30]}") == 1);         /* distinct */
+	CHECK(int_list_errors("{\"follow_up_days\":[0]}") == 1);
+	CHECK(int_list_errors("{\"follow_up_days\":[731]}") == 1);
+	CHECK(int_list_errors("{\"follow_up_days\":[1.5]}") == 1);
+	CHECK(int_list_errors("{\"follow_up_days\":[\"30\"]}") == 1);
+	CHECK(int_list_errors("{\"follow_up_days\":30}") == 1);
 
 	errors = json_array();
 	json_t *q = validate_parse_query("q=ahmad+FAUZI&status=new&status=former&x=%ZZ", errors);

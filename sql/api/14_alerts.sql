@@ -1,0 +1,284 @@
+-- abipraya: alerts (contract §15.5, §15.6), computed from the data at read time; only the
+-- acknowledgements are stored (app.alert_acknowledgements, one per key).
+-- Repeatable: re-applied whenever its text changes (docs/ops.md "Migrations").
+--
+-- How it is put together (README "Adding an alert kind"):
+-- - api.alert_kinds(): the one table of the kinds of every section (§15.6's last table):
+--   kind, section, entity, whether staff see it and whether staff may acknowledge it. The
+--   `kind` enum of GET /alerts (src/resources/alerts.c) is its first column, in its order
+--   (tests/integration/test_spec_db.py). A kind of a section not built yet has a row and no
+--   function: it is a valid filter that lists nothing.
+-- - api.alerts_<kind>(house_ids uuid[]) RETURNS SETOF api.alert: the kind's conditions in
+--   those houses, one LANGUAGE sql STABLE SELECT over whole houses (never a call per
+--   resident), so that the planner inlines it into api.alerts.
+-- - api.alerts(house_ids, kinds): the UNION ALL of the kinds asked for, one line per kind;
+--   a kind not in `kinds` is a one-time filter that never runs its branch. A request is
+--   then one statement whatever the number of residents.
+
+-- kind, section, entity (= the key's ENTITY-ID), staff sees, staff may acknowledge
+CREATE OR REPLACE FUNCTION api.alert_kinds()
+RETURNS TABLE (kind text, section text, entity text, staff_sees boolean, staff_acks boolean)
+LANGUAGE sql IMMUTABLE AS $$
+    VALUES ('supervision_ends_soon',              '15.6',  'legal_basis',  true,  false),
+           ('supervision_ended_in_residence',     '15.6',  'legal_basis',  true,  false),
+           ('planned_exit_after_supervision_end', '15.6',  'stay',         true,  false),
+           ('reporting_due',                      '15.6',  'resident',     true,  false),
+           ('reporting_missed',                   '15.6',  'resident',     false, false),
+           ('reporting_second_consecutive_miss',  '15.6',  'resident',     false, false),
+           ('movement_overdue',                   '15.6',  'movement',     true,  true),
+           ('exit_plan_target_passed',            '15.6',  'exit_plan',    true,  false),
+           ('planned_exit_passed',                '15.6',  'stay',         true,  false),
+           ('long_stay',                          '15.6',  'stay',         true,  false),
+           ('programme_consecutive_absences',     '16.10', 'enrolment',    true,  false),
+           ('partner_agreement_expiring',         '16.10', 'partner',      true,  false),
+           ('partner_agreement_expired',          '16.10', 'partner',      true,  false),
+           ('roll_call_absent',                   '17.11', 'roll_call',    true,  false),
+           ('roll_call_missed',                   '17.11', 'house',        true,  false),
+           ('hold_expiring',                      '17.11', 'hold',         true,  true),
+           ('referral_arrival_overdue',           '17.11', 'referral',     true,  false),
+           ('data_request_due',                   '18.10', 'data_request', false, false),
+           ('follow_up_due',                      '18.10', 'follow_up',    false, false),
+           ('consent_expiring',                   '18.10', 'consent',      false, false)
+$$;
+
+-- The house's 00:00 of a date, as an instant.
+CREATE OR REPLACE FUNCTION api.midnight(d date, tz text) RETURNS timestamptz LANGUAGE sql STABLE AS $$
+    SELECT d::timestamp AT TIME ZONE tz
+$$;
+
+-- ---------------------------------------------------------------- the kinds of §15.6
+-- "In residence": an active stay; "under supervision": the current basis is of a supervised
+-- type, not revoked, and its end is today or later (api.legal_basis_json's rule).
+
+CREATE OR REPLACE FUNCTION api.alerts_supervision_ends_soon(house_ids uuid[]) RETURNS SETOF api.alert
+LANGUAGE sql STABLE AS $$
+    SELECT 'supervision_ends_soon:' || b.id || ':' || api.d(b.supervision_ends_on) || ':' || st.stage,
+           'supervision_ends_soon', st.stage, h.id, s.resident_id, s.id, 'legal_basis', b.id,
+           greatest(api.midnight(b.supervision_ends_on - st.days, h.timezone), s.checked_in_at),
+           api.midnight(b.supervision_ends_on + 1, h.timezone),
+           jsonb_build_object('legal_basis_type', b.type, 'supervision_ends_on', api.d(b.supervision_ends_on),
+                              'days_left', b.supervision_ends_on - t.today)
+      FROM app.houses h
+     CROSS JOIN LATERAL (SELECT (now() AT TIME ZONE h.timezone)::date AS today) t
+      JOIN app.stays s ON s.house_id = h.id AND s.checked_out_at IS NULL
+      JOIN app.legal_bases b ON b.resident_id = s.resident_id AND b.superseded_at IS NULL
+     CROSS JOIN LATERAL (SELECT CASE WHEN b.supervision_ends_on - t.today <= h.supervision_critical_days
+                                     THEN 'critical' ELSE 'warning' END AS stage,
+                                CASE WHEN b.supervision_ends_on - t.today <= h.supervision_critical_days
+                                     THEN h.supervision_critical_days ELSE h.supervision_warning_days END AS days) st
+     WHERE h.id = ANY (house_ids) AND b.type <> 'released' AND b.revoked_on IS NULL
+       AND b.supervision_ends_on - t.today BETWEEN 0 AND h.supervision_warning_days
+$$;
+
+CREATE OR REPLACE FUNCTION api.alerts_supervision_ended_in_residence(house_ids uuid[]) RETURNS SETOF api.alert
+LANGUAGE sql STABLE AS $$
+    SELECT 'supervision_ended_in_residence:' || b.id || ':' || s.id,
+           'supervision_ended_in_residence', CASE WHEN b.revoked_on IS NOT NULL THEN 'critical' ELSE 'warning' END,
+           h.id, s.resident_id, s.id, 'legal_basis', b.id,
+           greatest(CASE WHEN b.revoked_on IS NOT NULL THEN api.midnight(b.revoked_on, h.timezone)
+                         ELSE api.midnight(b.supervision_ends_on + 1, h.timezone) END, s.checked_in_at),
+           NULL::timestamptz,
+           jsonb_build_object('legal_basis_type', b.type, 'supervision_ends_on', api.d(b.supervision_ends_on),
+                              'revoked_on', api.d(b.revoked_on))
+      FROM app.houses h
+      JOIN app.stays s ON s.house_id = h.id AND s.checked_out_at IS NULL
+      JOIN app.legal_bases b ON b.resident_id = s.resident_id AND b.superseded_at IS NULL
+     WHERE h.id = ANY (house_ids) AND b.type <> 'released'
+       AND (b.revoked_on IS NOT NULL OR b.supervision_ends_on < (now() AT TIME ZONE h.timezone)::date)
+$$;
+
+CREATE OR REPLACE FUNCTION api.alerts_planned_exit_after_supervision_end(house_ids uuid[]) RETURNS SETOF api.alert
+LANGUAGE sql STABLE AS $$
+    SELECT 'planned_exit_after_supervision_end:' || s.id || ':' || api.d(b.supervision_ends_on),
+           'planned_exit_after_supervision_end', 'warning', h.id, s.resident_id, s.id, 'stay', s.id,
+           greatest(s.updated_at, p.updated_at, b.updated_at),
+           api.midnight(b.supervision_ends_on + 1, h.timezone),
+           jsonb_build_object('supervision_ends_on', api.d(b.supervision_ends_on),
+                              'planned_exit_on', api.d(s.planned_exit_on), 'target_exit_on', api.d(p.target_exit_on))
+      FROM app.houses h
+      JOIN app.stays s ON s.house_id = h.id AND s.checked_out_at IS NULL
+      JOIN app.legal_bases b ON b.resident_id = s.resident_id AND b.superseded_at IS NULL
+      LEFT JOIN app.exit_plans p ON p.stay_id = s.id
+     WHERE h.id = ANY (house_ids) AND b.type <> 'released' AND b.revoked_on IS NULL
+       AND b.supervision_ends_on >= (now() AT TIME ZONE h.timezone)::date
+       AND (s.planned_exit_on > b.supervision_ends_on OR p.target_exit_on > b.supervision_ends_on)
+$$;
+
+CREATE OR REPLACE FUNCTION api.alerts_movement_overdue(house_ids uuid[]) RETURNS SETOF api.alert
+LANGUAGE sql STABLE AS $$
+    SELECT 'movement_overdue:' || m.id, 'movement_overdue', 'critical', h.id, m.resident_id, m.stay_id,
+           'movement', m.id, m.expected_back_at + make_interval(mins => h.absconding_grace_minutes), NULL::timestamptz,
+           jsonb_build_object('movement_id', m.id, 'purpose', m.purpose, 'expected_back_at', api.ts(m.expected_back_at),
+                              'minutes_overdue', floor(extract(epoch FROM now() - m.expected_back_at) / 60)::int)
+      FROM app.houses h
+      JOIN app.movements m ON m.house_id = h.id AND m.returned_at IS NULL
+     WHERE h.id = ANY (house_ids) AND m.expected_back_at + make_interval(mins => h.absconding_grace_minutes) < now()
+$$;
+
+CREATE OR REPLACE FUNCTION api.alerts_exit_plan_target_passed(house_ids uuid[]) RETURNS SETOF api.alert
+LANGUAGE sql STABLE AS $$
+    SELECT 'exit_plan_target_passed:' || p.id || ':' || api.d(p.target_exit_on), 'exit_plan_target_passed', 'warning',
+           h.id, s.resident_id, s.id, 'exit_plan', p.id, api.midnight(p.target_exit_on + 1, h.timezone),
+           NULL::timestamptz,
+           jsonb_build_object('target_exit_on', api.d(p.target_exit_on), 'readiness', api.readiness(p.id))
+      FROM app.houses h
+      JOIN app.stays s ON s.house_id = h.id AND s.checked_out_at IS NULL
+      JOIN app.exit_plans p ON p.stay_id = s.id
+     WHERE h.id = ANY (house_ids) AND p.target_exit_on < (now() AT TIME ZONE h.timezone)::date
+$$;
+
+CREATE OR REPLACE FUNCTION api.alerts_planned_exit_passed(house_ids uuid[]) RETURNS SETOF api.alert
+LANGUAGE sql STABLE AS $$
+    SELECT 'planned_exit_passed:' || s.id || ':' || api.d(s.planned_exit_on), 'planned_exit_passed', 'warning',
+           h.id, s.resident_id, s.id, 'stay', s.id, api.midnight(s.planned_exit_on + 1, h.timezone), NULL::timestamptz,
+           jsonb_build_object('planned_exit_on', api.d(s.planned_exit_on))
+      FROM app.houses h
+      JOIN app.stays s ON s.house_id = h.id AND s.checked_out_at IS NULL
+     WHERE h.id = ANY (house_ids) AND s.planned_exit_on < (now() AT TIME ZONE h.timezone)::date
+$$;
+
+CREATE OR REPLACE FUNCTION api.alerts_long_stay(house_ids uuid[]) RETURNS SETOF api.alert
+LANGUAGE sql STABLE AS $$
+    SELECT 'long_stay:' || s.id || ':' || h.long_stay_days, 'long_stay', 'info', h.id, s.resident_id, s.id, 'stay', s.id,
+           api.midnight(i.day + h.long_stay_days, h.timezone), NULL::timestamptz,
+           jsonb_build_object('checked_in_at', api.ts(s.checked_in_at),
+                              'days', (now() AT TIME ZONE h.timezone)::date - i.day)
+      FROM app.houses h
+      JOIN app.stays s ON s.house_id = h.id AND s.checked_out_at IS NULL
+     CROSS JOIN LATERAL (SELECT (s.checked_in_at AT TIME ZONE h.timezone)::date AS day) i
+     WHERE h.id = ANY (house_ids) AND h.long_stay_days IS NOT NULL
+       AND (now() AT TIME ZONE h.timezone)::date - i.day >= h.long_stay_days
+$$;
+
+-- ---------------------------------------------------------------- the framework
+-- Every alert of the kinds asked for in those houses: one line per kind that has a function.
+CREATE OR REPLACE FUNCTION api.alerts(house_ids uuid[], kinds text[]) RETURNS SETOF api.alert
+LANGUAGE sql STABLE AS $$
+              SELECT * FROM api.alerts_supervision_ends_soon(house_ids) WHERE 'supervision_ends_soon' = ANY (kinds)
+    UNION ALL SELECT * FROM api.alerts_supervision_ended_in_residence(house_ids) WHERE 'supervision_ended_in_residence' = ANY (kinds)
+    UNION ALL SELECT * FROM api.alerts_planned_exit_after_supervision_end(house_ids) WHERE 'planned_exit_after_supervision_end' = ANY (kinds)
+    UNION ALL SELECT * FROM api.alerts_movement_overdue(house_ids) WHERE 'movement_overdue' = ANY (kinds)
+    UNION ALL SELECT * FROM api.alerts_exit_plan_target_passed(house_ids) WHERE 'exit_plan_target_passed' = ANY (kinds)
+    UNION ALL SELECT * FROM api.alerts_planned_exit_passed(house_ids) WHERE 'planned_exit_passed' = ANY (kinds)
+    UNION ALL SELECT * FROM api.alerts_long_stay(house_ids) WHERE 'long_stay' = ANY (kinds)
+$$;
+
+-- The kinds a role is given (staff: those marked "staff sees"), narrowed to one when asked.
+CREATE OR REPLACE FUNCTION api.alert_kinds_for(role text, only_kind text) RETURNS text[] LANGUAGE sql STABLE AS $$
+    SELECT coalesce(array_agg(k.kind), '{}') FROM api.alert_kinds() k
+     WHERE (role <> 'staff' OR k.staff_sees) AND (only_kind IS NULL OR k.kind = only_kind)
+$$;
+
+-- The houses a request looks at: the one named (its visibility checked by the caller), else
+-- every house the user sees.
+CREATE OR REPLACE FUNCTION api.alert_houses(ctx api.ctx, house_id uuid) RETURNS uuid[] LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN house_id IS NOT NULL THEN ARRAY[house_id]
+                ELSE coalesce(ctx.house_ids, ARRAY(SELECT h.id FROM app.houses h)) END
+$$;
+
+-- Who receives the alert.acknowledged event of a kind (§15.9): staff only for kinds they see.
+CREATE OR REPLACE FUNCTION api.alert_audience(kind text) RETURNS text[] LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN (SELECT k.staff_sees FROM api.alert_kinds() k WHERE k.kind = alert_audience.kind)
+                THEN '{admin,manager,caseworker,staff}' ELSE '{admin,manager,caseworker}' END::text[]
+$$;
+
+CREATE OR REPLACE FUNCTION api.severity_rank(severity text) RETURNS int LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END
+$$;
+
+CREATE OR REPLACE FUNCTION api.alert_json(a api.alert, k app.alert_acknowledgements) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('key', a.key, 'kind', a.kind, 'severity', a.severity, 'house_id', a.house_id,
+        'resident_id', a.resident_id, 'stay_id', a.stay_id, 'entity', a.entity, 'entity_id', a.entity_id,
+        'since', api.ts(a.since), 'due_at', api.ts(a.due_at), 'details', a.details,
+        'acknowledged_at', api.ts(k.acknowledged_at), 'acknowledged_by', k.acknowledged_by, 'note', k.note)
+$$;
+
+-- The list's cursor: the last item's place in the order (severity, since, key), opaque.
+CREATE OR REPLACE FUNCTION api.alert_cursor(a api.alert) RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT rtrim(translate(encode(convert_to('a:' || api.severity_rank(a.severity) || ':'
+                                             || (extract(epoch FROM a.since) * 1000000)::bigint || ':' || a.key, 'UTF8'),
+                                  'base64'), E'+/\n', '-_'), '=')
+$$;
+
+-- {rank, microseconds since the epoch, key} of the cursor given, NULL without one; 422 for
+-- text that is no cursor of this list.
+CREATE OR REPLACE FUNCTION api.alert_after(args jsonb) RETURNS text[] LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    c text := args->>'cursor';
+    t text;
+BEGIN
+    IF c IS NULL OR c = '' THEN RETURN NULL; END IF;
+    BEGIN
+        c := translate(c, '-_', '+/');
+        t := convert_from(decode(c || repeat('=', (4 - length(c) % 4) % 4), 'base64'), 'UTF8');
+    EXCEPTION WHEN others THEN t := NULL;
+    END;
+    IF t IS NULL OR t !~ '^a:[0-2]:-?[0-9]{1,18}:[a-z_]+:.+$' THEN
+        PERFORM api.invalid('cursor', 'is not a cursor of this list');
+    END IF;
+    RETURN ARRAY[split_part(t, ':', 2), split_part(t, ':', 3), substr(t, length(split_part(t, ':', 2))
+                                                                         + length(split_part(t, ':', 3)) + 5)];
+END $$;
+
+CREATE OR REPLACE FUNCTION api.op_alerts_list(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+DECLARE
+    hid uuid := (args->>'house_id')::uuid;
+    lim int := api.lim(args);
+    c text[] := api.alert_after(args);
+    rows jsonb;
+    houses uuid[];
+    kinds text[] := api.alert_kinds_for(ctx.role, args->>'kind');
+BEGIN
+    IF hid IS NOT NULL THEN PERFORM api.visible_house(ctx, hid); END IF;
+    houses := api.alert_houses(ctx, hid);    -- parameters, not expressions: api.alerts is inlined
+    SELECT coalesce(jsonb_agg(jsonb_build_array(api.alert_cursor(x.a), api.alert_json(x.a, x.k))
+                              ORDER BY x.rank, (x.a).since, (x.a).key COLLATE "C"), '[]')
+      INTO rows
+      FROM (SELECT a, k, api.severity_rank(a.severity) AS rank
+              FROM api.alerts(houses, kinds) a
+              LEFT JOIN app.alert_acknowledgements k ON k.key = a.key
+             WHERE (args->>'severity' IS NULL OR a.severity = args->>'severity')
+               AND (args->>'resident_id' IS NULL OR a.resident_id = (args->>'resident_id')::uuid)
+               AND (args->>'acknowledged' IS NULL OR (k.id IS NOT NULL) = (args->>'acknowledged')::boolean)
+               AND (c IS NULL OR (api.severity_rank(a.severity), a.since, a.key COLLATE "C")
+                                 > (c[1]::int, 'epoch'::timestamptz + c[2]::bigint * interval '1 microsecond',
+                                    c[3] COLLATE "C"))
+             ORDER BY 3, a.since, a.key COLLATE "C"
+             LIMIT lim + 1) x;
+    RETURN ROW(200, jsonb_build_object(
+        'items', coalesce((SELECT jsonb_agg(e->1 ORDER BY o) FROM jsonb_array_elements(rows) WITH ORDINALITY r(e, o)
+                           WHERE o <= lim), '[]'),
+        'next_cursor', CASE WHEN jsonb_array_length(rows) > lim THEN rows->(lim - 1)->>0 END));
+END $$;
+
+-- The key must name an alert listed for the caller now (422 key); the role may acknowledge
+-- its kind (403); once per key (409, the unique key deciding a race).
+CREATE OR REPLACE FUNCTION api.op_alerts_acknowledge(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+DECLARE
+    a api.alert;
+    kd record;
+    k app.alert_acknowledgements;
+    houses uuid[] := api.alert_houses(ctx, NULL);
+    kinds text[] := api.alert_kinds_for(ctx.role, split_part(args->>'key', ':', 1));
+BEGIN
+    SELECT * INTO a FROM api.alerts(houses, kinds) x WHERE x.key = args->>'key';
+    IF NOT FOUND THEN PERFORM api.invalid('key', 'names no alert listed for you now'); END IF;
+    SELECT * INTO kd FROM api.alert_kinds() x WHERE x.kind = a.kind;
+    IF ctx.role = 'staff' AND NOT kd.staff_acks THEN
+        PERFORM api.fail(403, 'forbidden', NULL, 'staff may not acknowledge alerts of this kind');
+    END IF;
+    IF EXISTS (SELECT 1 FROM app.alert_acknowledgements x WHERE x.key = a.key) THEN
+        PERFORM api.fail(409, 'already_acknowledged', NULL, 'the alert is already acknowledged');
+    END IF;
+    INSERT INTO app.alert_acknowledgements (key, kind, house_id, resident_id, stay_id, note, acknowledged_by)
+    VALUES (a.key, a.kind, a.house_id, a.resident_id, a.stay_id, args->>'note', ctx.user_id) RETURNING * INTO k;
+    PERFORM api.audit(ctx, 'alert.acknowledge', 'alert_acknowledgement', k.id, k.house_id, NULL,
+                      jsonb_build_object('id', k.id, 'key', k.key, 'kind', k.kind, 'note', k.note, 'house_id', k.house_id,
+                                         'resident_id', k.resident_id, 'stay_id', k.stay_id,
+                                         'acknowledged_by', k.acknowledged_by, 'acknowledged_at', api.ts(k.acknowledged_at)));
+    PERFORM api.emit(k.house_id, 'alert.acknowledged',
+                     jsonb_build_object('entity', 'alert_acknowledgement', 'id', k.id, 'key', k.key, 'kind', k.kind,
+                                        'resident_id', k.resident_id, 'stay_id', k.stay_id),
+                     api.alert_audience(k.kind));
+    RETURN ROW(200, api.alert_json(a, k));
+END $$;
