@@ -34,16 +34,22 @@ $$;
 -- event that commits later with a smaller id: the id is taken under the lock that
 -- serialises every change until its commit (the audit chain's head, which the change takes
 -- anyway for its audit record, next to this call).
-CREATE OR REPLACE FUNCTION api.emit(house_id uuid, name text, data jsonb) RETURNS void LANGUAGE plpgsql AS $$
+-- roles: the roles that receive the event (NULL: every role of the house).
+CREATE OR REPLACE FUNCTION api.emit(house_id uuid, name text, data jsonb, roles text[]) RETURNS void
+LANGUAGE plpgsql AS $$
 DECLARE
     eid bigint;
 BEGIN
     PERFORM 1 FROM app.audit_head WHERE one FOR UPDATE;
     data := jsonb_build_object('house_id', house_id) || data;
-    INSERT INTO app.events (house_id, name, data) VALUES (house_id, name, data) RETURNING id INTO eid;
-    PERFORM pg_notify('abipraya_events', jsonb_build_object('id', eid, 'event', name, 'house_id', house_id,
-                                                            'data', data)::text);
+    INSERT INTO app.events (house_id, name, data, roles) VALUES (house_id, name, data, roles) RETURNING id INTO eid;
+    PERFORM pg_notify('abipraya_events', (jsonb_strip_nulls(jsonb_build_object('id', eid, 'event', name,
+                      'house_id', house_id, 'roles', to_jsonb(roles))) || jsonb_build_object('data', data))::text);
 END $$;
+
+CREATE OR REPLACE FUNCTION api.emit(house_id uuid, name text, data jsonb) RETURNS void LANGUAGE sql AS $$
+    SELECT api.emit(house_id, name, data, NULL::text[])
+$$;
 
 CREATE OR REPLACE FUNCTION api.op_audit_list(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
 DECLARE hid uuid := (args->>'house_id')::uuid;

@@ -37,6 +37,7 @@ struct stream {
 	struct http_request *req; /* NULL once ended */
 	bool querying;            /* a database call of the stream's has not answered yet */
 	bool admin;
+	char role[16]; /* events with an audience (app.events.roles) reach only the roles listed */
 	size_t nhouses;
 	char houses[MAX_HOUSES][37];
 	char user_id[37];
@@ -51,8 +52,8 @@ struct stream {
 	int nheld;
 	char after[24];
 	char *house_array; /* "{…}" for the backlog query; NULL for admin */
-	const char *values[2];
-	int lengths[2], formats[2];
+	const char *values[3];
+	int lengths[3], formats[3];
 };
 
 struct events_hub {
@@ -183,8 +184,26 @@ void events_hub_destroy(struct events_hub *hub)
 	free(hub);
 }
 
-static bool may_see(const struct stream *s, const char *house_id)
+static bool in_audience(const struct stream *s, json_t *roles)
 {
+	size_t i;
+	json_t *r;
+
+	if (!json_is_array(roles))
+		return true;
+	json_array_foreach(roles, i, r)
+	{
+		if (json_is_string(r) && strcmp(json_string_value(r), s->role) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* roles: the event's audience (absent: every role of the house) */
+static bool may_see(const struct stream *s, const char *house_id, json_t *roles)
+{
+	if (!in_audience(s, roles))
+		return false;
 	if (s->admin)
 		return true;
 	for (size_t i = 0; i < s->nhouses; i++)
@@ -214,12 +233,13 @@ static void hold(struct stream *s, long long id, const char *frame)
 	s->nheld++;
 }
 
-/* payload: {"id": N, "event": "stay.checked_in", "house_id": "…", "data": {…}} */
+/* payload: {"id": N, "event": "stay.checked_in", "house_id": "…", "roles"?: […], "data": {…}} */
 void events_hub_deliver(struct events_hub *hub, json_t *root)
 {
 	const char *event = json_string_value(json_object_get(root, "event"));
 	const char *house = json_string_value(json_object_get(root, "house_id"));
 	json_t *data = json_object_get(root, "data");
+	json_t *roles = json_object_get(root, "roles");
 	struct stream *s, *next;
 
 	if (!hub || !event || !house || !json_is_object(data))
@@ -229,7 +249,7 @@ void events_hub_deliver(struct events_hub *hub, json_t *root)
 	char *frame = xasprintf("id: %lld\nevent: %s\ndata: %s\n\n", id, event, text);
 	for (s = LIST_FIRST(&hub->streams); s; s = next) {
 		next = LIST_NEXT(s, link);
-		if (!may_see(s, house))
+		if (!may_see(s, house, roles))
 			continue;
 		if (s->replaying)
 			hold(s, id, frame);
@@ -301,8 +321,9 @@ static void replay(struct stream *s)
 	}
 	s->values[0] = s->after;
 	s->values[1] = s->house_array;
+	s->values[2] = s->role;
 	s->querying = true;
-	if (db_pool_exec(s->hub->w->db, STMT_EVENTS_SINCE, 2, s->values, NULL, NULL, 0, on_backlog,
+	if (db_pool_exec(s->hub->w->db, STMT_EVENTS_SINCE, 3, s->values, NULL, NULL, 0, on_backlog,
 	                 s))
 		return;
 	s->querying = false; /* no backlog, live events only */
@@ -365,7 +386,9 @@ static void start_stream(struct subscribe *sub, const char *user_json)
 
 	s->hub = hub;
 	s->req = sub->req;
-	s->admin = strcmp(json_string_value(json_object_get(user, "role")) ?: "", "admin") == 0;
+	snprintf(s->role, sizeof(s->role), "%s",
+	         json_string_value(json_object_get(user, "role")) ?: "");
+	s->admin = strcmp(s->role, "admin") == 0;
 	json_array_foreach(json_object_get(user, "house_ids"), i, h)
 	{
 		if (s->nhouses < MAX_HOUSES && json_is_string(h))

@@ -92,6 +92,9 @@ test('staff checks a resident in; a lost answer is retried with the same Idempot
   assert.match(await a.locator('input[name=rules_acknowledged]').locator('xpath=..').innerText(), /Wajib diisi/);
   assert.equal(await a.inputValue('select[name=bed_id]'), bedId);
   await a.check('input[name=rules_acknowledged]');
+  // ticking the box takes its error away at once, not at the next submit
+  assert.equal(await a.locator('input[name=rules_acknowledged]').getAttribute('aria-invalid'), null);
+  assert.doesNotMatch(await a.locator('input[name=rules_acknowledged]').locator('xpath=..').innerText(), /Wajib diisi/);
   await shot(a, 'checkin-360');
 
   // the first answer is lost on the way back (the work was done): the page says so and keeps the form

@@ -170,6 +170,38 @@ def test_event_ids_follow_commit_order():
                f"event ids not in commit order (audit positions by event id): {positions}")
 
 
+def test_an_audience_limits_who_receives():
+    """An event with an audience (app.events.roles, contract §15.9: staff never receive
+    reporting compliance) reaches only the roles listed, live and in the Last-Event-ID
+    backlog; an event without one reaches every role of the house."""
+    with Instance() as a:
+        token = a.login()
+        house, beds = site(a, token)
+        streams = {}
+        for role in ("staff", "manager"):
+            password = "pw-" + uid() + uid()
+            user = a.must("POST", "users", {"username": role + "-" + uid(), "password": password, "role": role,
+                                            "full_name": "User", "house_ids": [house["id"]]}, 201, token=token)
+            streams[role] = (a.login(user["username"], password), None)
+        live = {role: Stream(a, tok) for role, (tok, _) in streams.items()}
+        time.sleep(0.3)
+        before = int(a.psql("SELECT coalesce(max(id), 0) FROM app.events").strip())
+        a.psql(f"SELECT api.emit('{house['id']}', 'test.casework', '{{\"entity\": \"x\"}}'::jsonb, "
+               "ARRAY['admin', 'manager', 'caseworker'])")
+        a.must("PATCH", f"beds/{beds[0]['id']}", {"status": "out_of_service", "status_reason": "x"}, token=token)
+        got = {role: [e[1] for e in s.events(2, timeout=3)] for role, s in live.items()}
+        for s in live.values():
+            s.close()
+        expect(got["manager"] == ["test.casework", "bed.updated"], f"manager live: {got['manager']}")
+        expect(got["staff"] == ["bed.updated"], f"staff live: {got['staff']}")
+        replayed = {}
+        for role, (tok, _) in streams.items():
+            s = Stream(a, tok, last_event_id=before)
+            replayed[role] = [e[1] for e in s.events(2, timeout=3)]
+            s.close()
+        expect(replayed == got, f"backlog {replayed} is not what was live {got}")
+
+
 def test_events_need_a_token():
     with Instance() as a:
         r = a.request("GET", "/api/v1/events")

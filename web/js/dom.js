@@ -87,13 +87,17 @@ export function localError(errors) {
 }
 
 // ---- errors on forms
+function clearFieldError(el) {
+  if (!el.hasAttribute?.('aria-invalid')) return;
+  document.getElementById(el.id + '-err')?.remove();
+  el.removeAttribute('aria-invalid');
+  const d = (el.getAttribute('aria-describedby') || '').split(' ').filter((x) => !x.endsWith('-err')).join(' ');
+  d ? el.setAttribute('aria-describedby', d) : el.removeAttribute('aria-describedby');
+}
+
 export function clearErrors(form) {
   form.querySelectorAll('.field-error,.form-alert').forEach((e) => e.remove());
-  form.querySelectorAll('[aria-invalid]').forEach((e) => {
-    e.removeAttribute('aria-invalid');
-    const d = (e.getAttribute('aria-describedby') || '').split(' ').filter((x) => !x.endsWith('-err')).join(' ');
-    d ? e.setAttribute('aria-describedby', d) : e.removeAttribute('aria-describedby');
-  });
+  form.querySelectorAll('[aria-invalid]').forEach(clearFieldError);
 }
 
 /** problem words in an alert at the top of the form, and each errors[] entry next to its field;
@@ -131,6 +135,9 @@ export function showError(form, err, fieldFor = {}) {
  *  starts a new key. Double taps are ignored while a request is in flight. Values stay on failure. */
 export function onSubmit(form, { build, send, done, fieldFor }) {
   let key = null, sig = null;
+  // a field's error goes as soon as the field is changed (a ticked box is no longer "required")
+  form.addEventListener('input', (e) => clearFieldError(e.target));
+  form.addEventListener('change', (e) => clearFieldError(e.target));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (form.getAttribute('aria-busy') === 'true') return;
