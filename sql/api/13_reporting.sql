@@ -22,7 +22,7 @@ $$;
 CREATE OR REPLACE FUNCTION api.emit_casework(house_id uuid, name text, data jsonb) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM api.emit(house_id, name, data);
+    PERFORM api.emit(house_id, name, data, ARRAY['admin', 'manager', 'caseworker']);
 END $$;
 
 -- L, the last day of the duty (§15.3), of a resident's current basis: its supervision_ends_on,
