@@ -115,6 +115,7 @@ BEGIN
           JOIN unnest(slots) WITH ORDINALITY AS p(resident_id, house_id, today, opens_on, due_on, closes_on, schedule_version, grace_days, remote_allowed,
                                 excuse_id, tz, i)
                                                ON p.resident_id = r.resident_id AND p.excuse_id IS NULL
+                                              AND p.opens_on <= p.today + 1
                                                AND x.on_ BETWEEN p.opens_on AND p.closes_on
          GROUP BY r.resident_id, r.reported_at, r.seq, r.id, x.on_
          ORDER BY r.resident_id, r.reported_at, r.seq
@@ -127,18 +128,20 @@ BEGIN
             END IF;
         END LOOP;
     END LOOP;
+    -- zip the three arrays (a subscript of a plpgsql array inside a query copies it per row)
     RETURN QUERY
         SELECT p.resident_id, p.opens_on, p.due_on, p.closes_on,
-               CASE WHEN taken[p.i] IS NOT NULL THEN 'met'
+               CASE WHEN p.rid IS NOT NULL THEN 'met'
                     WHEN p.excuse_id IS NOT NULL THEN 'excused'
                     WHEN p.today > p.closes_on THEN 'missed'
                     WHEN p.today > p.due_on THEN 'grace'
                     WHEN p.today >= p.opens_on THEN 'due'
                     ELSE 'upcoming' END,
-               p.schedule_version, taken[p.i], CASE WHEN taken[p.i] IS NOT NULL THEN taken_on[p.i] > p.due_on END,
+               p.schedule_version, p.rid, CASE WHEN p.rid IS NOT NULL THEN p.on_ > p.due_on END,
                p.excuse_id, p.grace_days
-          FROM unnest(slots) WITH ORDINALITY AS p(resident_id, house_id, today, opens_on, due_on, closes_on, schedule_version, grace_days, remote_allowed,
-                                excuse_id, tz, i)
+          FROM unnest(slots, taken, taken_on) WITH ORDINALITY
+               AS p(resident_id, house_id, today, opens_on, due_on, closes_on, schedule_version, grace_days,
+                    remote_allowed, excuse_id, tz, rid, on_, i)
          ORDER BY p.i;
 END $$;
 

@@ -84,9 +84,10 @@ static const struct api_route routes[] = {
          .roles = ROLES_CASEWORK,
          .query = records_query,
          .flags = ROUTE_LIST | ROUTE_CSV,
-         .csv_columns = "id,resident_id,house_id,reported_at,method,remote_reason,location,movement_id,"
-                        "notes,verified_by,period_due_on,voided_at,voided_by,void_reason,version,"
-                        "created_at,updated_at"},
+         .csv_columns =
+                 "id,resident_id,house_id,reported_at,method,remote_reason,location,movement_id,"
+                 "notes,verified_by,period_due_on,voided_at,voided_by,void_reason,version,"
+                 "created_at,updated_at"},
         {.pattern = "GET /api/v1/reporting-records/{id}",
          .op = "reporting_records.get",
          .roles = ROLES_CASEWORK},
