@@ -3,8 +3,8 @@
 -- "Migrations").
 --
 -- Periods are computed on read, never stored, for any number of residents in one statement:
---   api.reporting_slots(uuid[])   the periods before reports and statuses (set-based SQL)
---   api.reporting_periods(uuid[]) every period with its status, report and excuse
+--   api.reporting_slots(uuid[], near)    the periods before reports and statuses (set-based SQL)
+--   api.reporting_periods(uuid[], near)  every period with its status, report and excuse
 --   api.reporting_state(uuid[])   one summary row per resident (next_due_on, misses, risk, and
 --                                 what the alerts of §15.6 need)
 -- The operations call them with one resident; alerts and caseload call them with thousands.
@@ -14,6 +14,10 @@
 -- The default grace_days of a new schedule: the house's reporting_grace_days (§15.7). The
 -- house setting does not exist on this branch yet: 3, its default, until the column lands
 -- (then: SELECT h.reporting_grace_days FROM app.houses h WHERE h.id = house_id).
+-- earlier signatures of this branch (a repeatable file leaves an old overload behind)
+DROP FUNCTION IF EXISTS api.reporting_periods(uuid[]);
+DROP FUNCTION IF EXISTS api.reporting_slots(uuid[]);
+
 CREATE OR REPLACE FUNCTION api.house_reporting_grace(house_id uuid) RETURNS int LANGUAGE sql STABLE AS $$
     SELECT 3
 $$;
@@ -33,7 +37,7 @@ CREATE OR REPLACE FUNCTION api.duty_ends_on(b app.legal_bases) RETURNS date LANG
                 ELSE b.supervision_ends_on END
 $$;
 
--- api.reporting_slots(resident_ids uuid[]) RETURNS SETOF api.reporting_slot
+-- api.reporting_slots(resident_ids uuid[], near boolean) RETURNS SETOF api.reporting_slot
 --   (resident_id, house_id, today, opens_on, due_on, closes_on, schedule_version, grace_days,
 --    remote_allowed, excuse_id, tz), ordered by resident_id, due_on.
 -- The periods of the residents' schedules up to L, with their excuse, before reports are
@@ -41,8 +45,11 @@ $$;
 -- starts_on of the versions after it; monthly day D is clamped to the month's last day;
 -- interval N gives S+N-1, S+2N-1, ...; the first period opens on the first version's starts_on,
 -- each next one the day after the previous due_on. Residents without a current basis or
--- without a schedule give no rows.
-CREATE OR REPLACE FUNCTION api.reporting_slots(resident_ids uuid[]) RETURNS SETOF api.reporting_slot
+-- without a schedule give no rows. near: only the periods opened by today and the first
+-- upcoming one (all that statuses, misses and next_due_on depend on): each version generates
+-- its due dates up to today and two more, and the rows after the first upcoming are dropped
+-- (the generated ones are a prefix of the true ones that reaches past it).
+CREATE OR REPLACE FUNCTION api.reporting_slots(resident_ids uuid[], near boolean) RETURNS SETOF api.reporting_slot
 LANGUAGE sql STABLE AS $$
     WITH v AS (
         SELECT s.resident_id, s.house_id, h.timezone AS tz, (now() AT TIME ZONE h.timezone)::date AS today,
@@ -56,78 +63,138 @@ LANGUAGE sql STABLE AS $$
           JOIN app.legal_bases b ON b.resident_id = s.resident_id AND b.superseded_at IS NULL
           JOIN app.reporting_schedule_versions x ON x.schedule_id = s.id
          WHERE s.resident_id = ANY (resident_ids)),
+    -- months as integers (year * 12 + month - 1), no timestamp arithmetic per period; n: the
+    -- last k to generate (interval: due S + kN - 1 for k >= 1; monthly: month m0 + k for k >= 0)
+    w AS (
+        SELECT v.*, (extract(year FROM v.starts_on) * 12 + extract(month FROM v.starts_on) - 1)::int AS m0,
+               CASE WHEN v.frequency = 'interval' THEN
+                        CASE WHEN near THEN least((v.last_on - v.starts_on + 1) / v.interval_days,
+                                                  greatest(0, (v.today - v.starts_on + 1) / v.interval_days) + 2)
+                             ELSE (v.last_on - v.starts_on + 1) / v.interval_days END
+                    WHEN near THEN
+                        least((extract(year FROM v.last_on) * 12 + extract(month FROM v.last_on)
+                               - extract(year FROM v.starts_on) * 12 - extract(month FROM v.starts_on))::int,
+                              greatest(0, (extract(year FROM v.today) * 12 + extract(month FROM v.today)
+                                           - extract(year FROM v.starts_on) * 12 - extract(month FROM v.starts_on))::int) + 2)
+                    ELSE (extract(year FROM v.last_on) * 12 + extract(month FROM v.last_on)
+                          - extract(year FROM v.starts_on) * 12 - extract(month FROM v.starts_on))::int END AS n
+          FROM v),
+    -- the series in the select list (one ProjectSet), not a LATERAL function scan per version
+    g AS (
+        SELECT w.*, generate_series(CASE WHEN w.frequency = 'interval' THEN 1 ELSE 0 END, w.n) AS k FROM w),
     d AS (
-        SELECT v.*, g.due
-          FROM v CROSS JOIN LATERAL (
-                SELECT v.starts_on + (v.interval_days * k - 1) AS due
-                  FROM generate_series(1, CASE WHEN v.frequency = 'interval'
-                                               THEN (v.last_on - v.starts_on + 1) / v.interval_days ELSE 0 END) k
-                UNION ALL
-                SELECT m.ms + least(v.day_of_month, (m.ms + interval '1 month')::date - m.ms) - 1
-                  FROM (SELECT (date_trunc('month', v.starts_on::timestamp) + k * interval '1 month')::date AS ms
-                          FROM generate_series(0, CASE WHEN v.frequency = 'monthly' THEN
-                                   (extract(year FROM v.last_on) * 12 + extract(month FROM v.last_on)
-                                    - extract(year FROM v.starts_on) * 12 - extract(month FROM v.starts_on))::int
-                                   ELSE -1 END) k) m) g
-         WHERE g.due >= v.starts_on AND g.due <= v.last_on)
-    SELECT d.resident_id, d.house_id, d.today,
-           coalesce(lag(d.due) OVER w + 1, d.first_on), d.due, d.due + d.grace_days,
-           d.version, d.grace_days, d.remote_allowed, e.id, d.tz
-      FROM d LEFT JOIN app.reporting_excuses e ON e.resident_id = d.resident_id AND e.due_on = d.due
-    WINDOW w AS (PARTITION BY d.resident_id ORDER BY d.due)
-     ORDER BY d.resident_id, d.due
+        SELECT g.*, CASE WHEN g.frequency = 'interval' THEN g.starts_on + (g.interval_days * g.k - 1)
+                         ELSE make_date((g.m0 + g.k) / 12, (g.m0 + g.k) % 12 + 1, least(g.day_of_month,
+                              CASE WHEN (g.m0 + g.k) % 12 = 1 THEN
+                                        CASE WHEN ((g.m0 + g.k) / 12) % 4 = 0 AND (((g.m0 + g.k) / 12) % 100 <> 0
+                                                  OR ((g.m0 + g.k) / 12) % 400 = 0) THEN 29 ELSE 28 END
+                                   WHEN (g.m0 + g.k) % 12 IN (3, 5, 8, 10) THEN 30 ELSE 31 END)) END AS due
+          FROM g),
+    o AS (
+        SELECT d.resident_id, d.house_id, d.today, coalesce(lag(d.due) OVER r + 1, d.first_on) AS opens_on, d.due,
+               d.version, d.grace_days, d.remote_allowed, d.tz
+          FROM d WHERE d.due >= d.starts_on AND d.due <= d.last_on
+        WINDOW r AS (PARTITION BY d.resident_id ORDER BY d.due)),
+    k AS (
+        SELECT o.*, min(o.due) FILTER (WHERE o.opens_on > o.today) OVER (PARTITION BY o.resident_id) AS first_upcoming
+          FROM o)
+    SELECT k.resident_id, k.house_id, k.today, k.opens_on, k.due, k.due + k.grace_days,
+           k.version, k.grace_days, k.remote_allowed, e.id, k.tz
+      FROM k LEFT JOIN app.reporting_excuses e ON e.resident_id = k.resident_id AND e.due_on = k.due
+     WHERE NOT near OR k.opens_on <= k.today OR k.due = k.first_upcoming
+     ORDER BY k.resident_id, k.due
 $$;
 
--- api.reporting_periods(resident_ids uuid[]) RETURNS TABLE (resident_id uuid, opens_on date,
+-- api.reporting_periods(resident_ids uuid[], near boolean DEFAULT false) RETURNS TABLE (resident_id uuid, opens_on date,
 --   due_on date, closes_on date, status text, schedule_version int, record_id uuid,
 --   late boolean, excuse_id uuid, grace_days int), ordered by resident_id, due_on.
 -- Every period of the residents (api.reporting_slots) with the report assigned to it: the
 -- reports not voided, in order of reported_at, each to the earliest period that is not
 -- excused, has no report yet and whose opens_on..closes_on holds the report's local date.
 -- status: met | excused | missed | grace | due | upcoming in the house's today; late (null
--- unless met): the report's local date is after due_on. One set-based join finds each
--- report's candidate periods; only the greedy choice among them is a loop (over reports).
-CREATE OR REPLACE FUNCTION api.reporting_periods(resident_ids uuid[])
+-- unless met): the report's local date is after due_on. near (see api.reporting_slots): only
+-- the periods opened by today and the first upcoming one (a report is never assigned to a
+-- later one, so their statuses and reports are the same as in the whole list). One set-based join finds each
+-- report's earliest fitting period; only the residents where two reports would take the same
+-- one go through the greedy loop over their reports.
+CREATE OR REPLACE FUNCTION api.reporting_periods(resident_ids uuid[], near boolean DEFAULT false)
 RETURNS TABLE (resident_id uuid, opens_on date, due_on date, closes_on date, status text, schedule_version int,
                record_id uuid, late boolean, excuse_id uuid, grace_days int)
-LANGUAGE plpgsql STABLE AS $$
+-- the sorts of a few thousand residents' periods and reports stay in memory
+LANGUAGE plpgsql STABLE SET work_mem = '32MB' AS $$
 #variable_conflict use_column
 DECLARE
     slots api.reporting_slot[];
     taken uuid[];
     taken_on date[];
+    bad uuid[];
     rec record;
     c int;
 BEGIN
-    SELECT array_agg(s) INTO slots FROM api.reporting_slots(resident_ids) s;
+    SELECT array_agg(s) INTO slots FROM api.reporting_slots(resident_ids, near) s;
     IF slots IS NULL THEN
         RETURN;
     END IF;
-    taken := array_fill(NULL::uuid, ARRAY[cardinality(slots)]);
-    taken_on := array_fill(NULL::date, ARRAY[cardinality(slots)]);
-    FOR rec IN
-        SELECT r.id, x.on_, array_agg(p.i::int ORDER BY p.i) AS cands
-          FROM (SELECT DISTINCT ON (q.resident_id) q.resident_id, q.tz, q.opens_on
-                  FROM unnest(slots) q ORDER BY q.resident_id, q.due_on) f
-          JOIN app.reporting_records r ON r.resident_id = f.resident_id AND r.voided_at IS NULL
-                                      AND r.reported_at >= (f.opens_on::timestamp AT TIME ZONE f.tz) - interval '1 day'
-         CROSS JOIN LATERAL (SELECT (r.reported_at AT TIME ZONE f.tz)::date AS on_) x
-          JOIN unnest(slots) WITH ORDINALITY AS p(resident_id, house_id, today, opens_on, due_on, closes_on, schedule_version, grace_days, remote_allowed,
-                                excuse_id, tz, i)
-                                               ON p.resident_id = r.resident_id AND p.excuse_id IS NULL
-                                              AND p.opens_on <= p.today + 1
-                                               AND x.on_ BETWEEN p.opens_on AND p.closes_on
-         GROUP BY r.resident_id, r.reported_at, r.seq, r.id, x.on_
-         ORDER BY r.resident_id, r.reported_at, r.seq
-    LOOP
-        FOREACH c IN ARRAY rec.cands LOOP
-            IF taken[c] IS NULL THEN
-                taken[c] := rec.id;
-                taken_on[c] := rec.on_;
-                EXIT;
-            END IF;
+    -- Each report's earliest fitting period, set-based: with i the periods' order, j = the
+    -- greatest i whose opens_on <= the report's date (opens_on grows with i) and m = the least
+    -- non-excused i whose closes_on >= it, that period is m when m <= j. Where no two reports of
+    -- a resident share one, this is the greedy assignment (each report's earliest fitting
+    -- period is free when it comes); the residents where two do share one go through the loop.
+    WITH p AS (
+        SELECT p.resident_id, p.opens_on, p.closes_on, p.excuse_id, p.tz, p.i::int AS i
+          FROM unnest(slots) WITH ORDINALITY AS p(resident_id, house_id, today, opens_on, due_on, closes_on,
+                                                 schedule_version, grace_days, remote_allowed, excuse_id, tz, i)),
+    t AS (SELECT DISTINCT ON (p.resident_id) p.resident_id, p.tz FROM p ORDER BY p.resident_id, p.i),
+    rr AS (
+        SELECT r.id, r.resident_id, (r.reported_at AT TIME ZONE t.tz)::date AS on_
+          FROM app.reporting_records r JOIN t ON t.resident_id = r.resident_id
+         WHERE r.resident_id = ANY (resident_ids) AND r.voided_at IS NULL),
+    own AS (
+        SELECT e.rid, e.resident_id, e.on_,
+               max(e.i) OVER (PARTITION BY e.resident_id ORDER BY e.d, e.kind ROWS UNBOUNDED PRECEDING) AS j
+          FROM (SELECT p.resident_id, p.opens_on AS d, 0 AS kind, p.i, NULL::uuid AS rid, NULL::date AS on_ FROM p
+                UNION ALL
+                SELECT rr.resident_id, rr.on_, 1, NULL, rr.id, rr.on_ FROM rr) e),
+    lb AS (
+        SELECT e.rid,
+               min(e.i) OVER (PARTITION BY e.resident_id ORDER BY e.d DESC, e.kind ROWS UNBOUNDED PRECEDING) AS m
+          FROM (SELECT p.resident_id, p.closes_on AS d, 0 AS kind, p.i, NULL::uuid AS rid FROM p
+                 WHERE p.excuse_id IS NULL
+                UNION ALL
+                SELECT rr.resident_id, rr.on_, 1, NULL, rr.id FROM rr) e),
+    nv AS (
+        SELECT own.resident_id, own.rid, own.on_, lb.m AS c
+          FROM own JOIN lb ON lb.rid = own.rid
+         WHERE own.rid IS NOT NULL AND lb.m <= own.j),
+    b AS (SELECT array_agg(DISTINCT x.resident_id) AS bad
+            FROM (SELECT nv.resident_id FROM nv GROUP BY nv.resident_id, nv.c HAVING count(*) > 1) x),
+    a AS (SELECT nv.* FROM nv, b WHERE b.bad IS NULL OR NOT nv.resident_id = ANY (b.bad))
+    SELECT array_agg(a.rid ORDER BY g.i), array_agg(a.on_ ORDER BY g.i), (SELECT b.bad FROM b)
+      INTO taken, taken_on, bad
+      FROM generate_series(1, cardinality(slots)) g(i) LEFT JOIN a ON a.c = g.i;
+    IF bad IS NOT NULL THEN
+        -- the greedy assignment itself: the reports in order, each to its earliest free candidate
+        FOR rec IN
+            SELECT r.id, x.on_, array_agg(p.i::int ORDER BY p.i) AS cands
+              FROM (SELECT DISTINCT ON (q.resident_id) q.resident_id, q.tz FROM unnest(slots) q
+                     WHERE q.resident_id = ANY (bad) ORDER BY q.resident_id) f
+              JOIN app.reporting_records r ON r.resident_id = f.resident_id AND r.voided_at IS NULL
+             CROSS JOIN LATERAL (SELECT (r.reported_at AT TIME ZONE f.tz)::date AS on_) x
+              JOIN unnest(slots) WITH ORDINALITY AS p(resident_id, house_id, today, opens_on, due_on, closes_on,
+                                                     schedule_version, grace_days, remote_allowed, excuse_id, tz, i)
+                ON p.resident_id = r.resident_id AND p.excuse_id IS NULL AND x.on_ BETWEEN p.opens_on AND p.closes_on
+             GROUP BY r.resident_id, r.reported_at, r.seq, r.id, x.on_
+             ORDER BY r.resident_id, r.reported_at, r.seq
+        LOOP
+            FOREACH c IN ARRAY rec.cands LOOP
+                IF taken[c] IS NULL THEN
+                    taken[c] := rec.id;
+                    taken_on[c] := rec.on_;
+                    EXIT;
+                END IF;
+            END LOOP;
         END LOOP;
-    END LOOP;
+    END IF;
     -- zip the three arrays (a subscript of a plpgsql array inside a query copies it per row)
     RETURN QUERY
         SELECT p.resident_id, p.opens_on, p.due_on, p.closes_on,
@@ -168,7 +235,7 @@ RETURNS TABLE (resident_id uuid, house_id uuid, under_supervision boolean, duty_
 LANGUAGE sql STABLE AS $$
     WITH p AS (
         SELECT p.*, max(p.due_on) FILTER (WHERE p.status = 'met') OVER (PARTITION BY p.resident_id) AS last_met
-          FROM api.reporting_periods(resident_ids) p),
+          FROM api.reporting_periods(resident_ids, true) p),
     a AS (
         SELECT p.resident_id,
                count(*) FILTER (WHERE p.status = 'missed' AND p.due_on > coalesce(p.last_met, '-infinity'))::int AS misses,
@@ -227,7 +294,7 @@ $$;
 CREATE OR REPLACE FUNCTION api.reporting_record_full(r app.reporting_records) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    RETURN api.reporting_record_json(r, (SELECT p.due_on FROM api.reporting_periods(ARRAY[r.resident_id]) p
+    RETURN api.reporting_record_json(r, (SELECT p.due_on FROM api.reporting_periods(ARRAY[r.resident_id], true) p
                                           WHERE p.record_id = r.id));
 END $$;
 
@@ -352,7 +419,7 @@ BEGIN
         -- every period opened by today, then the first upcoming one
         SELECT coalesce(jsonb_agg(api.reporting_period_json(p) ORDER BY p.due_on), '[]') INTO ps
           FROM (SELECT p.*, row_number() OVER (PARTITION BY p.status = 'upcoming' ORDER BY p.due_on) AS k
-                  FROM api.reporting_periods(ARRAY[r.id]) p) p
+                  FROM api.reporting_periods(ARRAY[r.id], true) p) p
          WHERE p.status <> 'upcoming' OR p.k = 1;
     ELSE
         SELECT coalesce(jsonb_agg(api.reporting_period_json(p) ORDER BY p.due_on), '[]') INTO ps
@@ -445,7 +512,7 @@ BEGIN
            AND x.seq > api.after(args)
          ORDER BY x.seq LIMIT api.lim(args) + 1),
     p AS (SELECT p.record_id, p.due_on
-            FROM api.reporting_periods((SELECT array_agg(DISTINCT (page.x).resident_id) FROM page)) p
+            FROM api.reporting_periods((SELECT array_agg(DISTINCT (page.x).resident_id) FROM page), true) p
            WHERE p.record_id IS NOT NULL)
     SELECT ROW(200, api.page(coalesce(jsonb_agg(jsonb_build_array((page.x).seq,
                     api.reporting_record_json(page.x, p.due_on)) ORDER BY (page.x).seq), '[]'), api.lim(args)))::api.reply
