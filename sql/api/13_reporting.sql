@@ -363,32 +363,27 @@ BEGIN
             EXCEPTION WHEN unique_violation THEN
                 CONTINUE again;    -- another PUT created it meanwhile: this one is a replacement
             END;
-            INSERT INTO app.reporting_schedule_versions (schedule_id, version, frequency, day_of_month, interval_days,
-                                                         starts_on, grace_days, remote_allowed, set_by, set_at)
-            VALUES (n.id, 1, freq, dom, ivl, starts, grace, remote, ctx.user_id, n.created_at);
-            PERFORM api.audit(ctx, 'reporting_schedule.create', 'reporting_schedule', n.id, n.house_id, NULL,
-                              api.reporting_schedule_json(n));
-            PERFORM api.emit_casework(n.house_id, 'reporting_schedule.set', jsonb_build_object('entity',
-                                      'reporting_schedule', 'id', n.id, 'resident_id', n.resident_id));
-            RETURN ROW(201, api.reporting_schedule_json(n));
+            EXIT;
         END IF;
+        PERFORM api.check_version(args, s.version);
+        before := api.reporting_schedule_json(s);
+        IF starts < today THEN
+            PERFORM api.invalid('starts_on', 'is before today (a replacement changes no decided period)');
+        END IF;
+        UPDATE app.reporting_schedules x SET frequency = freq, day_of_month = dom, interval_days = ivl,
+               starts_on = starts, grace_days = grace, remote_allowed = remote, notes = args->>'notes',
+               version = x.version + 1, updated_at = now()
+         WHERE x.id = s.id RETURNING * INTO n;
         EXIT;
     END LOOP;
-    PERFORM api.check_version(args, s.version);
-    before := api.reporting_schedule_json(s);
-    IF starts < today THEN PERFORM api.invalid('starts_on', 'is before today (a replacement changes no decided period)'); END IF;
-    UPDATE app.reporting_schedules x SET frequency = freq, day_of_month = dom, interval_days = ivl, starts_on = starts,
-           grace_days = grace, remote_allowed = remote, notes = args->>'notes', version = x.version + 1,
-           updated_at = now()
-     WHERE x.id = s.id RETURNING * INTO n;
     INSERT INTO app.reporting_schedule_versions (schedule_id, version, frequency, day_of_month, interval_days,
                                                  starts_on, grace_days, remote_allowed, set_by, set_at)
     VALUES (n.id, n.version, freq, dom, ivl, starts, grace, remote, ctx.user_id, n.updated_at);
-    PERFORM api.audit(ctx, 'reporting_schedule.update', 'reporting_schedule', n.id, n.house_id,
-                      before, api.reporting_schedule_json(n));
+    PERFORM api.audit(ctx, CASE WHEN before IS NULL THEN 'reporting_schedule.create' ELSE 'reporting_schedule.update' END,
+                      'reporting_schedule', n.id, n.house_id, before, api.reporting_schedule_json(n));
     PERFORM api.emit_casework(n.house_id, 'reporting_schedule.set', jsonb_build_object('entity', 'reporting_schedule',
                               'id', n.id, 'resident_id', n.resident_id));
-    RETURN ROW(200, api.reporting_schedule_json(n));
+    RETURN ROW(CASE WHEN before IS NULL THEN 201 ELSE 200 END, api.reporting_schedule_json(n));
 END $$;
 
 CREATE OR REPLACE FUNCTION api.op_reporting_schedule_get(ctx api.ctx, args jsonb) RETURNS api.reply
