@@ -30,6 +30,9 @@ Asia/Jakarta (+07:00). Each refused write is checked to have written nothing.
   while an admin stream gets them all.
 - test_state_of_many_residents_in_one_call: api.reporting_state / api.reporting_periods over
   several residents at once equal each one's calendar, with the alert columns.
+- test_periods_equal_a_plain_reference_over_random_residents: random rhythms, versions,
+  reports and excuses of 60 residents: api.reporting_periods (all and near) equals a plain
+  Python transcription of §15.3.
 - test_races_two_instances: N first PUTs (one 201, rest 200, version N), N reports linking one
   movement (one 201, rest 409 conflict), N excuses of one period (one 201, rest 409)."""
 
@@ -40,6 +43,7 @@ import json
 import os
 import sys
 import time
+import uuid
 import zoneinfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -716,6 +720,123 @@ def test_state_of_many_residents_in_one_call(d):
     row = d.psql(f"SELECT under_supervision, duty_ends_on, schedule_version, consecutive_misses "
                  f"FROM api.reporting_state(ARRAY['{bare}'::uuid])").strip()
     expect(row == "f|||0", f"{row}")
+
+
+def reference_periods(versions, last_day, first_on, excuses, reports, today_):
+    """§15.3 written out plainly: the periods of one resident with their status and report.
+    versions: [(frequency, day_or_n, starts_on, grace)] in version order; reports: local dates
+    in reported_at order."""
+    import calendar
+    dues = []
+    for k, (freq, x, start, grace) in enumerate(versions):
+        later = [v[2] for v in versions[k + 1:]]
+        end = min([last_day] + [s - dt.timedelta(days=1) for s in later])
+        if freq == "interval":
+            due = start + dt.timedelta(days=x - 1)
+            while due <= end:
+                dues.append((due, k + 1, grace))
+                due += dt.timedelta(days=x)
+        else:
+            y, m = start.year, start.month
+            while (y, m) <= (end.year, end.month):
+                due = dt.date(y, m, min(x, calendar.monthrange(y, m)[1]))
+                if start <= due <= end:
+                    dues.append((due, k + 1, grace))
+                y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    periods = []
+    for i, (due, version, grace) in enumerate(dues):
+        opens = first_on if i == 0 else dues[i - 1][0] + dt.timedelta(days=1)
+        periods.append({"opens": opens, "due": due, "closes": due + dt.timedelta(days=grace), "version": version,
+                        "record": None, "on": None, "excused": due in excuses})
+    for rid, on in reports:
+        for p in periods:
+            if not p["excused"] and p["record"] is None and p["opens"] <= on <= p["closes"]:
+                p["record"], p["on"] = rid, on
+                break
+    out = []
+    for p in periods:
+        status = ("met" if p["record"] else "excused" if p["excused"] else "missed" if today_ > p["closes"]
+                  else "grace" if today_ > p["due"] else "due" if today_ >= p["opens"] else "upcoming")
+        out.append((p["opens"].isoformat(), p["due"].isoformat(), p["closes"].isoformat(), status, p["version"],
+                    p["record"], (p["on"] > p["due"]) if p["record"] else None))
+    return out
+
+
+def test_periods_equal_a_plain_reference_over_random_residents(d):
+    """60 residents with random rhythms (monthly and interval, 1-3 versions, graces 0-31),
+    random reports (some at 23:59:59 and 00:00:00, several in one period, some voided) and
+    excuses, written straight into the tables: api.reporting_periods over all of them at once
+    (and near) equals reference_periods, resident by resident."""
+    import random
+    rnd = random.Random(int(os.environ.get("REPORTING_SEED", "1234")))
+    w = world(d)
+    t = today()
+    sql, expected = [], {}
+    for n in range(60):
+        rid = str(uuid.uuid4())
+        last_day = t + dt.timedelta(days=rnd.choice([-40, 10, 200, 2000]))
+        basis_start = t - dt.timedelta(days=900)
+        sql.append(f"INSERT INTO app.residents (id, house_id, full_name, register_number, sex, legal_status, "
+                   f"supervision_ends_on) VALUES ('{rid}', '{w.house}', 'K', 'RND-{uid()}', 'male', 'parole', "
+                   f"'{last_day}');")
+        sql.append(f"INSERT INTO app.legal_bases (resident_id, house_id, type, decree_number, decree_date, starts_on, "
+                   f"supervision_ends_on) VALUES ('{rid}', '{w.house}', 'pembebasan_bersyarat', 'D', '{basis_start}', "
+                   f"'{basis_start}', '{last_day}');")
+        sid = str(uuid.uuid4())
+        versions = []
+        start = t - dt.timedelta(days=rnd.randint(30, 700))
+        for k in range(rnd.randint(1, 3)):
+            freq = rnd.choice(["monthly", "interval"])
+            x = rnd.randint(1, 31) if freq == "monthly" else rnd.choice([1, 3, 7, 14, 30, 45])
+            versions.append((freq, x, start, rnd.choice([0, 1, 3, 10, 31])))
+            start = start + dt.timedelta(days=rnd.randint(-20, 200))
+        freq, x, start0, grace0 = versions[-1]
+        sql.append(f"INSERT INTO app.reporting_schedules (id, resident_id, house_id, frequency, day_of_month, "
+                   f"interval_days, starts_on, grace_days, version) VALUES ('{sid}', '{rid}', '{w.house}', '{freq}', "
+                   f"{x if freq == 'monthly' else 'NULL'}, {x if freq == 'interval' else 'NULL'}, '{start0}', "
+                   f"{grace0}, {len(versions)});")
+        for k, (freq, x, start, grace) in enumerate(versions):
+            sql.append(f"INSERT INTO app.reporting_schedule_versions (schedule_id, version, frequency, day_of_month, "
+                       f"interval_days, starts_on, grace_days, remote_allowed) VALUES ('{sid}', {k + 1}, '{freq}', "
+                       f"{x if freq == 'monthly' else 'NULL'}, {x if freq == 'interval' else 'NULL'}, '{start}', "
+                       f"{grace}, false);")
+        first_on = min(v[2] for v in versions)
+        reports = []
+        for j in range(rnd.randint(0, 40)):
+            on = first_on + dt.timedelta(days=rnd.randint(-3, max(0, (t - first_on).days)))
+            clock = rnd.choice(["00:00:00", "08:30:00", "23:59:59"])
+            voided = rnd.random() < 0.1
+            rec = str(uuid.uuid4())
+            sql.append(f"INSERT INTO app.reporting_records (id, resident_id, house_id, reported_at, method, voided_at, "
+                       f"void_reason) VALUES ('{rec}', '{rid}', '{w.house}', '{on}T{clock}+07:00', 'in_person', "
+                       f"{'now()' if voided else 'NULL'}, {chr(39) + 'x' + chr(39) if voided else 'NULL'});")
+            if not voided:
+                reports.append((f"{on}T{clock}", rec, on))
+        reports.sort(key=lambda r: r[0])
+        excuses = set()
+        for j in range(rnd.randint(0, 3)):
+            due = first_on + dt.timedelta(days=rnd.randint(0, 400))
+            excuses.add(due)
+            sql.append(f"INSERT INTO app.reporting_excuses (resident_id, house_id, due_on, reason) VALUES "
+                       f"('{rid}', '{w.house}', '{due}', 'x') ON CONFLICT DO NOTHING;")
+        expected[rid] = reference_periods(versions, last_day, first_on, excuses, [(r[1], r[2]) for r in reports], t)
+    for k in range(0, len(sql), 300):
+        d.psql("\n".join(sql[k:k + 300]))
+    arr = "ARRAY[" + ",".join(f"'{r}'::uuid" for r in expected) + "]"
+    for near in ("false", "true"):
+        out = d.psql("SELECT resident_id, opens_on, due_on, closes_on, status, schedule_version, "
+                     "coalesce(record_id::text, ''), coalesce(late::text, '') "
+                     f"FROM api.reporting_periods({arr}, {near}) ORDER BY resident_id, due_on")
+        got = {}
+        for line in out.strip().splitlines():
+            rid, o, du, c, st, v, rec, late = line.split("|")
+            got.setdefault(rid, []).append((o, du, c, st, int(v), rec or None,
+                                            {"true": True, "false": False}.get(late)))
+        for rid, want in expected.items():
+            if near == "true":
+                opened = [p for p in want if p[0] <= t.isoformat()]
+                want = opened + [p for p in want if p[0] > t.isoformat()][:1]
+            expect(got.get(rid, []) == want, f"near={near} resident {rid}:\n got {got.get(rid)}\nwant {want}")
 
 
 def put_race(w, instances, rid, n):
