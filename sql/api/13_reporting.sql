@@ -17,6 +17,7 @@
 -- earlier signatures of this branch (a repeatable file leaves an old overload behind)
 DROP FUNCTION IF EXISTS api.reporting_periods(uuid[]);
 DROP FUNCTION IF EXISTS api.reporting_slots(uuid[]);
+DROP FUNCTION IF EXISTS api.reporting_slots(uuid[], boolean);   -- its row type changes with this file
 
 CREATE OR REPLACE FUNCTION api.house_reporting_grace(house_id uuid) RETURNS int LANGUAGE sql STABLE AS $$
     SELECT 3
@@ -37,9 +38,10 @@ CREATE OR REPLACE FUNCTION api.duty_ends_on(b app.legal_bases) RETURNS date LANG
                 ELSE b.supervision_ends_on END
 $$;
 
--- api.reporting_slots(resident_ids uuid[], near boolean) RETURNS SETOF api.reporting_slot
---   (resident_id, house_id, today, opens_on, due_on, closes_on, schedule_version, grace_days,
---    remote_allowed, excuse_id, tz), ordered by resident_id, due_on.
+-- api.reporting_slots(resident_ids uuid[], near boolean) RETURNS TABLE (resident_id uuid,
+--   house_id uuid, today date, opens_on date, due_on date, closes_on date, schedule_version int,
+--   grace_days int, remote_allowed boolean, excuse_id uuid, i int), ordered by resident_id,
+--   due_on; i numbers a resident's periods from 1 in that order.
 -- The periods of the residents' schedules up to L, with their excuse, before reports are
 -- assigned. A version is in effect from its starts_on until the day before the earliest
 -- starts_on of the versions after it; monthly day D is clamped to the month's last day;
@@ -49,7 +51,9 @@ $$;
 -- upcoming one (all that statuses, misses and next_due_on depend on): each version generates
 -- its due dates up to today and two more, and the rows after the first upcoming are dropped
 -- (the generated ones are a prefix of the true ones that reaches past it).
-CREATE OR REPLACE FUNCTION api.reporting_slots(resident_ids uuid[], near boolean) RETURNS SETOF api.reporting_slot
+CREATE OR REPLACE FUNCTION api.reporting_slots(resident_ids uuid[], near boolean)
+RETURNS TABLE (resident_id uuid, house_id uuid, today date, opens_on date, due_on date, closes_on date,
+               schedule_version int, grace_days int, remote_allowed boolean, excuse_id uuid, i int)
 LANGUAGE sql STABLE AS $$
     WITH v AS (
         SELECT s.resident_id, s.house_id, h.timezone AS tz, (now() AT TIME ZONE h.timezone)::date AS today,
@@ -92,62 +96,44 @@ LANGUAGE sql STABLE AS $$
           FROM g),
     o AS (
         SELECT d.resident_id, d.house_id, d.today, coalesce(lag(d.due) OVER r + 1, d.first_on) AS opens_on, d.due,
-               d.version, d.grace_days, d.remote_allowed, d.tz
+               d.version, d.grace_days, d.remote_allowed, (row_number() OVER r)::int AS i
           FROM d WHERE d.due >= d.starts_on AND d.due <= d.last_on
         WINDOW r AS (PARTITION BY d.resident_id ORDER BY d.due)),
     k AS (
         SELECT o.*, min(o.due) FILTER (WHERE o.opens_on > o.today) OVER (PARTITION BY o.resident_id) AS first_upcoming
           FROM o)
     SELECT k.resident_id, k.house_id, k.today, k.opens_on, k.due, k.due + k.grace_days,
-           k.version, k.grace_days, k.remote_allowed, e.id, k.tz
+           k.version, k.grace_days, k.remote_allowed, e.id, k.i
       FROM k LEFT JOIN app.reporting_excuses e ON e.resident_id = k.resident_id AND e.due_on = k.due
      WHERE NOT near OR k.opens_on <= k.today OR k.due = k.first_upcoming
      ORDER BY k.resident_id, k.due
 $$;
 
--- api.reporting_periods(resident_ids uuid[], near boolean DEFAULT false) RETURNS TABLE (resident_id uuid, opens_on date,
---   due_on date, closes_on date, status text, schedule_version int, record_id uuid,
---   late boolean, excuse_id uuid, grace_days int), ordered by resident_id, due_on.
+-- api.reporting_periods(resident_ids uuid[], near boolean DEFAULT false) RETURNS TABLE
+--   (resident_id uuid, opens_on date, due_on date, closes_on date, status text,
+--   schedule_version int, record_id uuid, late boolean, excuse_id uuid, grace_days int),
+--   ordered by resident_id, due_on.
 -- Every period of the residents (api.reporting_slots) with the report assigned to it: the
 -- reports not voided, in order of reported_at, each to the earliest period that is not
 -- excused, has no report yet and whose opens_on..closes_on holds the report's local date.
 -- status: met | excused | missed | grace | due | upcoming in the house's today; late (null
 -- unless met): the report's local date is after due_on. near (see api.reporting_slots): only
 -- the periods opened by today and the first upcoming one (a report is never assigned to a
--- later one, so their statuses and reports are the same as in the whole list). One set-based join finds each
--- report's earliest fitting period; only the residents where two reports would take the same
--- one go through the greedy loop over their reports.
+-- later one, so their statuses and reports are the same as in the whole list).
+-- One statement. Each report's earliest fitting period, set-based: j = the greatest i whose
+-- opens_on <= the report's date (opens_on grows with i), m = the least non-excused i whose
+-- closes_on >= it; that period is m when m <= j. Where no two reports of a resident share
+-- one, this is the greedy assignment (each report's earliest fitting period is still free when
+-- it comes); the residents where two do share one are walked report by report (recursive).
 CREATE OR REPLACE FUNCTION api.reporting_periods(resident_ids uuid[], near boolean DEFAULT false)
 RETURNS TABLE (resident_id uuid, opens_on date, due_on date, closes_on date, status text, schedule_version int,
                record_id uuid, late boolean, excuse_id uuid, grace_days int)
 -- the sorts of a few thousand residents' periods and reports stay in memory
-LANGUAGE plpgsql STABLE SET work_mem = '32MB' AS $$
-#variable_conflict use_column
-DECLARE
-    slots api.reporting_slot[];
-    taken uuid[];
-    taken_on date[];
-    bad uuid[];
-    rec record;
-    c int;
-BEGIN
-    SELECT array_agg(s) INTO slots FROM api.reporting_slots(resident_ids, near) s;
-    IF slots IS NULL THEN
-        RETURN;
-    END IF;
-    -- Each report's earliest fitting period, set-based: with i the periods' order, j = the
-    -- greatest i whose opens_on <= the report's date (opens_on grows with i) and m = the least
-    -- non-excused i whose closes_on >= it, that period is m when m <= j. Where no two reports of
-    -- a resident share one, this is the greedy assignment (each report's earliest fitting
-    -- period is free when it comes); the residents where two do share one go through the loop.
-    WITH p AS (
-        SELECT p.resident_id, p.opens_on, p.closes_on, p.excuse_id, p.tz, p.i::int AS i
-          FROM unnest(slots) WITH ORDINALITY AS p(resident_id, house_id, today, opens_on, due_on, closes_on,
-                                                 schedule_version, grace_days, remote_allowed, excuse_id, tz, i)),
-    t AS (SELECT DISTINCT ON (p.resident_id) p.resident_id, p.tz FROM p ORDER BY p.resident_id, p.i),
-    rr AS (
-        SELECT r.id, r.resident_id, (r.reported_at AT TIME ZONE t.tz)::date AS on_
-          FROM app.reporting_records r JOIN t ON t.resident_id = r.resident_id
+LANGUAGE sql STABLE SET work_mem = '32MB' AS $$
+    WITH p AS MATERIALIZED (SELECT * FROM api.reporting_slots(resident_ids, near)),
+    rr AS MATERIALIZED (
+        SELECT r.id, r.resident_id, r.reported_at, r.seq, (r.reported_at AT TIME ZONE h.timezone)::date AS on_
+          FROM app.reporting_records r JOIN app.houses h ON h.id = r.house_id
          WHERE r.resident_id = ANY (resident_ids) AND r.voided_at IS NULL),
     own AS (
         SELECT e.rid, e.resident_id, e.on_,
@@ -162,55 +148,42 @@ BEGIN
                  WHERE p.excuse_id IS NULL
                 UNION ALL
                 SELECT rr.resident_id, rr.on_, 1, NULL, rr.id FROM rr) e),
-    nv AS (
-        SELECT own.resident_id, own.rid, own.on_, lb.m AS c
+    nv AS MATERIALIZED (
+        SELECT own.resident_id, own.rid, own.on_, lb.m AS i
           FROM own JOIN lb ON lb.rid = own.rid
          WHERE own.rid IS NOT NULL AND lb.m <= own.j),
-    b AS (SELECT array_agg(DISTINCT x.resident_id) AS bad
-            FROM (SELECT nv.resident_id FROM nv GROUP BY nv.resident_id, nv.c HAVING count(*) > 1) x),
-    a AS (SELECT nv.* FROM nv, b WHERE b.bad IS NULL OR NOT nv.resident_id = ANY (b.bad))
-    SELECT array_agg(a.rid ORDER BY g.i), array_agg(a.on_ ORDER BY g.i), (SELECT b.bad FROM b)
-      INTO taken, taken_on, bad
-      FROM generate_series(1, cardinality(slots)) g(i) LEFT JOIN a ON a.c = g.i;
-    IF bad IS NOT NULL THEN
-        -- the greedy assignment itself: the reports in order, each to its earliest free candidate
-        FOR rec IN
-            SELECT r.id, x.on_, array_agg(p.i::int ORDER BY p.i) AS cands
-              FROM (SELECT DISTINCT ON (q.resident_id) q.resident_id, q.tz FROM unnest(slots) q
-                     WHERE q.resident_id = ANY (bad) ORDER BY q.resident_id) f
-              JOIN app.reporting_records r ON r.resident_id = f.resident_id AND r.voided_at IS NULL
-             CROSS JOIN LATERAL (SELECT (r.reported_at AT TIME ZONE f.tz)::date AS on_) x
-              JOIN unnest(slots) WITH ORDINALITY AS p(resident_id, house_id, today, opens_on, due_on, closes_on,
-                                                     schedule_version, grace_days, remote_allowed, excuse_id, tz, i)
-                ON p.resident_id = r.resident_id AND p.excuse_id IS NULL AND x.on_ BETWEEN p.opens_on AND p.closes_on
-             GROUP BY r.resident_id, r.reported_at, r.seq, r.id, x.on_
-             ORDER BY r.resident_id, r.reported_at, r.seq
-        LOOP
-            FOREACH c IN ARRAY rec.cands LOOP
-                IF taken[c] IS NULL THEN
-                    taken[c] := rec.id;
-                    taken_on[c] := rec.on_;
-                    EXIT;
-                END IF;
-            END LOOP;
-        END LOOP;
-    END IF;
-    -- zip the three arrays (a subscript of a plpgsql array inside a query copies it per row)
-    RETURN QUERY
-        SELECT p.resident_id, p.opens_on, p.due_on, p.closes_on,
-               CASE WHEN p.rid IS NOT NULL THEN 'met'
-                    WHEN p.excuse_id IS NOT NULL THEN 'excused'
-                    WHEN p.today > p.closes_on THEN 'missed'
-                    WHEN p.today > p.due_on THEN 'grace'
-                    WHEN p.today >= p.opens_on THEN 'due'
-                    ELSE 'upcoming' END,
-               p.schedule_version, p.rid, CASE WHEN p.rid IS NOT NULL THEN p.on_ > p.due_on END,
-               p.excuse_id, p.grace_days
-          FROM unnest(slots, taken, taken_on) WITH ORDINALITY
-               AS p(resident_id, house_id, today, opens_on, due_on, closes_on, schedule_version, grace_days,
-                    remote_allowed, excuse_id, tz, rid, on_, i)
-         ORDER BY p.i;
-END $$;
+    bad AS MATERIALIZED (SELECT DISTINCT nv.resident_id FROM nv GROUP BY nv.resident_id, nv.i HAVING count(*) > 1),
+    -- the greedy walk, for the residents where the short way does not hold
+    cand AS (
+        SELECT rr.resident_id, rr.id, rr.on_,
+               row_number() OVER (PARTITION BY rr.resident_id ORDER BY rr.reported_at, rr.seq) AS n,
+               array(SELECT p.i FROM p WHERE p.resident_id = rr.resident_id AND p.excuse_id IS NULL
+                                         AND rr.on_ BETWEEN p.opens_on AND p.closes_on ORDER BY p.i) AS cands
+          FROM rr WHERE rr.resident_id IN (SELECT bad.resident_id FROM bad)),
+    walk AS (
+        WITH RECURSIVE g(resident_id, n, taken, rid, on_, i) AS (
+            SELECT bad.resident_id, 0::bigint, '{}'::int[], NULL::uuid, NULL::date, NULL::int FROM bad
+            UNION ALL
+            SELECT g.resident_id, g.n + 1, CASE WHEN x.i IS NULL THEN g.taken ELSE g.taken || x.i END, c.id, c.on_, x.i
+              FROM g JOIN cand c ON c.resident_id = g.resident_id AND c.n = g.n + 1
+             CROSS JOIN LATERAL (SELECT min(ci) AS i FROM unnest(c.cands) ci WHERE ci <> ALL (g.taken)) x)
+             -- (a report that fits no free period takes nothing: taken must hold no NULL)
+        SELECT g.resident_id, g.rid, g.on_, g.i FROM g WHERE g.i IS NOT NULL),
+    a AS (
+        SELECT nv.resident_id, nv.rid, nv.on_, nv.i FROM nv WHERE nv.resident_id NOT IN (SELECT bad.resident_id FROM bad)
+        UNION ALL
+        SELECT walk.resident_id, walk.rid, walk.on_, walk.i FROM walk)
+    SELECT p.resident_id, p.opens_on, p.due_on, p.closes_on,
+           CASE WHEN a.rid IS NOT NULL THEN 'met'
+                WHEN p.excuse_id IS NOT NULL THEN 'excused'
+                WHEN p.today > p.closes_on THEN 'missed'
+                WHEN p.today > p.due_on THEN 'grace'
+                WHEN p.today >= p.opens_on THEN 'due'
+                ELSE 'upcoming' END,
+           p.schedule_version, a.rid, CASE WHEN a.rid IS NOT NULL THEN a.on_ > p.due_on END, p.excuse_id, p.grace_days
+      FROM p LEFT JOIN a ON a.resident_id = p.resident_id AND a.i = p.i
+     ORDER BY p.resident_id, p.due_on
+$$;
 
 -- api.reporting_state(resident_ids uuid[]) RETURNS TABLE (resident_id uuid, house_id uuid,
 --   under_supervision boolean, duty_ends_on date, schedule_version int, next_due_on date,

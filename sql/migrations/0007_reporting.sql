@@ -95,19 +95,3 @@ CREATE TRIGGER reporting_excuses_touch BEFORE UPDATE ON app.reporting_excuses FO
 INSERT INTO api.constraint_problems VALUES
     ('reporting_records_one_per_movement', 409, 'conflict', 'movement_id', 'the movement is linked to another report'),
     ('reporting_excuses_period_key',       409, 'conflict', 'due_on', 'the period is already excused');
-
--- One period before statuses and reports (api.reporting_slots, sql/api/13_reporting.sql): a
--- type so that api.reporting_periods can hold a whole batch of residents' periods in one array.
-CREATE TYPE api.reporting_slot AS (
-    resident_id      uuid,
-    house_id         uuid,
-    today            date,      -- the house's today
-    opens_on         date,
-    due_on           date,
-    closes_on        date,
-    schedule_version int,
-    grace_days       int,
-    remote_allowed   boolean,
-    excuse_id        uuid,
-    tz               text       -- the house's time zone
-);
