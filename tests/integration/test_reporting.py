@@ -39,7 +39,6 @@ Asia/Jakarta (+07:00). Each refused write is checked to have written nothing.
 import csv
 import datetime as dt
 import io
-import json
 import os
 import sys
 import time
@@ -48,6 +47,7 @@ import zoneinfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import test_legal_bases  # noqa: E402
 from harness import expect, expect_problem, uid  # noqa: E402
 
 TZ = zoneinfo.ZoneInfo("Asia/Jakarta")
@@ -66,17 +66,9 @@ def at(date, clock="12:00:00"):
     return f"{date}T{clock}+07:00"
 
 
-class World:
-    def __init__(self, d):
-        self.d = d
-        self.token = d.login()
-        self.house = d.house(self.token)["id"]
-
-    def user(self, role, houses):
-        password = "pw-" + uid() + uid()
-        u = self.d.must("POST", "users", {"username": role + "-" + uid(), "password": password, "role": role,
-                                          "full_name": "User " + role, "house_ids": houses}, 201, token=self.token)
-        return u, self.d.login(u["username"], password)
+class World(test_legal_bases.World):
+    """The legal-bases world (admin token, a house, user(), audit(), events()) with the reporting
+    calls."""
 
     def resident(self, basis_start="2020-01-01", ends="2035-12-31", btype="pembebasan_bersyarat", house=None):
         res = self.d.resident(self.token, house or self.house)
@@ -128,14 +120,6 @@ class World:
             f"(SELECT count(*) FROM app.reporting_records WHERE resident_id = '{rid}' AND voided_at IS NOT NULL), "
             f"(SELECT count(*) FROM app.reporting_excuses WHERE resident_id = '{rid}'), "
             "(SELECT count(*) FROM app.audit_log), (SELECT count(*) FROM app.events)").strip()
-
-    def audit(self, entity, eid):
-        return self.d.must("GET", f"audit?entity={entity}&entity_id={eid}", token=self.token)["items"]
-
-    def events(self, name, eid):
-        out = self.d.psql(f"SELECT data::text FROM app.events WHERE name = '{name}' AND data->>'id' = '{eid}' "
-                          "ORDER BY id").strip()
-        return [json.loads(line) for line in out.splitlines() if line]
 
 
 _world = None
