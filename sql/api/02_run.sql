@@ -129,6 +129,15 @@ BEGIN
                     WHEN 'legal_bases.get' THEN r := api.op_legal_bases_get(c, args);
                     WHEN 'legal_bases.correct' THEN r := api.op_legal_bases_correct(c, args);
                     WHEN 'legal_bases.revoke' THEN r := api.op_legal_bases_revoke(c, args);
+                    WHEN 'reporting_schedule.put' THEN r := api.op_reporting_schedule_put(c, args);
+                    WHEN 'reporting_schedule.get' THEN r := api.op_reporting_schedule_get(c, args);
+                    WHEN 'reporting.calendar' THEN r := api.op_reporting_calendar(c, args);
+                    WHEN 'reporting_records.create' THEN r := api.op_reporting_records_create(c, args);
+                    WHEN 'reporting_records.list' THEN r := api.op_reporting_records_list(c, args);
+                    WHEN 'reporting_records.get' THEN r := api.op_reporting_records_get(c, args);
+                    WHEN 'reporting_records.void' THEN r := api.op_reporting_records_void(c, args);
+                    WHEN 'reporting_excuses.create' THEN r := api.op_reporting_excuses_create(c, args);
+                    WHEN 'reporting_excuses.delete' THEN r := api.op_reporting_excuses_delete(c, args);
                     WHEN 'alerts.list' THEN r := api.op_alerts_list(c, args);
                     WHEN 'alerts.acknowledge' THEN r := api.op_alerts_acknowledge(c, args);
                     ELSE r := ROW(404, api.problem('not_found', NULL, 'unknown operation'));

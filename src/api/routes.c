@@ -17,6 +17,7 @@
 	X(rules_violations)                                                                        \
 	X(exit_plans)                                                                              \
 	X(legal_bases)                                                                             \
+	X(reporting)                                                                               \
 	X(alerts)                                                                                  \
 	X(reports)                                                                                 \
 	X(audit)                                                                                   \

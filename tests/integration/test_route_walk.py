@@ -128,6 +128,21 @@ def walk_all(w, d):
                                            "starts_on": (today - dt.timedelta(days=30)).isoformat(),
                                            "supervision_ends_on": (today + dt.timedelta(days=300)).isoformat()})
     bpath = f"/api/v1/legal-bases/{basis['id']}"
+    rpath = f"/api/v1/residents/{resident['id']}/reporting"
+    w.call("PUT /api/v1/residents/{id}/reporting/schedule", 201, rpath + "/schedule", token=token,
+           json_body={"frequency": "interval", "interval_days": 7, "starts_on": (today - dt.timedelta(days=20)).isoformat()})
+    w.call("GET /api/v1/residents/{id}/reporting/schedule", 200, rpath + "/schedule", token=token)
+    w.call("GET /api/v1/residents/{id}/reporting", 200, rpath, token=token)
+    report = w.json("POST /api/v1/residents/{id}/reporting/records", 201, rpath + "/records", token=token,
+                    json_body={"method": "in_person"})
+    w.call("GET /api/v1/reporting-records", 200, f"/api/v1/reporting-records?resident_id={resident['id']}",
+           token=token)
+    w.call("GET /api/v1/reporting-records/{id}", 200, f"/api/v1/reporting-records/{report['id']}", token=token)
+    w.call("POST /api/v1/reporting-records/{id}/void", 200, f"/api/v1/reporting-records/{report['id']}/void",
+           token=token, json_body={"reason": "wrong resident"})
+    excuse = w.json("POST /api/v1/residents/{id}/reporting/excuses", 201, rpath + "/excuses", token=token,
+                    json_body={"due_on": (today - dt.timedelta(days=14)).isoformat(), "reason": "hospital"})
+    w.call("DELETE /api/v1/reporting-excuses/{id}", 204, f"/api/v1/reporting-excuses/{excuse['id']}", token=token)
     w.call("GET /api/v1/legal-bases", 200, f"/api/v1/legal-bases?resident_id={resident['id']}", token=token)
     w.call("GET /api/v1/legal-bases/{id}", 200, bpath, token=token)
     w.call("PATCH /api/v1/legal-bases/{id}", 200, bpath, json_body={"litmas_number": "LIT-1",
