@@ -185,6 +185,56 @@ BEGIN
                    ('probation', 'probation')) t(legal_status, type) ON t.legal_status = r.legal_status
      WHERE r.house_id = h;
 
+    -- Reporting duty (§15.3): a monthly schedule for everyone under supervision, set 150 days
+    -- ago, and the reports of the months since (at Bapas, some by video call, a few late in the
+    -- grace). CB-2026-0011 missed her last two periods in a row (the critical alert),
+    -- PB-2026-0021 his last one; CMB-2026-0004's period in hospital is excused.
+    INSERT INTO app.reporting_schedules (resident_id, house_id, frequency, day_of_month, starts_on, grace_days,
+                                         remote_allowed, notes, created_at, updated_at)
+    SELECT b.resident_id, h, 'monthly', 3 + (row_number() OVER (ORDER BY r.register_number))::int % 25,
+           current_date - 150, 3, r.register_number LIKE 'CB-%',
+           'Lapor diri ke Bapas Kelas I Jambi, Jl. Sumantri Brojonegoro.', now() - interval '150 days',
+           now() - interval '150 days'
+      FROM app.legal_bases b JOIN app.residents r ON r.id = b.resident_id
+     WHERE b.house_id = h AND b.superseded_at IS NULL AND b.type <> 'released';
+    INSERT INTO app.reporting_schedule_versions (schedule_id, version, frequency, day_of_month, interval_days,
+                                                 starts_on, grace_days, remote_allowed, set_by, set_at)
+    SELECT s.id, 1, s.frequency, s.day_of_month, s.interval_days, s.starts_on, s.grace_days, s.remote_allowed,
+           cw, s.created_at
+      FROM app.reporting_schedules s WHERE s.house_id = h;
+    WITH due AS (   -- each schedule's due dates so far: day D of every month, clamped to its end
+        SELECT s.resident_id, r.register_number AS regno, d.due_on, s.grace_days,
+               row_number() OVER (PARTITION BY s.resident_id ORDER BY d.due_on DESC) AS back
+          FROM app.reporting_schedules s JOIN app.residents r ON r.id = s.resident_id
+         CROSS JOIN LATERAL (
+               SELECT m::date + least(s.day_of_month, extract(day FROM m + interval '1 month' - interval '1 day')::int) - 1 AS due_on
+                 FROM generate_series(date_trunc('month', s.starts_on), current_date, interval '1 month') m) d
+         WHERE s.house_id = h AND d.due_on >= s.starts_on AND d.due_on + s.grace_days < current_date)
+    INSERT INTO app.reporting_records (resident_id, house_id, reported_at, method, remote_reason, location, verified_by,
+                                       created_at, updated_at)
+    SELECT due.resident_id, h, t.at,
+           CASE WHEN due.regno LIKE 'CB-%' AND due.back = 2 THEN 'video_call' ELSE 'in_person' END,
+           CASE WHEN due.regno LIKE 'CB-%' AND due.back = 2 THEN 'Sedang bekerja di luar kota (izin PK).' END,
+           CASE WHEN due.regno LIKE 'CB-%' AND due.back = 2 THEN NULL ELSE 'Kantor Bapas Kelas I Jambi' END,
+           cw, t.at, t.at
+      FROM due
+     CROSS JOIN LATERAL (SELECT ((due.due_on - CASE WHEN due.regno = 'AS-2026-0003' AND due.back = 1 THEN -2
+                                                    ELSE (due.back % 3)::int END)
+                                 + time '10:00') AT TIME ZONE 'Asia/Jakarta' AS at) t
+     WHERE NOT (due.regno = 'CB-2026-0011' AND due.back <= 2)
+       AND NOT (due.regno = 'PB-2026-0021' AND due.back = 1)
+       AND NOT (due.regno = 'CMB-2026-0004' AND due.back = 1);
+    INSERT INTO app.reporting_excuses (resident_id, house_id, due_on, reason, excused_by)
+    SELECT due.resident_id, h, due.due_on, 'Rawat inap di RSUD Raden Mattaher; surat keterangan dokter diserahkan.', cw
+      FROM (SELECT s.resident_id, max(d) AS due_on
+              FROM app.reporting_schedules s JOIN app.residents r ON r.id = s.resident_id
+             CROSS JOIN LATERAL generate_series(s.starts_on, current_date - 4, interval '1 day') g(d)
+             WHERE r.register_number = 'CMB-2026-0004' AND s.house_id = h
+               AND extract(day FROM g.d) = least(s.day_of_month, extract(day FROM date_trunc('month', g.d) + interval '1 month' - interval '1 day'))
+             GROUP BY s.resident_id) due;
+    -- a stay past 60 days shows the long-stay alert (§15.6)
+    UPDATE app.houses SET long_stay_days = 60 WHERE id = h;
+
     RAISE NOTICE 'demo seed: GAJ-01 loaded';
 END $seed$;
 
@@ -197,6 +247,18 @@ UPDATE app.residents r SET caseworker_id = u.id
 UPDATE app.legal_bases b SET caseworker_id = r.caseworker_id, recorded_by = r.caseworker_id
   FROM app.residents r
  WHERE r.id = b.resident_id AND b.caseworker_id IS NULL AND r.caseworker_id IS NOT NULL
+   AND r.house_id = (SELECT id FROM app.houses WHERE code = 'GAJ-01');
+UPDATE app.reporting_schedule_versions v SET set_by = r.caseworker_id
+  FROM app.reporting_schedules s JOIN app.residents r ON r.id = s.resident_id
+ WHERE v.schedule_id = s.id AND v.set_by IS NULL AND r.caseworker_id IS NOT NULL
+   AND r.house_id = (SELECT id FROM app.houses WHERE code = 'GAJ-01');
+UPDATE app.reporting_records x SET verified_by = r.caseworker_id
+  FROM app.residents r
+ WHERE r.id = x.resident_id AND x.verified_by IS NULL AND r.caseworker_id IS NOT NULL
+   AND r.house_id = (SELECT id FROM app.houses WHERE code = 'GAJ-01');
+UPDATE app.reporting_excuses x SET excused_by = r.caseworker_id
+  FROM app.residents r
+ WHERE r.id = x.resident_id AND x.excused_by IS NULL AND r.caseworker_id IS NOT NULL
    AND r.house_id = (SELECT id FROM app.houses WHERE code = 'GAJ-01');
 
 COMMIT;
