@@ -12,10 +12,14 @@ Each refused write is also checked to have written nothing (the house row, the a
   a body with any other field (alone or with settings) -> 403 forbidden, nothing written; If-Match;
   another house -> 404; caseworker and staff -> 403; admin any field.
 - test_database_checks: an UPDATE through psql outside the ranges, or critical >= warning, or an
-  unsorted follow_up_days fails on the table's CHECKs."""
+  unsorted follow_up_days fails on the table's CHECKs.
+- test_reporting_grace_is_the_default_of_new_schedules: a schedule set without grace_days gets
+  the house's reporting_grace_days; a later change of the setting leaves it as it was."""
 
+import datetime as dt
 import os
 import sys
+import zoneinfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -167,6 +171,28 @@ def test_database_checks(d):
         expect(not accepted, f"the table accepted {sql}")
     n = d.psql(f"SELECT version FROM app.houses WHERE id = '{h['id']}'").strip()
     expect(n == str(h["version"]), "a refused UPDATE changed the house")
+
+
+def test_reporting_grace_is_the_default_of_new_schedules(d):
+    """reporting_grace_days is the grace_days of a schedule set without one, read when it is set:
+    changing the setting afterwards changes no schedule (§15.7)."""
+    t = d.login()
+    h = d.house(t)
+    today = dt.datetime.now(zoneinfo.ZoneInfo(h["timezone"])).date()
+    d.must("PATCH", f"houses/{h['id']}", {"reporting_grace_days": 6}, token=t,
+           headers={"If-Match": f'"{h["version"]}"'})
+    res = d.resident(t, h["id"])
+    d.must("POST", f"residents/{res['id']}/legal-bases",
+           {"type": "pembebasan_bersyarat", "decree_number": "PAS-" + uid(), "decree_date": str(today),
+            "starts_on": str(today), "supervision_ends_on": str(today + dt.timedelta(days=200))}, 201, token=t)
+    put = d.must("PUT", f"residents/{res['id']}/reporting/schedule",
+                 {"frequency": "monthly", "day_of_month": 10, "starts_on": str(today)}, 201, token=t)
+    expect(put["grace_days"] == 6, f"grace_days {put['grace_days']}, not the house's 6")
+    house = d.must("GET", f"houses/{h['id']}", token=t)
+    d.must("PATCH", f"houses/{h['id']}", {"reporting_grace_days": 1}, token=t,
+           headers={"If-Match": f'"{house["version"]}"'})
+    got = d.must("GET", f"residents/{res['id']}/reporting/schedule", token=t)
+    expect(got["grace_days"] == 6 and got["version"] == 1, f"the schedule changed with the setting: {got}")
 
 
 if __name__ == "__main__":
