@@ -25,6 +25,14 @@ BEGIN
     RETURN NULL;
 END $$;
 
+-- The answer to a caller whose role the route does not admit, decided before any lookup:
+-- 403 forbidden for a house role (API.md §4); 404 not_found for a partner user, who may call
+-- only the routes that name its role and must not tell what else exists (contract §16.3).
+-- The one place this is decided: api.run and the direct reads (api.direct_status) ask here.
+CREATE OR REPLACE FUNCTION api.refusal(role text) RETURNS int LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN role = 'partner' THEN 404 ELSE 403 END
+$$;
+
 -- The ops (the files of sql/api/ from 03 on) are called by name, so their plans are cached
 -- (a dynamic EXECUTE would be parsed and planned on every request): the CASE of every op of
 -- the route table, most frequent first, is generated (tools/gen/dispatch_sql.py, from the
@@ -48,7 +56,7 @@ BEGIN
         RETURN ROW(401, '{"code":"unauthorized"}'::jsonb, NULL::int);
     END IF;
     IF (u_role = ANY (roles)) IS NOT TRUE THEN
-        RETURN ROW(403, '{"code":"forbidden"}'::jsonb, NULL::int);
+        RETURN ROW(api.refusal(u_role), api.direct_problem(api.refusal(u_role))::jsonb, NULL::int);
     END IF;
     c := ROW(u_id, u_role, CASE WHEN u_role = 'admin' THEN NULL ELSE u_houses END, request_id);
     -- for auth.logout (an assignment, not PERFORM: no executor start-up)
@@ -119,6 +127,10 @@ BEGIN
                     WHEN 'users.update' THEN r := api.op_users_update(c, args);
                     WHEN 'houses.create' THEN r := api.op_houses_create(c, args);
                     WHEN 'houses.update' THEN r := api.op_houses_update(c, args);
+                    WHEN 'partners.create' THEN r := api.op_partners_create(c, args);
+                    WHEN 'partners.list' THEN r := api.op_partners_list(c, args);
+                    WHEN 'partners.get' THEN r := api.op_partners_get(c, args);
+                    WHEN 'partners.update' THEN r := api.op_partners_update(c, args);
                     WHEN 'rooms.create' THEN r := api.op_rooms_create(c, args);
                     WHEN 'rooms.update' THEN r := api.op_rooms_update(c, args);
                     WHEN 'beds.create' THEN r := api.op_beds_create(c, args);
@@ -196,7 +208,7 @@ END $$;
 -- request (any problem, and every write, still goes through api.run). A direct function is
 -- one SELECT of LANGUAGE sql: inlined into the prepared statement and planned with it once,
 -- where api.run pays a PL/pgSQL call, a subtransaction and an executor start-up for each of
--- its statements. It answers (status, body, etag, tag) like api.run: 401/403 from the
+-- its statements. It answers (status, body, etag, tag) like api.run: 401/403 (api.refusal) from the
 -- session, 404 when the thing is absent or of a house the user does not see.
 
 -- The user of a token, and whether the route admits its role (house_ids NULL for an admin:
@@ -210,9 +222,11 @@ RETURNS TABLE (user_id uuid, role text, house_ids uuid[], admitted boolean) LANG
 $$;
 
 -- The status of a direct read, and the problem body of the ones that are not 200.
-CREATE OR REPLACE FUNCTION api.direct_status(user_id uuid, admitted boolean, found boolean) RETURNS int
+DROP FUNCTION IF EXISTS api.direct_status(uuid, boolean, boolean);   -- before the caller's role
+CREATE OR REPLACE FUNCTION api.direct_status(user_id uuid, role text, admitted boolean, found boolean) RETURNS int
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN user_id IS NULL THEN 401 WHEN NOT admitted THEN 403 WHEN NOT found THEN 404 ELSE 200 END
+    SELECT CASE WHEN user_id IS NULL THEN 401 WHEN NOT admitted THEN api.refusal(role) WHEN NOT found THEN 404
+                ELSE 200 END
 $$;
 
 CREATE OR REPLACE FUNCTION api.direct_problem(status int) RETURNS text LANGUAGE sql IMMUTABLE AS $$

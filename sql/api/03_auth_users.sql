@@ -3,12 +3,13 @@
 
 CREATE OR REPLACE FUNCTION api.user_json(u app.users) RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('id', u.id, 'username', u.username, 'role', u.role, 'full_name', u.full_name,
-        'house_ids', to_jsonb(u.house_ids), 'active', u.active, 'created_at', api.ts(u.created_at),
+        'house_ids', to_jsonb(u.house_ids), 'partner_id', u.partner_id, 'active', u.active, 'created_at', api.ts(u.created_at),
         'updated_at', api.ts(u.updated_at), 'version', u.version)
 $$;
 
 -- Login, round trip 1: the stored hash for the KDF, or the throttle verdict.
--- password_hash is NULL for an unknown or inactive user (the C side still runs a dummy KDF).
+-- password_hash is NULL for an unknown or inactive user, or a partner user whose partner is
+-- retired (§16.2; the C side still runs a dummy KDF).
 -- Attempts of one username are serialised and each is recorded as a failure *before* the
 -- KDF runs (login_finish takes it back on success): otherwise a burst of parallel guesses
 -- would all be checked before any of their failures counted.
@@ -33,7 +34,9 @@ BEGIN
     END IF;
     INSERT INTO app.login_failures (username) VALUES (login_begin.username);
     RETURN QUERY SELECT u.id, u.password_hash, false, 0 FROM app.users u
-                  WHERE u.username = login_begin.username AND u.active;
+                  WHERE u.username = login_begin.username AND u.active
+                    AND (u.partner_id IS NULL OR EXISTS (SELECT 1 FROM app.partners p
+                                                          WHERE p.id = u.partner_id AND p.active));
     IF NOT FOUND THEN
         RETURN QUERY SELECT NULL::uuid, NULL::text, false, 0;
     END IF;
@@ -51,6 +54,11 @@ DECLARE
 BEGIN
     IF ok THEN
         SELECT * INTO u FROM app.users x WHERE x.id = login_finish.user_id AND x.active;
+        -- a partner being retired now: its row lock orders this session after the
+        -- retirement's (which finds none) or before it (which deletes it)
+        IF FOUND AND u.partner_id IS NOT NULL THEN
+            PERFORM 1 FROM app.partners p WHERE p.id = u.partner_id AND p.active FOR SHARE;
+        END IF;
         IF FOUND THEN
             DELETE FROM app.sessions s WHERE s.user_id = u.id AND s.expires_at <= now();
             INSERT INTO app.sessions (token_hash, user_id, expires_at) VALUES (login_finish.token_hash, u.id, exp);
@@ -101,14 +109,37 @@ BEGIN
     RETURN ROW(200, api.user_json(u));
 END $$;
 
+-- §16.3 on a user as it will be stored: role partner <=> partner_id, a partner user has no
+-- houses (the CHECKs users_partner_role and users_partner_no_houses hold the same), and a
+-- partner_id sent names an active partner, whose row is locked against its retirement.
+CREATE OR REPLACE FUNCTION api.check_user_partner(n app.users, args jsonb) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE bad text[] := '{}';
+BEGIN
+    IF (n.role = 'partner') <> (n.partner_id IS NOT NULL) THEN
+        bad := bad || 'partner_id'::text;
+    END IF;
+    IF n.role = 'partner' AND cardinality(n.house_ids) > 0 THEN
+        bad := bad || 'house_ids'::text;
+    END IF;
+    IF cardinality(bad) > 0 THEN
+        PERFORM api.invalid_fields(bad, 'a partner user has a partner_id and no house_ids; other users no partner_id');
+    END IF;
+    IF args ? 'partner_id' AND n.partner_id IS NOT NULL THEN
+        PERFORM 1 FROM app.partners p WHERE p.id = n.partner_id AND p.active FOR SHARE;
+        IF NOT FOUND THEN PERFORM api.invalid('partner_id', 'does not name an active partner'); END IF;
+    END IF;
+END $$;
+
 CREATE OR REPLACE FUNCTION api.op_users_create(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
 DECLARE u app.users;
 BEGIN
     u := jsonb_populate_record(NULL::app.users,
-                               api.only(args, '{username,password_hash,role,full_name,house_ids,active}'));
+                               api.only(args, '{username,password_hash,role,full_name,house_ids,partner_id,active}'));
+    u.house_ids := coalesce(u.house_ids, '{}');
     PERFORM api.check_house_ids(u.house_ids);
-    INSERT INTO app.users (username, password_hash, role, full_name, house_ids, active)
-    VALUES (u.username, u.password_hash, u.role, coalesce(u.full_name, ''), coalesce(u.house_ids, '{}'),
+    PERFORM api.check_user_partner(u, args);
+    INSERT INTO app.users (username, password_hash, role, full_name, house_ids, partner_id, active)
+    VALUES (u.username, u.password_hash, u.role, coalesce(u.full_name, ''), u.house_ids, u.partner_id,
             coalesce(u.active, true))
     RETURNING * INTO u;
     PERFORM api.audit(ctx, 'user.create', 'user', u.id, NULL, NULL, api.user_json(u));
@@ -136,10 +167,11 @@ BEGIN
     SELECT * INTO u FROM app.users WHERE id = api.pid(args, 'id') FOR UPDATE;
     IF NOT FOUND THEN PERFORM api.not_found(); END IF;
     PERFORM api.check_version(args, u.version);
-    n := jsonb_populate_record(u, api.only(args, '{role,full_name,house_ids,active,password_hash}'));
+    n := jsonb_populate_record(u, api.only(args, '{role,full_name,house_ids,partner_id,active,password_hash}'));
     PERFORM api.check_house_ids(n.house_ids);
-    UPDATE app.users SET role = n.role, full_name = n.full_name, house_ids = n.house_ids, active = n.active,
-                         password_hash = n.password_hash
+    PERFORM api.check_user_partner(n, args);
+    UPDATE app.users SET role = n.role, full_name = n.full_name, house_ids = n.house_ids, partner_id = n.partner_id,
+                         active = n.active, password_hash = n.password_hash
      WHERE id = u.id RETURNING * INTO n;
     -- deactivation or a new password revokes every token at once (sessions are shared by all instances)
     IF NOT n.active OR args ? 'password_hash' THEN

@@ -139,7 +139,7 @@ RETURNS TABLE (status int, body text, etag int, tag uuid) LANGUAGE sql STABLE AS
                 WHEN x.tag = direct_beds_board.have THEN NULL
                 ELSE api.board_body(x.house_id, args->>'state') END,
            NULL::int, x.tag
-      FROM (SELECT api.direct_status(u.user_id, u.admitted, t.house_id IS NOT NULL) AS status, t.house_id, t.tag
+      FROM (SELECT api.direct_status(u.user_id, u.role, u.admitted, t.house_id IS NOT NULL) AS status, t.house_id, t.tag
               FROM (SELECT) one
               LEFT JOIN api.session(direct_beds_board.token_hash, direct_beds_board.roles) u ON true
               LEFT JOIN app.board_tags t ON u.admitted AND t.house_id = (args->>'house_id')::uuid

@@ -110,7 +110,7 @@ CREATE OR REPLACE FUNCTION api.direct_residents_get(token_hash bytea, roles text
 RETURNS TABLE (status int, body text, etag int, tag uuid) LANGUAGE sql STABLE AS $$
     SELECT x.status, CASE WHEN x.status = 200 THEN x.doc::text ELSE api.direct_problem(x.status) END,
            CASE WHEN x.status = 200 THEN x.version END, NULL::uuid
-      FROM (SELECT api.direct_status(u.user_id, u.admitted, v.doc IS NOT NULL) AS status, v.doc, v.version
+      FROM (SELECT api.direct_status(u.user_id, u.role, u.admitted, v.doc IS NOT NULL) AS status, v.doc, v.version
               FROM (SELECT) one
               LEFT JOIN api.session(direct_residents_get.token_hash, direct_residents_get.roles) u ON true
               LEFT JOIN LATERAL api.resident_view((args->>'id')::uuid, u.role, u.house_ids) v ON u.admitted) x

@@ -117,6 +117,12 @@ int api_cli_user_add(const struct config *cfg, int argc, char **argv)
 		        role);
 		return 2;
 	}
+	/* a partner user belongs to a partner, which only the API creates (contract §16.3) */
+	if (strcmp(role, "partner") == 0) {
+		fprintf(stderr, "abiprayad: partner users are created through the API "
+		                "(POST /api/v1/users with partner_id)\n");
+		return 2;
+	}
 	size_t len;
 	if (!read_password(password, sizeof(password), &len)) {
 		fprintf(stderr, "abiprayad: no password on standard input\n");

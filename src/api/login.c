@@ -72,7 +72,8 @@ static void on_finish(enum db_status status, const PGresult *res, void *arg)
 	}
 	json_t *full = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
 	json_t *user = json_object();
-	static const char *const shown[] = {"id", "username", "role", "full_name", "house_ids"};
+	static const char *const shown[] = {"id",        "username",  "role",
+	                                    "full_name", "house_ids", "partner_id"};
 	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
 		json_object_set(user, shown[i], json_object_get(full, shown[i]));
 	json_decref(full);

@@ -10,6 +10,7 @@
 	X(ops)                                                                                     \
 	X(auth_users)                                                                              \
 	X(houses)                                                                                  \
+	X(partners)                                                                                \
 	X(rooms_beds)                                                                              \
 	X(residents)                                                                               \
 	X(stays)                                                                                   \

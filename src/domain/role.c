@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *const role_names[] = {"admin", "manager", "caseworker", "staff", NULL};
+const char *const role_names[] = {"admin", "manager", "caseworker", "staff", "partner", NULL};
 
 void role_array_literal(unsigned roles, char *out, size_t len)
 {

@@ -31,6 +31,8 @@ static const struct field user_body[] = {
          .column = "app.users.role"},
         {.name = "full_name", .type = FIELD_STRING, .flags = FIELD_REQUIRED, .min = 1, .max = 200},
         {.name = "house_ids", .type = FIELD_UUID_LIST, .max = 100},
+        /* a partner user's partner (contract §16.3): set exactly when role is partner */
+        {.name = "partner_id", .type = FIELD_UUID},
         {.name = "active", .type = FIELD_BOOL},
         {NULL},
 };
@@ -39,9 +41,9 @@ static const struct api_route routes[] = {
         {.pattern = "POST /api/v1/auth/login", .body = login_body, .handler = api_login_handler},
         {.pattern = "POST /api/v1/auth/logout",
          .op = "auth.logout",
-         .roles = ROLES_ALL,
+         .roles = ROLES_ALL | ROLE_PARTNER,
          .flags = ROUTE_BODY_OPTIONAL},
-        {.pattern = "GET /api/v1/me", .op = "me.get", .hot = 9, .roles = ROLES_ALL},
+        {.pattern = "GET /api/v1/me", .op = "me.get", .hot = 9, .roles = ROLES_ALL | ROLE_PARTNER},
 
         {.pattern = "POST /api/v1/users",
          .op = "users.create",

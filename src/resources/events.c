@@ -9,7 +9,7 @@ static const struct field events_query[] = {
 
 static const struct api_route routes[] = {
         {.pattern = "GET /api/v1/events",
-         .roles = ROLES_ALL,
+         .roles = ROLES_ALL | ROLE_PARTNER, /* a partner user: its programmes' (§16.11) */
          .query = events_query,
          .flags = ROUTE_STREAMED,
          .handler = api_events_handler},

@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.join(ROOT, "tools", "gen"))
 import openapi as generator  # noqa: E402 - tools/gen/openapi.py, the generator
 import yaml_subset  # noqa: E402
 
-ROLE_ORDER = ["admin", "manager", "caseworker", "staff"]
+ROLE_ORDER = ["admin", "manager", "caseworker", "staff", "partner"]
 METHODS = ("get", "put", "post", "patch", "delete", "head", "options", "trace")
 
 

@@ -103,6 +103,14 @@ def walk_all(w, d):
     w.call("PATCH /api/v1/users/{id}", 200, f"/api/v1/users/{user['id']}", json_body={"full_name": "Walk CW"},
            token=token)
 
+    partner = w.json("POST /api/v1/partners", 201, token=token,
+                     json_body={"name": "Mitra " + uid(), "kind": "training_centre", "house_ids": [house["id"]],
+                                "agreement": {"number": "PKS-" + uid(), "signed_on": today.isoformat()}})
+    w.call("GET /api/v1/partners", 200, f"/api/v1/partners?house_id={house['id']}&kind=training_centre", token=token)
+    w.call("GET /api/v1/partners/{id}", 200, f"/api/v1/partners/{partner['id']}", token=token)
+    w.call("PATCH /api/v1/partners/{id}", 200, f"/api/v1/partners/{partner['id']}",
+           json_body={"address": "Jl. Mitra 1"}, token=token)
+
     room = w.json("POST /api/v1/houses/{house_id}/rooms", 201, hpath + "/rooms",
                   json_body={"code": "R-" + uid(), "sex": "any"}, token=token)
     w.call("GET /api/v1/houses/{house_id}/rooms", 200, hpath + "/rooms", token=token)
