@@ -221,6 +221,13 @@ RETURNS TABLE (user_id uuid, role text, house_ids uuid[], admitted boolean) LANG
      WHERE s.token_hash = session.token_hash AND s.expires_at > now() AND u.active
 $$;
 
+-- Is the token a live one of a caller whom api.refusal answers 404? Asked by the daemon
+-- before it answers, outside api.run, a request of /api/v1 that needs no token or names a
+-- method the path does not have (src/api/worker.c), so that a partner user gets 404 there too.
+CREATE OR REPLACE FUNCTION api.hidden(token_hash bytea) RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT coalesce((SELECT api.refusal(s.role) = 404 FROM api.session(hidden.token_hash, '{}'::text[]) s), false)
+$$;
+
 -- The status of a direct read, and the problem body of the ones that are not 200.
 DROP FUNCTION IF EXISTS api.direct_status(uuid, boolean, boolean);   -- before the caller's role
 CREATE OR REPLACE FUNCTION api.direct_status(user_id uuid, role text, admitted boolean, found boolean) RETURNS int

@@ -26,6 +26,7 @@ extern const size_t api_nstatements;
 #define STMT_EVENTS_SINCE   "events_since"
 #define STMT_EVENTS_SESSION "events_session"
 #define STMT_CLEANUP        "cleanup"
+#define STMT_HIDDEN         "hidden"
 
 #define EVENTS_CHANNEL "abipraya_events"
 

@@ -23,6 +23,8 @@ const struct db_stmt api_statements[] = {
          "$4::bytea, $5::int)",
          5},
         {STMT_PING, "SELECT api.ping()", 0},
+        /* is the token a caller to whom what its role may not call is 404 (worker.c's gate) */
+        {STMT_HIDDEN, "SELECT api.hidden($1::bytea)", 1},
         {STMT_CLEANUP, "SELECT api.cleanup()", 0},
         /* the Last-Event-ID backlog: an hour, at most 500 events */
         {STMT_EVENTS_SINCE,

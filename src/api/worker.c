@@ -19,27 +19,87 @@
 /* held answers: the boards of a few dozen 2 000-bed houses (650 kB each) */
 #define ANSWER_CACHE_BYTES (32u << 20)
 
+static void route_to(struct http_request *req, struct api_worker *w, const struct router_match *m)
+{
+	if (m->status == 405) {
+		http_add_header(req, "Allow", m->allow);
+		api_reply_problem(req, 405, "method_not_allowed", NULL, NULL);
+		return;
+	}
+	const struct api_route *route = &api_routes[m->route];
+	(route->handler ? route->handler : api_op_handler)(req, w, route, m);
+}
+
+/* The partner-404 rule (contract §16.3) where api.run does not see the request: a route of
+ * /api/v1 that needs no token (but the login, which a partner may call) and a method a path
+ * does not have. With a bearer token such a request first asks the database whether the
+ * token is one api.refusal answers 404 (api.hidden); without one it is answered as always. */
+struct gate {
+	struct http_request *req;
+	struct api_worker *w;
+	struct router_match m;
+	unsigned char token_hash[32];
+	const char *values[1];
+	int lengths[1], formats[1];
+};
+
+static bool gated(const struct http_request *req, const struct router_match *m)
+{
+	if (strncmp(req->path, "/api/v1/", 8) != 0)
+		return false;
+	if (m->status == 405)
+		return true;
+	const struct api_route *route = &api_routes[m->route];
+	return !route->roles && route->handler != api_login_handler;
+}
+
+static void on_gate(enum db_status status, const PGresult *res, void *arg)
+{
+	struct gate *g = arg;
+
+	if (status != DB_OK || PQntuples(res) != 1) {
+		api_reply_db_failure(g->req, status, res);
+		return;
+	}
+	if (strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+		api_reply_problem(g->req, 404, "not_found", NULL, NULL);
+	else
+		route_to(g->req, g->w, &g->m);
+}
+
 static void dispatch(struct http_request *req, void *arg)
 {
 	struct api_worker *w = arg;
 	struct router_match m;
 
 	router_match(w->shared->router, req->method, req->path, &req->arena, &m);
-	if (m.status == 405) {
-		http_add_header(req, "Allow", m.allow);
-		api_reply_problem(req, 405, "method_not_allowed", NULL, NULL);
-		return;
-	}
-	if (m.status) {
+	if (m.status && m.status != 405) {
 		if (strncmp(req->path, "/api/", 5) != 0 && api_static_serve(req))
 			return;
 		api_reply_problem(req, 404, "not_found", NULL, NULL);
 		return;
 	}
-	const struct api_route *route = &api_routes[m.route];
-	req->route = route->pattern;
-	req->route_index = m.route;
-	(route->handler ? route->handler : api_op_handler)(req, w, route, &m);
+	if (!m.status) {
+		req->route = api_routes[m.route].pattern;
+		req->route_index = m.route;
+	}
+	struct gate *g;
+	unsigned char hash[32];
+	if (!gated(req, &m) || !api_bearer_hash(req, hash)) {
+		route_to(req, w, &m);
+		return;
+	}
+	g = arena_zalloc(&req->arena, sizeof(*g));
+	g->req = req;
+	g->w = w;
+	g->m = m;
+	memcpy(g->token_hash, hash, sizeof(hash));
+	g->values[0] = (const char *)g->token_hash;
+	g->lengths[0] = 32;
+	g->formats[0] = 1;
+	if (!db_pool_exec(w->db, STMT_HIDDEN, 1, g->values, g->lengths, g->formats, DB_SHARED_READ,
+	                  on_gate, g))
+		api_reply_unavailable(req);
 }
 
 /* The router of the route table, however long it grows. */
