@@ -283,7 +283,7 @@ const E = { // enumerations: [id, en] per value
   domain: { housing: ['Tempat tinggal', 'Housing'], employment: ['Pekerjaan', 'Employment'], business: ['Usaha (UMKM)', 'Business (UMKM)'], skills_training: ['Pelatihan keterampilan', 'Skills training'], education: ['Pendidikan', 'Education'], family: ['Keluarga', 'Family'], health: ['Kesehatan', 'Health'], documents: ['Dokumen', 'Documents'], finance: ['Keuangan', 'Finance'], legal: ['Hukum', 'Legal'], other: ['Lainnya', 'Other'] },
   basis_type: { pembebasan_bersyarat: ['Pembebasan Bersyarat (PB)', 'Parole (PB)'], cuti_bersyarat: ['Cuti Bersyarat (CB)', 'Conditional leave (CB)'], cuti_menjelang_bebas: ['Cuti Menjelang Bebas (CMB)', 'Pre-release leave (CMB)'], asimilasi: ['Asimilasi', 'Assimilation'], probation: ['Pidana Bersyarat / masa percobaan', 'Probation'], community_service: ['Pidana Kerja Sosial', 'Community service'], released: ['Bebas murni', 'Released (voluntary stay)'] },
   basis_status: { in_force: ['Berlaku', 'In force'], ended: ['Berakhir', 'Ended'], revoked: ['Dicabut', 'Revoked'], superseded: ['Diganti', 'Superseded'] },
-  role: { staff: ['Petugas rumah', 'Staff'], caseworker: ['Pembimbing Kemasyarakatan', 'Caseworker'], manager: ['Kepala rumah', 'Manager'], admin: ['Admin sistem', 'Administrator'] },
+  role: { staff: ['Petugas rumah', 'Staff'], caseworker: ['Pembimbing Kemasyarakatan', 'Caseworker'], manager: ['Kepala rumah', 'Manager'], admin: ['Admin sistem', 'Administrator'], partner: ['Mitra', 'Partner'] },
 };
 // the API's field messages are English; the common ones in Indonesian
 const FIELD_ID = {
