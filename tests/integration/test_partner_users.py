@@ -20,7 +20,9 @@ and the partner-404 rule. One daemon for all tests; retirement adds a second ins
   none of the house events an admin's stream of the same house gets.
 - test_retire_revokes_on_both_instances: retiring the partner makes its user's token 401 at once
   through either instance, ends its stream, its login 401 invalid_credentials on both;
-  reactivating lets it log in again (the old token stays dead)."""
+  reactivating lets it log in again (the old token stays dead).
+- test_retire_racing_logins: logins through two instances racing the retirement: no session
+  survives it, every token a login gave is 401 afterwards."""
 
 import datetime as dt
 import os
@@ -367,6 +369,37 @@ def test_retire_revokes_on_both_instances(d):
     third = w.new_partner([w.house])
     d.must("PATCH", f"partners/{third['id']}", {"active": False}, token=w.token)
     expect(d.request("GET", "/api/v1/me", token=vt).status == 200, "another partner's user lost its token")
+
+
+def test_retire_racing_logins(d):
+    """Logins of a partner's user through two instances while the partner is retired: whatever
+    the order, no session outlives the retirement (the partner row's lock orders each login's
+    session before the retirement, which deletes it, or after, which refuses it)."""
+    w = world(d)
+    with harness.Instance(share=d) as other:
+        both = [d, other]
+        for round_, delay in enumerate((0.1, 0.25, 0.5, 1.0)):
+            partner = w.new_partner([w.house])
+            u, password = w.partner_user(partner)
+
+            def login(i):
+                return both[i % 2].request("POST", "/api/v1/auth/login", timeout=60,
+                                           json_body={"username": u["username"], "password": password})
+
+            def retire():
+                time.sleep(delay)  # before, during and after the logins' KDF
+                return d.request("PATCH", f"/api/v1/partners/{partner['id']}", json_body={"active": False},
+                                 token=w.token, timeout=60)
+            got = harness.race([lambda i=i: login(i) for i in range(4)] + [retire])
+            expect(got[-1].status == 200, f"retire: {got[-1]}")
+            statuses = [getattr(r, "status", repr(r)) for r in got[:-1]]
+            expect(all(s in (200, 401) for s in statuses), f"round {round_}: logins {statuses}")
+            print(f"  round {round_}: logins {statuses}")
+            sessions = d.psql(f"SELECT count(*) FROM app.sessions WHERE user_id = '{u['id']}'").strip()
+            expect(sessions == "0", f"round {round_}: {sessions} sessions outlived the retirement ({statuses})")
+            for r in got[:-1]:
+                if r.status == 200:
+                    expect_problem(other.request("GET", "/api/v1/me", token=r.json["token"]), 401, "unauthorized")
 
 
 if __name__ == "__main__":
