@@ -3,8 +3,8 @@
 
 CREATE OR REPLACE FUNCTION api.user_json(u app.users) RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('id', u.id, 'username', u.username, 'role', u.role, 'full_name', u.full_name,
-        'house_ids', to_jsonb(u.house_ids), 'partner_id', u.partner_id, 'active', u.active, 'created_at', api.ts(u.created_at),
-        'updated_at', api.ts(u.updated_at), 'version', u.version)
+        'house_ids', to_jsonb(u.house_ids), 'partner_id', u.partner_id, 'active', u.active,
+        'created_at', api.ts(u.created_at), 'updated_at', api.ts(u.updated_at), 'version', u.version)
 $$;
 
 -- Login, round trip 1: the stored hash for the KDF, or the throttle verdict.
@@ -54,8 +54,9 @@ DECLARE
 BEGIN
     IF ok THEN
         SELECT * INTO u FROM app.users x WHERE x.id = login_finish.user_id AND x.active;
-        -- a partner being retired now: its row lock orders this session after the
-        -- retirement's (which finds none) or before it (which deletes it)
+        -- a partner user: FOUND becomes its partner's being active. The partner row's lock
+        -- orders this session after a retirement (which it then does not survive: FOUND is
+        -- false) or before it (which deletes it)
         IF FOUND AND u.partner_id IS NOT NULL THEN
             PERFORM 1 FROM app.partners p WHERE p.id = u.partner_id AND p.active FOR SHARE;
         END IF;
