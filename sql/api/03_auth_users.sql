@@ -55,8 +55,8 @@ BEGIN
     IF ok THEN
         SELECT * INTO u FROM app.users x WHERE x.id = login_finish.user_id AND x.active;
         -- a partner user: FOUND becomes its partner's being active. The partner row's lock
-        -- orders this session after a retirement (which it then does not survive: FOUND is
-        -- false) or before it (which deletes it)
+        -- orders this login after a retirement (FOUND is then false: no session is made) or
+        -- before it (the retirement then deletes the session)
         IF FOUND AND u.partner_id IS NOT NULL THEN
             PERFORM 1 FROM app.partners p WHERE p.id = u.partner_id AND p.active FOR SHARE;
         END IF;
