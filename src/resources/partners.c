@@ -1,6 +1,6 @@
 /* Partners (contract §16.2): the organisations that run or fund activities, spanning houses.
  * A house user sees a partner one of whose houses is its own; a partner user (§16.3) its
- * own partner only. Served by sql/api/15_partners.sql. */
+ * own partner only. Served by sql/api/16_partners.sql. */
 #include "resource.h"
 
 static const char *const partner_kinds[] = {
