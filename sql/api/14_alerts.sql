@@ -150,6 +150,48 @@ LANGUAGE sql STABLE AS $$
        AND (now() AT TIME ZONE h.timezone)::date - i.day >= h.long_stay_days
 $$;
 
+-- The three reporting kinds (§15.6): one computation of the periods for all of them, so one
+-- function (not one api.alerts_<kind> each, which would walk every period three times).
+-- api.reporting_state is called once, with the residents of those houses that have a
+-- schedule; only residents under supervision raise them, in residence or not (stay_id: the
+-- active stay, else null). reporting_due: the earliest period in due or grace (reporting_state's
+-- due_*), due_on - today <= the house's reporting_due_days. reporting_missed (one miss) or
+-- reporting_second_consecutive_miss (two or more), never both: the newest missed period of the
+-- run (missed_*), so a met later period, an excuse or a back-dated report of it, or the end
+-- of supervision clears it, and a further miss gives a new key.
+CREATE OR REPLACE FUNCTION api.reporting_alerts(house_ids uuid[], kinds text[]) RETURNS SETOF api.alert
+LANGUAGE sql STABLE AS $$
+    SELECT a.*
+      FROM api.reporting_state(ARRAY(SELECT s.resident_id FROM app.reporting_schedules s
+                                      WHERE s.house_id = ANY (house_ids))) st
+      JOIN app.houses h ON h.id = st.house_id
+      LEFT JOIN app.stays s ON s.resident_id = st.resident_id AND s.checked_out_at IS NULL
+     CROSS JOIN LATERAL (SELECT (now() AT TIME ZONE h.timezone)::date AS today,
+                                CASE WHEN st.consecutive_misses >= 2 THEN 'reporting_second_consecutive_miss'
+                                     ELSE 'reporting_missed' END AS miss_kind) t
+     CROSS JOIN LATERAL (
+        SELECT 'reporting_due:' || st.resident_id || ':' || api.d(st.due_due_on), 'reporting_due', 'info',
+               h.id, st.resident_id, s.id, 'resident', st.resident_id,
+               greatest(api.midnight(st.due_due_on - h.reporting_due_days, h.timezone),
+                        api.midnight(st.due_opens_on, h.timezone)),
+               api.midnight(st.due_closes_on + 1, h.timezone),
+               jsonb_build_object('due_on', api.d(st.due_due_on), 'closes_on', api.d(st.due_closes_on),
+                                  'days_left', st.due_due_on - t.today)
+         WHERE 'reporting_due' = ANY (kinds) AND st.due_due_on - t.today <= h.reporting_due_days
+        UNION ALL
+        SELECT t.miss_kind || ':' || st.resident_id || ':' || api.d(st.missed_due_on), t.miss_kind,
+               CASE WHEN st.consecutive_misses >= 2 THEN 'critical' ELSE 'warning' END,
+               h.id, st.resident_id, s.id, 'resident', st.resident_id,
+               api.midnight(st.missed_closes_on + 1, h.timezone),
+               CASE WHEN st.consecutive_misses >= 2 THEN api.midnight(st.next_undecided_closes_on + 1, h.timezone) END,
+               jsonb_build_object('due_on', api.d(st.missed_due_on), 'closes_on', api.d(st.missed_closes_on),
+                                  'consecutive_misses', st.consecutive_misses)
+               || CASE WHEN st.consecutive_misses >= 2 THEN jsonb_build_object('revocation_risk', st.revocation_risk)
+                       ELSE '{}' END
+         WHERE t.miss_kind = ANY (kinds) AND st.consecutive_misses >= 1) a
+     WHERE st.under_supervision
+$$;
+
 -- ---------------------------------------------------------------- the framework
 -- Every alert of the kinds asked for in those houses: one line per kind that has a function.
 CREATE OR REPLACE FUNCTION api.alerts(house_ids uuid[], kinds text[]) RETURNS SETOF api.alert
@@ -161,6 +203,8 @@ LANGUAGE sql STABLE AS $$
     UNION ALL SELECT * FROM api.alerts_exit_plan_target_passed(house_ids) WHERE 'exit_plan_target_passed' = ANY (kinds)
     UNION ALL SELECT * FROM api.alerts_planned_exit_passed(house_ids) WHERE 'planned_exit_passed' = ANY (kinds)
     UNION ALL SELECT * FROM api.alerts_long_stay(house_ids) WHERE 'long_stay' = ANY (kinds)
+    UNION ALL SELECT * FROM api.reporting_alerts(house_ids, kinds)
+               WHERE kinds && '{reporting_due,reporting_missed,reporting_second_consecutive_miss}'
 $$;
 
 -- The kinds a role is given (staff: those marked "staff sees"), narrowed to one when asked.
@@ -195,27 +239,17 @@ $$;
 
 -- The list's cursor: the last item's place in the order (severity, since, key), opaque.
 CREATE OR REPLACE FUNCTION api.alert_cursor(a api.alert) RETURNS text LANGUAGE sql STABLE AS $$
-    SELECT rtrim(translate(encode(convert_to('a:' || api.severity_rank(a.severity) || ':'
-                                             || (extract(epoch FROM a.since) * 1000000)::bigint || ':' || a.key, 'UTF8'),
-                                  'base64'), E'+/\n', '-_'), '=')
+    SELECT api.opaque('a:' || api.severity_rank(a.severity) || ':' || (extract(epoch FROM a.since) * 1000000)::bigint
+                      || ':' || a.key)
 $$;
 
 -- {rank, microseconds since the epoch, key} of the cursor given, NULL without one; 422 for
 -- text that is no cursor of this list.
 CREATE OR REPLACE FUNCTION api.alert_after(args jsonb) RETURNS text[] LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    c text := args->>'cursor';
-    t text;
+    t text := api.cursor_text(args, '^a:[0-2]:-?[0-9]{1,18}:[a-z_]+:.+$');
 BEGIN
-    IF c IS NULL OR c = '' THEN RETURN NULL; END IF;
-    BEGIN
-        c := translate(c, '-_', '+/');
-        t := convert_from(decode(c || repeat('=', (4 - length(c) % 4) % 4), 'base64'), 'UTF8');
-    EXCEPTION WHEN others THEN t := NULL;
-    END;
-    IF t IS NULL OR t !~ '^a:[0-2]:-?[0-9]{1,18}:[a-z_]+:.+$' THEN
-        PERFORM api.invalid('cursor', 'is not a cursor of this list');
-    END IF;
+    IF t IS NULL THEN RETURN NULL; END IF;
     RETURN ARRAY[split_part(t, ':', 2), split_part(t, ':', 3), substr(t, length(split_part(t, ':', 2))
                                                                          + length(split_part(t, ':', 3)) + 5)];
 END $$;
