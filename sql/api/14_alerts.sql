@@ -154,42 +154,55 @@ $$;
 -- function (not one api.alerts_<kind> each, which would walk every period three times).
 -- api.reporting_state is called once, with the residents of those houses that have a
 -- schedule; only residents under supervision raise them, in residence or not (stay_id: the
--- active stay, else null). reporting_due: the earliest period in due or grace (reporting_state's
--- due_*), due_on - today <= the house's reporting_due_days. reporting_missed (one miss) or
--- reporting_second_consecutive_miss (two or more), never both: the newest missed period of the
--- run (missed_*), so a met later period, an excuse or a back-dated report of it, or the end
--- of supervision clears it, and a further miss gives a new key.
+-- active stay, else null).
+-- reporting_due: every period in due or grace with due_on - today <= the house's
+-- reporting_due_days. reporting_state names the earliest (due_*); a later one can be open too
+-- only when the earliest is in its grace (the next period opens the day after its due_on), so
+-- api.reporting_periods is asked again for those residents alone (usually few or none).
+-- reporting_missed (one miss) or reporting_second_consecutive_miss (two or more), never both:
+-- the newest missed period of the run (missed_*), so a met later period, an excuse or a
+-- back-dated report of it, or the end of supervision clears it, and a further miss gives a
+-- new key.
 CREATE OR REPLACE FUNCTION api.reporting_alerts(house_ids uuid[], kinds text[]) RETURNS SETOF api.alert
 LANGUAGE sql STABLE AS $$
-    SELECT a.*
-      FROM api.reporting_state(ARRAY(SELECT s.resident_id FROM app.reporting_schedules s
-                                      WHERE s.house_id = ANY (house_ids))) st
-      JOIN app.houses h ON h.id = st.house_id
-      LEFT JOIN app.stays s ON s.resident_id = st.resident_id AND s.checked_out_at IS NULL
-     CROSS JOIN LATERAL (SELECT (now() AT TIME ZONE h.timezone)::date AS today,
-                                CASE WHEN st.consecutive_misses >= 2 THEN 'reporting_second_consecutive_miss'
-                                     ELSE 'reporting_missed' END AS miss_kind) t
-     CROSS JOIN LATERAL (
-        SELECT 'reporting_due:' || st.resident_id || ':' || api.d(st.due_due_on), 'reporting_due', 'info',
-               h.id, st.resident_id, s.id, 'resident', st.resident_id,
-               greatest(api.midnight(st.due_due_on - h.reporting_due_days, h.timezone),
-                        api.midnight(st.due_opens_on, h.timezone)),
-               api.midnight(st.due_closes_on + 1, h.timezone),
-               jsonb_build_object('due_on', api.d(st.due_due_on), 'closes_on', api.d(st.due_closes_on),
-                                  'days_left', st.due_due_on - t.today)
-         WHERE 'reporting_due' = ANY (kinds) AND st.due_due_on - t.today <= h.reporting_due_days
+    WITH st AS MATERIALIZED (
+        SELECT st.*, h.id AS hid, h.timezone AS tz, h.reporting_due_days AS due_days, s.id AS stay_id,
+               (now() AT TIME ZONE h.timezone)::date AS today
+          FROM api.reporting_state(ARRAY(SELECT s.resident_id FROM app.reporting_schedules s
+                                          WHERE s.house_id = ANY (house_ids))) st
+          JOIN app.houses h ON h.id = st.house_id
+          LEFT JOIN app.stays s ON s.resident_id = st.resident_id AND s.checked_out_at IS NULL
+         WHERE st.under_supervision),
+    due AS (
+        SELECT st.resident_id, st.due_opens_on AS opens_on, st.due_due_on AS due_on, st.due_closes_on AS closes_on
+          FROM st WHERE st.due_due_on IS NOT NULL
         UNION ALL
-        SELECT t.miss_kind || ':' || st.resident_id || ':' || api.d(st.missed_due_on), t.miss_kind,
-               CASE WHEN st.consecutive_misses >= 2 THEN 'critical' ELSE 'warning' END,
-               h.id, st.resident_id, s.id, 'resident', st.resident_id,
-               api.midnight(st.missed_closes_on + 1, h.timezone),
-               CASE WHEN st.consecutive_misses >= 2 THEN api.midnight(st.next_undecided_closes_on + 1, h.timezone) END,
-               jsonb_build_object('due_on', api.d(st.missed_due_on), 'closes_on', api.d(st.missed_closes_on),
-                                  'consecutive_misses', st.consecutive_misses)
-               || CASE WHEN st.consecutive_misses >= 2 THEN jsonb_build_object('revocation_risk', st.revocation_risk)
-                       ELSE '{}' END
-         WHERE t.miss_kind = ANY (kinds) AND st.consecutive_misses >= 1) a
-     WHERE st.under_supervision
+        SELECT p.resident_id, p.opens_on, p.due_on, p.closes_on
+          FROM api.reporting_periods(ARRAY(SELECT st.resident_id FROM st WHERE st.due_due_on < st.today
+                                             AND 'reporting_due' = ANY (kinds)), true) p
+          JOIN st ON st.resident_id = p.resident_id
+         WHERE p.status IN ('due', 'grace') AND p.due_on > st.due_due_on)
+    SELECT 'reporting_due:' || st.resident_id || ':' || api.d(d.due_on), 'reporting_due', 'info',
+           st.hid, st.resident_id, st.stay_id, 'resident', st.resident_id,
+           greatest(api.midnight(d.due_on - st.due_days, st.tz), api.midnight(d.opens_on, st.tz)),
+           api.midnight(d.closes_on + 1, st.tz),
+           jsonb_build_object('due_on', api.d(d.due_on), 'closes_on', api.d(d.closes_on), 'days_left', d.due_on - st.today)
+      FROM due d JOIN st ON st.resident_id = d.resident_id
+     WHERE 'reporting_due' = ANY (kinds) AND d.due_on - st.today <= st.due_days
+    UNION ALL
+    SELECT k.kind || ':' || st.resident_id || ':' || api.d(st.missed_due_on), k.kind, k.severity,
+           st.hid, st.resident_id, st.stay_id, 'resident', st.resident_id,
+           api.midnight(st.missed_closes_on + 1, st.tz),
+           CASE WHEN k.second THEN api.midnight(st.next_undecided_closes_on + 1, st.tz) END,
+           jsonb_build_object('due_on', api.d(st.missed_due_on), 'closes_on', api.d(st.missed_closes_on),
+                              'consecutive_misses', st.consecutive_misses)
+           || CASE WHEN k.second THEN jsonb_build_object('revocation_risk', st.revocation_risk) ELSE '{}' END
+      FROM st
+     CROSS JOIN LATERAL (SELECT st.consecutive_misses >= 2 AS second,
+                                CASE WHEN st.consecutive_misses >= 2 THEN 'reporting_second_consecutive_miss'
+                                     ELSE 'reporting_missed' END AS kind,
+                                CASE WHEN st.consecutive_misses >= 2 THEN 'critical' ELSE 'warning' END AS severity) k
+     WHERE st.consecutive_misses >= 1 AND k.kind = ANY (kinds)
 $$;
 
 -- ---------------------------------------------------------------- the framework

@@ -93,6 +93,17 @@ def test_reporting_due(d):
     none(items, resident_id=far["id"])
     one(items, resident_id=g["id"])           # grace: days_left < 0 <= 0
     w.d.must("PATCH", f"houses/{w.house}", {"reporting_due_days": 3}, token=w.token)
+    # a short interval with a long grace: two periods open at once, an alert each
+    two = w.resident()
+    w.schedule(two["id"], frequency="interval", interval_days=3, starts_on=day(-4), grace_days=3)
+    got = sorted((a for a in w.alerts() if a["resident_id"] == two["id"]), key=lambda a: a["details"]["due_on"])
+    expect([(a["key"], a["since"], a["due_at"], a["details"]) for a in got] ==
+           [(f"reporting_due:{two['id']}:{day(-2)}", midnight(-5 + 1), midnight(2),
+             {"due_on": day(-2), "closes_on": day(1), "days_left": -2}),
+            (f"reporting_due:{two['id']}:{day(1)}", midnight(-1), midnight(5),
+             {"due_on": day(1), "closes_on": day(4), "days_left": 1})], f"two open periods: {got}")
+    w.now(two["id"])                          # meets the earlier one only
+    expect([a["details"]["due_on"] for a in w.alerts(rid=two["id"])] == [day(1)], "the later one stays")
     # met: the report clears it (a report today in g's grace counts for the period in grace)
     w.now(g["id"])
     none(w.alerts(), resident_id=g["id"])
