@@ -52,7 +52,7 @@ BEGIN
              LEFT JOIN app.alert_acknowledgements k ON k.key = a.key
             WHERE k.id IS NULL AND a.resident_id = ANY (ids)
             GROUP BY a.resident_id),
-    x AS (SELECT r, st, s.id AS stay_id, b.id AS basis_id, b.type AS basis_type, b.supervision_ends_on AS ends,
+    x AS (SELECT r, st, s.id AS stay_id, b.id AS basis_id, b.type AS basis_type,
                  p.id AS plan_id, p.target_exit_on, coalesce(al.open, 0) AS open, coalesce(al.crit, 0) AS crit,
                  CASE WHEN s.id IS NOT NULL THEN 'in_residence'
                       WHEN EXISTS (SELECT 1 FROM app.stays o WHERE o.resident_id = r.id) THEN 'former'
@@ -75,7 +75,7 @@ BEGIN
                    'full_name', (page.r).full_name, 'register_number', (page.r).register_number,
                    'status', page.status, 'stay_id', page.stay_id, 'caseworker_id', (page.r).caseworker_id,
                    'legal_basis_id', page.basis_id, 'legal_basis_type', page.basis_type,
-                   'supervision_ends_on', api.d(page.ends), 'under_supervision', (page.st).under_supervision,
+                   'supervision_ends_on', api.d((page.r).supervision_ends_on), 'under_supervision', (page.st).under_supervision,
                    'next_due_on', api.d((page.st).next_due_on), 'consecutive_misses', (page.st).consecutive_misses,
                    'revocation_risk', (page.st).revocation_risk, 'open_alerts', page.open,
                    'critical_alerts', page.crit,

@@ -76,6 +76,8 @@ def test_items_order_and_counts(d):
     r7, s7 = w.person(w.cw1, in_residence=True)                        # former, under supervision
     r8, s8 = w.person(w.cw1, btype="released", in_residence=True)      # former, released: out
     r9, _ = w.person(w.cw2, start=-5)                                  # a colleague's
+    r10 = w.d.resident(w.token, w.house, caseworker_id=w.cw1["id"], supervision_ends_on=day(30))
+    s10 = w.check_in(r10["id"])                                        # no basis, a date on the resident
     for s in (s7, s8):
         w.d.must("POST", f"stays/{s['id']}/checkout", {"exit_reason": "completed", "destination": "family"},
                  token=w.token)
@@ -87,7 +89,7 @@ def test_items_order_and_counts(d):
         if status:
             w.d.must("PATCH", f"goals/{g['id']}", {"status": status}, token=w.token)
     items = w.caseload(w.t1)
-    expect(ids(items) == [r2["id"], r3["id"], r4["id"], r1["id"], r5["id"], r7["id"]], f"order: {items}")
+    expect(ids(items) == [r2["id"], r3["id"], r4["id"], r1["id"], r5["id"], r7["id"], r10["id"]], f"order: {items}")
     expect(all(set(x) == set(ITEM_KEYS) for x in items), f"fields: {items[0]}")
     by = {x["resident_id"]: x for x in items}
     b2 = w.basis(r2["id"])
@@ -109,6 +111,8 @@ def test_items_order_and_counts(d):
     expect((by[r5["id"]]["next_due_on"], by[r5["id"]]["open_alerts"], by[r5["id"]]["under_supervision"]) ==
            (None, 0, True), f"r5: {by[r5['id']]}")
     expect((by[r7["id"]]["status"], by[r7["id"]]["stay_id"]) == ("former", None), f"r7: {by[r7['id']]}")
+    expect((by[r10["id"]]["supervision_ends_on"], by[r10["id"]]["legal_basis_id"], by[r10["id"]]["stay_id"],
+            by[r10["id"]]["under_supervision"]) == (day(30), None, s10["id"], False), f"r10: {by[r10['id']]}")
     expect(r6["id"] not in by and r8["id"] not in by and r9["id"] not in by, "dropped out or a colleague's")
     # acknowledging r2's critical alert: critical 0, open 1; still first by its misses
     key = next(a["key"] for a in w.alerts(rid=r2["id"]) if a["severity"] == "critical")
