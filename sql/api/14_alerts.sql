@@ -152,9 +152,10 @@ $$;
 
 -- The three reporting kinds (§15.6): one computation of the periods for all of them, so one
 -- function (not one api.alerts_<kind> each, which would walk every period three times).
--- api.reporting_state is called once, with the residents of those houses that have a
--- schedule; only residents under supervision raise them, in residence or not (stay_id: the
--- active stay, else null).
+-- api.reporting_view(resident_ids, kinds): api.reporting_state called once for those
+-- residents; one row per resident (alert null) with what the caseload shows, and one row per
+-- alert (the state columns null). Only residents under supervision raise them, in residence
+-- or not (stay_id: the active stay, else null).
 -- reporting_due: every period in due or grace with due_on - today <= the house's
 -- reporting_due_days. reporting_state names the earliest (due_*); a later one can be open too
 -- only when the earliest is in its grace (the next period opens the day after its due_on), so
@@ -163,16 +164,18 @@ $$;
 -- the newest missed period of the run (missed_*), so a met later period, an excuse or a
 -- back-dated report of it, or the end of supervision clears it, and a further miss gives a
 -- new key.
-CREATE OR REPLACE FUNCTION api.reporting_alerts(house_ids uuid[], kinds text[]) RETURNS SETOF api.alert
+CREATE OR REPLACE FUNCTION api.reporting_view(resident_ids uuid[], kinds text[])
+RETURNS TABLE (resident_id uuid, under_supervision boolean, next_due_on date, consecutive_misses int,
+               revocation_risk boolean, alert api.alert)
 LANGUAGE sql STABLE AS $$
-    WITH st AS MATERIALIZED (
-        SELECT st.*, h.id AS hid, h.timezone AS tz, h.reporting_due_days AS due_days, s.id AS stay_id,
+    WITH st0 AS MATERIALIZED (SELECT * FROM api.reporting_state(resident_ids)),
+    st AS MATERIALIZED (
+        SELECT st0.*, h.id AS hid, h.timezone AS tz, h.reporting_due_days AS due_days, s.id AS stay_id,
                (now() AT TIME ZONE h.timezone)::date AS today
-          FROM api.reporting_state(ARRAY(SELECT s.resident_id FROM app.reporting_schedules s
-                                          WHERE s.house_id = ANY (house_ids))) st
-          JOIN app.houses h ON h.id = st.house_id
-          LEFT JOIN app.stays s ON s.resident_id = st.resident_id AND s.checked_out_at IS NULL
-         WHERE st.under_supervision),
+          FROM st0
+          JOIN app.houses h ON h.id = st0.house_id
+          LEFT JOIN app.stays s ON s.resident_id = st0.resident_id AND s.checked_out_at IS NULL
+         WHERE st0.under_supervision AND st0.schedule_version IS NOT NULL),
     due AS (
         SELECT st.resident_id, st.due_opens_on AS opens_on, st.due_due_on AS due_on, st.due_closes_on AS closes_on
           FROM st WHERE st.due_due_on IS NOT NULL
@@ -182,27 +185,48 @@ LANGUAGE sql STABLE AS $$
                                              AND 'reporting_due' = ANY (kinds)), true) p
           JOIN st ON st.resident_id = p.resident_id
          WHERE p.status IN ('due', 'grace') AND p.due_on > st.due_due_on)
-    SELECT 'reporting_due:' || st.resident_id || ':' || api.d(d.due_on), 'reporting_due', 'info',
-           st.hid, st.resident_id, st.stay_id, 'resident', st.resident_id,
-           greatest(api.midnight(d.due_on - st.due_days, st.tz), api.midnight(d.opens_on, st.tz)),
-           api.midnight(d.closes_on + 1, st.tz),
-           jsonb_build_object('due_on', api.d(d.due_on), 'closes_on', api.d(d.closes_on), 'days_left', d.due_on - st.today)
+    SELECT st0.resident_id, st0.under_supervision, st0.next_due_on, st0.consecutive_misses, st0.revocation_risk,
+           NULL::api.alert
+      FROM st0
+    UNION ALL
+    SELECT st.resident_id, NULL, NULL, NULL, NULL,
+           ROW('reporting_due:' || st.resident_id || ':' || api.d(d.due_on), 'reporting_due', 'info',
+               st.hid, st.resident_id, st.stay_id, 'resident', st.resident_id,
+               greatest(api.midnight(d.due_on - st.due_days, st.tz), api.midnight(d.opens_on, st.tz)),
+               api.midnight(d.closes_on + 1, st.tz),
+               jsonb_build_object('due_on', api.d(d.due_on), 'closes_on', api.d(d.closes_on),
+                                  'days_left', d.due_on - st.today))::api.alert
       FROM due d JOIN st ON st.resident_id = d.resident_id
      WHERE 'reporting_due' = ANY (kinds) AND d.due_on - st.today <= st.due_days
     UNION ALL
-    SELECT k.kind || ':' || st.resident_id || ':' || api.d(st.missed_due_on), k.kind, k.severity,
-           st.hid, st.resident_id, st.stay_id, 'resident', st.resident_id,
-           api.midnight(st.missed_closes_on + 1, st.tz),
-           CASE WHEN k.second THEN api.midnight(st.next_undecided_closes_on + 1, st.tz) END,
-           jsonb_build_object('due_on', api.d(st.missed_due_on), 'closes_on', api.d(st.missed_closes_on),
-                              'consecutive_misses', st.consecutive_misses)
-           || CASE WHEN k.second THEN jsonb_build_object('revocation_risk', st.revocation_risk) ELSE '{}' END
+    SELECT st.resident_id, NULL, NULL, NULL, NULL,
+           ROW(k.kind || ':' || st.resident_id || ':' || api.d(st.missed_due_on), k.kind, k.severity,
+               st.hid, st.resident_id, st.stay_id, 'resident', st.resident_id,
+               api.midnight(st.missed_closes_on + 1, st.tz),
+               CASE WHEN k.second THEN api.midnight(st.next_undecided_closes_on + 1, st.tz) END,
+               jsonb_build_object('due_on', api.d(st.missed_due_on), 'closes_on', api.d(st.missed_closes_on),
+                                  'consecutive_misses', st.consecutive_misses)
+               || CASE WHEN k.second THEN jsonb_build_object('revocation_risk', st.revocation_risk) ELSE '{}' END)::api.alert
       FROM st
      CROSS JOIN LATERAL (SELECT st.consecutive_misses >= 2 AS second,
                                 CASE WHEN st.consecutive_misses >= 2 THEN 'reporting_second_consecutive_miss'
                                      ELSE 'reporting_missed' END AS kind,
                                 CASE WHEN st.consecutive_misses >= 2 THEN 'critical' ELSE 'warning' END AS severity) k
      WHERE st.consecutive_misses >= 1 AND k.kind = ANY (kinds)
+$$;
+
+-- The reporting alerts of the houses: api.reporting_view over their residents with a schedule.
+CREATE OR REPLACE FUNCTION api.reporting_alerts(house_ids uuid[], kinds text[]) RETURNS SETOF api.alert
+LANGUAGE sql STABLE AS $$
+    SELECT (v.alert).*
+      FROM api.reporting_view(ARRAY(SELECT s.resident_id FROM app.reporting_schedules s
+                                     WHERE s.house_id = ANY (house_ids)), kinds) v
+     WHERE (v.alert).key IS NOT NULL
+$$;
+
+-- The reporting kinds, which api.reporting_view gives together.
+CREATE OR REPLACE FUNCTION api.reporting_kinds() RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
+    SELECT '{reporting_due,reporting_missed,reporting_second_consecutive_miss}'::text[]
 $$;
 
 -- ---------------------------------------------------------------- the framework
@@ -217,7 +241,7 @@ LANGUAGE sql STABLE AS $$
     UNION ALL SELECT * FROM api.alerts_planned_exit_passed(house_ids) WHERE 'planned_exit_passed' = ANY (kinds)
     UNION ALL SELECT * FROM api.alerts_long_stay(house_ids) WHERE 'long_stay' = ANY (kinds)
     UNION ALL SELECT * FROM api.reporting_alerts(house_ids, kinds)
-               WHERE kinds && '{reporting_due,reporting_missed,reporting_second_consecutive_miss}'
+               WHERE kinds && api.reporting_kinds()
 $$;
 
 -- The kinds a role is given (staff: those marked "staff sees"), narrowed to one when asked.

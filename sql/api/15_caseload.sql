@@ -2,8 +2,9 @@
 -- Repeatable: re-applied whenever its text changes (docs/ops.md "Migrations").
 --
 -- One list statement over the residents asked for (a caseworker's, by default the caller's;
--- else every resident of the houses): api.reporting_state once with all of them, api.alerts
--- once for the houses (every kind, the acknowledged ones left out), joined per resident.
+-- else every resident of the houses): api.reporting_view once with all of them (their
+-- reporting state and reporting alerts from one api.reporting_state call), api.alerts once for
+-- the houses' other kinds; the unacknowledged alerts counted per resident.
 -- The order is not creation order, so the cursor holds the last item's place in it:
 -- critical_alerts desc, consecutive_misses desc, next_due_on asc (null last), resident seq.
 
@@ -40,17 +41,22 @@ DECLARE
     houses uuid[];
     ids uuid[];
     kinds text[] := api.alert_kinds_for(ctx.role, NULL);
+    -- the other kinds come from api.alerts; the reporting ones from the view of the state
+    others text[] := ARRAY(SELECT k FROM unnest(kinds) k WHERE k <> ALL (api.reporting_kinds()));
     rows jsonb;
 BEGIN
     IF hid IS NOT NULL THEN PERFORM api.visible_house(ctx, hid); END IF;
     houses := api.alert_houses(ctx, hid);     -- parameters, not expressions: api.alerts is inlined
     ids := ARRAY(SELECT r.id FROM app.residents r
                   WHERE r.house_id = ANY (houses) AND (cw IS NULL OR r.caseworker_id = cw));
-    WITH st AS (SELECT * FROM api.reporting_state(ids)),
+    WITH rv AS MATERIALIZED (SELECT * FROM api.reporting_view(ids, kinds)),
+    st AS (SELECT rv.* FROM rv WHERE (rv.alert).key IS NULL),
+    a AS (SELECT a.resident_id, a.severity, a.key FROM api.alerts(houses, others) a WHERE a.resident_id = ANY (ids)
+          UNION ALL
+          SELECT (rv.alert).resident_id, (rv.alert).severity, (rv.alert).key FROM rv WHERE (rv.alert).key IS NOT NULL),
     al AS (SELECT a.resident_id, count(*) AS open, count(*) FILTER (WHERE a.severity = 'critical') AS crit
-             FROM api.alerts(houses, kinds) a
-             LEFT JOIN app.alert_acknowledgements k ON k.key = a.key
-            WHERE k.id IS NULL AND a.resident_id = ANY (ids)
+             FROM a LEFT JOIN app.alert_acknowledgements k ON k.key = a.key
+            WHERE k.id IS NULL
             GROUP BY a.resident_id),
     x AS (SELECT r, st, s.id AS stay_id, b.id AS basis_id, b.type AS basis_type,
                  p.id AS plan_id, p.target_exit_on, coalesce(al.open, 0) AS open, coalesce(al.crit, 0) AS crit,
