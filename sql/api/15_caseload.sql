@@ -47,8 +47,13 @@ DECLARE
 BEGIN
     IF hid IS NOT NULL THEN PERFORM api.visible_house(ctx, hid); END IF;
     houses := api.alert_houses(ctx, hid);     -- parameters, not expressions: api.alerts is inlined
+    -- a caseworker named must be one of a visible house (else the page is empty, even if
+    -- residents still name a caseworker who has since left the house)
     ids := ARRAY(SELECT r.id FROM app.residents r
-                  WHERE r.house_id = ANY (houses) AND (cw IS NULL OR r.caseworker_id = cw));
+                  WHERE r.house_id = ANY (houses)
+                    AND (cw IS NULL OR r.caseworker_id = cw AND EXISTS (
+                             SELECT 1 FROM app.users u WHERE u.id = cw AND u.role = 'caseworker'
+                                AND (ctx.house_ids IS NULL OR u.house_ids && ctx.house_ids))));
     WITH rv AS MATERIALIZED (SELECT * FROM api.reporting_view(ids, kinds)),
     st AS (SELECT rv.* FROM rv WHERE (rv.alert).key IS NULL),
     a AS (SELECT a.resident_id, a.severity, a.key FROM api.alerts(houses, others) a WHERE a.resident_id = ANY (ids)
