@@ -331,7 +331,14 @@ DECLARE
     k app.alert_acknowledgements;
     houses uuid[] := api.alert_houses(ctx, NULL);
     kinds text[] := api.alert_kinds_for(ctx.role, split_part(args->>'key', ':', 1));
+    about text := split_part(args->>'key', ':', 2);
 BEGIN
+    -- a kind about a resident is looked for in the resident's house alone (when visible), not
+    -- in every house of the caller (the reporting kinds walk each resident's periods)
+    IF about ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+       AND (SELECT x.entity FROM api.alert_kinds() x WHERE x.kind = split_part(args->>'key', ':', 1)) = 'resident' THEN
+        houses := ARRAY(SELECT r.house_id FROM app.residents r WHERE r.id = about::uuid AND r.house_id = ANY (houses));
+    END IF;
     SELECT * INTO a FROM api.alerts(houses, kinds) x WHERE x.key = args->>'key';
     IF NOT FOUND THEN PERFORM api.invalid('key', 'names no alert listed for you now'); END IF;
     SELECT * INTO kd FROM api.alert_kinds() x WHERE x.kind = a.kind;

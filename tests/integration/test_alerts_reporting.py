@@ -211,12 +211,18 @@ def test_staff(d):
     second = one(w.alerts(), kind="reporting_second_consecutive_miss")
     for kind in KINDS[1:]:
         expect(w.d.must("GET", f"alerts?kind={kind}", token=staff)["items"] == [], f"staff filter {kind}")
+    other = d.house(w.token)["id"]
+    _, cw_other = w.user("caseworker", [other])
     before = w.written()
     expect_problem(w.ack(due["key"], token=staff), 403, "forbidden")
     for a in (missed, second):
         r = w.ack(a["key"], token=staff)
         expect_problem(r, 422, "validation_failed")
         expect(r.json["errors"][0]["field"] == "key", f"{r.json}")
+    for a in (due, missed, second):                # another house's key: not listed for them
+        expect_problem(w.ack(a["key"], token=cw_other), 422, "validation_failed")
+    bogus = f"reporting_missed:{m['id']}:{day(-13)}"
+    expect_problem(w.ack(bogus, token=cw), 422, "validation_failed")      # no such period missed
     expect(w.written() == before, "a refused acknowledgement wrote something")
     for a in (due, missed, second):
         r = w.ack(a["key"], token=cw)
