@@ -86,6 +86,30 @@ CREATE OR REPLACE FUNCTION api.cursor_encode(n bigint) RETURNS text LANGUAGE sql
     SELECT rtrim(translate(encode(convert_to('c1:' || n, 'UTF8'), 'base64'), '+/', '-_'), '=')
 $$;
 
+-- The opaque text of a cursor that carries a place in another order (alerts, caseload):
+-- base64url without padding, and back (NULL for text that is not one; 1024 characters at most).
+CREATE OR REPLACE FUNCTION api.opaque(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT rtrim(translate(encode(convert_to(t, 'UTF8'), 'base64'), E'+/\n', '-_'), '=')
+$$;
+
+CREATE OR REPLACE FUNCTION api.unopaque(c text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF length(c) > 1024 THEN RETURN NULL; END IF;
+    c := translate(c, '-_', '+/');
+    RETURN convert_from(decode(c || repeat('=', (4 - length(c) % 4) % 4), 'base64'), 'UTF8');
+EXCEPTION WHEN others THEN RETURN NULL;
+END $$;
+
+-- The text of the request's cursor, which must match PATTERN (422 otherwise); NULL without
+-- one, and for CSV (the whole list).
+CREATE OR REPLACE FUNCTION api.cursor_text(args jsonb, pattern text) RETURNS text LANGUAGE plpgsql STABLE AS $$
+DECLARE t text := api.unopaque(args->>'cursor');
+BEGIN
+    IF coalesce(args->>'cursor', '') = '' OR args->>'format' = 'csv' THEN RETURN NULL; END IF;
+    IF t IS NULL OR t !~ pattern THEN PERFORM api.invalid('cursor', 'is not a cursor of this list'); END IF;
+    RETURN t;
+END $$;
+
 CREATE OR REPLACE FUNCTION api.after(args jsonb) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
     c text := args->>'cursor';

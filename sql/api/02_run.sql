@@ -152,6 +152,7 @@ BEGIN
                     WHEN 'reporting_excuses.delete' THEN r := api.op_reporting_excuses_delete(c, args);
                     WHEN 'alerts.list' THEN r := api.op_alerts_list(c, args);
                     WHEN 'alerts.acknowledge' THEN r := api.op_alerts_acknowledge(c, args);
+                    WHEN 'caseload.list' THEN r := api.op_caseload_list(c, args);
                     ELSE r := ROW(404, api.problem('not_found', NULL, 'unknown operation'));
                 END CASE;
                 -- END dispatch

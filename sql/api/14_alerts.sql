@@ -150,6 +150,85 @@ LANGUAGE sql STABLE AS $$
        AND (now() AT TIME ZONE h.timezone)::date - i.day >= h.long_stay_days
 $$;
 
+-- The three reporting kinds (§15.6): one computation of the periods for all of them, so one
+-- function (not one api.alerts_<kind> each, which would walk every period three times).
+-- api.reporting_view(resident_ids, kinds): api.reporting_state called once for those
+-- residents; one row per resident (alert null) with what the caseload shows, and one row per
+-- alert (the state columns null). Only residents under supervision raise them, in residence
+-- or not (stay_id: the active stay, else null).
+-- reporting_due: every period in due or grace with due_on - today <= the house's
+-- reporting_due_days. reporting_state names the earliest (due_*); a later one can be open too
+-- only when the earliest is in its grace (the next period opens the day after its due_on), so
+-- api.reporting_periods is asked again for those residents alone (usually few or none).
+-- reporting_missed (one miss) or reporting_second_consecutive_miss (two or more), never both:
+-- the newest missed period of the run (missed_*), so a met later period, an excuse or a
+-- back-dated report of it, or the end of supervision clears it, and a further miss gives a
+-- new key.
+CREATE OR REPLACE FUNCTION api.reporting_view(resident_ids uuid[], kinds text[])
+RETURNS TABLE (resident_id uuid, under_supervision boolean, next_due_on date, consecutive_misses int,
+               revocation_risk boolean, alert api.alert)
+LANGUAGE sql STABLE AS $$
+    WITH st0 AS MATERIALIZED (SELECT * FROM api.reporting_state(resident_ids)),
+    st AS MATERIALIZED (
+        SELECT st0.*, h.id AS hid, h.timezone AS tz, h.reporting_due_days AS due_days, s.id AS stay_id,
+               (now() AT TIME ZONE h.timezone)::date AS today
+          FROM st0
+          JOIN app.houses h ON h.id = st0.house_id
+          LEFT JOIN app.stays s ON s.resident_id = st0.resident_id AND s.checked_out_at IS NULL
+         WHERE st0.under_supervision AND st0.schedule_version IS NOT NULL),
+    due AS (
+        SELECT st.resident_id, st.due_opens_on AS opens_on, st.due_due_on AS due_on, st.due_closes_on AS closes_on
+          FROM st WHERE st.due_due_on IS NOT NULL
+        UNION ALL
+        SELECT p.resident_id, p.opens_on, p.due_on, p.closes_on
+          FROM api.reporting_periods(ARRAY(SELECT st.resident_id FROM st WHERE st.due_due_on < st.today
+                                             AND 'reporting_due' = ANY (kinds)), true) p
+          JOIN st ON st.resident_id = p.resident_id
+         WHERE p.status IN ('due', 'grace') AND p.due_on > st.due_due_on)
+    SELECT st0.resident_id, st0.under_supervision, st0.next_due_on, st0.consecutive_misses, st0.revocation_risk,
+           NULL::api.alert
+      FROM st0
+    UNION ALL
+    SELECT st.resident_id, NULL, NULL, NULL, NULL,
+           ROW('reporting_due:' || st.resident_id || ':' || api.d(d.due_on), 'reporting_due', 'info',
+               st.hid, st.resident_id, st.stay_id, 'resident', st.resident_id,
+               greatest(api.midnight(d.due_on - st.due_days, st.tz), api.midnight(d.opens_on, st.tz)),
+               api.midnight(d.closes_on + 1, st.tz),
+               jsonb_build_object('due_on', api.d(d.due_on), 'closes_on', api.d(d.closes_on),
+                                  'days_left', d.due_on - st.today))::api.alert
+      FROM due d JOIN st ON st.resident_id = d.resident_id
+     WHERE 'reporting_due' = ANY (kinds) AND d.due_on - st.today <= st.due_days
+    UNION ALL
+    SELECT st.resident_id, NULL, NULL, NULL, NULL,
+           ROW(k.kind || ':' || st.resident_id || ':' || api.d(st.missed_due_on), k.kind, k.severity,
+               st.hid, st.resident_id, st.stay_id, 'resident', st.resident_id,
+               api.midnight(st.missed_closes_on + 1, st.tz),
+               CASE WHEN k.second THEN api.midnight(st.next_undecided_closes_on + 1, st.tz) END,
+               jsonb_build_object('due_on', api.d(st.missed_due_on), 'closes_on', api.d(st.missed_closes_on),
+                                  'consecutive_misses', st.consecutive_misses)
+               || CASE WHEN k.second THEN jsonb_build_object('revocation_risk', st.revocation_risk) ELSE '{}' END)::api.alert
+      FROM st
+     CROSS JOIN LATERAL (SELECT st.consecutive_misses >= 2 AS second,
+                                CASE WHEN st.consecutive_misses >= 2 THEN 'reporting_second_consecutive_miss'
+                                     ELSE 'reporting_missed' END AS kind,
+                                CASE WHEN st.consecutive_misses >= 2 THEN 'critical' ELSE 'warning' END AS severity) k
+     WHERE st.consecutive_misses >= 1 AND k.kind = ANY (kinds)
+$$;
+
+-- The reporting alerts of the houses: api.reporting_view over their residents with a schedule.
+CREATE OR REPLACE FUNCTION api.reporting_alerts(house_ids uuid[], kinds text[]) RETURNS SETOF api.alert
+LANGUAGE sql STABLE AS $$
+    SELECT (v.alert).*
+      FROM api.reporting_view(ARRAY(SELECT s.resident_id FROM app.reporting_schedules s
+                                     WHERE s.house_id = ANY (house_ids)), kinds) v
+     WHERE (v.alert).key IS NOT NULL
+$$;
+
+-- The reporting kinds, which api.reporting_view gives together.
+CREATE OR REPLACE FUNCTION api.reporting_kinds() RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
+    SELECT '{reporting_due,reporting_missed,reporting_second_consecutive_miss}'::text[]
+$$;
+
 -- ---------------------------------------------------------------- the framework
 -- Every alert of the kinds asked for in those houses: one line per kind that has a function.
 CREATE OR REPLACE FUNCTION api.alerts(house_ids uuid[], kinds text[]) RETURNS SETOF api.alert
@@ -161,6 +240,8 @@ LANGUAGE sql STABLE AS $$
     UNION ALL SELECT * FROM api.alerts_exit_plan_target_passed(house_ids) WHERE 'exit_plan_target_passed' = ANY (kinds)
     UNION ALL SELECT * FROM api.alerts_planned_exit_passed(house_ids) WHERE 'planned_exit_passed' = ANY (kinds)
     UNION ALL SELECT * FROM api.alerts_long_stay(house_ids) WHERE 'long_stay' = ANY (kinds)
+    UNION ALL SELECT * FROM api.reporting_alerts(house_ids, kinds)
+               WHERE kinds && api.reporting_kinds()
 $$;
 
 -- The kinds a role is given (staff: those marked "staff sees"), narrowed to one when asked.
@@ -195,27 +276,17 @@ $$;
 
 -- The list's cursor: the last item's place in the order (severity, since, key), opaque.
 CREATE OR REPLACE FUNCTION api.alert_cursor(a api.alert) RETURNS text LANGUAGE sql STABLE AS $$
-    SELECT rtrim(translate(encode(convert_to('a:' || api.severity_rank(a.severity) || ':'
-                                             || (extract(epoch FROM a.since) * 1000000)::bigint || ':' || a.key, 'UTF8'),
-                                  'base64'), E'+/\n', '-_'), '=')
+    SELECT api.opaque('a:' || api.severity_rank(a.severity) || ':' || (extract(epoch FROM a.since) * 1000000)::bigint
+                      || ':' || a.key)
 $$;
 
 -- {rank, microseconds since the epoch, key} of the cursor given, NULL without one; 422 for
 -- text that is no cursor of this list.
 CREATE OR REPLACE FUNCTION api.alert_after(args jsonb) RETURNS text[] LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    c text := args->>'cursor';
-    t text;
+    t text := api.cursor_text(args, '^a:[0-2]:-?[0-9]{1,18}:[a-z_]+:.+$');
 BEGIN
-    IF c IS NULL OR c = '' THEN RETURN NULL; END IF;
-    BEGIN
-        c := translate(c, '-_', '+/');
-        t := convert_from(decode(c || repeat('=', (4 - length(c) % 4) % 4), 'base64'), 'UTF8');
-    EXCEPTION WHEN others THEN t := NULL;
-    END;
-    IF t IS NULL OR t !~ '^a:[0-2]:-?[0-9]{1,18}:[a-z_]+:.+$' THEN
-        PERFORM api.invalid('cursor', 'is not a cursor of this list');
-    END IF;
+    IF t IS NULL THEN RETURN NULL; END IF;
     RETURN ARRAY[split_part(t, ':', 2), split_part(t, ':', 3), substr(t, length(split_part(t, ':', 2))
                                                                          + length(split_part(t, ':', 3)) + 5)];
 END $$;
@@ -260,7 +331,14 @@ DECLARE
     k app.alert_acknowledgements;
     houses uuid[] := api.alert_houses(ctx, NULL);
     kinds text[] := api.alert_kinds_for(ctx.role, split_part(args->>'key', ':', 1));
+    about text := split_part(args->>'key', ':', 2);
 BEGIN
+    -- a kind about a resident is looked for in the resident's house alone (when visible), not
+    -- in every house of the caller (the reporting kinds walk each resident's periods)
+    IF about ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+       AND (SELECT x.entity FROM api.alert_kinds() x WHERE x.kind = split_part(args->>'key', ':', 1)) = 'resident' THEN
+        houses := ARRAY(SELECT r.house_id FROM app.residents r WHERE r.id = about::uuid AND r.house_id = ANY (houses));
+    END IF;
     SELECT * INTO a FROM api.alerts(houses, kinds) x WHERE x.key = args->>'key';
     IF NOT FOUND THEN PERFORM api.invalid('key', 'names no alert listed for you now'); END IF;
     SELECT * INTO kd FROM api.alert_kinds() x WHERE x.kind = a.kind;

@@ -20,6 +20,7 @@
 	X(legal_bases)                                                                             \
 	X(reporting)                                                                               \
 	X(alerts)                                                                                  \
+	X(caseload)                                                                                \
 	X(reports)                                                                                 \
 	X(audit)                                                                                   \
 	X(events)                                                                                  \

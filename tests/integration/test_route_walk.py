@@ -194,6 +194,7 @@ def walk_all(w, d):
     alerts = w.json("GET /api/v1/alerts", 200, f"/api/v1/alerts?house_id={house['id']}", token=token)["items"]
     expect(alerts, "the walk's house has an alert")
     w.call("POST /api/v1/alerts/acknowledge", 200, token=token, json_body={"key": alerts[0]["key"], "note": "walk"})
+    w.call("GET /api/v1/caseload", 200, f"/api/v1/caseload?house_id={house['id']}", token=token)
 
     w.call("POST /api/v1/stays/{stay_id}/transfer", 200, spath + "/transfer", json_body={"bed_id": beds[1]["id"]},
            token=token)

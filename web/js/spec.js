@@ -62,6 +62,7 @@ export const OPS = {
   "reporting_excuses.delete": {"roles": ["admin", "manager", "caseworker"], "body": {}},
   "alerts.list": {"roles": ["admin", "manager", "caseworker", "staff"], "body": {}},
   "alerts.acknowledge": {"roles": ["admin", "manager", "caseworker", "staff"], "body": {"key": {"type": "string", "required": true, "min_length": 1, "max_length": 500}, "note": {"type": "text", "required": false, "max_length": 2000}}},
+  "caseload.list": {"roles": ["admin", "manager", "caseworker"], "body": {}},
   "reports.occupancy": {"roles": ["admin", "manager", "caseworker", "staff"], "body": {}},
   "reports.census": {"roles": ["admin", "manager", "caseworker", "staff"], "body": {}},
   "reports.exits": {"roles": ["admin", "manager"], "body": {}},
