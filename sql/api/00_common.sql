@@ -175,6 +175,15 @@ BEGIN
     RETURN r;
 END $$;
 
+-- A resident named in the path, for reading: 404 unless visible.
+CREATE OR REPLACE FUNCTION api.visible_resident(ctx api.ctx, id uuid) RETURNS app.residents LANGUAGE plpgsql AS $$
+DECLARE r app.residents;
+BEGIN
+    SELECT * INTO r FROM app.residents x WHERE x.id = visible_resident.id AND api.sees(ctx, x.house_id);
+    IF NOT FOUND THEN PERFORM api.not_found(); END IF;
+    RETURN r;
+END $$;
+
 -- A house named in the path or a query filter: 404 unless visible.
 CREATE OR REPLACE FUNCTION api.visible_house(ctx api.ctx, id uuid) RETURNS app.houses LANGUAGE plpgsql AS $$
 DECLARE h app.houses;

@@ -4,6 +4,13 @@
 -- PATCH /residents of one resident are serialised by it, on any instance, so the basis a
 -- request names as current is still current when it commits.
 
+-- Under supervision (§15.2): a supervised type, not revoked, and today not after its end. The
+-- one statement of the rule; columns, not the row, so that it inlines into set-based queries.
+CREATE OR REPLACE FUNCTION api.under_supervision(type text, revoked_on date, ends_on date, today date) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT type <> 'released' AND revoked_on IS NULL AND today <= ends_on
+$$;
+
 -- The one place that decides what a role sees of a basis: staff get the type and the dates,
 -- never the decree, the guarantor, the Litmas or free text (the keys are absent). status and
 -- under_supervision are computed in the house's today.

@@ -227,8 +227,8 @@ LANGUAGE sql STABLE AS $$
       LEFT JOIN app.legal_bases b ON b.resident_id = r.id AND b.superseded_at IS NULL
       LEFT JOIN app.reporting_schedules s ON s.resident_id = r.id
       LEFT JOIN a ON a.resident_id = r.id
-     CROSS JOIN LATERAL (SELECT coalesce(b.type <> 'released' AND b.revoked_on IS NULL
-                                         AND (now() AT TIME ZONE h.timezone)::date <= b.supervision_ends_on, false) AS v) sup
+     CROSS JOIN LATERAL (SELECT coalesce(api.under_supervision(b.type, b.revoked_on, b.supervision_ends_on,
+                                                               (now() AT TIME ZONE h.timezone)::date), false) AS v) sup
      WHERE r.id = ANY (resident_ids)
 $$;
 
@@ -281,15 +281,6 @@ BEGIN
         'excuse_id', p.excuse_id);
 END $$;
 
--- A resident named in the path, for reading: 404 unless visible.
-CREATE OR REPLACE FUNCTION api.visible_resident(ctx api.ctx, id uuid) RETURNS app.residents LANGUAGE plpgsql AS $$
-DECLARE r app.residents;
-BEGIN
-    SELECT * INTO r FROM app.residents x WHERE x.id = visible_resident.id AND api.sees(ctx, x.house_id);
-    IF NOT FOUND THEN PERFORM api.not_found(); END IF;
-    RETURN r;
-END $$;
-
 -- Schedules -----------------------------------------------------------------------------
 
 -- PUT: the first one creates (201), every later one is a replacement (200), a version more.
@@ -316,7 +307,7 @@ BEGIN
     IF freq = 'interval' AND ivl IS NULL THEN PERFORM api.invalid('interval_days', 'is required for interval'); END IF;
     IF freq = 'monthly' AND ivl IS NOT NULL THEN PERFORM api.invalid('interval_days', 'must be absent for monthly'); END IF;
     SELECT * INTO b FROM app.legal_bases x WHERE x.resident_id = r.id AND x.superseded_at IS NULL;
-    IF NOT FOUND OR b.type = 'released' OR b.revoked_on IS NOT NULL OR today > b.supervision_ends_on THEN
+    IF NOT FOUND OR NOT api.under_supervision(b.type, b.revoked_on, b.supervision_ends_on, today) THEN
         PERFORM api.fail(409, 'no_supervision', NULL, 'the resident is not under supervision');
     END IF;
     IF starts < b.starts_on THEN PERFORM api.invalid('starts_on', 'is before the legal basis''s starts_on'); END IF;

@@ -48,7 +48,7 @@ $$;
 
 -- ---------------------------------------------------------------- the kinds of §15.6
 -- "In residence": an active stay; "under supervision": the current basis is of a supervised
--- type, not revoked, and its end is today or later (api.legal_basis_json's rule).
+-- type, not revoked, and its end is today or later (api.under_supervision).
 
 CREATE OR REPLACE FUNCTION api.alerts_supervision_ends_soon(house_ids uuid[]) RETURNS SETOF api.alert
 LANGUAGE sql STABLE AS $$
@@ -99,8 +99,8 @@ LANGUAGE sql STABLE AS $$
       JOIN app.stays s ON s.house_id = h.id AND s.checked_out_at IS NULL
       JOIN app.legal_bases b ON b.resident_id = s.resident_id AND b.superseded_at IS NULL
       LEFT JOIN app.exit_plans p ON p.stay_id = s.id
-     WHERE h.id = ANY (house_ids) AND b.type <> 'released' AND b.revoked_on IS NULL
-       AND b.supervision_ends_on >= (now() AT TIME ZONE h.timezone)::date
+     WHERE h.id = ANY (house_ids)
+       AND api.under_supervision(b.type, b.revoked_on, b.supervision_ends_on, (now() AT TIME ZONE h.timezone)::date)
        AND (s.planned_exit_on > b.supervision_ends_on OR p.target_exit_on > b.supervision_ends_on)
 $$;
 
