@@ -46,14 +46,17 @@ export async function open(browser, base, width = 1280, height = 900) {
   return page;
 }
 
-/** logs in through the form, keyboard only (Tab, Enter); waits for the bed board */
+/** logs in through the form, keyboard only (Tab, Enter); waits for the home page: the bed
+ *  board, or a caseworker's caseload */
 export async function login(page, user) {
   await page.goto('/');
   await page.locator('input[name=username]').fill(user);
   await page.keyboard.press('Tab');
   await page.keyboard.type(PASSWORDS[user]);
   await page.keyboard.press('Enter');
-  await page.locator('.bed').first().waitFor();
+  // (the caseload may be empty: the table is there, hidden)
+  if (user === 'caseworker') await page.locator('#main > .view:not([aria-busy]) #caseload').waitFor({ state: 'attached' });
+  else await page.locator('.bed').first().waitFor();
 }
 
 export async function shot(page, name) {

@@ -4,9 +4,11 @@ import { h, clear, failBox } from './dom.js';
 import { t, en, lang, setLang } from './i18n.js';
 import { state, setHouse, role, may, flash } from './core.js';
 import { startEvents } from './sse.js';
+import { alertBadge, startBadge, stopBadge, badgeEvent, refreshBadge } from './badge.js';
 
 // route → [module, the operation whose roles (spec.js) may open it, nav label (shown in the menu when set)]
 const ROUTES = {
+  caseload: ['caseload', 'caseload.list', 'nav_caseload'],
   board: ['board', 'beds.board', 'nav_board'],
   checkin: ['checkin', 'stays.checkin', 'nav_checkin'],
   out: ['out', 'movements.list', 'nav_out'],
@@ -19,6 +21,7 @@ const ROUTES = {
   census: ['reports', 'reports.exits', 'nav_census'],
   exits: ['reports', 'reports.exits', 'nav_exits'],
   manage: ['manage', 'rooms.create', 'nav_manage'],
+  alerts: ['alerts', 'alerts.list', 'nav_alerts'],
   audit: ['audit', 'audit.list', 'nav_audit'],
   stay: ['stay', 'stays.get'],
   resident: ['resident', 'residents.get'],
@@ -26,6 +29,8 @@ const ROUTES = {
 };
 
 const $ = (id) => document.getElementById(id);
+/** the home page: a caseworker's is the caseload (§15 console), everyone else's the bed board */
+const home = () => (role() === 'caseworker' && may('caseload.list') ? '#/caseload' : '#/board');
 let view = null; // {onEvent?} of the current view
 let stopEvents = null;
 let liveState = 'off';
@@ -41,7 +46,7 @@ function parseHash() {
 function renderHeader() {
   const top = $('top');
   const langBtn = h('button', { type: 'button', class: 'link lang', lang: lang() === 'id' ? 'en' : 'id', 'aria-label': t('lang_switch_label'), onclick: () => { setLang(lang() === 'id' ? 'en' : 'id'); renderHeader(); route(); } }, t('lang_switch'));
-  const brand = h('a', { class: 'brand', href: state.user ? '#/board' : '#/login' }, h('img', { src: 'favicon.svg', alt: '', width: 28, height: 28 }), h('span', null, t('app')));
+  const brand = h('a', { class: 'brand', href: state.user ? home() : '#/login' }, h('img', { src: 'favicon.svg', alt: '', width: 28, height: 28 }), h('span', null, t('app')));
   if (!state.user) {
     clear(top, brand, h('div', { class: 'tools' }, langBtn));
     clear($('nav'));
@@ -49,7 +54,7 @@ function renderHeader() {
   }
   let housePick = null;
   if (state.houses.length > 1) {
-    const s = h('select', { id: 'house-pick', onchange: (e) => { setHouse(e.target.value); route(); } },
+    const s = h('select', { id: 'house-pick', onchange: (e) => { setHouse(e.target.value); refreshBadge(); route(); } },
       state.houses.map((x) => h('option', { value: x.id }, x.code + ' — ' + x.name)));
     s.value = state.houseId;
     housePick = h('div', { class: 'house-pick' }, h('label', { for: 'house-pick' }, t('house')), s);
@@ -57,7 +62,7 @@ function renderHeader() {
     housePick = h('span', { class: 'house-name' }, state.houses[0].name);
   }
   const live = h('span', { id: 'live', class: 'live ' + liveState, role: 'status' }, liveText());
-  clear(top, brand, housePick, h('div', { class: 'tools' }, live,
+  clear(top, brand, housePick, h('div', { class: 'tools' }, alertBadge(), live,
     h('span', { class: 'who' }, state.user.full_name || state.user.username, h('small', null, en('role', role()))),
     langBtn, h('button', { type: 'button', class: 'link', onclick: logout }, t('logout'))));
   const cur = parseHash().name;
@@ -88,12 +93,13 @@ export async function loggedIn(token, user) {
   startLive();
   renderHeader();
   const { query } = parseHash();
-  location.hash = query.next && query.next !== '/login' ? '#' + query.next : '#/board';
+  location.hash = query.next && query.next !== '/login' ? '#' + query.next : home();
 }
 
 function startLive() {
   stopEvents?.();
-  stopEvents = startEvents((ev) => view?.onEvent?.(ev), setLive, expired);
+  stopEvents = startEvents((ev) => { view?.onEvent?.(ev); badgeEvent(); }, setLive, expired);
+  startBadge();
 }
 
 async function logout() {
@@ -104,6 +110,7 @@ async function logout() {
 function endSession() {
   stopEvents?.();
   stopEvents = null;
+  stopBadge();
   session.clear();
   state.user = null;
   state.houses = [];
@@ -133,7 +140,7 @@ async function route() {
     return;
   }
   const r = ROUTES[name];
-  if (!r) { location.replace('#/board'); return; }
+  if (!r) { location.replace(home()); return; }
   if (!state.houses.length) await loadSession().catch(() => {}); // the API was away when the page loaded
   if (seq !== renderSeq) return;
   renderHeader();

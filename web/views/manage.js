@@ -1,13 +1,35 @@
 // Rooms, beds and house rules (managers): create rooms and beds, take a bed out of service with a
-// reason and back, create and retire rules.
-import { api } from '../js/api.js';
-import { h, clear, badge } from '../js/dom.js';
+// reason and back, create and retire rules; the house's settings (§15.7: alert thresholds and
+// defaults), which a manager of the house may change (only those fields; If-Match).
+import { api, get } from '../js/api.js';
+import { h, clear, badge, inp } from '../js/dom.js';
 import { formFor } from '../js/form.js';
 import { t, en } from '../js/i18n.js';
-import { state, heading, loadBoard, loadRooms, loadRules, flash } from '../js/core.js';
+import { state, heading, loadBoard, loadRooms, loadRules, flash, may } from '../js/core.js';
+
+/** the settings form of a house; follow_up_days is written as "30, 90, 180" (empty: none) */
+function settingsForm(house, rerender) {
+  const days = inp('follow_up_days', { value: (house.follow_up_days || []).join(', '), inputmode: 'numeric', autocomplete: 'off' });
+  return formFor('houses.update', [h('h3', null, t('settings_title')), h('p', { class: 'hint' }, t('settings_hint')),
+    [{ name: 'supervision_warning_days', label: 'supervision_warning_days' }, { name: 'supervision_critical_days', label: 'supervision_critical_days' }],
+    [{ name: 'reporting_due_days', label: 'reporting_due_days' }, { name: 'reporting_grace_days', label: 'reporting_grace_days' }],
+    [{ name: 'absconding_grace_minutes', label: 'absconding_grace_minutes' }, { name: 'long_stay_days', label: 'long_stay_days' }],
+    [{ name: 'turnover_minutes', label: 'turnover_minutes' }, { name: 'roll_calls_per_day', label: 'roll_calls_per_day' }],
+    { name: 'follow_up_days', label: 'follow_up_days', control: days }], {
+    id: 'house-settings', class: 'narrow', values: house, patch: house, submit: t('save'),
+    shape(v) {
+      const list = String(v.follow_up_days ?? '').split(/[\s,;]+/).filter(Boolean);
+      v.follow_up_days = list.map((x) => (/^\d+$/.test(x) ? parseInt(x, 10) : x)); // a word goes as it is: the server names the problem
+      return v;
+    },
+    send: (body) => api('PATCH', '/houses/' + house.id, { body, ifMatch: house.version }),
+    done(r) { state.houses = state.houses.map((x) => (x.id === r.id ? r : x)); flash(t('settings_saved')); rerender(); },
+  });
+}
 
 export default async function manage(box, { rerender }) {
-  const [rooms, board, rules] = await Promise.all([loadRooms(), loadBoard(), loadRules(false)]);
+  const [rooms, board, rules, house] = await Promise.all([loadRooms(), loadBoard(), loadRules(false),
+    may('houses.update') ? get('/houses/' + state.houseId) : null]);
   const stateOf = new Map(board.map((b) => [b.id, b.state]));
   const saved = () => { flash(t('saved')); rerender(); };
 
@@ -56,5 +78,6 @@ export default async function manage(box, { rerender }) {
   });
 
   clear(box, heading(t('manage_title')), h('h2', null, t('room') + ' & ' + t('bed').toLowerCase()),
-    h('div', { class: 'rooms' }, roomCards), roomForm, h('h2', null, t('rules')), ruleList, ruleForm);
+    h('div', { class: 'rooms' }, roomCards), roomForm, h('h2', null, t('rules')), ruleList, ruleForm,
+    house ? settingsForm(house, rerender) : null);
 }
