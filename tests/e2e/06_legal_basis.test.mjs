@@ -5,48 +5,16 @@
 // the same resident: the type and the end of supervision, never the decree, guarantor or Litmas.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { A, launch, open, login, shot, apiAs, pageText } from './lib.mjs';
+import { A, launch, open, login, shot, apiAs, pageText, day, fill, fitsScreen, saved as savedIn } from './lib.mjs';
 
-const TZ = 'Asia/Jakarta'; // the seeded house's
-/** the house's date n days from today, YYYY-MM-DD */
-const day = (n = 0) => new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(new Date(Date.now() + n * 864e5));
 /** a date as the console writes it (i18n.js fmtD, Indonesian) */
 const shown = (d) => new Intl.DateTimeFormat('id-ID', { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric' }).format(new Date(d + 'T00:00:00Z'));
 
 let browser;
+const saved = (page, text) => savedIn(page, text, '#legal');
 const seen = {}; // width → { resident, decrees, guarantor, litmas }
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-/** the flash message, then the view drawn again from the server's data */
-async function saved(page, text) {
-  await page.locator(`#flash .alert:has-text("${text}")`).waitFor();
-  await page.locator('#main > .view:not([aria-busy]) #legal').waitFor();
-  await page.evaluate(() => document.getElementById('flash').replaceChildren());
-}
-
-/** fills the fields of a basis form: { name: value } (selects by value) */
-async function fill(form, v) {
-  for (const [name, value] of Object.entries(v)) {
-    const el = form.locator(`[name="${name}"]`);
-    if (await el.evaluate((e) => e.tagName === 'SELECT')) await el.selectOption(value);
-    else await el.fill(value);
-  }
-}
-
-/** nothing wider than the screen, and every control of the panel big enough to tap */
-async function fitsScreen(page) {
-  const r = await page.evaluate(() => ({
-    wide: document.documentElement.scrollWidth - window.innerWidth,
-    over: [...document.querySelectorAll('#legal *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
-      .map((e) => e.tagName + (e.id ? '#' + e.id : '') + (e.name ? '[' + e.name + ']' : '')),
-    small: [...document.querySelectorAll('#legal summary, #legal button, #legal input, #legal select, #legal textarea')]
-      .filter((e) => e.offsetParent && e.getBoundingClientRect().height < 40).map((e) => e.tagName + ' ' + (e.name || e.textContent.trim())),
-  }));
-  assert.equal(r.wide, 0, 'the page scrolls sideways');
-  assert.deepEqual(r.over, [], 'parts of the legal basis panel reach past the screen');
-  assert.deepEqual(r.small, [], 'tap targets under 40 px');
-}
 
 async function flow(width, height, name, { conflict }) {
   const page = await open(browser, A, width, height);
@@ -163,7 +131,7 @@ async function flow(width, height, name, { conflict }) {
   // the forms open, as a caseworker sees them while typing
   await page.click('#legal-new-box > summary');
   await page.click('#legal-correct-box > summary');
-  await fitsScreen(page);
+  await fitsScreen(page, '#legal');
   assert.deepEqual(page.errors, []);
   await page.context().close();
   seen[width] = { resident: res, ends: day(280), hidden: [seeded.decree_number, first.decree_number, `PAS-${tag}.PK.01.05/2026`,

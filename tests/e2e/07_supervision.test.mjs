@@ -9,48 +9,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { A, SHOTS, launch, open, login, shot, apiAs } from './lib.mjs';
-
-const TZ = 'Asia/Jakarta'; // the seeded house's
-/** the house's date n days from today, YYYY-MM-DD */
-const day = (n = 0) => new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(new Date(Date.now() + n * 864e5));
+import { A, SHOTS, launch, open, login, shot, apiAs, day, fill, saved, fitsScreen } from './lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-/** the flash message, then the view drawn again */
-async function saved(page, text) {
-  await page.locator(`#flash .alert:has-text("${text}")`).waitFor();
-  await page.locator('#main > .view:not([aria-busy]) h1').waitFor();
-  await page.evaluate(() => document.getElementById('flash').replaceChildren());
-}
-
-async function fill(form, v) {
-  for (const [name, value] of Object.entries(v)) {
-    const el = form.locator(`[name="${name}"]`);
-    if (await el.evaluate((e) => e.tagName === 'SELECT')) await el.selectOption(value);
-    else await el.fill(value);
-  }
-}
-
 /** the number in the header's badge, once it is `n` (it follows the live stream) */
 async function badgeIs(page, n) {
   await page.waitForFunction((want) => document.querySelector('#alert-badge b')?.textContent === want, String(n), { timeout: 20000 });
-}
-
-/** nothing wider than the screen, and the controls of `scope` big enough to tap */
-async function fitsScreen(page, scope) {
-  const r = await page.evaluate((sc) => ({
-    wide: document.documentElement.scrollWidth - window.innerWidth,
-    over: [...document.querySelectorAll(sc + ' *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
-      .map((e) => e.tagName + (e.id ? '#' + e.id : '') + (e.name ? '[' + e.name + ']' : '')),
-    small: [...document.querySelectorAll(`${sc} summary, ${sc} button, ${sc} input, ${sc} select, ${sc} textarea`)]
-      .filter((e) => e.offsetParent && e.type !== 'checkbox' && e.getBoundingClientRect().height < 36).map((e) => e.tagName + ' ' + (e.name || e.textContent.trim())),
-  }), scope);
-  assert.equal(r.wide, 0, 'the page scrolls sideways');
-  assert.deepEqual(r.over, [], `parts of ${scope} reach past the screen`);
-  assert.deepEqual(r.small, [], 'tap targets too small');
 }
 
 const periodsOf = (page) => page.locator('#reporting-periods > li').evaluateAll((ls) => ls.map((l) => [l.dataset.due, l.dataset.status, l.classList.contains('run')]));
@@ -141,7 +108,7 @@ async function flow(width, height, undo) {
   await shot(page, `reporting-${width}`);
   if (width < 400) {
     for (const s of ['#rep-record-box', '#rep-schedule-box']) await page.click(s + ' > summary');
-    await fitsScreen(page, '#reporting');
+    await fitsScreen(page, '#reporting', 36); // the small buttons of a period tile: 2.25rem
   }
 
   // 5. the alerts page from the badge: the critical alert, acknowledged with a note
@@ -201,6 +168,10 @@ test('staff see only the alerts they may, and acknowledge only the kinds they ma
   assert.ok(kinds.some(([k]) => k === 'movement_overdue'), 'the seed has a resident overdue from reporting duty');
   await shot(page, 'alerts-staff-1280');
   assert.equal(await page.locator('nav a[href="#/caseload"]').count(), 0, 'no caseload for staff');
+  // reporting compliance is case information: no reporting panel on a resident's page for staff
+  await page.click(`#alerts > li[data-kind="movement_overdue"] a[href^="#/resident/"]`);
+  await page.locator('#main > .view:not([aria-busy]) #legal').waitFor();
+  assert.equal(await page.locator('#reporting').count(), 0, 'staff see a reporting panel');
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

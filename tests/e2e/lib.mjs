@@ -2,6 +2,7 @@
 // daemons on one database), E2E_SCREENSHOTS, E2E_PG (stop|start the cluster), E2E_NIKS (the seeded
 // national IDs), E2E_CHROMIUM.
 import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -99,3 +100,37 @@ export async function waitReady(base, ms = 30000) {
 /** all text a person could see or copy from the page: text, form values, attributes */
 export const pageText = (page) => page.evaluate(() => document.documentElement.innerText + '\n' +
   [...document.querySelectorAll('input,textarea,select')].map((e) => e.value).join('\n') + '\n' + document.documentElement.outerHTML);
+
+/** the seeded house's date n days from today, YYYY-MM-DD (its zone: Asia/Jakarta) */
+export const day = (n = 0) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Jakarta' }).format(new Date(Date.now() + n * 864e5));
+
+/** fills the fields of a form: { name: value } (selects by value) */
+export async function fill(form, v) {
+  for (const [name, value] of Object.entries(v)) {
+    const el = form.locator(`[name="${name}"]`);
+    if (await el.evaluate((e) => e.tagName === 'SELECT')) await el.selectOption(value);
+    else await el.fill(value);
+  }
+}
+
+/** the flash message, then the view drawn again from the server's data (with `part` in it) */
+export async function saved(page, text, part = 'h1') {
+  await page.locator(`#flash .alert:has-text("${text}")`).waitFor();
+  await page.locator(`#main > .view:not([aria-busy]) ${part}`).waitFor();
+  await page.evaluate(() => document.getElementById('flash').replaceChildren());
+}
+
+/** nothing wider than the screen, and the controls inside `scope` (a selector) at least `tap` px
+ *  high (checkboxes have their label to tap) */
+export async function fitsScreen(page, scope, tap = 40) {
+  const r = await page.evaluate(([sc, min]) => ({
+    wide: document.documentElement.scrollWidth - window.innerWidth,
+    over: [...document.querySelectorAll(sc + ' *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+      .map((e) => e.tagName + (e.id ? '#' + e.id : '') + (e.name ? '[' + e.name + ']' : '')),
+    small: [...document.querySelectorAll(`${sc} summary, ${sc} button, ${sc} input, ${sc} select, ${sc} textarea`)]
+      .filter((e) => e.offsetParent && e.type !== 'checkbox' && e.getBoundingClientRect().height < min).map((e) => e.tagName + ' ' + (e.name || e.textContent.trim())),
+  }), [scope, tap]);
+  assert.equal(r.wide, 0, 'the page scrolls sideways');
+  assert.deepEqual(r.over, [], `parts of ${scope} reach past the screen`);
+  assert.deepEqual(r.small, [], `tap targets under ${tap} px`);
+}

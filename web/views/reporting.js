@@ -104,22 +104,33 @@ export async function reportingPanel(rid, rerender) {
   if (cal.under_supervision && may('reporting_schedule.put')) {
     // a replacement starts today or later (no decided period may change); a first one may start in the past
     const values = sched ? { ...sched, starts_on: today(tz()) } : { frequency: 'monthly', grace_days: house()?.reporting_grace_days };
-    parts.push(fold('rep-schedule-box', t(sched ? 'rep_schedule_change' : 'rep_schedule_set'), formFor('reporting_schedule.put', [
+    const sf = formFor('reporting_schedule.put', [
       [{ name: 'frequency', label: 'frequency', enum: 'frequency' }, { name: 'starts_on', label: 'starts_on', hint: sched ? t('sched_starts_hint') : null }],
       [{ name: 'day_of_month', label: 'day_of_month' }, { name: 'interval_days', label: 'interval_days' }],
       [{ name: 'grace_days', label: 'grace_days' }, { name: 'remote_allowed', label: 'remote_allowed' }],
       { name: 'notes', label: 'notes', attrs: { rows: 2 } }], {
       id: 'rep-schedule', class: 'bare', values, submit: t('rep_schedule_btn'),
-      // the rhythm not chosen is left out (the server refuses both)
-      shape(v) { delete v[v.frequency === 'interval' ? 'day_of_month' : 'interval_days']; return v; },
       send: (body) => api('PUT', `/residents/${rid}/reporting/schedule`, { body, ifMatch: sched?.version }),
       done() { flash(t('rep_schedule_saved')); rerender(); },
-    })));
+    });
+    // only the rhythm chosen is shown and sent (the server refuses the other one)
+    const freq = sf.elements.namedItem('frequency');
+    const rhythm = () => {
+      for (const [name, f] of [['day_of_month', 'monthly'], ['interval_days', 'interval']]) {
+        const el = sf.elements.namedItem(name);
+        el.disabled = freq.value !== f;
+        el.closest('.field').hidden = freq.value !== f;
+      }
+    };
+    freq.addEventListener('change', rhythm);
+    rhythm();
+    parts.push(fold('rep-schedule-box', t(sched ? 'rep_schedule_change' : 'rep_schedule_set'), sf));
   }
 
   if (records.length) {
+    // the newest twelve by the time of reporting (a back-dated one goes to its place)
     parts.push(h('h3', null, t('rep_records')), h('ul', { class: 'list compact', id: 'reporting-records' },
-      records.slice().reverse().slice(0, 12).map((r) => recordItem(r, rerender))));
+      records.sort((a, b) => (a.reported_at < b.reported_at ? 1 : -1)).slice(0, 12).map((r) => recordItem(r, rerender))));
   }
   return h('section', { id: 'reporting', 'aria-labelledby': 'reporting-title' }, parts);
 }
