@@ -144,6 +144,21 @@ async function flow(width, height, undo) {
   assert.equal(cells[5].trim(), '0', 'the acknowledged alert is no longer open');
   await shot(page, `caseload-${width}`);
   if (width < 400) await fitsScreen(page, '#caseload');
+  if (undo === 'void') {
+    // 7. a new rhythm from today (a replacement: If-Match; only the rhythm chosen is sent)
+    await row.locator('a').click();
+    await page.click('#rep-schedule-box > summary');
+    const sf = page.locator('#rep-schedule');
+    assert.equal(await sf.locator('input[name=starts_on]').inputValue(), day(0), 'a replacement starts today');
+    assert.ok(await sf.locator('input[name=day_of_month]').isHidden(), 'the other rhythm is hidden');
+    await fill(sf, { frequency: 'monthly', day_of_month: '10' });
+    assert.ok(await sf.locator('input[name=interval_days]').isHidden());
+    await sf.locator('button[type=submit]').click();
+    await saved(page, 'Jadwal wajib lapor tersimpan');
+    assert.match(await page.locator('#reporting-summary').innerText(), /tiap tanggal 10 · tenggang 0 hari/);
+    const sc = (await cw.get(`/residents/${rid}/reporting/schedule`)).body;
+    assert.deepEqual([sc.version, sc.frequency, sc.day_of_month, sc.interval_days, sc.history.length], [2, 'monthly', 10, null, 2]);
+  }
   assert.deepEqual(page.errors, []);
   await page.context().close();
 }
