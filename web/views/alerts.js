@@ -71,13 +71,15 @@ export default async function alerts(box, { query }) {
   form.addEventListener('submit', (e) => { e.preventDefault(); reload(); });
   clear(box, heading(t('alerts_title')), role() === 'staff' ? h('p', { class: 'hint' }, t('ack_some')) : null, form, list, empty);
   await reload();
-  const timer = setInterval(() => { if (box.isConnected) reload().catch(() => {}); else clearInterval(timer); }, 60000);
+  // any change may raise or clear an alert, and time passes: read again, but never redraw an
+  // acknowledgement being typed under the user's hand
+  const calm = () => !list.querySelector('details[open]');
+  const timer = setInterval(() => { if (!box.isConnected) clearInterval(timer); else if (calm()) reload().catch(() => {}); }, 60000);
   let soon = null;
   return {
-    // any change may raise or clear an alert; a form being typed in is not redrawn under the hand
     onEvent() {
       clearTimeout(soon);
-      soon = setTimeout(() => { if (box.isConnected && !list.querySelector('details[open]')) reload().catch(() => {}); }, 500);
+      soon = setTimeout(() => { if (box.isConnected && calm()) reload().catch(() => {}); }, 500);
     },
   };
 }
