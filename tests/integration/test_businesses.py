@@ -40,6 +40,7 @@ import zoneinfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import test_legal_bases  # noqa: E402 - its World
 from harness import expect, expect_problem, uid  # noqa: E402
 
 STAGES = ["idea", "business_plan", "trained", "registered", "funded", "operating", "paused", "closed"]
@@ -74,24 +75,19 @@ def fields_of(r):
     return sorted(e["field"] for e in r.json.get("errors", []))
 
 
-class World:
-    def __init__(self, d):
-        self.d = d
-        self.token = d.login()
-        self.house = d.house(self.token)["id"]
-        self.resident = d.resident(self.token, self.house)["id"]
+class World(test_legal_bases.World):
+    """test_legal_bases' world (a house, an admin token, user(), audit()) with a resident who
+    owns the businesses."""
 
-    def user(self, role, houses):
-        password = "pw-" + uid() + uid()
-        u = self.d.must("POST", "users", {"username": role + "-" + uid(), "password": password, "role": role,
-                                          "full_name": "User " + role, "house_ids": houses}, 201, token=self.token)
-        return u, self.d.login(u["username"], password)
+    def __init__(self, d):
+        super().__init__(d)
+        self.owner = d.resident(self.token, self.house)["id"]
 
     def req(self, method, path, body=None, token=None, **kw):
         return self.d.request(method, "/api/v1/" + path, json_body=body, token=token or self.token, **kw)
 
     def create(self, **fields):
-        body = {"resident_id": self.resident, "name": "Warung " + uid(), "sector": "food_beverage", **fields}
+        body = {"resident_id": self.owner, "name": "Warung " + uid(), "sector": "food_beverage", **fields}
         r = self.req("POST", "businesses", body)
         expect(r.status == 201, f"create: {r}")
         return r.json
@@ -125,9 +121,6 @@ class World:
         expect(self.counts() == before, f"{method} {path} {body}: a refused write wrote something")
         return r
 
-    def audit(self, entity, eid):
-        return self.d.must("GET", f"audit?entity={entity}&entity_id={eid}", token=self.token)["items"]
-
     def events(self, name, bid):
         out = self.d.psql(f"SELECT jsonb_build_object('data', data, 'roles', roles)::text FROM app.events "
                           f"WHERE name = '{name}' AND data->>'id' = '{bid}' ORDER BY id").strip()
@@ -146,7 +139,7 @@ def world(d):
 
 def test_create_and_read(d):
     w = world(d)
-    r = w.req("POST", "businesses", {"resident_id": w.resident, "name": "  Warung Bu Sri ", "sector": "food_beverage",
+    r = w.req("POST", "businesses", {"resident_id": w.owner, "name": "  Warung Bu Sri ", "sector": "food_beverage",
                                      "description": "Nasi gemuk\nlauk", "started_on": day(-40)})
     expect(r.status == 201, f"create: {r}")
     b = r.json
@@ -168,13 +161,13 @@ def test_create_and_read(d):
            and a[0]["after"]["name"] == "Warung Bu Sri", f"audit: {a}")
     ev = w.events("business.created", b["id"])
     expect(len(ev) == 1 and ev[0]["data"] == {"house_id": w.house, "entity": "business", "id": b["id"],
-                                              "resident_id": w.resident}
+                                              "resident_id": w.owner}
            and sorted(ev[0]["roles"]) == ["admin", "caseworker", "manager"], f"events: {ev}")
     for st in ("business_plan", "trained"):
         x = w.create(stage=st, on=day(-5))
         expect(x["stage"] == st and x["stage_since"] == day(-5) and x["history"][0]["stage"] == st, f"{x}")
     # a resident may have several businesses
-    n = d.psql(f"SELECT count(*) FROM app.businesses WHERE resident_id = '{w.resident}'").strip()
+    n = d.psql(f"SELECT count(*) FROM app.businesses WHERE resident_id = '{w.owner}'").strip()
     expect(int(n) >= 3, f"businesses of the resident: {n}")
 
 
@@ -182,7 +175,7 @@ def test_create_rejects_bad_input(d):
     w = world(d)
     other = d.house(w.token)["id"]
     _, mgr = w.user("manager", [other])
-    good = {"resident_id": w.resident, "name": "Bengkel", "sector": "repair"}
+    good = {"resident_id": w.owner, "name": "Bengkel", "sector": "repair"}
     for body, errors in [
         ({k: v for k, v in good.items() if k != "resident_id"}, ["resident_id"]),
         (dict(good, resident_id=harness.uid() and "00000000-0000-4000-8000-000000000000"), ["resident_id"]),
@@ -227,7 +220,7 @@ def test_patch(d):
     expect(len(w.events("business.updated", b["id"])) == 1, "business.updated event")
     path = f"businesses/{b['id']}"
     w.refused("PATCH", path, {"name": "x"}, 412, "precondition_failed", headers={"If-Match": f'"{b["version"]}"'})
-    for body, errors in [({"stage": "trained"}, ["stage"]), ({"resident_id": w.resident}, ["resident_id"]),
+    for body, errors in [({"stage": "trained"}, ["stage"]), ({"resident_id": w.owner}, ["resident_id"]),
                          ({"on": day(0)}, ["on"]), ({"name": None}, ["name"]), ({"sector": "x"}, ["sector"]),
                          ({"started_on": day(1)}, ["started_on"]), ({"nib": "123"}, ["nib"]),
                          ({"nib": "12345678901234"}, ["nib"]), ({"nib": "123456789012a"}, ["nib"]),
@@ -339,7 +332,7 @@ def test_stage_data(d):
            and a[2]["before"]["stage"] == "trained" and a[2]["after"]["stage"] == "registered", f"{a}")
     ev = w.events("business.stage_changed", b["id"])
     expect(len(ev) == 4 and all(e["data"] == {"house_id": w.house, "entity": "business", "id": b["id"],
-                                              "resident_id": w.resident} for e in ev), f"{ev}")
+                                              "resident_id": w.owner} for e in ev), f"{ev}")
     # If-Match on the business
     w.refused("POST", path, {"stage": "paused"}, 412, "precondition_failed", headers={"If-Match": '"1"'})
 
@@ -411,7 +404,7 @@ def test_months(d):
            and a[1]["before"]["revenue_idr"] == 10 ** 13 and a[0]["house_id"] == w.house, f"{a}")
     ev = w.events("business.month_recorded", b["id"])
     expect(len(ev) == 5 and ev[0]["data"] == {"house_id": w.house, "entity": "business", "id": b["id"],
-                                              "resident_id": w.resident}, f"{len(ev)} {ev[:1]}")
+                                              "resident_id": w.owner}, f"{len(ev)} {ev[:1]}")
     expect_problem(w.req("GET", "businesses/00000000-0000-4000-8000-000000000000/months"), 404, "not_found")
 
 
@@ -506,7 +499,7 @@ def test_roles_and_houses(d):
     b = w.create()
     m = month(0)
     w.put_month(b["id"], m)
-    calls = [("POST", "businesses", {"resident_id": w.resident, "name": "x", "sector": "retail"}),
+    calls = [("POST", "businesses", {"resident_id": w.owner, "name": "x", "sector": "retail"}),
              ("GET", "businesses", None), ("GET", f"businesses/{b['id']}", None),
              ("PATCH", f"businesses/{b['id']}", {"name": "y"}),
              ("POST", f"businesses/{b['id']}/stages", {"stage": "trained"}),
@@ -520,7 +513,7 @@ def test_roles_and_houses(d):
     for method, path, body in calls[2:]:
         w.refused(method, path, body, 404, "not_found", token=mgr)
     w.refused(*calls[0], 422, "validation_failed", ["resident_id"], token=mgr)
-    expect(d.must("GET", f"businesses?resident_id={w.resident}", token=mgr)["items"] == [], "another house listed")
+    expect(d.must("GET", f"businesses?resident_id={w.owner}", token=mgr)["items"] == [], "another house listed")
     expect_problem(w.req("GET", f"businesses?house_id={w.house}", token=mgr), 404, "not_found")
     # a caseworker of the house does everything
     _, cw = w.user("caseworker", [w.house])
