@@ -80,10 +80,11 @@ BEGIN
     RETURN b;
 END $$;
 
--- 422 naming every key of `keys` that args holds, when `allowed` is false.
+-- 422 naming every key of `keys` that args gives a value (null is as good as absent), when
+-- `allowed` is false.
 CREATE OR REPLACE FUNCTION api.refuse_keys(args jsonb, keys text[], allowed boolean, message text) RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE given text[] := ARRAY(SELECT k FROM unnest(keys) k WHERE args ? k);
+DECLARE given text[] := ARRAY(SELECT k FROM unnest(keys) k WHERE args->>k IS NOT NULL);
 BEGIN
     IF NOT allowed AND cardinality(given) > 0 THEN PERFORM api.invalid_fields(given, message); END IF;
 END $$;
