@@ -61,7 +61,8 @@ static const struct field stage_body[] = {
         {NULL},
 };
 
-/* Rupiah up to 10^13 fit FIELD_INT's long (64 bits here) and the columns' bigint. */
+/* Rupiah up to 10^13 fit FIELD_INT's long and the columns' bigint; json_int_t is 64 bits too. */
+_Static_assert(sizeof(long) >= 8, "rupiah ranges need a 64-bit long (struct field's min and max)");
 static const struct field month_body[] = {
         {.name = "revenue_idr",
          .type = FIELD_INT,

@@ -380,7 +380,7 @@ def test_months(d):
                          (dict(good, note="x" * 10001), ["note"]),
                          (dict(good, profit_idr=0), ["profit_idr"])]:
         w.refused("PUT", path, body, 422, "validation_failed", errors)
-    for seg in ("2026-13", "2026-00", "2026-1", "202601", "2026-01-01", "abcd-ef", month(1), "%FF%FE%FD%FC%FB%FA%F9"):
+    for seg in ("2026-13", "2026-00", "0000-01", "2026-1", "202601", "2026-01-01", "abcd-ef", month(1), "%FF%FE%FD%FC%FB%FA%F9"):
         w.refused("PUT", f"businesses/{b['id']}/months/{seg}", good, 422, "validation_failed", ["month"])
     w.refused("PUT", f"businesses/00000000-0000-4000-8000-000000000000/months/{m}", good, 404, "not_found")
     # the current month is allowed; an equal PUT writes nothing
