@@ -5,7 +5,8 @@ to have written nothing (no business, history, month, audit record or event; ver
 
 - test_create_and_read: 201 with every field, history of one entry, capital [], ETag,
   latest_month null, credit_readiness of a new business; business.create audit,
-  business.created event (ids only, casework roles); GET; initial stages.
+  business.created event (ids only, casework roles); GET; Idempotency-Key replay; initial
+  stages.
 - test_create_rejects_bad_input: every field rule of POST -> 422 naming the field.
 - test_patch: the fields, If-Match 412, stage/resident_id/on 422, NIB correction, a
   registered business keeps a NIB or an SKU, an equal PATCH writes nothing.
@@ -163,6 +164,14 @@ def test_create_and_read(d):
     expect(len(ev) == 1 and ev[0]["data"] == {"house_id": w.house, "entity": "business", "id": b["id"],
                                               "resident_id": w.owner}
            and sorted(ev[0]["roles"]) == ["admin", "caseworker", "manager"], f"events: {ev}")
+    # a repeated Idempotency-Key replays the answer and writes nothing
+    key = {"Idempotency-Key": "biz-" + uid()}
+    body = {"resident_id": w.owner, "name": "Kios " + uid(), "sector": "retail"}
+    once = w.req("POST", "businesses", body, headers=key)
+    before = w.counts()
+    twice = w.req("POST", "businesses", body, headers=key)
+    expect(once.status == twice.status == 201 and once.json == twice.json and w.counts() == before, f"{twice}")
+    expect_problem(w.req("POST", "businesses", dict(body, name="Lain"), headers=key), 422, "idempotency_key_reused")
     for st in ("business_plan", "trained"):
         x = w.create(stage=st, on=day(-5))
         expect(x["stage"] == st and x["stage_since"] == day(-5) and x["history"][0]["stage"] == st, f"{x}")
