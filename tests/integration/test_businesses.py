@@ -303,6 +303,7 @@ def test_stage_data(d):
         ({"stage": "registered", "sku_number": ""}, ["sku_number"]),
         ({"stage": "registered", "sku_number": "x" * 101}, ["sku_number"]),
         ({"stage": "registered", "sku_number": "S", "sku_issued_on": day(1)}, ["sku_issued_on"]),
+        ({"stage": "registered", "nib": nib(), "sku_issued_on": day(-1)}, ["sku_issued_on"]),
         ({"stage": "registered", "nib": nib(), "capital_source": "kur"}, ["capital_source"]),
         ({"stage": "funded"}, ["amount_idr", "capital_source"]),
         ({"stage": "funded", "capital_source": "kur"}, ["amount_idr"]),
