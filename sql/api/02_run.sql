@@ -153,6 +153,13 @@ BEGIN
                     WHEN 'alerts.list' THEN r := api.op_alerts_list(c, args);
                     WHEN 'alerts.acknowledge' THEN r := api.op_alerts_acknowledge(c, args);
                     WHEN 'caseload.list' THEN r := api.op_caseload_list(c, args);
+                    WHEN 'businesses.create' THEN r := api.op_businesses_create(c, args);
+                    WHEN 'businesses.list' THEN r := api.op_businesses_list(c, args);
+                    WHEN 'businesses.get' THEN r := api.op_businesses_get(c, args);
+                    WHEN 'businesses.update' THEN r := api.op_businesses_update(c, args);
+                    WHEN 'businesses.stage' THEN r := api.op_businesses_stage(c, args);
+                    WHEN 'business_months.put' THEN r := api.op_business_months_put(c, args);
+                    WHEN 'business_months.list' THEN r := api.op_business_months_list(c, args);
                     ELSE r := ROW(404, api.problem('not_found', NULL, 'unknown operation'));
                 END CASE;
                 -- END dispatch

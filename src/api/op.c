@@ -90,13 +90,22 @@ static void set_pre_error(struct op_call *call, int status, const char *code, co
 		json_object_set(call->pre_error, "errors", errors);
 }
 
-/* Path parameters are UUIDs; one that is not names nothing: 404. */
-static void take_path_params(struct op_call *call, const struct router_match *m)
+/* Path parameters are UUIDs; one that is not names nothing: 404. A `{month}` is a value,
+ * not a name: YYYY-MM of a real month, else 422 naming it (§16.8). */
+static void take_path_params(struct op_call *call, const struct router_match *m, json_t *errors)
 {
-	char uuid[37];
+	char uuid[37], day[11];
 
 	for (size_t i = 0; i < m->nparams; i++) {
 		const char *v = m->params[i].value;
+		if (strcmp(m->params[i].name, "month") == 0) {
+			if (strlen(v) != 7 || snprintf(day, sizeof(day), "%s-01", v) != 10 ||
+			    !text_date(day, 10))
+				validate_error(errors, "month", "must be a month (YYYY-MM)");
+			else
+				json_object_set_new(call->args, "month", json_string(v));
+			continue;
+		}
 		if (!text_uuid(v, strlen(v), uuid)) {
 			set_pre_error(call, 404, "not_found", NULL, NULL);
 			return;
@@ -416,7 +425,7 @@ void api_op_handler(struct http_request *req, struct api_worker *w, const struct
 	}
 	errors = json_array();
 	role_array_literal(route->roles, call->roles, sizeof(call->roles));
-	take_path_params(call, m);
+	take_path_params(call, m, errors);
 	take_query(call, errors);
 	take_body(call, errors);
 	take_headers(call, errors);

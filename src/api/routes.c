@@ -21,6 +21,7 @@
 	X(reporting)                                                                               \
 	X(alerts)                                                                                  \
 	X(caseload)                                                                                \
+	X(businesses)                                                                              \
 	X(reports)                                                                                 \
 	X(audit)                                                                                   \
 	X(events)                                                                                  \

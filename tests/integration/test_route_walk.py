@@ -196,6 +196,18 @@ def walk_all(w, d):
     w.call("POST /api/v1/alerts/acknowledge", 200, token=token, json_body={"key": alerts[0]["key"], "note": "walk"})
     w.call("GET /api/v1/caseload", 200, f"/api/v1/caseload?house_id={house['id']}", token=token)
 
+    business = w.json("POST /api/v1/businesses", 201, token=token,
+                      json_body={"resident_id": resident["id"], "name": "Warung " + uid(), "sector": "food_beverage"})
+    zpath = f"/api/v1/businesses/{business['id']}"
+    w.call("GET /api/v1/businesses", 200, f"/api/v1/businesses?house_id={house['id']}&stage=idea", token=token)
+    w.call("GET /api/v1/businesses/{id}", 200, zpath, token=token)
+    w.call("PATCH /api/v1/businesses/{id}", 200, zpath, json_body={"description": "nasi gemuk"}, token=token)
+    w.call("POST /api/v1/businesses/{id}/stages", 201, zpath + "/stages", token=token,
+           json_body={"stage": "registered", "sku_number": "SKU-" + uid()})
+    w.call("PUT /api/v1/businesses/{id}/months/{month}", 201, f"{zpath}/months/{today.strftime('%Y-%m')}",
+           token=token, json_body={"revenue_idr": 2500000, "costs_idr": 1500000, "workers": 1})
+    w.call("GET /api/v1/businesses/{id}/months", 200, zpath + "/months", token=token)
+
     w.call("POST /api/v1/stays/{stay_id}/transfer", 200, spath + "/transfer", json_body={"bed_id": beds[1]["id"]},
            token=token)
     w.call("POST /api/v1/stays/{stay_id}/checkout", 200, spath + "/checkout", token=token,

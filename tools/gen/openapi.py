@@ -54,6 +54,10 @@ def ref(kind, name):
 TEXT_RULES = {"string": "Single line (no control characters), trimmed; lengths count characters.",
               "text": "Multi-line (lf, cr and tab allowed), trimmed; lengths count characters."}
 PATH_ID_RULES = "A UUID; anything else, or an object the user may not see, is 404."
+# a `{month}` segment is a value, not an id (src/api/op.c take_path_params)
+PATH_MONTH = {"name": "month", "in": "path", "required": True,
+              "description": "A month, YYYY-MM, that exists; anything else is 422 naming `month`.",
+              "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}}
 
 
 def field_schema(f):
@@ -134,7 +138,8 @@ def schema_name(r, prose_op):
 def parameters(r):
     """Path ids, query fields, paging, then the headers the route honours. The prose's own
     parameters (Last-Event-ID, say) come after these and before Accept-Language."""
-    out = [{"name": p, "in": "path", "required": True, "description": PATH_ID_RULES,
+    out = [PATH_MONTH if p == "month" else
+           {"name": p, "in": "path", "required": True, "description": PATH_ID_RULES,
             "schema": {"type": "string", "format": "uuid"}} for p in r["path_params"]]
     out += [{"name": f["name"], "in": "query", "required": f["required"], "schema": field_schema(f)}
             for f in r["query"] or []]
