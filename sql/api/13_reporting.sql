@@ -15,6 +15,7 @@
 -- CREATE OR REPLACE cannot change a function's row type: dropped first, so that this file
 -- may change its columns
 DROP FUNCTION IF EXISTS api.reporting_slots(uuid[], boolean);
+DROP FUNCTION IF EXISTS api.reporting_state(uuid[]);
 
 CREATE OR REPLACE FUNCTION api.house_reporting_grace(house_id uuid) RETURNS int LANGUAGE sql STABLE AS $$
     SELECT h.reporting_grace_days FROM app.houses h WHERE h.id = house_reporting_grace.house_id
@@ -185,7 +186,8 @@ $$;
 -- api.reporting_state(resident_ids uuid[]) RETURNS TABLE (resident_id uuid, house_id uuid,
 --   under_supervision boolean, duty_ends_on date, schedule_version int, next_due_on date,
 --   consecutive_misses int, revocation_risk boolean, due_opens_on date, due_due_on date,
---   due_closes_on date, missed_due_on date, missed_closes_on date, next_undecided_closes_on date)
+--   due_closes_on date, missed_due_on date, missed_closes_on date, next_undecided_closes_on date,
+--   due_periods date[])
 -- One row per resident of the list that exists (any house: the caller filters visibility).
 --   under_supervision: the current basis in force and not released; duty_ends_on: L (null
 --   without a basis); schedule_version: null without a schedule; next_due_on: due_on of the
@@ -196,12 +198,14 @@ $$;
 --   due or grace (reporting_due); missed_due_on/missed_closes_on: the newest missed period
 --   (of the run, so null when consecutive_misses = 0; reporting_missed and
 --   reporting_second_consecutive_miss); next_undecided_closes_on: closes_on of the earliest
---   period due, grace or upcoming (the second miss's due_at).
+--   period due, grace or upcoming (the second miss's due_at); due_periods: every period in
+--   status due or grace, {{opens_on, due_on, closes_on}, ...} in due_on order (null without
+--   one), so that the alerts need not ask for the periods a second time.
 CREATE OR REPLACE FUNCTION api.reporting_state(resident_ids uuid[])
 RETURNS TABLE (resident_id uuid, house_id uuid, under_supervision boolean, duty_ends_on date, schedule_version int,
                next_due_on date, consecutive_misses int, revocation_risk boolean,
                due_opens_on date, due_due_on date, due_closes_on date,
-               missed_due_on date, missed_closes_on date, next_undecided_closes_on date)
+               missed_due_on date, missed_closes_on date, next_undecided_closes_on date, due_periods date[])
 LANGUAGE sql STABLE AS $$
     WITH p AS (
         SELECT p.*, max(p.due_on) FILTER (WHERE p.status = 'met') OVER (PARTITION BY p.resident_id) AS last_met
@@ -216,12 +220,14 @@ LANGUAGE sql STABLE AS $$
                (array_agg(p.closes_on ORDER BY p.due_on) FILTER (WHERE p.status IN ('due', 'grace')))[1] AS due_closes,
                max(p.due_on) FILTER (WHERE p.status = 'missed' AND p.due_on > coalesce(p.last_met, '-infinity')) AS missed_due,
                (array_agg(p.closes_on ORDER BY p.due_on DESC) FILTER (WHERE p.status = 'missed'
-                   AND p.due_on > coalesce(p.last_met, '-infinity')))[1] AS missed_closes
+                   AND p.due_on > coalesce(p.last_met, '-infinity')))[1] AS missed_closes,
+               array_agg(ARRAY[p.opens_on, p.due_on, p.closes_on] ORDER BY p.due_on)
+                   FILTER (WHERE p.status IN ('due', 'grace')) AS due_periods
           FROM p GROUP BY p.resident_id)
     SELECT r.id, r.house_id, sup.v, api.duty_ends_on(b), s.version, a.next_due, coalesce(a.misses, 0),
            coalesce(sup.v AND b.type IN ('pembebasan_bersyarat', 'cuti_bersyarat', 'cuti_menjelang_bebas')
                     AND a.misses >= 2, false),
-           a.due_opens, a.due_due, a.due_closes, a.missed_due, a.missed_closes, a.next_closes
+           a.due_opens, a.due_due, a.due_closes, a.missed_due, a.missed_closes, a.next_closes, a.due_periods
       FROM app.residents r
       JOIN app.houses h ON h.id = r.house_id
       LEFT JOIN app.legal_bases b ON b.resident_id = r.id AND b.superseded_at IS NULL
