@@ -131,6 +131,14 @@ BEGIN
                     WHEN 'partners.list' THEN r := api.op_partners_list(c, args);
                     WHEN 'partners.get' THEN r := api.op_partners_get(c, args);
                     WHEN 'partners.update' THEN r := api.op_partners_update(c, args);
+                    WHEN 'programmes.create' THEN r := api.op_programmes_create(c, args);
+                    WHEN 'programmes.list' THEN r := api.op_programmes_list(c, args);
+                    WHEN 'programmes.get' THEN r := api.op_programmes_get(c, args);
+                    WHEN 'programmes.update' THEN r := api.op_programmes_update(c, args);
+                    WHEN 'enrolments.create' THEN r := api.op_enrolments_create(c, args);
+                    WHEN 'enrolments.list' THEN r := api.op_enrolments_list(c, args);
+                    WHEN 'enrolments.get' THEN r := api.op_enrolments_get(c, args);
+                    WHEN 'enrolments.update' THEN r := api.op_enrolments_update(c, args);
                     WHEN 'rooms.create' THEN r := api.op_rooms_create(c, args);
                     WHEN 'rooms.update' THEN r := api.op_rooms_update(c, args);
                     WHEN 'beds.create' THEN r := api.op_beds_create(c, args);
