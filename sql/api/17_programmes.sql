@@ -41,9 +41,12 @@ CREATE OR REPLACE FUNCTION api.programme_audit_json(p app.programmes) RETURNS js
     SELECT api.programme_json(p, ROW(NULL, 'admin', NULL, NULL)::api.ctx) - '{seats_taken,seats_left,waitlisted_count}'::text[]
 $$;
 
+-- every house role of the house, and the programme's partner's users (§16.11)
 CREATE OR REPLACE FUNCTION api.programme_event(p app.programmes, verb text) RETURNS void LANGUAGE sql AS $$
     SELECT api.emit(p.house_id, 'programme.' || verb,
-                    jsonb_build_object('entity', 'programme', 'id', p.id, 'partner_id', p.partner_id))
+                    jsonb_build_object('entity', 'programme', 'id', p.id, 'partner_id', p.partner_id),
+                    CASE WHEN p.partner_id IS NOT NULL THEN ARRAY['admin', 'manager', 'caseworker', 'staff', 'partner'] END,
+                    p.partner_id)
 $$;
 
 -- A programme of the path, for a house user, locked when asked: 404 unless visible.

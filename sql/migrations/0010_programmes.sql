@@ -109,6 +109,9 @@ END $$;
 CREATE TRIGGER enrolments_seats AFTER INSERT OR UPDATE OF stage OR DELETE ON app.enrolments
     FOR EACH ROW EXECUTE FUNCTION app.enrolments_seats();
 
+-- the partner whose users receive an event too (§16.11: programme and session events)
+ALTER TABLE app.events ADD COLUMN partner_id uuid;
+
 INSERT INTO api.constraint_problems VALUES
     ('programmes_kind_check',             422, 'validation_failed', 'kind', 'unknown kind'),
     ('programmes_status_check',           422, 'validation_failed', 'status', 'unknown status'),

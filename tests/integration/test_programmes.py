@@ -27,6 +27,9 @@ instance on its database. Each refused write is also checked to have written not
   positions 1..9 (waitlist); seats_taken = capacity.
 - test_race_one_resident_two_instances: 8 enrolments of one resident: one 201, 7 x 409
   already_enrolled, one row.
+- test_partner_events: a partner user's stream gets programme.created/updated of its
+  partner's programmes with exactly house_id, entity, id, partner_id, live and in the
+  Last-Event-ID backlog; never another partner's, the house's own, or enrolment events.
 - test_race_promotion_two_instances: a seat holder withdrawn while new enrolments race for
   the seat: the first waitlisted gets it, the newcomers are waitlisted or refused."""
 
@@ -34,10 +37,12 @@ import csv
 import io
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import expect, expect_problem, uid  # noqa: E402
+from test_events import Stream  # noqa: E402
 
 KEYS = {"id", "house_id", "kind", "title", "description", "partner_id", "starts_on", "ends_on", "capacity",
         "planned_sessions", "hours_required", "certificate", "status", "seats_taken", "seats_left",
@@ -436,6 +441,34 @@ def test_race_promotion_two_instances(d):
     expect(w.eget(first["id"])["stage"] == "enrolled", "the first waitlisted took the seat")
     prog = w.get(p["id"])
     expect((prog["seats_taken"], prog["waitlisted_count"]) == (1, 6), f"{prog}")
+
+
+def test_partner_events(d):
+    w = world(d)
+    mine, theirs = w.partner([w.a]), w.partner([w.a])
+    pt = w.user("partner", partner_id=mine["id"])
+    before = int(d.psql("SELECT coalesce(max(id), 0) FROM app.events").strip())
+    live = Stream(d, pt)
+    time.sleep(0.3)
+    w.create(partner_id=theirs["id"], status="open")
+    w.create(status="open")
+    p = w.create(partner_id=mine["id"], status="open")
+    w.enrolled(p["id"], w.resident())
+    w.patch(p["id"], {"title": "Las lanjutan"})
+    got = live.events(3, timeout=3)
+    live.close()
+    want = [("programme.created", {"house_id": w.a, "entity": "programme", "id": p["id"], "partner_id": mine["id"]}),
+            ("programme.updated", {"house_id": w.a, "entity": "programme", "id": p["id"], "partner_id": mine["id"]})]
+    expect([(e[1], e[2]) for e in got] == want, f"live {got}")
+    again = Stream(d, pt, last_event_id=before)
+    replayed = again.events(3, timeout=3)
+    again.close()
+    expect(replayed == got, f"backlog {replayed} is not what was live {got}")
+    # house users still receive them
+    house = Stream(d, w.token, last_event_id=before)
+    names = [e[1] for e in house.events(6, timeout=3)]
+    house.close()
+    expect(names.count("programme.created") == 3 and "enrolment.created" in names, f"house {names}")
 
 
 if __name__ == "__main__":
