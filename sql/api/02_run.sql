@@ -137,6 +137,10 @@ BEGIN
                     WHEN 'programmes.update' THEN r := api.op_programmes_update(c, args);
                     WHEN 'enrolments.create' THEN r := api.op_enrolments_create(c, args);
                     WHEN 'enrolments.list' THEN r := api.op_enrolments_list(c, args);
+                    WHEN 'sessions.create' THEN r := api.op_sessions_create(c, args);
+                    WHEN 'sessions.list' THEN r := api.op_sessions_list(c, args);
+                    WHEN 'sessions.get' THEN r := api.op_sessions_get(c, args);
+                    WHEN 'sessions.update' THEN r := api.op_sessions_update(c, args);
                     WHEN 'enrolments.get' THEN r := api.op_enrolments_get(c, args);
                     WHEN 'enrolments.update' THEN r := api.op_enrolments_update(c, args);
                     WHEN 'rooms.create' THEN r := api.op_rooms_create(c, args);

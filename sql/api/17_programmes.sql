@@ -27,6 +27,7 @@ DECLARE
         'ends_on', api.d(p.ends_on), 'capacity', p.capacity, 'planned_sessions', p.planned_sessions,
         'hours_required', p.hours_required, 'certificate', p.certificate, 'status', p.status,
         'seats_taken', CASE WHEN NOT hide THEN p.seats_taken END, 'suppressed', hide,
+        'sessions_held', (SELECT count(*) FROM app.programme_sessions x WHERE x.programme_id = p.id AND x.status = 'held'),
         'version', p.version, 'created_at', api.ts(p.created_at), 'updated_at', api.ts(p.updated_at));
 BEGIN
     IF ctx.role = 'partner' THEN
@@ -38,7 +39,8 @@ END $$;
 
 -- The programme as audit records hold it: its own fields only (counts are not its changes).
 CREATE OR REPLACE FUNCTION api.programme_audit_json(p app.programmes) RETURNS jsonb LANGUAGE sql STABLE AS $$
-    SELECT api.programme_json(p, ROW(NULL, 'admin', NULL, NULL)::api.ctx) - '{seats_taken,seats_left,waitlisted_count}'::text[]
+    SELECT api.programme_json(p, ROW(NULL, 'admin', NULL, NULL)::api.ctx)
+           - '{seats_taken,seats_left,waitlisted_count,sessions_held}'::text[]
 $$;
 
 -- every house role of the house, and the programme's partner's users (§16.11)
@@ -216,6 +218,10 @@ BEGIN
             PERFORM api.enrolment_move(ctx, e, 'withdrawn', 'programme_cancelled', true, e);
         END IF;
     END LOOP;
+    IF programme_transition.status IN ('finished', 'cancelled') THEN
+        PERFORM api.session_cancel(ctx, x, 'programme ' || programme_transition.status)
+           FROM app.programme_sessions x WHERE x.programme_id = p.id AND x.status = 'scheduled' ORDER BY x.scheduled_at, x.seq;
+    END IF;
 END $$;
 
 CREATE OR REPLACE FUNCTION api.op_programmes_update(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
@@ -229,6 +235,12 @@ BEGIN
     n := jsonb_populate_record(p, api.only(args,
              '{kind,title,description,partner_id,starts_on,ends_on,capacity,planned_sessions,hours_required,certificate,status}'));
     PERFORM api.check_programme(n);
+    IF EXISTS (SELECT 1 FROM app.programme_sessions x WHERE x.programme_id = p.id AND api.session_day(x) < n.starts_on) THEN
+        PERFORM api.invalid('starts_on', 'a session would be before it');
+    END IF;
+    IF EXISTS (SELECT 1 FROM app.programme_sessions x WHERE x.programme_id = p.id AND api.session_day(x) > n.ends_on) THEN
+        PERFORM api.invalid('ends_on', 'a session would be after it');
+    END IF;
     IF n.capacity < p.seats_taken THEN
         PERFORM api.invalid('capacity', format('is below the %s seats taken', p.seats_taken));
     END IF;
@@ -390,4 +402,167 @@ BEGIN
         END IF;
     END IF;
     RETURN ROW(200, api.enrolment_json(n, ctx.role));
+END $$;
+
+-- ---------------------------------------------------------------- sessions (§16.6)
+-- Attendance (the sheet) is not built yet: attendance_version stays 0 and counts/headcount
+-- null ("until attendance is recorded"), which is what they are.
+
+CREATE OR REPLACE FUNCTION api.session_json(s app.programme_sessions, ctx api.ctx) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE o jsonb := jsonb_build_object('id', s.id, 'programme_id', s.programme_id, 'house_id', s.house_id,
+        'scheduled_at', api.ts(s.scheduled_at), 'duration_minutes', s.duration_minutes, 'topic', s.topic,
+        'location', s.location, 'facilitator_user_id', s.facilitator_user_id,
+        'facilitator_name', coalesce((SELECT u.full_name FROM app.users u WHERE u.id = s.facilitator_user_id),
+                                     s.facilitator_name),
+        'status', s.status, 'cancel_reason', s.cancel_reason, 'headcount', NULL, 'suppressed', false,
+        'version', s.version, 'created_at', api.ts(s.created_at), 'updated_at', api.ts(s.updated_at));
+BEGIN
+    IF ctx.role = 'partner' THEN
+        RETURN o;
+    END IF;
+    RETURN o || jsonb_build_object('counts', NULL, 'attendance_version', s.attendance_version);
+END $$;
+
+CREATE OR REPLACE FUNCTION api.session_audit_json(s app.programme_sessions) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT api.session_json(s, ROW(NULL, 'admin', NULL, NULL)::api.ctx) - '{headcount,counts,suppressed}'::text[]
+$$;
+
+-- every house role of the house, and the programme's partner's users (§16.11)
+CREATE OR REPLACE FUNCTION api.session_event(s app.programme_sessions, verb text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE partner uuid := (SELECT p.partner_id FROM app.programmes p WHERE p.id = s.programme_id);
+BEGIN
+    PERFORM api.emit(s.house_id, 'session.' || verb,
+                     jsonb_build_object('entity', 'session', 'id', s.id, 'programme_id', s.programme_id),
+                     CASE WHEN partner IS NOT NULL THEN ARRAY['admin', 'manager', 'caseworker', 'staff', 'partner'] END,
+                     partner);
+END $$;
+
+-- The house date of a session's start.
+CREATE OR REPLACE FUNCTION api.session_day(s app.programme_sessions) RETURNS date LANGUAGE sql STABLE AS $$
+    SELECT (s.scheduled_at AT TIME ZONE h.timezone)::date FROM app.houses h WHERE h.id = s.house_id
+$$;
+
+-- §16.6's rules on a session as it will be stored, in its programme.
+CREATE OR REPLACE FUNCTION api.check_session(p app.programmes, s app.programme_sessions) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF api.session_day(s) < p.starts_on OR api.session_day(s) > p.ends_on THEN
+        PERFORM api.invalid('scheduled_at', 'is outside the programme''s dates');
+    END IF;
+    IF s.facilitator_user_id IS NOT NULL AND s.facilitator_name IS NOT NULL THEN
+        PERFORM api.invalid('facilitator_name', 'goes not with facilitator_user_id');
+    END IF;
+    IF s.facilitator_user_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM app.users u WHERE u.id = s.facilitator_user_id
+            AND u.active AND (u.role = 'admin' OR p.house_id = ANY (u.house_ids)
+                              OR (u.partner_id IS NOT NULL AND u.partner_id = p.partner_id))) THEN
+        PERFORM api.invalid('facilitator_user_id', 'is not an active user of the house or of the programme''s partner');
+    END IF;
+END $$;
+
+CREATE OR REPLACE FUNCTION api.op_sessions_create(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+DECLARE
+    p app.programmes := api.visible_programme(ctx, api.pid(args, 'programme_id'), true);
+    s app.programme_sessions := jsonb_populate_record(NULL::app.programme_sessions, api.only(args,
+            '{scheduled_at,duration_minutes,topic,location,facilitator_user_id,facilitator_name}'));
+BEGIN
+    s.house_id := p.house_id;
+    PERFORM api.check_session(p, s);
+    IF p.status IN ('finished', 'cancelled') THEN
+        PERFORM api.fail(409, 'programme_closed', NULL, 'the programme has ended');
+    END IF;
+    INSERT INTO app.programme_sessions (programme_id, house_id, scheduled_at, duration_minutes, topic, location,
+                                        facilitator_user_id, facilitator_name)
+    VALUES (p.id, p.house_id, s.scheduled_at, s.duration_minutes, s.topic, s.location, s.facilitator_user_id,
+            s.facilitator_name)
+    RETURNING * INTO s;
+    PERFORM api.audit(ctx, 'session.create', 'session', s.id, s.house_id, NULL, api.session_audit_json(s));
+    PERFORM api.session_event(s, 'created');
+    RETURN ROW(201, api.session_json(s, ctx));
+END $$;
+
+-- Ordered by scheduled_at, ties in creation order; the cursor is an offset in that order.
+CREATE OR REPLACE FUNCTION api.op_sessions_list(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+DECLARE
+    hid uuid := (args->>'house_id')::uuid;
+    me uuid := api.ctx_partner(ctx);
+    skip bigint := api.after(args);
+BEGIN
+    PERFORM api.house_filter(ctx, hid, me);
+    RETURN (SELECT ROW(200, api.page(coalesce(jsonb_agg(jsonb_build_array(x.n, api.session_json(x.s, ctx))
+                                                        ORDER BY x.n), '[]'), api.lim(args)))::api.reply
+      FROM (SELECT s, skip + row_number() OVER (ORDER BY s.scheduled_at, s.seq) AS n
+              FROM app.programme_sessions s JOIN app.programmes p ON p.id = s.programme_id
+             WHERE api.sees_programme(ctx, p, me) AND (hid IS NULL OR s.house_id = hid)
+               AND (args->>'programme_id' IS NULL OR s.programme_id = (args->>'programme_id')::uuid)
+               AND (args->>'partner_id' IS NULL OR p.partner_id = (args->>'partner_id')::uuid)
+               AND (args->>'status' IS NULL OR s.status = args->>'status')
+               AND (args->>'from' IS NULL OR api.session_day(s) >= (args->>'from')::date)
+               AND (args->>'to' IS NULL OR api.session_day(s) <= (args->>'to')::date)
+             ORDER BY s.scheduled_at, s.seq OFFSET skip LIMIT api.lim(args) + 1) x);
+END $$;
+
+CREATE OR REPLACE FUNCTION api.op_sessions_get(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+DECLARE s app.programme_sessions; p app.programmes;
+BEGIN
+    SELECT * INTO s FROM app.programme_sessions x WHERE x.id = api.pid(args, 'id');
+    SELECT * INTO p FROM app.programmes x WHERE x.id = s.programme_id;
+    IF s.id IS NULL OR NOT api.sees_programme(ctx, p, api.ctx_partner(ctx)) THEN PERFORM api.not_found(); END IF;
+    RETURN ROW(200, api.session_json(s, ctx));
+END $$;
+
+-- Moves a session to cancelled (finishing or cancelling its programme: §16.4).
+CREATE OR REPLACE FUNCTION api.session_cancel(ctx api.ctx, s app.programme_sessions, reason text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE n app.programme_sessions;
+BEGIN
+    UPDATE app.programme_sessions x SET status = 'cancelled', cancel_reason = reason WHERE x.id = s.id RETURNING * INTO n;
+    PERFORM api.audit(ctx, 'session.update', 'session', n.id, n.house_id, api.session_audit_json(s),
+                      api.session_audit_json(n));
+    PERFORM api.session_event(n, 'updated');
+END $$;
+
+CREATE OR REPLACE FUNCTION api.op_sessions_update(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+DECLARE s app.programme_sessions; n app.programme_sessions; p app.programmes;
+BEGIN
+    SELECT * INTO s FROM app.programme_sessions x WHERE x.id = api.pid(args, 'id') AND api.sees(ctx, x.house_id);
+    IF NOT FOUND THEN PERFORM api.not_found(); END IF;
+    SELECT * INTO p FROM app.programmes x WHERE x.id = s.programme_id FOR UPDATE;
+    SELECT * INTO s FROM app.programme_sessions x WHERE x.id = s.id FOR UPDATE;
+    PERFORM api.check_version(args, s.version);
+    IF args ? 'cancel_reason' AND args->>'cancel_reason' IS NOT NULL AND args->>'status' IS DISTINCT FROM 'cancelled' THEN
+        PERFORM api.invalid('cancel_reason', 'goes only with status cancelled');
+    END IF;
+    n := jsonb_populate_record(s, api.only(args,
+             '{scheduled_at,duration_minutes,topic,location,facilitator_user_id,facilitator_name,status,cancel_reason}'));
+    -- a user facilitator replaces a named one, and back
+    IF args ? 'facilitator_user_id' AND NOT args ? 'facilitator_name' AND n.facilitator_user_id IS NOT NULL THEN
+        n.facilitator_name := NULL;
+    END IF;
+    IF args ? 'facilitator_name' AND NOT args ? 'facilitator_user_id' AND n.facilitator_name IS NOT NULL THEN
+        n.facilitator_user_id := NULL;
+    END IF;
+    PERFORM api.check_session(p, n);
+    IF p.status IN ('finished', 'cancelled') THEN
+        PERFORM api.fail(409, 'programme_closed', NULL, 'the programme has ended');
+    END IF;
+    IF args ? 'status' THEN
+        IF (s.status, n.status) NOT IN (('scheduled', 'held'), ('scheduled', 'cancelled'), ('held', 'scheduled'),
+                                        ('cancelled', 'scheduled')) THEN
+            PERFORM api.fail(409, 'invalid_transition', 'status',
+                             format('a session does not go from %s to %s', s.status, n.status));
+        END IF;
+        IF n.status = 'held' AND n.scheduled_at > api.soon() THEN
+            PERFORM api.fail(409, 'session_not_started', NULL, 'the session begins more than 5 minutes from now');
+        END IF;
+        IF n.status <> 'cancelled' THEN n.cancel_reason := NULL; END IF;
+    END IF;
+    UPDATE app.programme_sessions x SET scheduled_at = n.scheduled_at, duration_minutes = n.duration_minutes,
+           topic = n.topic, location = n.location, facilitator_user_id = n.facilitator_user_id,
+           facilitator_name = n.facilitator_name, status = n.status, cancel_reason = n.cancel_reason
+     WHERE x.id = s.id RETURNING * INTO n;
+    IF n.version <> s.version THEN
+        PERFORM api.audit(ctx, 'session.update', 'session', n.id, n.house_id, api.session_audit_json(s),
+                          api.session_audit_json(n));
+        PERFORM api.session_event(n, 'updated');
+    END IF;
+    RETURN ROW(200, api.session_json(n, ctx));
 END $$;

@@ -125,3 +125,36 @@ INSERT INTO api.constraint_problems VALUES
     ('enrolments_goal_id_fkey',           422, 'validation_failed', 'goal_id', 'no such goal'),
     ('enrolments_withdrawal_check',       422, 'validation_failed', 'withdrawal_reason',
                                           'is required exactly when the stage is withdrawn');
+
+-- Sessions of a programme (§16.6). attendance_version follows the attendance sheet, not the
+-- session's own fields, so it bumps no version.
+CREATE TABLE app.programme_sessions (
+    id                  uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    seq                 bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    programme_id        uuid NOT NULL,
+    house_id            uuid NOT NULL,
+    scheduled_at        timestamptz NOT NULL,
+    duration_minutes    int NOT NULL CONSTRAINT programme_sessions_duration_check CHECK (duration_minutes BETWEEN 1 AND 1440),
+    topic               text NOT NULL,
+    location            text,
+    facilitator_user_id uuid REFERENCES app.users,
+    facilitator_name    text,
+    status              text NOT NULL DEFAULT 'scheduled' CONSTRAINT programme_sessions_status_check
+                        CHECK (status IN ('scheduled','held','cancelled')),
+    cancel_reason       text,
+    attendance_version  int NOT NULL DEFAULT 0,
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    updated_at          timestamptz NOT NULL DEFAULT now(),
+    version             int NOT NULL DEFAULT 1,
+    CONSTRAINT programme_sessions_programme_fkey FOREIGN KEY (programme_id, house_id)
+        REFERENCES app.programmes (id, house_id),
+    CONSTRAINT programme_sessions_cancel_reason_check CHECK (cancel_reason IS NULL OR status = 'cancelled'),
+    CONSTRAINT programme_sessions_id_programme_key UNIQUE (id, programme_id)
+);
+CREATE INDEX programme_sessions_programme_idx ON app.programme_sessions (programme_id, scheduled_at);
+CREATE INDEX programme_sessions_house_idx ON app.programme_sessions (house_id, scheduled_at);
+CREATE TRIGGER programme_sessions_touch BEFORE UPDATE ON app.programme_sessions FOR EACH ROW
+    WHEN (OLD.attendance_version IS NOT DISTINCT FROM NEW.attendance_version) EXECUTE FUNCTION app.touch();
+INSERT INTO api.constraint_problems VALUES
+    ('programme_sessions_duration_check', 422, 'validation_failed', 'duration_minutes', 'must be between 1 and 1440'),
+    ('programme_sessions_cancel_reason_check', 422, 'validation_failed', 'cancel_reason', 'goes only with status cancelled');

@@ -71,6 +71,8 @@ const struct problem_kind problem_kinds[] = {
         {"invalid_transition", 409, "Change not allowed from this state",
          "Perubahan tahap tidak diizinkan",
          "Status atau tahap ini tidak dapat mengikuti yang sekarang."},
+        {"session_not_started", 409, "Session has not started", "Sesi belum dimulai",
+         "Sesi ini dimulai lebih dari 5 menit lagi."},
         {"precondition_failed", 412, "The object changed in the meantime", "Data telah berubah",
          "Data telah diubah orang lain. Muat ulang lalu coba lagi."},
         {"payload_too_large", 413, "Request body too large", "Isi permintaan terlalu besar",

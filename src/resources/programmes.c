@@ -25,6 +25,47 @@ static const char *const withdrawal_reasons[] = {
         "non_attendance",  "rule_violation",      "revoked",    "other",
         "programme_ended", "programme_cancelled", NULL};
 static const char *const if_full[] = {"reject", "waitlist", NULL};
+static const char *const session_statuses[] = {"scheduled", "held", "cancelled", NULL};
+
+/* a time whose house date lies within the programme's run: the database's rule */
+static const struct field session_create[] = {
+        {.name = "scheduled_at", .type = FIELD_DATETIME, .flags = FIELD_REQUIRED},
+        {.name = "duration_minutes",
+         .type = FIELD_INT,
+         .flags = FIELD_REQUIRED,
+         .min = 1,
+         .max = 1440},
+        {.name = "topic", .type = FIELD_STRING, .flags = FIELD_REQUIRED, .min = 1, .max = 200},
+        {.name = "location", .type = FIELD_STRING, .max = 200},
+        {.name = "facilitator_user_id", .type = FIELD_UUID},
+        {.name = "facilitator_name", .type = FIELD_STRING, .max = 200},
+        {NULL},
+};
+
+static const struct field session_patch[] = {
+        {.name = "scheduled_at", .type = FIELD_DATETIME},
+        {.name = "duration_minutes", .type = FIELD_INT, .min = 1, .max = 1440},
+        {.name = "topic", .type = FIELD_STRING, .min = 1, .max = 200},
+        {.name = "location", .type = FIELD_STRING, .max = 200},
+        {.name = "facilitator_user_id", .type = FIELD_UUID},
+        {.name = "facilitator_name", .type = FIELD_STRING, .max = 200},
+        {.name = "status",
+         .type = FIELD_ENUM,
+         .values = session_statuses,
+         .column = "app.programme_sessions.status"},
+        {.name = "cancel_reason", .type = FIELD_STRING, .max = 500},
+        {NULL},
+};
+
+static const struct field sessions_query[] = {
+        {.name = "house_id", .type = FIELD_UUID},
+        {.name = "programme_id", .type = FIELD_UUID},
+        {.name = "partner_id", .type = FIELD_UUID},
+        {.name = "from", .type = FIELD_DATE},
+        {.name = "to", .type = FIELD_DATE},
+        {.name = "status", .type = FIELD_ENUM, .values = session_statuses},
+        {NULL},
+};
 
 static const struct field programme_body[] = {
         {.name = "house_id", .type = FIELD_UUID, .flags = FIELD_REQUIRED | FIELD_CREATE_ONLY},
@@ -120,6 +161,22 @@ static const struct api_route routes[] = {
                         "withdrawal_reason,goal_id,!note,enrolled_at,completed_on,"
                         "certificate_number,certificate_issued_on,!override_reason,version,"
                         "created_at,updated_at"},
+        {.pattern = "POST /api/v1/programmes/{programme_id}/sessions",
+         .op = "sessions.create",
+         .roles = ROLES_CASEWORK,
+         .body = session_create},
+        {.pattern = "GET /api/v1/sessions",
+         .op = "sessions.list",
+         .roles = ROLES_ALL | ROLE_PARTNER,
+         .query = sessions_query,
+         .flags = ROUTE_LIST},
+        {.pattern = "GET /api/v1/sessions/{id}",
+         .op = "sessions.get",
+         .roles = ROLES_ALL | ROLE_PARTNER},
+        {.pattern = "PATCH /api/v1/sessions/{id}",
+         .op = "sessions.update",
+         .roles = ROLES_CASEWORK,
+         .body = session_patch},
         {.pattern = "GET /api/v1/enrolments/{id}", .op = "enrolments.get", .roles = ROLES_ALL},
         {.pattern = "PATCH /api/v1/enrolments/{id}",
          .op = "enrolments.update",

@@ -40,7 +40,8 @@ NOBODY = "00000000-0000-4000-8000-000000000000"
 # §16.3's list, as far as this build has those routes (the rest of the list comes with §16.4+)
 ALLOWED = {("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/me"),
            ("GET", "/api/v1/events"), ("GET", "/api/v1/partners"), ("GET", "/api/v1/partners/{id}"),
-           ("GET", "/api/v1/programmes"), ("GET", "/api/v1/programmes/{id}")}
+           ("GET", "/api/v1/programmes"), ("GET", "/api/v1/programmes/{id}"), ("GET", "/api/v1/sessions"),
+           ("GET", "/api/v1/sessions/{id}")}
 
 
 def rfc3339(t):

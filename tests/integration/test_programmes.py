@@ -30,6 +30,12 @@ instance on its database. Each refused write is also checked to have written not
 - test_partner_events: a partner user's stream gets programme.created/updated of its
   partner's programmes with exactly house_id, entity, id, partner_id, live and in the
   Last-Event-ID backlog; never another partner's, the house's own, or enrolment events.
+- test_sessions: create (every field, 201, audit, session.created with programme_id, the
+  partner's users too), the rules 422 (scheduled_at outside the run in the house's time
+  zone, both facilitators, a facilitator of another house), programme_closed; PATCH
+  transitions (invalid_transition, session_not_started, cancel_reason only with cancelled),
+  sessions_held; programme dates leaving a session outside 422; finishing cancels scheduled
+  sessions ("programme finished"); list order and filters; partner view without counts.
 - test_race_promotion_two_instances: a seat holder withdrawn while new enrolments race for
   the seat: the first waitlisted gets it, the newcomers are waitlisted or refused."""
 
@@ -46,7 +52,7 @@ from test_events import Stream  # noqa: E402
 
 KEYS = {"id", "house_id", "kind", "title", "description", "partner_id", "starts_on", "ends_on", "capacity",
         "planned_sessions", "hours_required", "certificate", "status", "seats_taken", "seats_left",
-        "waitlisted_count", "suppressed", "version", "created_at", "updated_at"}
+        "waitlisted_count", "sessions_held", "suppressed", "version", "created_at", "updated_at"}
 ENROLMENT_KEYS = {"id", "programme_id", "house_id", "resident_id", "full_name", "stage", "waitlist_position",
                   "withdrawal_reason", "goal_id", "note", "enrolled_at", "completed_on", "certificate_number",
                   "certificate_issued_on", "override_reason", "history", "version", "created_at", "updated_at"}
@@ -58,6 +64,8 @@ class World:
         self.token = d.login()
         self.a = d.house(self.token)["id"]
         self.b = d.house(self.token)["id"]
+        me = d.must("GET", "me", token=self.token)
+        self.user_id, self.user_name = me["id"], me["full_name"]
 
     def body(self, **fields):
         return {"house_id": self.a, "kind": "skills_training", "title": "Pelatihan las " + uid(),
@@ -423,6 +431,88 @@ def test_race_one_resident_two_instances(d):
     expect(all(r.json["code"] == "already_enrolled" for r in got if r.status == 409), f"{got}")
     n = d.psql(f"SELECT count(*) FROM app.enrolments WHERE programme_id = '{p['id']}'").strip()
     expect(n == "1", f"rows {n}")
+
+
+SESSION_KEYS = {"id", "programme_id", "house_id", "scheduled_at", "duration_minutes", "topic", "location",
+                "facilitator_user_id", "facilitator_name", "status", "cancel_reason", "headcount", "counts",
+                "attendance_version", "suppressed", "version", "created_at", "updated_at"}
+
+
+def test_sessions(d):
+    w = world(d)
+    pa = w.partner([w.a])
+    p = w.create(status="open", partner_id=pa["id"], starts_on="2026-01-05", ends_on="2027-06-30")
+    spost = lambda body, token=None: d.request("POST", f"/api/v1/programmes/{p['id']}/sessions",  # noqa: E731
+                                               json_body=body, token=token or w.token)
+    spatch = lambda sid, body: d.request("PATCH", f"/api/v1/sessions/{sid}", json_body=body, token=w.token)  # noqa: E731
+    body = {"scheduled_at": "2026-02-02T09:00:00+07:00", "duration_minutes": 90, "topic": "Keselamatan kerja",
+            "location": "Bengkel BLK", "facilitator_name": "Pak Hasan"}
+    before = w.counts()
+    for bad, field in [({"scheduled_at": "2026-01-04T23:30:00+07:00"}, "scheduled_at"),
+                       ({"scheduled_at": "2027-06-30T17:30:00Z"}, "scheduled_at"),
+                       ({"duration_minutes": 0}, "duration_minutes"), ({"topic": ""}, "topic"),
+                       ({"facilitator_user_id": w.user_id}, "facilitator_name")]:
+        r = spost({**body, **bad})
+        expect_problem(r, 422, "validation_failed")
+        expect(field in [e["field"] for e in r.json["errors"]], f"{bad}: {r.json}")
+    expect(w.counts() == before, "a refused session wrote something")
+    r = spost(body)
+    expect(r.status == 201 and set(r.json) == SESSION_KEYS, f"{r} {set(r.json or {}) ^ SESSION_KEYS}")
+    s1 = r.json
+    expect((s1["status"], s1["headcount"], s1["counts"], s1["attendance_version"], s1["version"], s1["scheduled_at"])
+           == ("scheduled", None, None, 0, 1, "2026-02-02T02:00:00Z"), f"{s1}")
+    expect(w.audit("session", s1["id"]) == ["session.create||"], "audit")
+    ev = w.events("session.created", s1["id"])
+    expect(f'"programme_id": "{p["id"]}"' in ev, ev)
+    expect(d.psql(f"SELECT partner_id FROM app.events WHERE name = 'session.created' AND data->>'id' = '{s1['id']}'").strip()
+           == pa["id"], "partner audience")
+    s2 = spost({**body, "scheduled_at": "2026-01-10T09:00:00+07:00", "facilitator_name": None,
+                "facilitator_user_id": w.user_id}).json
+    expect(s2["facilitator_name"] == w.user_name, f"{s2}")
+    future = spost({**body, "scheduled_at": "2027-06-01T09:00:00+07:00"}).json
+    # transitions
+    expect_problem(spatch(s1["id"], {"status": "scheduled"}), 409, "invalid_transition")
+    expect_problem(spatch(future["id"], {"status": "held"}), 409, "session_not_started")
+    expect_problem(spatch(s1["id"], {"status": "held", "cancel_reason": "x"}), 422, "validation_failed")
+    r = spatch(s1["id"], {"status": "held"})
+    expect(r.status == 200 and r.json["status"] == "held" and r.json["version"] == 2, f"{r}")
+    expect_problem(spatch(s1["id"], {"status": "cancelled"}), 409, "invalid_transition")
+    r = spatch(s2["id"], {"status": "cancelled", "cancel_reason": "hujan deras"})
+    expect(r.status == 200 and r.json["cancel_reason"] == "hujan deras", f"{r}")
+    r = spatch(s2["id"], {"status": "scheduled"})
+    expect(r.status == 200 and r.json["cancel_reason"] is None, f"{r}")
+    expect(w.get(p["id"])["sessions_held"] == 1, "sessions_held")
+    expect_problem(w.patch(p["id"], {"starts_on": "2026-01-20"}), 422, "validation_failed")
+    expect_problem(w.patch(p["id"], {"ends_on": "2027-05-01"}), 422, "validation_failed")
+    # list: scheduled_at order, filters, the partner view
+    items = d.must("GET", f"sessions?programme_id={p['id']}", token=w.token)["items"]
+    expect([x["id"] for x in items] == [s2["id"], s1["id"], future["id"]], f"order {items}")
+    items = d.must("GET", f"sessions?programme_id={p['id']}&from=2026-02-01&to=2026-02-02&status=held",
+                   token=w.token)["items"]
+    expect([x["id"] for x in items] == [s1["id"]], f"filters {items}")
+    page = d.must("GET", f"sessions?house_id={w.a}&partner_id={pa['id']}&limit=2", token=w.token)
+    rest = d.must("GET", f"sessions?house_id={w.a}&partner_id={pa['id']}&limit=2&cursor={page['next_cursor']}",
+                  token=w.token)
+    expect([x["id"] for x in page["items"] + rest["items"]] == [s2["id"], s1["id"], future["id"]], "paging")
+    pt = w.user("partner", partner_id=pa["id"])
+    seen = d.must("GET", f"sessions/{s1['id']}", token=pt)
+    expect(set(seen) == SESSION_KEYS - {"counts", "attendance_version"}, f"partner view {seen}")
+    expect(len(d.must("GET", "sessions", token=pt)["items"]) == 3, "partner list")
+    other = w.create(status="open")
+    o1 = d.must("POST", f"programmes/{other['id']}/sessions", {**body}, 201, token=w.token)
+    expect_problem(d.request("GET", f"/api/v1/sessions/{o1['id']}", token=pt), 404, "not_found")
+    staff = w.user("staff", [w.a])
+    expect_problem(spost(body, staff), 403, "forbidden")
+    # finishing cancels the scheduled ones
+    for status in ("running", "finished"):
+        r = w.patch(p["id"], {"status": status})
+        expect(r.status == 200, f"{status}: {r}")
+    got = {x["id"]: (x["status"], x["cancel_reason"]) for x in d.must("GET", f"sessions?programme_id={p['id']}",
+                                                                        token=w.token)["items"]}
+    expect(got == {s1["id"]: ("held", None), s2["id"]: ("cancelled", "programme finished"),
+                   future["id"]: ("cancelled", "programme finished")}, f"{got}")
+    expect_problem(spost(body), 409, "programme_closed")
+    expect_problem(spatch(s1["id"], {"topic": "x"}), 409, "programme_closed")
 
 
 def test_race_promotion_two_instances(d):

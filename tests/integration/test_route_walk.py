@@ -119,6 +119,14 @@ def walk_all(w, d):
     w.call("GET /api/v1/programmes/{id}", 200, f"/api/v1/programmes/{programme['id']}", token=token)
     w.call("PATCH /api/v1/programmes/{id}", 200, f"/api/v1/programmes/{programme['id']}",
            json_body={"planned_sessions": 8}, token=token)
+    session = w.json("POST /api/v1/programmes/{programme_id}/sessions", 201,
+                     f"/api/v1/programmes/{programme['id']}/sessions", token=token,
+                     json_body={"scheduled_at": now.isoformat(), "duration_minutes": 60, "topic": "Walk"})
+    w.call("GET /api/v1/sessions", 200, f"/api/v1/sessions?programme_id={programme['id']}&status=scheduled",
+           token=token)
+    w.call("GET /api/v1/sessions/{id}", 200, f"/api/v1/sessions/{session['id']}", token=token)
+    w.call("PATCH /api/v1/sessions/{id}", 200, f"/api/v1/sessions/{session['id']}", json_body={"status": "held"},
+           token=token)
 
     room = w.json("POST /api/v1/houses/{house_id}/rooms", 201, hpath + "/rooms",
                   json_body={"code": "R-" + uid(), "sex": "any"}, token=token)
