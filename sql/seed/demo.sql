@@ -240,8 +240,8 @@ END $seed$;
 
 -- Partners and programmes (contract §16.2, §16.4, §16.5): a BLK welding course with a
 -- certificate, a UMKM mentoring programme that is full with a waitlist, and the house's own
--- weekly personality development. Loaded once: while the house has no programme. Sessions and
--- attendance (§16.6) come with their tables.
+-- weekly personality development, with two months of sessions. Loaded once: while the house
+-- has no programme. Attendance (§16.6) comes with its table.
 DO $programmes$
 DECLARE
     h uuid := (SELECT id FROM app.houses WHERE code = 'GAJ-01');
@@ -303,6 +303,26 @@ BEGIN
     END LOOP;
     INSERT INTO app.enrolment_stages (enrolment_id, stage, at, by_user)
     SELECT e.id, e.stage, e.created_at, cw FROM app.enrolments e WHERE e.house_id = h;
+    -- sessions over two months: the welding course on Tuesdays and Thursdays, the weekly
+    -- programme on Fridays, the UMKM programme every other Wednesday; past ones held, one
+    -- cancelled for rain, the rest scheduled (house time, Asia/Jakarta)
+    INSERT INTO app.programme_sessions (programme_id, house_id, scheduled_at, duration_minutes, topic, location,
+                                        facilitator_name, status, cancel_reason)
+    SELECT x.pid, h, (d + x.at) AT TIME ZONE 'Asia/Jakarta', x.minutes, x.topic || ' (' || to_char(d, 'DD/MM') || ')',
+           x.location, x.facilitator,
+           CASE WHEN d < current_date THEN 'held' ELSE 'scheduled' END, NULL
+      FROM (VALUES (p_las, ARRAY[2, 4], time '08:30', 120, 'Praktik las SMAW', 'Bengkel UPTD BLK Kota Jambi', 'Instruktur BLK', 1),
+                   (p_rohani, ARRAY[5], time '15:30', 90, 'Kajian dan konseling kelompok', 'Aula Griya', 'Ustaz Rahmat', 1),
+                   (p_umkm, ARRAY[3], time '13:00', 120, 'Pendampingan usaha', 'Kantor Dinas Koperasi dan UMKM', 'Pendamping UMKM', 2))
+           AS x(pid, dows, at, minutes, topic, location, facilitator, every)
+     CROSS JOIN LATERAL generate_series(greatest(current_date - 56, (SELECT starts_on FROM app.programmes WHERE id = x.pid)),
+                                        current_date + 14, interval '1 day') g(day)
+     CROSS JOIN LATERAL (SELECT g.day::date AS d) dd
+     WHERE extract(isodow FROM d) = ANY (x.dows)
+       AND (x.every = 1 OR (d - (current_date - 56)) / 7 % 2 = 0);
+    UPDATE app.programme_sessions SET status = 'cancelled', cancel_reason = 'Hujan deras, bengkel tergenang'
+     WHERE id = (SELECT id FROM app.programme_sessions WHERE programme_id = p_las AND scheduled_at < now() - interval '14 days'
+                  ORDER BY scheduled_at DESC LIMIT 1);
     RAISE NOTICE 'demo seed: GAJ-01 programmes loaded';
 END $programmes$;
 
