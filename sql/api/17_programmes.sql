@@ -25,7 +25,7 @@ DECLARE
     o jsonb := jsonb_build_object('id', p.id, 'house_id', p.house_id, 'kind', p.kind, 'title', p.title,
         'description', p.description, 'partner_id', p.partner_id, 'starts_on', api.d(p.starts_on),
         'ends_on', api.d(p.ends_on), 'capacity', p.capacity, 'planned_sessions', p.planned_sessions,
-        'hours_required', p.hours_required, 'certificate', p.certificate, 'status', p.status,
+        'hours_required', trim_scale(p.hours_required), 'certificate', p.certificate, 'status', p.status,
         'seats_taken', CASE WHEN NOT hide THEN p.seats_taken END, 'suppressed', hide,
         'sessions_held', (SELECT count(*) FROM app.programme_sessions x WHERE x.programme_id = p.id AND x.status = 'held'),
         'version', p.version, 'created_at', api.ts(p.created_at), 'updated_at', api.ts(p.updated_at));

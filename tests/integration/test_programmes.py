@@ -145,6 +145,7 @@ def test_create_and_read(d):
     p = r.json
     expect(set(p) == KEYS, f"keys: {set(p) ^ KEYS}")
     expect(r.header("etag") == '"1"', f"ETag {r.header('etag')}")
+    expect('"hours_required": 12.5' in r.text, f"hours as written: {r.text}")
     expect((p["capacity"], p["seats_taken"], p["seats_left"], p["waitlisted_count"], p["hours_required"],
             p["status"], p["suppressed"], p["version"]) == (10, 0, 10, 0, 12.5, "open", False, 1), f"{p}")
     q = w.create(kind="religious")
