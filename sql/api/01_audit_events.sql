@@ -34,21 +34,28 @@ $$;
 -- event that commits later with a smaller id: the id is taken under the lock that
 -- serialises every change until its commit (the audit chain's head, which the change takes
 -- anyway for its audit record, next to this call).
--- roles: the roles that receive the event (NULL: every role of the house).
-CREATE OR REPLACE FUNCTION api.emit(house_id uuid, name text, data jsonb, roles text[]) RETURNS void
+-- roles: the roles that receive the event (NULL: every role of the house); partner_id: the
+-- partner whose users receive it too (§16.11; roles must then name 'partner').
+CREATE OR REPLACE FUNCTION api.emit(house_id uuid, name text, data jsonb, roles text[], partner_id uuid) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
     eid bigint;
 BEGIN
     PERFORM 1 FROM app.audit_head WHERE one FOR UPDATE;
     data := jsonb_build_object('house_id', house_id) || data;
-    INSERT INTO app.events (house_id, name, data, roles) VALUES (house_id, name, data, roles) RETURNING id INTO eid;
+    INSERT INTO app.events (house_id, name, data, roles, partner_id) VALUES (house_id, name, data, roles, partner_id)
+    RETURNING id INTO eid;
     PERFORM pg_notify('abipraya_events', (jsonb_strip_nulls(jsonb_build_object('id', eid, 'event', name,
-                      'house_id', house_id, 'roles', to_jsonb(roles))) || jsonb_build_object('data', data))::text);
+                      'house_id', house_id, 'roles', to_jsonb(roles), 'partner_id', partner_id))
+                      || jsonb_build_object('data', data))::text);
 END $$;
 
+CREATE OR REPLACE FUNCTION api.emit(house_id uuid, name text, data jsonb, roles text[]) RETURNS void LANGUAGE sql AS $$
+    SELECT api.emit(house_id, name, data, roles, NULL::uuid)
+$$;
+
 CREATE OR REPLACE FUNCTION api.emit(house_id uuid, name text, data jsonb) RETURNS void LANGUAGE sql AS $$
-    SELECT api.emit(house_id, name, data, NULL::text[])
+    SELECT api.emit(house_id, name, data, NULL::text[], NULL::uuid)
 $$;
 
 CREATE OR REPLACE FUNCTION api.op_audit_list(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$

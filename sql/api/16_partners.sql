@@ -51,6 +51,19 @@ LANGUAGE sql IMMUTABLE AS $$
                 ELSE ctx.house_ids IS NULL OR p.house_ids && ctx.house_ids END
 $$;
 
+-- A house_id filter: 404 for a house the caller cannot see; for a partner user (me: its
+-- partner), a house its partner does not work with (§16.3).
+CREATE OR REPLACE FUNCTION api.house_filter(ctx api.ctx, hid uuid, me uuid) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF hid IS NOT NULL AND ctx.role = 'partner' THEN
+        IF NOT EXISTS (SELECT 1 FROM app.partners p WHERE p.id = me AND hid = ANY (p.house_ids)) THEN
+            PERFORM api.not_found();
+        END IF;
+    ELSIF hid IS NOT NULL THEN
+        PERFORM api.visible_house(ctx, hid);
+    END IF;
+END $$;
+
 -- The body's fields over a partner as stored (NULL on creation); "agreement": null removes it.
 CREATE OR REPLACE FUNCTION api.partner_merge(p app.partners, args jsonb) RETURNS app.partners
 LANGUAGE plpgsql STABLE AS $$
@@ -112,14 +125,7 @@ DECLARE
     hid uuid := (args->>'house_id')::uuid;
     me uuid := api.ctx_partner(ctx);
 BEGIN
-    IF hid IS NOT NULL AND ctx.role = 'partner' THEN
-        -- a house its partner does not work with is 404 (§16.3)
-        IF NOT EXISTS (SELECT 1 FROM app.partners p WHERE p.id = me AND hid = ANY (p.house_ids)) THEN
-            PERFORM api.not_found();
-        END IF;
-    ELSIF hid IS NOT NULL THEN
-        PERFORM api.visible_house(ctx, hid);
-    END IF;
+    PERFORM api.house_filter(ctx, hid, me);
     RETURN (SELECT ROW(200, api.page(coalesce(jsonb_agg(jsonb_build_array(x.seq, api.partner_json(x.p, ctx))
                                                         ORDER BY x.seq), '[]'), api.lim(args)))::api.reply
       FROM (SELECT p, p.seq FROM app.partners p

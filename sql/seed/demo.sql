@@ -300,6 +300,94 @@ BEGIN
     RAISE NOTICE 'demo seed: GAJ-01 loaded';
 END $seed$;
 
+-- Partners and programmes (contract §16.2, §16.4, §16.5): a BLK welding course with a
+-- certificate, a UMKM mentoring programme that is full with a waitlist, and the house's own
+-- weekly personality development, with two months of sessions. Loaded once: while the house
+-- has no programme. Attendance (§16.6) comes with its table.
+DO $programmes$
+DECLARE
+    h uuid := (SELECT id FROM app.houses WHERE code = 'GAJ-01');
+    cw uuid := (SELECT id FROM app.users WHERE username = 'caseworker');
+    blk uuid; koperasi uuid;
+    p_las uuid; p_umkm uuid; p_rohani uuid;
+    res record;
+    n int := 0;
+BEGIN
+    IF h IS NULL OR EXISTS (SELECT 1 FROM app.programmes WHERE house_id = h) THEN
+        RETURN;
+    END IF;
+    INSERT INTO app.partners (name, kind, house_ids, contact, address, agreement_number, agreement_signed_on,
+                              agreement_valid_until)
+    SELECT x.name, x.kind, ARRAY[h], x.contact, x.address, x.num, x.signed, x.until
+      FROM (VALUES
+        ('UPTD BLK Kota Jambi', 'training_centre', '{"name": "Kepala Seksi Pelatihan", "phone": "0741-61234"}'::jsonb,
+         'Jl. Lingkar Selatan, Kec. Paal Merah, Kota Jambi', 'PKS/BLK-JMB/014/2026', current_date - 200, current_date + 165),
+        ('Dinas Koperasi dan UMKM Kota Jambi', 'city_government', '{"name": "Bidang Pemberdayaan UMKM"}'::jsonb,
+         'Jl. Jend. A. Thalib, Kota Jambi', 'PKS/DISKOP-JMB/007/2026', current_date - 120, current_date + 20))
+        AS x(name, kind, contact, address, num, signed, until)
+     WHERE NOT EXISTS (SELECT 1 FROM app.partners p WHERE lower(btrim(p.name)) = lower(btrim(x.name)));
+    blk := (SELECT id FROM app.partners WHERE name = 'UPTD BLK Kota Jambi');
+    koperasi := (SELECT id FROM app.partners WHERE name = 'Dinas Koperasi dan UMKM Kota Jambi');
+
+    INSERT INTO app.programmes (house_id, kind, title, description, partner_id, starts_on, ends_on, capacity,
+                                planned_sessions, hours_required, certificate, status)
+    VALUES (h, 'skills_training', 'Pelatihan Las Listrik Dasar', 'Kelas las SMAW tingkat dasar di bengkel BLK, dua kali seminggu.',
+            blk, current_date - 60, current_date + 30, 6, 24, 48, true, 'running')
+    RETURNING id INTO p_las;
+    INSERT INTO app.programmes (house_id, kind, title, description, partner_id, starts_on, ends_on, capacity,
+                                planned_sessions, hours_required, certificate, status)
+    VALUES (h, 'business_mentoring', 'Pendampingan UMKM: Usaha Makanan Rumahan', 'Pendampingan usaha, NIB lewat OSS, dan pembukuan sederhana.',
+            koperasi, current_date - 30, current_date + 60, 2, 8, NULL, false, 'open')
+    RETURNING id INTO p_umkm;
+    INSERT INTO app.programmes (house_id, kind, title, description, starts_on, status)
+    VALUES (h, 'personality_development', 'Pembinaan Kepribadian: Kajian Mingguan', 'Kajian dan konseling kelompok setiap Jumat sore.',
+            current_date - 60, 'running')
+    RETURNING id INTO p_rohani;
+
+    -- residents with an open stay, in register order: four in the welding course, the UMKM
+    -- programme full with two waitlisted, everyone in the weekly programme
+    FOR res IN SELECT r.id FROM app.residents r JOIN app.stays s ON s.resident_id = r.id AND s.checked_out_at IS NULL
+                WHERE r.house_id = h ORDER BY r.register_number LOOP
+        n := n + 1;
+        IF n <= 4 THEN
+            INSERT INTO app.enrolments (programme_id, house_id, resident_id, stage, enrolled_at, created_at)
+            VALUES (p_las, h, res.id, 'enrolled', now() - interval '55 days', now() - interval '55 days');
+        END IF;
+        IF n BETWEEN 3 AND 6 THEN
+            INSERT INTO app.enrolments (programme_id, house_id, resident_id, stage, enrolled_at, waitlisted_at, created_at)
+            VALUES (p_umkm, h, res.id, CASE WHEN n <= 4 THEN 'enrolled' ELSE 'waitlisted' END,
+                    CASE WHEN n <= 4 THEN now() - interval '25 days' END,
+                    CASE WHEN n > 4 THEN now() - interval '20 days' + n * interval '1 hour' END,
+                    now() - interval '25 days' + n * interval '1 hour');
+        END IF;
+        INSERT INTO app.enrolments (programme_id, house_id, resident_id, stage, enrolled_at, created_at)
+        VALUES (p_rohani, h, res.id, 'enrolled', now() - interval '58 days', now() - interval '58 days');
+    END LOOP;
+    INSERT INTO app.enrolment_stages (enrolment_id, stage, at, by_user)
+    SELECT e.id, e.stage, e.created_at, cw FROM app.enrolments e WHERE e.house_id = h;
+    -- sessions over two months: the welding course on Tuesdays and Thursdays, the weekly
+    -- programme on Fridays, the UMKM programme every other Wednesday; past ones held, one
+    -- cancelled for rain, the rest scheduled (house time, Asia/Jakarta)
+    INSERT INTO app.programme_sessions (programme_id, house_id, scheduled_at, duration_minutes, topic, location,
+                                        facilitator_name, status, cancel_reason)
+    SELECT x.pid, h, (d + x.at) AT TIME ZONE 'Asia/Jakarta', x.minutes, x.topic || ' (' || to_char(d, 'DD/MM') || ')',
+           x.location, x.facilitator,
+           CASE WHEN d < current_date THEN 'held' ELSE 'scheduled' END, NULL
+      FROM (VALUES (p_las, ARRAY[2, 4], time '08:30', 120, 'Praktik las SMAW', 'Bengkel UPTD BLK Kota Jambi', 'Instruktur BLK', 1),
+                   (p_rohani, ARRAY[5], time '15:30', 90, 'Kajian dan konseling kelompok', 'Aula Griya', 'Ustaz Rahmat', 1),
+                   (p_umkm, ARRAY[3], time '13:00', 120, 'Pendampingan usaha', 'Kantor Dinas Koperasi dan UMKM', 'Pendamping UMKM', 2))
+           AS x(pid, dows, at, minutes, topic, location, facilitator, every)
+     CROSS JOIN LATERAL generate_series(greatest(current_date - 56, (SELECT starts_on FROM app.programmes WHERE id = x.pid)),
+                                        current_date + 14, interval '1 day') g(day)
+     CROSS JOIN LATERAL (SELECT g.day::date AS d) dd
+     WHERE extract(isodow FROM d) = ANY (x.dows)
+       AND (x.every = 1 OR (d - (current_date - 56)) / 7 % 2 = 0);
+    UPDATE app.programme_sessions SET status = 'cancelled', cancel_reason = 'Hujan deras, bengkel tergenang'
+     WHERE id = (SELECT id FROM app.programme_sessions WHERE programme_id = p_las AND scheduled_at < now() - interval '14 days'
+                  ORDER BY scheduled_at DESC LIMIT 1);
+    RAISE NOTICE 'demo seed: GAJ-01 programmes loaded';
+END $programmes$;
+
 -- The demo caseworker supervises the demo residents. scripts/run seeds once before it adds the
 -- caseworker (the house must exist first) and once after, when this finds them.
 UPDATE app.residents r SET caseworker_id = u.id

@@ -38,6 +38,9 @@ struct stream {
 	bool querying;            /* a database call of the stream's has not answered yet */
 	bool admin;
 	char role[16]; /* events with an audience (app.events.roles) reach only the roles listed */
+	/* a partner user's partner: it has no houses and receives only the events of its
+	 * partner's programmes (app.events.partner_id, contract §16.11); "" for house users */
+	char partner_id[37];
 	size_t nhouses;
 	char houses[MAX_HOUSES][37];
 	char user_id[37];
@@ -52,8 +55,8 @@ struct stream {
 	int nheld;
 	char after[24];
 	char *house_array; /* "{…}" for the backlog query; NULL for admin */
-	const char *values[3];
-	int lengths[3], formats[3];
+	const char *values[4];
+	int lengths[4], formats[4];
 };
 
 struct events_hub {
@@ -199,11 +202,15 @@ static bool in_audience(const struct stream *s, json_t *roles)
 	return false;
 }
 
-/* roles: the event's audience (absent: every role of the house) */
-static bool may_see(const struct stream *s, const char *house_id, json_t *roles)
+/* roles: the event's audience (absent: every role of the house); partner_id: the partner
+ * whose users receive it too (NULL: none) */
+static bool may_see(const struct stream *s, const char *house_id, json_t *roles,
+                    const char *partner_id)
 {
 	if (!in_audience(s, roles))
 		return false;
+	if (s->partner_id[0])
+		return partner_id && strcmp(partner_id, s->partner_id) == 0;
 	if (s->admin)
 		return true;
 	for (size_t i = 0; i < s->nhouses; i++)
@@ -240,6 +247,7 @@ void events_hub_deliver(struct events_hub *hub, json_t *root)
 	const char *house = json_string_value(json_object_get(root, "house_id"));
 	json_t *data = json_object_get(root, "data");
 	json_t *roles = json_object_get(root, "roles");
+	const char *partner = json_string_value(json_object_get(root, "partner_id"));
 	struct stream *s, *next;
 
 	if (!hub || !event || !house || !json_is_object(data))
@@ -249,7 +257,7 @@ void events_hub_deliver(struct events_hub *hub, json_t *root)
 	char *frame = xasprintf("id: %lld\nevent: %s\ndata: %s\n\n", id, event, text);
 	for (s = LIST_FIRST(&hub->streams); s; s = next) {
 		next = LIST_NEXT(s, link);
-		if (!may_see(s, house, roles))
+		if (!may_see(s, house, roles, partner))
 			continue;
 		if (s->replaying)
 			hold(s, id, frame);
@@ -322,8 +330,9 @@ static void replay(struct stream *s)
 	s->values[0] = s->after;
 	s->values[1] = s->house_array;
 	s->values[2] = s->role;
+	s->values[3] = s->partner_id[0] ? s->partner_id : NULL;
 	s->querying = true;
-	if (db_pool_exec(s->hub->w->db, STMT_EVENTS_SINCE, 3, s->values, NULL, NULL, 0, on_backlog,
+	if (db_pool_exec(s->hub->w->db, STMT_EVENTS_SINCE, 4, s->values, NULL, NULL, 0, on_backlog,
 	                 s))
 		return;
 	s->querying = false; /* no backlog, live events only */
@@ -394,6 +403,9 @@ static void start_stream(struct subscribe *sub, const char *user_json)
 		if (s->nhouses < MAX_HOUSES && json_is_string(h))
 			snprintf(s->houses[s->nhouses++], 37, "%s", json_string_value(h));
 	}
+	if (strcmp(s->role, "partner") == 0)
+		snprintf(s->partner_id, sizeof(s->partner_id), "%s",
+		         json_string_value(json_object_get(user, "partner_id")) ?: "");
 	snprintf(s->user_id, sizeof(s->user_id), "%s",
 	         json_string_value(json_object_get(user, "id")) ?: "");
 	snprintf(s->version, sizeof(s->version), "%lld",

@@ -11,6 +11,7 @@
 	X(auth_users)                                                                              \
 	X(houses)                                                                                  \
 	X(partners)                                                                                \
+	X(programmes)                                                                              \
 	X(rooms_beds)                                                                              \
 	X(residents)                                                                               \
 	X(stays)                                                                                   \

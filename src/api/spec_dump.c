@@ -19,7 +19,7 @@ static const char *const type_names[] = {
         [FIELD_DATE] = "date",         [FIELD_DATETIME] = "datetime",
         [FIELD_TIME_HM] = "time_hm",   [FIELD_ENUM] = "enum",
         [FIELD_DIGITS] = "digits",     [FIELD_OBJECT] = "object",
-        [FIELD_INT_LIST] = "int_list",
+        [FIELD_INT_LIST] = "int_list", [FIELD_HOURS] = "hours",
 };
 
 static json_t *strings(const char *const *values)
@@ -73,6 +73,10 @@ static json_t *field(const struct field *f)
 	case FIELD_UUID_LIST:
 		if (f->max)
 			json_object_set_new(o, "max_items", json_integer(f->max));
+		break;
+	case FIELD_HOURS:
+		json_object_set_new(o, "minimum", json_integer(0));
+		json_object_set_new(o, "maximum", json_integer(f->max));
 		break;
 	case FIELD_DIGITS:
 		json_object_set_new(o, "length", json_integer(f->min));

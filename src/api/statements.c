@@ -29,10 +29,10 @@ const struct db_stmt api_statements[] = {
         /* the Last-Event-ID backlog: an hour, at most 500 events */
         {STMT_EVENTS_SINCE,
          "SELECT id, name, data::text FROM app.events WHERE id > $1::bigint AND "
-         "($2::uuid[] IS NULL OR house_id = ANY ($2::uuid[])) AND "
+         "($2::uuid[] IS NULL OR house_id = ANY ($2::uuid[]) OR partner_id = $4::uuid) AND "
          "(roles IS NULL OR $3::text = ANY (roles)) AND at > now() - interval '1 hour' "
          "ORDER BY id LIMIT 500",
-         3},
+         4},
         /* a new stream's token, still valid and its user unchanged since me.get: the seconds
          * to its expiry (no row: revoked meanwhile) */
         {STMT_EVENTS_SESSION,

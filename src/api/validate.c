@@ -25,6 +25,8 @@ static const char *type_message(enum field_type type)
 	switch (type) {
 	case FIELD_INT:
 		return "must be an integer";
+	case FIELD_HOURS:
+		return "must be a number of hours";
 	case FIELD_BOOL:
 		return "must be true or false";
 	case FIELD_TRUE:
@@ -138,6 +140,28 @@ static json_t *check_int(const struct field *f, json_int_t v, const char *name, 
 	return json_integer(v);
 }
 
+/* Hours (contract §16): a number, not negative, at most f->max, with at most 2 decimals. The
+ * value goes on as text with exactly 2 decimals, so that SQL reads the numeric the client
+ * meant rather than a binary fraction near it. */
+static json_t *check_hours(const struct field *f, const json_t *v, const char *name, json_t *errors)
+{
+	char msg[96];
+	double h = json_number_value(v), cents = h * 100;
+
+	if (h < 0 || h > (double)f->max) {
+		snprintf(msg, sizeof(msg), "must be between 0 and %ld", f->max);
+		validate_error(errors, name, msg);
+		return NULL;
+	}
+	long whole = (long)(cents + 0.5); /* h >= 0 */
+	if (cents - (double)whole > 1e-6 || (double)whole - cents > 1e-6) {
+		validate_error(errors, name, "must have at most 2 decimals");
+		return NULL;
+	}
+	snprintf(msg, sizeof(msg), "%ld.%02ld", whole / 100, whole % 100);
+	return json_string(msg);
+}
+
 /* Query-string text converted to the field's JSON type. */
 static json_t *check_query_value(const struct field *f, const char *s, size_t len, const char *name,
                                  json_t *errors)
@@ -234,6 +258,10 @@ static json_t *check_value(const struct field *f, const json_t *v, enum validate
 		if (!json_is_integer(v))
 			break;
 		return check_int(f, json_integer_value(v), name, errors);
+	case FIELD_HOURS:
+		if (!json_is_number(v))
+			break;
+		return check_hours(f, v, name, errors);
 	case FIELD_BOOL:
 		if (!json_is_boolean(v))
 			break;

@@ -111,6 +111,23 @@ def walk_all(w, d):
     w.call("PATCH /api/v1/partners/{id}", 200, f"/api/v1/partners/{partner['id']}",
            json_body={"address": "Jl. Mitra 1"}, token=token)
 
+    programme = w.json("POST /api/v1/programmes", 201, token=token,
+                       json_body={"house_id": house["id"], "kind": "skills_training", "title": "Pelatihan walk",
+                                  "starts_on": today.isoformat(), "partner_id": partner["id"], "capacity": 5,
+                                  "hours_required": 1.5, "status": "open"})
+    w.call("GET /api/v1/programmes", 200, f"/api/v1/programmes?house_id={house['id']}&status=open", token=token)
+    w.call("GET /api/v1/programmes/{id}", 200, f"/api/v1/programmes/{programme['id']}", token=token)
+    w.call("PATCH /api/v1/programmes/{id}", 200, f"/api/v1/programmes/{programme['id']}",
+           json_body={"planned_sessions": 8}, token=token)
+    session = w.json("POST /api/v1/programmes/{programme_id}/sessions", 201,
+                     f"/api/v1/programmes/{programme['id']}/sessions", token=token,
+                     json_body={"scheduled_at": now.isoformat(), "duration_minutes": 60, "topic": "Walk"})
+    w.call("GET /api/v1/sessions", 200, f"/api/v1/sessions?programme_id={programme['id']}&status=scheduled",
+           token=token)
+    w.call("GET /api/v1/sessions/{id}", 200, f"/api/v1/sessions/{session['id']}", token=token)
+    w.call("PATCH /api/v1/sessions/{id}", 200, f"/api/v1/sessions/{session['id']}", json_body={"status": "held"},
+           token=token)
+
     room = w.json("POST /api/v1/houses/{house_id}/rooms", 201, hpath + "/rooms",
                   json_body={"code": "R-" + uid(), "sex": "any"}, token=token)
     w.call("GET /api/v1/houses/{house_id}/rooms", 200, hpath + "/rooms", token=token)
@@ -130,6 +147,14 @@ def walk_all(w, d):
     w.call("GET /api/v1/residents/{id}", 200, f"/api/v1/residents/{resident['id']}", token=token)
     w.call("PATCH /api/v1/residents/{id}", 200, f"/api/v1/residents/{resident['id']}",
            json_body={"phone": "0812"}, token=token)
+    enrolment = w.json("POST /api/v1/programmes/{programme_id}/enrolments", 201,
+                       f"/api/v1/programmes/{programme['id']}/enrolments", token=token,
+                       json_body={"resident_id": resident["id"], "note": "walk"})
+    w.call("GET /api/v1/enrolments", 200, f"/api/v1/enrolments?programme_id={programme['id']}&stage=enrolled",
+           token=token)
+    w.call("GET /api/v1/enrolments/{id}", 200, f"/api/v1/enrolments/{enrolment['id']}", token=token)
+    w.call("PATCH /api/v1/enrolments/{id}", 200, f"/api/v1/enrolments/{enrolment['id']}",
+           json_body={"note": "walk 2"}, token=token)
     basis = w.json("POST /api/v1/residents/{id}/legal-bases", 201, f"/api/v1/residents/{resident['id']}/legal-bases",
                    token=token, json_body={"type": "pembebasan_bersyarat", "decree_number": "PAS-" + uid(),
                                            "decree_date": (today - dt.timedelta(days=40)).isoformat(),

@@ -66,7 +66,7 @@ def field_schema(f):
     if t == "object":
         return {}  # a nested object's schema is a component the prose names
     s = {"type": {"int": "integer", "bool": "boolean", "true": "boolean", "uuid_list": "array",
-                   "int_list": "array"}.get(t, "string")}
+                   "int_list": "array", "hours": "number"}.get(t, "string")}
     fmt = {"uuid": "uuid", "date": "date", "datetime": "date-time", "password": "password"}.get(t)
     if fmt:
         s["format"] = fmt

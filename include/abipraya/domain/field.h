@@ -22,6 +22,7 @@ enum field_type {
 	FIELD_DIGITS,    /* exactly min ASCII digits */
 	FIELD_OBJECT,    /* an object with the members in fields */
 	FIELD_INT_LIST,  /* array of at most max_items distinct integers, each in [min, max] */
+	FIELD_HOURS,     /* a JSON number 0..max with at most 2 decimals; passed on as text */
 };
 
 #define FIELD_REQUIRED    0x1u /* must be present (on create; a PATCH requires nothing) */
