@@ -8,14 +8,15 @@
 
 -- What a resident's programme enrolments (§16.4, §16.5) add to a business's credit readiness:
 -- a completed enrolment in a business_mentoring or skills_training programme, and an enrolled
--- one in a business_mentoring programme. Programmes and enrolments come with migration
--- 0010_programmes.sql, not on this branch: both legs are false here, and the lead wires the
--- enrolments in after merging programmes (the business's own `trained` stage is
+-- one in a business_mentoring programme (the business's own `trained` stage is
 -- api.credit_readiness's, not this function's).
 CREATE OR REPLACE FUNCTION api.resident_programme_standing(resident_id uuid, OUT training_completed boolean,
                                                            OUT in_mentoring boolean)
 LANGUAGE sql STABLE AS $$
-    SELECT false, false
+    SELECT coalesce(bool_or(e.stage = 'completed' AND p.kind IN ('business_mentoring', 'skills_training')), false),
+           coalesce(bool_or(e.stage = 'enrolled' AND p.kind = 'business_mentoring'), false)
+      FROM app.enrolments e JOIN app.programmes p ON p.id = e.programme_id
+     WHERE e.resident_id = resident_programme_standing.resident_id
 $$;
 
 CREATE OR REPLACE FUNCTION api.business_month_json(m app.business_months) RETURNS jsonb LANGUAGE sql STABLE AS $$

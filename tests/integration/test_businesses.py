@@ -23,6 +23,11 @@ to have written nothing (no business, history, month, audit record or event; ver
   PUT writes nothing.
 - test_credit_readiness: every leg: legal_document nib/sku/null, months_trading (revenue > 0
   only), six months, trained stage, paused/closed, `missing` order.
+- test_credit_readiness_from_programmes: an enrolled seat in a business_mentoring programme
+  is in_mentoring (not in a skills_training one, not waitlisted, not after withdrawing); a
+  completed skills_training or business_mentoring enrolment is training_completed (the
+  completion is written by SQL: §16.7's route is not built), a completed social_activity
+  one is not.
 - test_list_filters_and_csv: house_id (404 for a house not seen), resident_id, stage, sector,
   paging, CSV without arrays.
 - test_roles_and_houses: staff 403 on every route, a manager of another house 404 (and 422
@@ -460,6 +465,51 @@ def test_credit_readiness(d):
     z = w.create()
     w.stage(z["id"], "closed")
     expect(cr(z["id"])["missing"] == ["legal_document", "trading_or_training", "active_business"], "all missing")
+
+
+def test_credit_readiness_from_programmes(d):
+    w = world(d)
+    b = w.create()
+    w.stage(b["id"], "registered", sku_number="SKU-" + uid())
+
+    def cr():
+        return w.get(b["id"])["credit_readiness"]
+
+    def programme(kind, **f):
+        body = {"house_id": w.house, "kind": kind, "title": "Kegiatan " + uid(), "starts_on": day(-30),
+                "status": "open", **f}
+        r = w.req("POST", "programmes", body)
+        expect(r.status == 201, f"programme: {r}")
+        return r.json["id"]
+
+    def enrol(pid, **f):
+        r = w.req("POST", f"programmes/{pid}/enrolments", {"resident_id": w.owner, **f})
+        expect(r.status == 201, f"enrol: {r}")
+        return r.json
+
+    # a seat in skills training is no mentoring; waitlisted for mentoring is none either
+    enrol(programme("skills_training"))
+    full = programme("business_mentoring", capacity=1)
+    w.req("POST", f"programmes/{full}/enrolments", {"resident_id": d.resident(w.token, w.house)["id"]})
+    enrol(full, if_full="waitlist")
+    c = cr()
+    expect(not c["in_mentoring"] and not c["training_completed"] and not c["ready"], f"{c}")
+    mentoring = enrol(programme("business_mentoring"))
+    c = cr()
+    expect(c["in_mentoring"] and not c["training_completed"] and c["ready"] and c["missing"] == [], f"{c}")
+    r = w.req("PATCH", f"enrolments/{mentoring['id']}", {"stage": "withdrawn", "withdrawal_reason": "other"})
+    expect(r.status == 200, f"withdraw: {r}")
+    expect(not cr()["in_mentoring"], "withdrawn is not mentoring")
+
+    def completed(kind):
+        e = enrol(programme(kind))
+        d.psql(f"UPDATE app.enrolments SET stage = 'completed', completed_on = current_date WHERE id = '{e['id']}'")
+
+    completed("social_activity")
+    expect(not cr()["training_completed"], "a social activity is no training")
+    completed("skills_training")
+    c = cr()
+    expect(c["training_completed"] and c["ready"], f"{c}")
 
 
 def test_list_filters_and_csv(d):
