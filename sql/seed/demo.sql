@@ -232,68 +232,6 @@ BEGIN
              WHERE r.register_number = 'CMB-2026-0004' AND s.house_id = h
                AND extract(day FROM g.d) = least(s.day_of_month, extract(day FROM date_trunc('month', g.d) + interval '1 month' - interval '1 day'))
              GROUP BY s.resident_id) due;
-    -- Micro-businesses (§16.8): four residents' businesses at different stages, each history
-    -- ending in the business's stage, and their monthly records. PB-2026-0012's coffee stall is
-    -- credit-ready (NIB, KUR, seven months of trading); PB-2026-0018's tailoring is ready through
-    -- its training stage and SKU; CB-2026-0007's catfish ponds are paused; PB-2025-0187 (former)
-    -- has a business plan and a first month of sales.
-    INSERT INTO app.businesses (resident_id, house_id, name, sector, description, started_on, stage, stage_since,
-                                nib, sku_number, sku_issued_on, created_at, updated_at, version)
-    SELECT r.id, h, b.name, b.sector, b.description, current_date - b.started_ago, b.stage,
-           current_date - b.since_ago, b.nib, b.sku, current_date - b.sku_ago, now() - make_interval(days => b.created_ago),
-           now() - make_interval(days => b.since_ago), b.entries
-      FROM (VALUES
-            ('PB-2026-0012', 'Kopi Tiam Fauzi', 'food_beverage', 'Kopi dan roti bakar di depan Pasar Angso Duo.',
-             230, 'operating', 20, '9120301234567', NULL, NULL, 240, 5),
-            ('PB-2026-0018', 'Jahit Siti', 'garment', 'Jahit dan permak pakaian; seragam sekolah.',
-             100, 'registered', 30, NULL, 'SKU/474/TLP/2026/118', 32, 110, 3),
-            ('CB-2026-0007', 'Lele Eko', 'livestock_fishery', 'Dua kolam terpal lele sangkuriang.',
-             150, 'paused', 10, NULL, 'SKU/474/TLP/2026/064', 90, 160, 5),
-            ('PB-2025-0187', 'Bengkel Motor Rizky', 'repair', 'Servis ringan dan tambal ban.',
-             NULL, 'business_plan', 40, NULL, NULL, NULL, 45, 2))
-           b(regno, name, sector, description, started_ago, stage, since_ago, nib, sku, sku_ago, created_ago, entries)
-      JOIN app.residents r ON r.register_number = b.regno;
-    INSERT INTO app.business_stages (business_id, stage, "on", at, by, note, capital_source, amount_idr)
-    SELECT z.id, e.stage, current_date - e.ago, now() - make_interval(days => e.ago), cw, e.note, e.source, e.amount
-      FROM (VALUES
-            ('PB-2026-0012', 'idea', 240, NULL, NULL, NULL::bigint),
-            ('PB-2026-0012', 'trained', 210, 'Pelatihan SIYB bersama Dinas Koperasi dan UMKM Kota Jambi.', NULL, NULL),
-            ('PB-2026-0012', 'registered', 200, 'NIB terbit lewat OSS.', NULL, NULL),
-            ('PB-2026-0012', 'funded', 190, 'KUR Super Mikro.', 'kur', 10000000),
-            ('PB-2026-0012', 'operating', 20, 'Pindah ke kios tetap.', NULL, NULL),
-            ('PB-2026-0018', 'idea', 110, NULL, NULL, NULL),
-            ('PB-2026-0018', 'trained', 60, 'Kursus menjahit BLK Jambi.', NULL, NULL),
-            ('PB-2026-0018', 'registered', 30, 'SKU dari Kelurahan Murni.', NULL, NULL),
-            ('CB-2026-0007', 'business_plan', 160, NULL, NULL, NULL),
-            ('CB-2026-0007', 'registered', 90, NULL, NULL, NULL),
-            ('CB-2026-0007', 'funded', 80, 'Modal dari keluarga.', 'family', 3500000),
-            ('CB-2026-0007', 'operating', 75, NULL, NULL, NULL),
-            ('CB-2026-0007', 'paused', 10, 'Kolam rusak setelah banjir.', NULL, NULL),
-            ('PB-2025-0187', 'idea', 45, NULL, NULL, NULL),
-            ('PB-2025-0187', 'business_plan', 40, 'Rencana usaha disusun bersama PK.', NULL, NULL))
-           e(regno, stage, ago, note, source, amount)
-      JOIN app.residents r ON r.register_number = e.regno
-      JOIN app.businesses z ON z.resident_id = r.id
-     ORDER BY e.regno, e.ago DESC;
-    -- months back from the current one, revenue growing a little each month
-    INSERT INTO app.business_months (business_id, month, revenue_idr, costs_idr, workers, note, created_at, updated_at)
-    SELECT z.id, (date_trunc('month', current_date) - make_interval(months => k))::date,
-           m.revenue - k * m.step, m.costs - k * m.step / 2, m.workers,
-           CASE WHEN k = 0 AND m.regno = 'CB-2026-0007' THEN 'Tidak panen: kolam diperbaiki.' END,
-           now() - make_interval(days => 30 * k), now() - make_interval(days => 30 * k)
-      FROM (VALUES
-            ('PB-2026-0012', 6, 4500000, 2700000, 150000, 2),
-            ('PB-2026-0018', 2, 2100000, 900000, 100000, 1),
-            ('CB-2026-0007', 2, 3000000, 1800000, 0, 1),
-            ('PB-2025-0187', 0, 600000, 350000, 0, 1))
-           m(regno, months_back, revenue, costs, step, workers)
-      JOIN app.residents r ON r.register_number = m.regno
-      JOIN app.businesses z ON z.resident_id = r.id
-     CROSS JOIN LATERAL generate_series(0, m.months_back) k;
-    UPDATE app.business_months x SET revenue_idr = 0, costs_idr = 250000
-      FROM app.businesses z JOIN app.residents r ON r.id = z.resident_id
-     WHERE x.business_id = z.id AND r.register_number = 'CB-2026-0007' AND x.month = date_trunc('month', current_date);
-
     -- a stay past 60 days shows the long-stay alert (§15.6)
     UPDATE app.houses SET long_stay_days = 60 WHERE id = h;
 
@@ -388,6 +326,80 @@ BEGIN
     RAISE NOTICE 'demo seed: GAJ-01 programmes loaded';
 END $programmes$;
 
+-- Micro-businesses (§16.8). Loaded once the demo caseworker exists (scripts/run's second
+-- seeding), because a stage history is append-only: its authors cannot be filled in later.
+DO $businesses$
+DECLARE
+    h uuid := (SELECT id FROM app.houses WHERE code = 'GAJ-01');
+    cw uuid := (SELECT id FROM app.users WHERE username = 'caseworker');
+BEGIN
+    IF cw IS NULL OR EXISTS (SELECT 1 FROM app.businesses WHERE house_id = h) THEN
+        RETURN;
+    END IF;
+    -- Micro-businesses (§16.8): four residents' businesses at different stages, each history
+    -- ending in the business's stage, and their monthly records. PB-2026-0012's coffee stall is
+    -- credit-ready (NIB, KUR, seven months of trading); PB-2026-0018's tailoring is ready through
+    -- its training stage and SKU; CB-2026-0007's catfish ponds are paused; PB-2025-0187 (former)
+    -- has a business plan and a first month of sales.
+    INSERT INTO app.businesses (resident_id, house_id, name, sector, description, started_on, stage, stage_since,
+                                nib, sku_number, sku_issued_on, created_at, updated_at, version)
+    SELECT r.id, h, b.name, b.sector, b.description, current_date - b.started_ago, b.stage,
+           current_date - b.since_ago, b.nib, b.sku, current_date - b.sku_ago, now() - make_interval(days => b.created_ago),
+           now() - make_interval(days => b.since_ago), b.entries
+      FROM (VALUES
+            ('PB-2026-0012', 'Kopi Tiam Fauzi', 'food_beverage', 'Kopi dan roti bakar di depan Pasar Angso Duo.',
+             230, 'operating', 20, '9120301234567', NULL, NULL, 240, 5),
+            ('PB-2026-0018', 'Jahit Siti', 'garment', 'Jahit dan permak pakaian; seragam sekolah.',
+             100, 'registered', 30, NULL, 'SKU/474/TLP/2026/118', 32, 110, 3),
+            ('CB-2026-0007', 'Lele Eko', 'livestock_fishery', 'Dua kolam terpal lele sangkuriang.',
+             150, 'paused', 10, NULL, 'SKU/474/TLP/2026/064', 90, 160, 5),
+            ('PB-2025-0187', 'Bengkel Motor Rizky', 'repair', 'Servis ringan dan tambal ban.',
+             NULL, 'business_plan', 40, NULL, NULL, NULL, 45, 2))
+           b(regno, name, sector, description, started_ago, stage, since_ago, nib, sku, sku_ago, created_ago, entries)
+      JOIN app.residents r ON r.register_number = b.regno;
+    INSERT INTO app.business_stages (business_id, stage, "on", at, by, note, capital_source, amount_idr)
+    SELECT z.id, e.stage, current_date - e.ago, now() - make_interval(days => e.ago), cw, e.note, e.source, e.amount
+      FROM (VALUES
+            ('PB-2026-0012', 'idea', 240, NULL, NULL, NULL::bigint),
+            ('PB-2026-0012', 'trained', 210, 'Pelatihan SIYB bersama Dinas Koperasi dan UMKM Kota Jambi.', NULL, NULL),
+            ('PB-2026-0012', 'registered', 200, 'NIB terbit lewat OSS.', NULL, NULL),
+            ('PB-2026-0012', 'funded', 190, 'KUR Super Mikro.', 'kur', 10000000),
+            ('PB-2026-0012', 'operating', 20, 'Pindah ke kios tetap.', NULL, NULL),
+            ('PB-2026-0018', 'idea', 110, NULL, NULL, NULL),
+            ('PB-2026-0018', 'trained', 60, 'Kursus menjahit BLK Jambi.', NULL, NULL),
+            ('PB-2026-0018', 'registered', 30, 'SKU dari Kelurahan Murni.', NULL, NULL),
+            ('CB-2026-0007', 'business_plan', 160, NULL, NULL, NULL),
+            ('CB-2026-0007', 'registered', 90, NULL, NULL, NULL),
+            ('CB-2026-0007', 'funded', 80, 'Modal dari keluarga.', 'family', 3500000),
+            ('CB-2026-0007', 'operating', 75, NULL, NULL, NULL),
+            ('CB-2026-0007', 'paused', 10, 'Kolam rusak setelah banjir.', NULL, NULL),
+            ('PB-2025-0187', 'idea', 45, NULL, NULL, NULL),
+            ('PB-2025-0187', 'business_plan', 40, 'Rencana usaha disusun bersama PK.', NULL, NULL))
+           e(regno, stage, ago, note, source, amount)
+      JOIN app.residents r ON r.register_number = e.regno
+      JOIN app.businesses z ON z.resident_id = r.id
+     ORDER BY e.regno, e.ago DESC;
+    -- months back from the current one, revenue growing a little each month
+    INSERT INTO app.business_months (business_id, month, revenue_idr, costs_idr, workers, note, created_at, updated_at)
+    SELECT z.id, (date_trunc('month', current_date) - make_interval(months => k))::date,
+           m.revenue - k * m.step, m.costs - k * m.step / 2, m.workers,
+           CASE WHEN k = 0 AND m.regno = 'CB-2026-0007' THEN 'Tidak panen: kolam diperbaiki.' END,
+           now() - make_interval(days => 30 * k), now() - make_interval(days => 30 * k)
+      FROM (VALUES
+            ('PB-2026-0012', 6, 4500000, 2700000, 150000, 2),
+            ('PB-2026-0018', 2, 2100000, 900000, 100000, 1),
+            ('CB-2026-0007', 2, 3000000, 1800000, 0, 1),
+            ('PB-2025-0187', 0, 600000, 350000, 0, 1))
+           m(regno, months_back, revenue, costs, step, workers)
+      JOIN app.residents r ON r.register_number = m.regno
+      JOIN app.businesses z ON z.resident_id = r.id
+     CROSS JOIN LATERAL generate_series(0, m.months_back) k;
+    UPDATE app.business_months x SET revenue_idr = 0, costs_idr = 250000
+      FROM app.businesses z JOIN app.residents r ON r.id = z.resident_id
+     WHERE x.business_id = z.id AND r.register_number = 'CB-2026-0007' AND x.month = date_trunc('month', current_date);
+    RAISE NOTICE 'demo seed: GAJ-01 businesses loaded';
+END $businesses$;
+
 -- The demo caseworker supervises the demo residents. scripts/run seeds once before it adds the
 -- caseworker (the house must exist first) and once after, when this finds them.
 UPDATE app.residents r SET caseworker_id = u.id
@@ -405,10 +417,6 @@ UPDATE app.reporting_schedule_versions v SET set_by = r.caseworker_id
 UPDATE app.reporting_records x SET verified_by = r.caseworker_id
   FROM app.residents r
  WHERE r.id = x.resident_id AND x.verified_by IS NULL AND r.caseworker_id IS NOT NULL
-   AND r.house_id = (SELECT id FROM app.houses WHERE code = 'GAJ-01');
-UPDATE app.business_stages x SET by = r.caseworker_id
-  FROM app.businesses z JOIN app.residents r ON r.id = z.resident_id
- WHERE x.business_id = z.id AND x.by IS NULL AND r.caseworker_id IS NOT NULL
    AND r.house_id = (SELECT id FROM app.houses WHERE code = 'GAJ-01');
 UPDATE app.reporting_excuses x SET excused_by = r.caseworker_id
   FROM app.residents r
