@@ -47,8 +47,10 @@ FILES=()
 for f in "$ROOT"/sql/migrations/[0-9]*.sql "$ROOT"/sql/api/[0-9]*.sql; do FILES+=(-f "$f"); done
 "${PSQL[@]}" -1 "${FILES[@]}" || die "the migrations failed"
 
-echo "== seed (twice: it must be idempotent)"
-"${PSQL[@]}" -c "SELECT api.cli_user_add(u, r, '{}', 'x') FROM (VALUES ('admin','admin'),('manager','manager'),
+echo "== seed (in scripts/run's order: admin, seed, the house's users, seed; then again: idempotent)"
+"${PSQL[@]}" -c "SELECT api.cli_user_add('admin', 'admin', '{}', 'x')" >/dev/null
+"${PSQL[@]}" -f "$ROOT/sql/seed/demo.sql" >/dev/null
+"${PSQL[@]}" -c "SELECT api.cli_user_add(u, r, '{}', 'x') FROM (VALUES ('manager','manager'),
                  ('caseworker','caseworker'),('staff','staff')) v(u, r)" >/dev/null
 "${PSQL[@]}" -f "$ROOT/sql/seed/demo.sql" >/dev/null
 "${PSQL[@]}" -f "$ROOT/sql/seed/demo.sql" >/dev/null
