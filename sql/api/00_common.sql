@@ -214,3 +214,18 @@ CREATE OR REPLACE FUNCTION api.today(house_id uuid) RETURNS date LANGUAGE plpgsq
 BEGIN
     RETURN (SELECT (now() AT TIME ZONE h.timezone)::date FROM app.houses h WHERE h.id = today.house_id);
 END $$;
+
+-- Partner agreements (§16.2), here because the alerts of §16.10 (14_alerts.sql) read them too.
+-- Today where a partner's agreement is judged (§16: Asia/Jakarta, whatever the houses).
+CREATE OR REPLACE FUNCTION api.partner_today() RETURNS date LANGUAGE sql STABLE AS $$
+    SELECT (now() AT TIME ZONE 'Asia/Jakarta')::date
+$$;
+
+-- none | valid | expiring (valid_until within the 30 days that begin today) | expired
+CREATE OR REPLACE FUNCTION api.agreement_status(p app.partners) RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN p.agreement_number IS NULL THEN 'none'
+                WHEN p.agreement_valid_until IS NULL THEN 'valid'
+                WHEN p.agreement_valid_until < api.partner_today() THEN 'expired'
+                WHEN p.agreement_valid_until <= api.partner_today() + 29 THEN 'expiring'
+                ELSE 'valid' END
+$$;

@@ -227,6 +227,35 @@ CREATE OR REPLACE FUNCTION api.reporting_kinds() RETURNS text[] LANGUAGE sql IMM
     SELECT '{reporting_due,reporting_missed,reporting_second_consecutive_miss}'::text[]
 $$;
 
+-- ---------------------------------------------------------------- the partner kinds of §16.10
+-- An active partner whose agreement is expiring or expired (api.agreement_status, Asia/Jakarta
+-- dates), once per house in which it has an open or running programme: both kinds from one
+-- SELECT, since the status decides which one a partner is in. The key holds valid_until, so a
+-- new date is a new, unacknowledged alert. (The argument is named in full: app.partners has
+-- a column house_ids too, which a bare name would mean.)
+CREATE OR REPLACE FUNCTION api.partner_agreement_alerts(house_ids uuid[], kinds text[]) RETURNS SETOF api.alert
+LANGUAGE sql STABLE AS $$
+    SELECT k.kind || ':' || p.id || ':' || h.id || ':' || api.d(p.agreement_valid_until),
+           k.kind, CASE st.status WHEN 'expired' THEN 'warning' ELSE 'info' END, h.id, NULL::uuid, NULL::uuid,
+           'partner', p.id,
+           CASE st.status WHEN 'expired' THEN api.midnight(p.agreement_valid_until + 1, 'Asia/Jakarta')
+                ELSE api.midnight(p.agreement_valid_until - 30, 'Asia/Jakarta') END,
+           CASE st.status WHEN 'expiring' THEN api.midnight(p.agreement_valid_until + 1, 'Asia/Jakarta') END,
+           jsonb_build_object('agreement_number', p.agreement_number, 'valid_until', api.d(p.agreement_valid_until))
+      FROM app.partners p
+     CROSS JOIN LATERAL (SELECT api.agreement_status(p) AS status) st
+     CROSS JOIN LATERAL (SELECT 'partner_agreement_' || st.status AS kind) k
+      JOIN app.houses h ON h.id = ANY (p.house_ids) AND h.id = ANY (partner_agreement_alerts.house_ids)
+     WHERE p.active AND st.status IN ('expiring', 'expired') AND k.kind = ANY (kinds)
+       AND EXISTS (SELECT 1 FROM app.programmes g
+                    WHERE g.partner_id = p.id AND g.house_id = h.id AND g.status IN ('open', 'running'))
+$$;
+
+-- The partner kinds, which api.partner_agreement_alerts gives together.
+CREATE OR REPLACE FUNCTION api.partner_agreement_kinds() RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
+    SELECT '{partner_agreement_expiring,partner_agreement_expired}'::text[]
+$$;
+
 -- ---------------------------------------------------------------- the framework
 -- Every alert of the kinds asked for in those houses: one line per kind that has a function.
 CREATE OR REPLACE FUNCTION api.alerts(house_ids uuid[], kinds text[]) RETURNS SETOF api.alert
@@ -240,6 +269,8 @@ LANGUAGE sql STABLE AS $$
     UNION ALL SELECT * FROM api.alerts_long_stay(house_ids) WHERE 'long_stay' = ANY (kinds)
     UNION ALL SELECT * FROM api.reporting_alerts(house_ids, kinds)
                WHERE kinds && api.reporting_kinds()
+    UNION ALL SELECT * FROM api.partner_agreement_alerts(house_ids, kinds)
+               WHERE kinds && api.partner_agreement_kinds()
 $$;
 
 -- The kinds a role is given (staff: those marked "staff sees"), narrowed to one when asked.

@@ -11,19 +11,7 @@ CREATE OR REPLACE FUNCTION api.ctx_partner(ctx api.ctx) RETURNS uuid LANGUAGE sq
     SELECT u.partner_id FROM app.users u WHERE u.id = ctx.user_id AND ctx.role = 'partner'
 $$;
 
--- Today where a partner's agreement is judged (§16: Asia/Jakarta, whatever the houses).
-CREATE OR REPLACE FUNCTION api.partner_today() RETURNS date LANGUAGE sql STABLE AS $$
-    SELECT (now() AT TIME ZONE 'Asia/Jakarta')::date
-$$;
-
--- none | valid | expiring (valid_until within the 30 days that begin today) | expired
-CREATE OR REPLACE FUNCTION api.agreement_status(p app.partners) RETURNS text LANGUAGE sql STABLE AS $$
-    SELECT CASE WHEN p.agreement_number IS NULL THEN 'none'
-                WHEN p.agreement_valid_until IS NULL THEN 'valid'
-                WHEN p.agreement_valid_until < api.partner_today() THEN 'expired'
-                WHEN p.agreement_valid_until <= api.partner_today() + 29 THEN 'expiring'
-                ELSE 'valid' END
-$$;
+-- api.partner_today() and api.agreement_status(): 00_common.sql (14_alerts.sql calls them).
 
 -- The one place that decides what a reader sees of a partner. An admin context (house_ids
 -- NULL, role admin) gives the whole object, as audit records hold it.
@@ -158,6 +146,14 @@ BEGIN
     PERFORM api.check_version(args, p.version);
     n := api.partner_merge(p, args);
     PERFORM api.check_partner(ctx, n);
+    -- a programme in a house must keep its partner working there until it ends (§16.2);
+    -- api.check_programme locks this row FOR SHARE, so a programme being given the partner
+    -- in that house meanwhile is seen here, or sees the house gone
+    IF EXISTS (SELECT 1 FROM app.programmes g
+                WHERE g.partner_id = p.id AND g.house_id = ANY (p.house_ids) AND NOT g.house_id = ANY (n.house_ids)
+                  AND g.status NOT IN ('finished', 'cancelled')) THEN
+        PERFORM api.invalid('house_ids', 'removes a house in which the partner has a programme not finished or cancelled');
+    END IF;
     UPDATE app.partners x SET name = n.name, kind = n.kind, house_ids = n.house_ids, contact = n.contact,
            address = n.address, agreement_number = n.agreement_number, agreement_signed_on = n.agreement_signed_on,
            agreement_valid_until = n.agreement_valid_until, notes = n.notes, active = n.active

@@ -68,6 +68,9 @@ END $$;
 -- §16.4's rules on a programme as it will be stored.
 CREATE OR REPLACE FUNCTION api.check_programme(n app.programmes) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
+    -- the partner's row is locked (as a PATCH removing a house locks it, 16_partners.sql), and
+    -- the check below is a statement after the lock: it reads the house list as committed
+    PERFORM 1 FROM app.partners x WHERE x.id = n.partner_id FOR SHARE;
     IF n.partner_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM app.partners x WHERE x.id = n.partner_id AND x.active
                                                    AND n.house_id = ANY (x.house_ids)) THEN
         PERFORM api.invalid('partner_id', 'is not an active partner that works with the house');

@@ -15,6 +15,12 @@ also checked to have written nothing (partner rows and versions, audit records).
   house_ids only to its own (422), does not see partners of other houses (404).
 - test_visibility_and_filters: house_ids shows only the reader's houses; house_id (404 when not
   visible), kind, active filters; paging.
+- test_house_removal_with_programme: removing a house in which the partner has a draft, open or
+  running programme is 422 house_ids, nothing written; removing it once the programmes there are
+  finished or cancelled, or a house without its programmes, is 200.
+- test_race_house_removal_two_instances: a programme of the partner created in a house while a
+  PATCH removes that house, through two instances: exactly one of the two succeeds (the other
+  422), and never a programme left in a house its partner no longer works with.
 - test_database_checks: the table's CHECKs and unique index refuse what psql writes outside them.
 - test_race_two_instances: creates with names differing only in case and whitespace through two
   instances at once: one 201, the rest 409, one row."""
@@ -339,6 +345,52 @@ def test_database_checks(d):
     ]:
         err = psql_fails(d, sql)
         expect(name in err, f"{sql}: {err}")
+
+
+def programme(w, house, partner, d=None):
+    return (d or w.d).request("POST", "/api/v1/programmes", token=w.token, timeout=60,
+                              json_body={"house_id": house, "kind": "skills_training", "title": "Las " + uid(),
+                                         "starts_on": day(-3), "partner_id": partner["id"]})
+
+
+def test_house_removal_with_programme(d):
+    w = world(d)
+    for walk in ([], ["open"], ["open", "running"]):
+        p = w.create(house_ids=[w.a, w.b])
+        g = programme(w, w.b, p).json
+        for s in walk:
+            d.must("PATCH", f"programmes/{g['id']}", {"status": s}, token=w.token)
+        before = w.counts()
+        r = w.patch(p["id"], {"house_ids": [w.a]})
+        expect_problem(r, 422, "validation_failed")
+        expect([e["field"] for e in r.json["errors"]] == ["house_ids"], f"{walk}: {r.json}")
+        expect(w.counts() == before and w.get(p["id"])["house_ids"] == [w.a, w.b], f"{walk}: a refused write wrote")
+        # the other house goes freely; the programme's house stays
+        n = d.must("PATCH", f"partners/{p['id']}", {"house_ids": [w.b]}, token=w.token)
+        expect(n["house_ids"] == [w.b], f"{n}")
+    for end in (["open", "running", "finished"], ["cancelled"]):
+        p = w.create(house_ids=[w.a, w.b])
+        g = programme(w, w.b, p).json
+        for s in end:
+            g = d.must("PATCH", f"programmes/{g['id']}", {"status": s}, token=w.token)
+        n = d.must("PATCH", f"partners/{p['id']}", {"house_ids": [w.a]}, token=w.token)
+        expect(n["house_ids"] == [w.a], f"{end[-1]} programme: {n}")
+
+
+def test_race_house_removal_two_instances(d):
+    w = world(d)
+    with harness.Instance(share=d) as other:
+        for round_ in range(6):
+            p = w.create(house_ids=[w.a, w.b])
+            got = harness.race([lambda: programme(w, w.b, p, d if round_ % 2 else other),
+                                lambda: (other if round_ % 2 else d).request(
+                                    "PATCH", f"/api/v1/partners/{p['id']}", json_body={"house_ids": [w.a]},
+                                    token=w.token, timeout=60)])
+            statuses = [getattr(r, "status", repr(r)) for r in got]
+            expect(statuses in ([201, 422], [422, 200]), f"round {round_}: {statuses} {got}")
+            left = d.psql(f"SELECT count(*) FROM app.programmes g JOIN app.partners x ON x.id = g.partner_id "
+                          f"WHERE x.id = '{p['id']}' AND NOT g.house_id = ANY (x.house_ids)").strip()
+            expect(left == "0", f"round {round_}: a programme in a house its partner left")
 
 
 def test_race_two_instances(d):
