@@ -57,6 +57,33 @@ static const struct field session_patch[] = {
         {NULL},
 };
 
+static const char *const attendance_statuses[] = {"present", "late", "excused", "absent", NULL};
+
+/* One record of the sheet. Which enrolments (the roster), hours within the session's
+ * duration and no hours for excused/absent are the database's rules (17_programmes.sql). */
+static const struct field attendance_record[] = {
+        {.name = "enrolment_id", .type = FIELD_UUID, .flags = FIELD_REQUIRED},
+        {.name = "status",
+         .type = FIELD_ENUM,
+         .flags = FIELD_REQUIRED,
+         .values = attendance_statuses,
+         .column = "app.attendance.status"},
+        {.name = "hours", .type = FIELD_HOURS, .max = 24},
+        {.name = "note", .type = FIELD_STRING, .max = 500},
+        {NULL},
+};
+
+/* a sheet names a house's residents in one programme: 2000 is far above any real roster
+ * and bounds the work of one request */
+static const struct field attendance_body[] = {
+        {.name = "records",
+         .type = FIELD_LIST,
+         .flags = FIELD_REQUIRED,
+         .max_items = 2000,
+         .fields = attendance_record},
+        {NULL},
+};
+
 static const struct field sessions_query[] = {
         {.name = "house_id", .type = FIELD_UUID},
         {.name = "programme_id", .type = FIELD_UUID},
@@ -159,7 +186,10 @@ static const struct api_route routes[] = {
          .flags = ROUTE_LIST | ROUTE_CSV,
          .csv_columns = "id,programme_id,house_id,resident_id,full_name,stage,waitlist_position,"
                         "withdrawal_reason,goal_id,!note,enrolled_at,completed_on,"
-                        "certificate_number,certificate_issued_on,!override_reason,version,"
+                        "certificate_number,certificate_issued_on,!override_reason,"
+                        "attendance.sessions_recorded,attendance.sessions_attended,"
+                        "attendance.hours,attendance.attendance_rate,"
+                        "attendance.consecutive_absences,version,"
                         "created_at,updated_at"},
         {.pattern = "POST /api/v1/programmes/{programme_id}/sessions",
          .op = "sessions.create",
@@ -177,6 +207,13 @@ static const struct api_route routes[] = {
          .op = "sessions.update",
          .roles = ROLES_CASEWORK,
          .body = session_patch},
+        {.pattern = "GET /api/v1/sessions/{id}/attendance",
+         .op = "attendance.get",
+         .roles = ROLES_ALL},
+        {.pattern = "PUT /api/v1/sessions/{id}/attendance",
+         .op = "attendance.put",
+         .roles = ROLES_ALL,
+         .body = attendance_body},
         {.pattern = "GET /api/v1/enrolments/{id}", .op = "enrolments.get", .roles = ROLES_ALL},
         {.pattern = "PATCH /api/v1/enrolments/{id}",
          .op = "enrolments.update",
