@@ -1,4 +1,4 @@
--- abipraya: programmes (contract §16.4) and enrolments (§16.5).
+-- abipraya: programmes (contract §16.4), enrolments (§16.5), sessions and attendance (§16.6).
 -- Repeatable: re-applied whenever its text changes (docs/ops.md "Migrations").
 -- Every change of an enrolment, and every change of a programme that may move enrolments,
 -- locks the programme row first: seats, the waitlist and the one-enrolment-per-resident
@@ -17,8 +17,8 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- The one place that decides what a reader sees of a programme: a partner user gets the
--- partner view (no seats_left, no waitlisted_count, seats_taken suppressed). sessions_held
--- comes with the sessions of §16.6, not built yet.
+-- partner view (no seats_left, no waitlisted_count, seats_taken suppressed); sessions_held is
+-- never suppressed (§16.3).
 CREATE OR REPLACE FUNCTION api.programme_json(p app.programmes, ctx api.ctx) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 DECLARE
     hide boolean := ctx.role = 'partner' AND api.small_cell(p.seats_taken);
@@ -525,6 +525,16 @@ BEGIN
     RETURN ROW(200, api.session_json(s, ctx));
 END $$;
 
+-- A session of the path for a house user (partner users: op_sessions_get; 404 on the rest).
+CREATE OR REPLACE FUNCTION api.visible_session(ctx api.ctx, id uuid) RETURNS app.programme_sessions
+LANGUAGE plpgsql STABLE AS $$
+DECLARE s app.programme_sessions;
+BEGIN
+    SELECT * INTO s FROM app.programme_sessions x WHERE x.id = visible_session.id AND api.sees(ctx, x.house_id);
+    IF NOT FOUND THEN PERFORM api.not_found(); END IF;
+    RETURN s;
+END $$;
+
 -- Moves a session to cancelled (finishing or cancelling its programme: §16.4).
 CREATE OR REPLACE FUNCTION api.session_cancel(ctx api.ctx, s app.programme_sessions, reason text) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -537,10 +547,8 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION api.op_sessions_update(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
-DECLARE s app.programme_sessions; n app.programme_sessions; p app.programmes;
+DECLARE s app.programme_sessions := api.visible_session(ctx, api.pid(args, 'id')); n app.programme_sessions; p app.programmes;
 BEGIN
-    SELECT * INTO s FROM app.programme_sessions x WHERE x.id = api.pid(args, 'id') AND api.sees(ctx, x.house_id);
-    IF NOT FOUND THEN PERFORM api.not_found(); END IF;
     SELECT * INTO p FROM app.programmes x WHERE x.id = s.programme_id FOR UPDATE;
     SELECT * INTO s FROM app.programme_sessions x WHERE x.id = s.id FOR UPDATE;
     PERFORM api.check_version(args, s.version);
@@ -636,16 +644,6 @@ CREATE OR REPLACE FUNCTION api.attendance_json(s app.programme_sessions) RETURNS
                         'note', (x.a).note)), '[]')
                       FROM api.session_roster(s) x))
 $$;
-
--- A session of the path for a house user (partner users never reach these routes: 404).
-CREATE OR REPLACE FUNCTION api.visible_session(ctx api.ctx, id uuid) RETURNS app.programme_sessions
-LANGUAGE plpgsql STABLE AS $$
-DECLARE s app.programme_sessions;
-BEGIN
-    SELECT * INTO s FROM app.programme_sessions x WHERE x.id = visible_session.id AND api.sees(ctx, x.house_id);
-    IF NOT FOUND THEN PERFORM api.not_found(); END IF;
-    RETURN s;
-END $$;
 
 CREATE OR REPLACE FUNCTION api.op_attendance_get(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
 BEGIN

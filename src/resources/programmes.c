@@ -1,7 +1,8 @@
 /* Programmes (contract §16.4) and their enrolments (§16.5): activities of a house, run by
  * the house itself or by a partner, and the residents in them, with a capacity the database
  * enforces (seats_taken kept by trigger under the programme row's lock, CHECK against
- * capacity). Served by sql/api/17_programmes.sql. */
+ * capacity); their sessions and each session's attendance sheet (§16.6). Served by
+ * sql/api/17_programmes.sql. */
 #include "resource.h"
 
 static const char *const programme_kinds[] = {"skills_training",
