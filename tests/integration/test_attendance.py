@@ -21,7 +21,8 @@ also checked to have written nothing.
 - test_consecutive_absences: the run and its reset (excused neither counts nor resets),
   attendance_rate; the alert raised at 3 (key with the run's first session, since the third
   session's time, details, severity, staff sees it and gets 403 acknowledging), cleared by a
-  presence, a new run a new key, cleared when the enrolment leaves enrolled.
+  presence, a new run a new key, cleared when the enrolment leaves enrolled; a resident in
+  residence: the alert names its active stay.
 - test_race_two_instances: 10 simultaneous PUTs of distinct sheets over two daemons: one
   201, the stored sheet exactly one request's records, version = number of requests."""
 
@@ -272,6 +273,18 @@ def test_consecutive_absences(d):
            and got[0]["details"]["last_session_id"] == days[5] and got[0]["since"] == when, f"{got}")
     w.record(days[6], {eid: "late"})
     expect(run() == 0 and alerts() == [], "a presence ends the run")
+    # a resident in residence: the alert names its active stay
+    room = w.d.room(w.token, w.a)["id"]
+    rid = w.resident()
+    stay = w.d.must("POST", "stays", {"resident_id": rid, "bed_id": w.d.bed(w.token, room)["id"],
+                                      "rules_acknowledged": True}, 201, token=w.token)
+    q = w.programme()
+    qe = w.enrolled(q["id"], rid)["id"]
+    for day in (1, 2, 3):
+        w.record(w.session(q["id"], at=f"2026-04-{day:02d}T10:00:00+07:00")["id"], {qe: "absent"})
+    r = w.d.must("GET", f"alerts?kind=programme_consecutive_absences&house_id={w.a}", token=w.token)
+    got = [a for a in r["items"] if a["entity_id"] == qe]
+    expect(len(got) == 1 and got[0]["stay_id"] == stay["id"] and got[0]["resident_id"] == rid, f"{got}")
     for i in (7, 8, 9):
         w.record(days[i], {eid: "absent"})
     got = alerts()
