@@ -141,6 +141,8 @@ BEGIN
                     WHEN 'sessions.list' THEN r := api.op_sessions_list(c, args);
                     WHEN 'sessions.get' THEN r := api.op_sessions_get(c, args);
                     WHEN 'sessions.update' THEN r := api.op_sessions_update(c, args);
+                    WHEN 'attendance.get' THEN r := api.op_attendance_get(c, args);
+                    WHEN 'attendance.put' THEN r := api.op_attendance_put(c, args);
                     WHEN 'enrolments.get' THEN r := api.op_enrolments_get(c, args);
                     WHEN 'enrolments.update' THEN r := api.op_enrolments_update(c, args);
                     WHEN 'rooms.create' THEN r := api.op_rooms_create(c, args);

@@ -137,6 +137,38 @@ LANGUAGE sql STABLE AS $$
      WHERE h.id = ANY (house_ids) AND s.planned_exit_on < (now() AT TIME ZONE h.timezone)::date
 $$;
 
+-- An enrolment's current run of absences (§16.6): its absent records on held sessions since its
+-- latest present or late one (excused records neither count nor end it). first_id: the run's
+-- first session (a new run, a new alert key); third_at: when the run reached 3. Here, before
+-- 17_programmes.sql, because api.alerts below names the kind that reads it.
+CREATE OR REPLACE FUNCTION api.absence_run(enrolment_id uuid)
+RETURNS TABLE (n bigint, first_id uuid, last_id uuid, third_at timestamptz) LANGUAGE sql STABLE AS $$
+    WITH r AS (SELECT a.status, s.id, s.scheduled_at, s.seq FROM app.attendance a
+                 JOIN app.programme_sessions s ON s.id = a.session_id AND s.status = 'held'
+                WHERE a.enrolment_id = absence_run.enrolment_id)
+    SELECT count(*), (array_agg(r.id ORDER BY r.scheduled_at, r.seq))[1],
+           (array_agg(r.id ORDER BY r.scheduled_at DESC, r.seq DESC))[1],
+           (array_agg(r.scheduled_at ORDER BY r.scheduled_at, r.seq))[3]
+      FROM r
+     WHERE r.status = 'absent'
+       AND r.scheduled_at > coalesce((SELECT max(x.scheduled_at) FROM r x WHERE x.status IN ('present', 'late')),
+                                     '-infinity')
+$$;
+
+-- §16.10: an enrolled enrolment with 3 or more absences in a row; cleared by a presence (the
+-- run ends) or by leaving enrolled.
+CREATE OR REPLACE FUNCTION api.alerts_programme_consecutive_absences(house_ids uuid[]) RETURNS SETOF api.alert
+LANGUAGE sql STABLE AS $$
+    SELECT 'programme_consecutive_absences:' || e.id || ':' || run.first_id, 'programme_consecutive_absences',
+           'warning', e.house_id, e.resident_id, st.id, 'enrolment', e.id, run.third_at, NULL::timestamptz,
+           jsonb_build_object('programme_id', e.programme_id, 'consecutive_absences', run.n,
+                              'last_session_id', run.last_id)
+      FROM app.enrolments e
+     CROSS JOIN LATERAL api.absence_run(e.id) run
+      LEFT JOIN app.stays st ON st.resident_id = e.resident_id AND st.checked_out_at IS NULL
+     WHERE e.house_id = ANY (house_ids) AND e.stage = 'enrolled' AND run.n >= 3
+$$;
+
 CREATE OR REPLACE FUNCTION api.alerts_long_stay(house_ids uuid[]) RETURNS SETOF api.alert
 LANGUAGE sql STABLE AS $$
     SELECT 'long_stay:' || s.id || ':' || h.long_stay_days, 'long_stay', 'info', h.id, s.resident_id, s.id, 'stay', s.id,
@@ -267,6 +299,7 @@ LANGUAGE sql STABLE AS $$
     UNION ALL SELECT * FROM api.alerts_exit_plan_target_passed(house_ids) WHERE 'exit_plan_target_passed' = ANY (kinds)
     UNION ALL SELECT * FROM api.alerts_planned_exit_passed(house_ids) WHERE 'planned_exit_passed' = ANY (kinds)
     UNION ALL SELECT * FROM api.alerts_long_stay(house_ids) WHERE 'long_stay' = ANY (kinds)
+    UNION ALL SELECT * FROM api.alerts_programme_consecutive_absences(house_ids) WHERE 'programme_consecutive_absences' = ANY (kinds)
     UNION ALL SELECT * FROM api.reporting_alerts(house_ids, kinds)
                WHERE kinds && api.reporting_kinds()
     UNION ALL SELECT * FROM api.partner_agreement_alerts(house_ids, kinds)

@@ -1,4 +1,4 @@
--- abipraya: programmes (contract §16.4) and enrolments (§16.5).
+-- abipraya: programmes (contract §16.4), enrolments (§16.5), sessions and attendance (§16.6).
 -- Repeatable: re-applied whenever its text changes (docs/ops.md "Migrations").
 -- Every change of an enrolment, and every change of a programme that may move enrolments,
 -- locks the programme row first: seats, the waitlist and the one-enrolment-per-resident
@@ -17,8 +17,8 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- The one place that decides what a reader sees of a programme: a partner user gets the
--- partner view (no seats_left, no waitlisted_count, seats_taken suppressed). sessions_held
--- comes with the sessions of §16.6, not built yet.
+-- partner view (no seats_left, no waitlisted_count, seats_taken suppressed); sessions_held is
+-- never suppressed (§16.3).
 CREATE OR REPLACE FUNCTION api.programme_json(p app.programmes, ctx api.ctx) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 DECLARE
     hide boolean := ctx.role = 'partner' AND api.small_cell(p.seats_taken);
@@ -134,7 +134,7 @@ CREATE OR REPLACE FUNCTION api.waitlist_position(e app.enrolments) RETURNS bigin
 $$;
 
 -- The one place that decides what a reader sees of an enrolment: staff get no note and no
--- override_reason (§16.1). attendance comes with §16.6, not built yet.
+-- override_reason (§16.1). attendance: computed from the sheets (§16.6).
 CREATE OR REPLACE FUNCTION api.enrolment_json(e app.enrolments, role text) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 DECLARE o jsonb;
 BEGIN
@@ -143,6 +143,7 @@ BEGIN
         'stage', e.stage, 'waitlist_position', api.waitlist_position(e), 'withdrawal_reason', e.withdrawal_reason,
         'goal_id', e.goal_id, 'enrolled_at', api.ts(e.enrolled_at), 'completed_on', api.d(e.completed_on),
         'certificate_number', e.certificate_number, 'certificate_issued_on', api.d(e.certificate_issued_on),
+        'attendance', api.enrolment_attendance(e.id),
         'history', (SELECT coalesce(jsonb_agg(jsonb_build_object('stage', h.stage, 'at', api.ts(h.at), 'by', h.by_user)
                                               ORDER BY h.seq), '[]')
                       FROM app.enrolment_stages h WHERE h.enrolment_id = e.id),
@@ -155,7 +156,7 @@ END $$;
 
 -- The audit form: the stored fields, without the computed rank and history.
 CREATE OR REPLACE FUNCTION api.enrolment_audit_json(e app.enrolments) RETURNS jsonb LANGUAGE sql STABLE AS $$
-    SELECT api.enrolment_json(e, 'admin') - '{full_name,waitlist_position,history}'::text[]
+    SELECT api.enrolment_json(e, 'admin') - '{full_name,waitlist_position,history,attendance}'::text[]
 $$;
 
 CREATE OR REPLACE FUNCTION api.enrolment_event(e app.enrolments, verb text) RETURNS void LANGUAGE sql AS $$
@@ -408,22 +409,37 @@ BEGIN
 END $$;
 
 -- ---------------------------------------------------------------- sessions (§16.6)
--- Attendance (the sheet) is not built yet: attendance_version stays 0 and counts/headcount
--- null ("until attendance is recorded"), which is what they are.
+-- counts/headcount are null until the sheet is first recorded (attendance_version 0).
 
+-- A session's counts by status, null before the first recording.
+CREATE OR REPLACE FUNCTION api.session_counts(s app.programme_sessions) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN s.attendance_version > 0 THEN
+        (SELECT jsonb_build_object('present', count(*) FILTER (WHERE a.status = 'present'),
+                                   'late', count(*) FILTER (WHERE a.status = 'late'),
+                                   'excused', count(*) FILTER (WHERE a.status = 'excused'),
+                                   'absent', count(*) FILTER (WHERE a.status = 'absent'))
+           FROM app.attendance a WHERE a.session_id = s.id) END
+$$;
+
+-- The partner view has no counts and no attendance_version, and its headcount is suppressed
+-- as a count of people (§16.3).
 CREATE OR REPLACE FUNCTION api.session_json(s app.programme_sessions, ctx api.ctx) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
-DECLARE o jsonb := jsonb_build_object('id', s.id, 'programme_id', s.programme_id, 'house_id', s.house_id,
+DECLARE
+    counts jsonb := api.session_counts(s);
+    headcount bigint := (counts->>'present')::bigint + (counts->>'late')::bigint;
+    hide boolean := ctx.role = 'partner' AND api.small_cell(headcount);
+    o jsonb := jsonb_build_object('id', s.id, 'programme_id', s.programme_id, 'house_id', s.house_id,
         'scheduled_at', api.ts(s.scheduled_at), 'duration_minutes', s.duration_minutes, 'topic', s.topic,
         'location', s.location, 'facilitator_user_id', s.facilitator_user_id,
         'facilitator_name', coalesce((SELECT u.full_name FROM app.users u WHERE u.id = s.facilitator_user_id),
                                      s.facilitator_name),
-        'status', s.status, 'cancel_reason', s.cancel_reason, 'headcount', NULL, 'suppressed', false,
-        'version', s.version, 'created_at', api.ts(s.created_at), 'updated_at', api.ts(s.updated_at));
+        'status', s.status, 'cancel_reason', s.cancel_reason, 'headcount', CASE WHEN NOT hide THEN headcount END,
+        'suppressed', hide, 'version', s.version, 'created_at', api.ts(s.created_at), 'updated_at', api.ts(s.updated_at));
 BEGIN
     IF ctx.role = 'partner' THEN
         RETURN o;
     END IF;
-    RETURN o || jsonb_build_object('counts', NULL, 'attendance_version', s.attendance_version);
+    RETURN o || jsonb_build_object('counts', counts, 'attendance_version', s.attendance_version);
 END $$;
 
 CREATE OR REPLACE FUNCTION api.session_audit_json(s app.programme_sessions) RETURNS jsonb LANGUAGE sql STABLE AS $$
@@ -512,6 +528,16 @@ BEGIN
     RETURN ROW(200, api.session_json(s, ctx));
 END $$;
 
+-- A session of the path for a house user (partner users: op_sessions_get; 404 on the rest).
+CREATE OR REPLACE FUNCTION api.visible_session(ctx api.ctx, id uuid) RETURNS app.programme_sessions
+LANGUAGE plpgsql STABLE AS $$
+DECLARE s app.programme_sessions;
+BEGIN
+    SELECT * INTO s FROM app.programme_sessions x WHERE x.id = visible_session.id AND api.sees(ctx, x.house_id);
+    IF NOT FOUND THEN PERFORM api.not_found(); END IF;
+    RETURN s;
+END $$;
+
 -- Moves a session to cancelled (finishing or cancelling its programme: §16.4).
 CREATE OR REPLACE FUNCTION api.session_cancel(ctx api.ctx, s app.programme_sessions, reason text) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -524,10 +550,8 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION api.op_sessions_update(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
-DECLARE s app.programme_sessions; n app.programme_sessions; p app.programmes;
+DECLARE s app.programme_sessions := api.visible_session(ctx, api.pid(args, 'id')); n app.programme_sessions; p app.programmes;
 BEGIN
-    SELECT * INTO s FROM app.programme_sessions x WHERE x.id = api.pid(args, 'id') AND api.sees(ctx, x.house_id);
-    IF NOT FOUND THEN PERFORM api.not_found(); END IF;
     SELECT * INTO p FROM app.programmes x WHERE x.id = s.programme_id FOR UPDATE;
     SELECT * INTO s FROM app.programme_sessions x WHERE x.id = s.id FOR UPDATE;
     PERFORM api.check_version(args, s.version);
@@ -546,6 +570,11 @@ BEGIN
     PERFORM api.check_session(p, n);
     IF p.status IN ('finished', 'cancelled') THEN
         PERFORM api.fail(409, 'programme_closed', NULL, 'the programme has ended');
+    END IF;
+    -- the sheet's hours and the enrolments' figures rest on when and how long it was held
+    IF s.attendance_version > 0 AND (n.status, n.scheduled_at, n.duration_minutes)
+                                    IS DISTINCT FROM (s.status, s.scheduled_at, s.duration_minutes) THEN
+        PERFORM api.fail(409, 'attendance_recorded', NULL, 'attendance is recorded for this session');
     END IF;
     IF args ? 'status' THEN
         IF (s.status, n.status) NOT IN (('scheduled', 'held'), ('scheduled', 'cancelled'), ('held', 'scheduled'),
@@ -568,4 +597,144 @@ BEGIN
         PERFORM api.session_event(n, 'updated');
     END IF;
     RETURN ROW(200, api.session_json(n, ctx));
+END $$;
+
+-- ---------------------------------------------------------------- attendance (§16.6)
+
+-- An enrolment's figures over its records on held sessions (§16.6); excused records count in
+-- neither the rate nor the run of absences (api.absence_run, 14_alerts.sql).
+CREATE OR REPLACE FUNCTION api.enrolment_attendance(enrolment_id uuid) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    WITH r AS (SELECT a.status, a.hours, s.scheduled_at FROM app.attendance a
+                 JOIN app.programme_sessions s ON s.id = a.session_id AND s.status = 'held'
+                WHERE a.enrolment_id = enrolment_attendance.enrolment_id)
+    SELECT jsonb_build_object('sessions_recorded', count(*),
+               'sessions_attended', count(*) FILTER (WHERE r.status IN ('present', 'late')),
+               'hours', trim_scale(coalesce(sum(r.hours), 0)),
+               'attendance_rate', (count(*) FILTER (WHERE r.status IN ('present', 'late')))::float8
+                                  / nullif(count(*) FILTER (WHERE r.status <> 'excused'), 0),
+               'consecutive_absences', (SELECT run.n FROM api.absence_run(enrolment_attendance.enrolment_id) run))
+      FROM r
+$$;
+
+-- The roster (§16.6): the programme's enrolments enrolled now, and those with a record on the
+-- session, in creation order (a is null for one without a record).
+CREATE OR REPLACE FUNCTION api.session_roster(s app.programme_sessions)
+RETURNS TABLE (e app.enrolments, a app.attendance) LANGUAGE sql STABLE AS $$
+    SELECT e, a
+      FROM app.enrolments e LEFT JOIN app.attendance a ON a.session_id = s.id AND a.enrolment_id = e.id
+     WHERE e.programme_id = s.programme_id AND (e.stage = 'enrolled' OR a.enrolment_id IS NOT NULL)
+     ORDER BY e.seq
+$$;
+
+-- The stored records as audit records hold them, in roster order.
+CREATE OR REPLACE FUNCTION api.attendance_records(s app.programme_sessions) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object('enrolment_id', a.enrolment_id, 'status', a.status,
+                                                 'hours', trim_scale(a.hours), 'note', a.note) ORDER BY e.seq), '[]')
+      FROM app.attendance a JOIN app.enrolments e ON e.id = a.enrolment_id WHERE a.session_id = s.id
+$$;
+
+-- Every PUT names the whole roster, so on a recorded sheet a roster enrolment without a record
+-- is one that joined after the last recording: it is shown excused (§16.6), and having no
+-- record it counts in no figure. The next PUT names it like any other.
+CREATE OR REPLACE FUNCTION api.attendance_json(s app.programme_sessions) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('session_id', s.id, 'version', s.attendance_version,
+        'recorded_at', api.ts(s.attendance_recorded_at), 'recorded_by', s.attendance_recorded_by,
+        'records', (SELECT coalesce(jsonb_agg(jsonb_build_object('enrolment_id', (x.e).id,
+                        'resident_id', (x.e).resident_id,
+                        'full_name', (SELECT r.full_name FROM app.residents r WHERE r.id = (x.e).resident_id),
+                        'status', coalesce((x.a).status, CASE WHEN s.attendance_version > 0 THEN 'excused' END),
+                        'hours', coalesce(trim_scale((x.a).hours), CASE WHEN s.attendance_version > 0 THEN 0 END),
+                        'note', (x.a).note)), '[]')
+                      FROM api.session_roster(s) x))
+$$;
+
+CREATE OR REPLACE FUNCTION api.op_attendance_get(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN ROW(200, api.attendance_json(api.visible_session(ctx, api.pid(args, 'id'))));
+END $$;
+
+-- PUT of the whole sheet. The programme row is shared-locked (enrolments, which change the
+-- roster, lock it for update) and the session row locked for update: simultaneous PUTs on one
+-- session, on any instance, run one after the other, each on the sheet the last one left.
+CREATE OR REPLACE FUNCTION api.op_attendance_put(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+DECLARE
+    s app.programme_sessions := api.visible_session(ctx, api.pid(args, 'id'));
+    p app.programmes;
+    n app.programme_sessions;
+    given jsonb := args->'records';
+    duration numeric;
+    want jsonb := '[]';
+    before jsonb;
+    x record;
+    r jsonb;
+    i int;
+    h numeric;
+    st text;
+BEGIN
+    SELECT * INTO p FROM app.programmes y WHERE y.id = s.programme_id FOR SHARE;
+    SELECT * INTO s FROM app.programme_sessions y WHERE y.id = s.id FOR UPDATE;
+    PERFORM api.check_version(args, s.attendance_version);
+    IF p.status = 'draft' THEN
+        PERFORM api.fail(409, 'programme_not_open', NULL, 'the programme is a draft');
+    ELSIF p.status IN ('finished', 'cancelled') THEN
+        PERFORM api.fail(409, 'programme_closed', NULL, 'the programme has ended');
+    ELSIF s.status = 'cancelled' THEN
+        PERFORM api.fail(409, 'session_cancelled', NULL, 'the session is cancelled');
+    ELSIF s.scheduled_at > api.soon() THEN
+        PERFORM api.fail(409, 'session_not_started', NULL, 'the session begins more than 5 minutes from now');
+    END IF;
+    duration := round(s.duration_minutes / 60.0, 2);
+    -- each given record against the roster, in the order given; then what the roster misses
+    FOR r, i IN SELECT g.value, g.ord - 1 FROM jsonb_array_elements(given) WITH ORDINALITY g(value, ord) LOOP
+        SELECT * INTO x FROM api.session_roster(s) y WHERE (y.e).id = (r->>'enrolment_id')::uuid;
+        IF NOT FOUND THEN
+            PERFORM api.invalid(format('records[%s].enrolment_id', i), 'is not on the session''s roster');
+        END IF;
+        IF EXISTS (SELECT 1 FROM jsonb_array_elements(want) w WHERE w->>'enrolment_id' = (x.e).id::text) THEN
+            PERFORM api.invalid(format('records[%s].enrolment_id', i), 'is named twice');
+        END IF;
+        st := r->>'status';
+        h := (r->>'hours')::numeric;
+        IF st IN ('present', 'late') THEN
+            IF h > duration THEN
+                PERFORM api.invalid(format('records[%s].hours', i), 'must be at most the session''s duration');
+            END IF;
+            h := coalesce(h, duration);
+        ELSIF h > 0 THEN
+            PERFORM api.invalid(format('records[%s].hours', i), 'goes only with present or late');
+        ELSE
+            h := 0;
+        END IF;
+        want := want || jsonb_build_array(jsonb_build_object('seq', (x.e).seq, 'enrolment_id', (x.e).id,
+                            'status', st, 'hours', trim_scale(h), 'note', r->>'note'));
+    END LOOP;
+    IF EXISTS (SELECT 1 FROM api.session_roster(s) y
+                WHERE NOT EXISTS (SELECT 1 FROM jsonb_array_elements(want) w WHERE w->>'enrolment_id' = (y.e).id::text)) THEN
+        PERFORM api.invalid('records', 'must name every enrolment on the session''s roster');
+    END IF;
+    want := (SELECT coalesce(jsonb_agg(w - 'seq' ORDER BY (w->>'seq')::bigint), '[]') FROM jsonb_array_elements(want) w);
+    before := api.attendance_records(s);
+    IF s.attendance_version > 0 AND before = want THEN
+        RETURN ROW(200, api.attendance_json(s));
+    END IF;
+    -- the first recording holds the session: a change of its own, with its version and record
+    IF s.status = 'scheduled' THEN
+        UPDATE app.programme_sessions y SET status = 'held' WHERE y.id = s.id RETURNING * INTO n;
+        PERFORM api.audit(ctx, 'session.update', 'session', n.id, n.house_id, api.session_audit_json(s),
+                          api.session_audit_json(n));
+        PERFORM api.session_event(n, 'updated');
+    END IF;
+    DELETE FROM app.attendance y WHERE y.session_id = s.id;
+    INSERT INTO app.attendance (session_id, programme_id, enrolment_id, status, hours, note)
+    SELECT s.id, s.programme_id, (w->>'enrolment_id')::uuid, w->>'status', (w->>'hours')::numeric, w->>'note'
+      FROM jsonb_array_elements(want) w;
+    UPDATE app.programme_sessions y SET attendance_version = y.attendance_version + 1, attendance_recorded_at = now(),
+           attendance_recorded_by = ctx.user_id
+     WHERE y.id = s.id RETURNING * INTO n;
+    PERFORM api.audit(ctx, 'attendance.put', 'attendance', n.id, n.house_id,
+                      CASE WHEN s.attendance_version > 0 THEN jsonb_build_object('records', before) END,
+                      jsonb_build_object('records', want));
+    PERFORM api.emit(n.house_id, 'attendance.recorded', jsonb_build_object('entity', 'attendance', 'id', n.id,
+                     'session_id', n.id, 'programme_id', n.programme_id), ARRAY['admin', 'manager', 'caseworker', 'staff']);
+    RETURN ROW(CASE WHEN s.attendance_version = 0 THEN 201 ELSE 200 END, api.attendance_json(n));
 END $$;

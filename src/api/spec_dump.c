@@ -20,6 +20,7 @@ static const char *const type_names[] = {
         [FIELD_TIME_HM] = "time_hm",   [FIELD_ENUM] = "enum",
         [FIELD_DIGITS] = "digits",     [FIELD_OBJECT] = "object",
         [FIELD_INT_LIST] = "int_list", [FIELD_HOURS] = "hours",
+        [FIELD_LIST] = "list",
 };
 
 static json_t *strings(const char *const *values)
@@ -85,6 +86,10 @@ static json_t *field(const struct field *f)
 		json_object_set_new(o, "values", strings(f->values));
 		if (f->column)
 			json_object_set_new(o, "column", json_string(f->column));
+		break;
+	case FIELD_LIST:
+		json_object_set_new(o, "max_items", json_integer(f->max_items));
+		json_object_set_new(o, "fields", fields(f->fields));
 		break;
 	case FIELD_OBJECT:
 		json_object_set_new(o, "fields", fields(f->fields));

@@ -49,6 +49,8 @@ static const char *type_message(enum field_type type)
 		return "must be a string of digits of the right length";
 	case FIELD_OBJECT:
 		return "must be an object";
+	case FIELD_LIST:
+		return "must be an array of objects";
 	default:
 		return "must be a string";
 	}
@@ -247,6 +249,59 @@ static json_t *check_int_list(const struct field *f, const json_t *v, const char
 	return json_incref((json_t *)v);
 }
 
+static json_t *check_object(const struct field *f, const json_t *v, enum validate_mode mode,
+                            const char *name, json_t *errors);
+
+/* Each item is a nested object of f->fields (never a PATCH: an item is given whole). */
+static json_t *check_list(const struct field *f, const json_t *v, const char *name, json_t *errors)
+{
+	size_t i;
+	json_t *item, *out;
+	char msg[64], item_name[300];
+
+	if (!json_is_array(v)) {
+		validate_error(errors, name, type_message(f->type));
+		return NULL;
+	}
+	if (json_array_size(v) > (size_t)f->max_items) {
+		snprintf(msg, sizeof(msg), "must hold at most %ld items", f->max_items);
+		validate_error(errors, name, msg);
+		return NULL;
+	}
+	out = json_array();
+	json_array_foreach(v, i, item)
+	{
+		snprintf(item_name, sizeof(item_name), "%s[%zu]", name, i);
+		json_t *accepted = check_object(f, item, VALIDATE_CREATE, item_name, errors);
+		if (accepted)
+			json_array_append_new(out, accepted);
+	}
+	if (json_array_size(out) < json_array_size(v)) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* A nested object (FIELD_OBJECT, or an item of FIELD_LIST): NULL with errors when not valid. */
+static json_t *check_object(const struct field *f, const json_t *v, enum validate_mode mode,
+                            const char *name, json_t *errors)
+{
+	if (!json_is_object(v)) {
+		validate_error(errors, name, type_message(FIELD_OBJECT));
+		return NULL;
+	}
+	json_t *out = json_object();
+	size_t before = json_array_size(errors);
+	validate_object(v, f->fields, mode == VALIDATE_PATCH ? VALIDATE_CREATE : mode, name, out,
+	                errors);
+	if (json_array_size(errors) > before) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
 static json_t *check_value(const struct field *f, const json_t *v, enum validate_mode mode,
                            const char *name, json_t *errors)
 {
@@ -274,19 +329,10 @@ static json_t *check_value(const struct field *f, const json_t *v, enum validate
 		return check_uuid_list(f, v, name, errors);
 	case FIELD_INT_LIST:
 		return check_int_list(f, v, name, errors);
-	case FIELD_OBJECT: {
-		if (!json_is_object(v))
-			break;
-		json_t *out = json_object();
-		size_t before = json_array_size(errors);
-		validate_object(v, f->fields, mode == VALIDATE_PATCH ? VALIDATE_CREATE : mode, name,
-		                out, errors);
-		if (json_array_size(errors) > before) {
-			json_decref(out);
-			return NULL;
-		}
-		return out;
-	}
+	case FIELD_OBJECT:
+		return check_object(f, v, mode, name, errors);
+	case FIELD_LIST:
+		return check_list(f, v, name, errors);
 	default:
 		if (!json_is_string(v))
 			break;

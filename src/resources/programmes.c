@@ -1,7 +1,8 @@
 /* Programmes (contract §16.4) and their enrolments (§16.5): activities of a house, run by
  * the house itself or by a partner, and the residents in them, with a capacity the database
  * enforces (seats_taken kept by trigger under the programme row's lock, CHECK against
- * capacity). Served by sql/api/17_programmes.sql. */
+ * capacity); their sessions and each session's attendance sheet (§16.6). Served by
+ * sql/api/17_programmes.sql. */
 #include "resource.h"
 
 static const char *const programme_kinds[] = {"skills_training",
@@ -54,6 +55,33 @@ static const struct field session_patch[] = {
          .values = session_statuses,
          .column = "app.programme_sessions.status"},
         {.name = "cancel_reason", .type = FIELD_STRING, .max = 500},
+        {NULL},
+};
+
+static const char *const attendance_statuses[] = {"present", "late", "excused", "absent", NULL};
+
+/* One record of the sheet. Which enrolments (the roster), hours within the session's
+ * duration and no hours for excused/absent are the database's rules (17_programmes.sql). */
+static const struct field attendance_record[] = {
+        {.name = "enrolment_id", .type = FIELD_UUID, .flags = FIELD_REQUIRED},
+        {.name = "status",
+         .type = FIELD_ENUM,
+         .flags = FIELD_REQUIRED,
+         .values = attendance_statuses,
+         .column = "app.attendance.status"},
+        {.name = "hours", .type = FIELD_HOURS, .max = 24},
+        {.name = "note", .type = FIELD_STRING, .max = 500},
+        {NULL},
+};
+
+/* a sheet names a house's residents in one programme: 2000 is far above any real roster
+ * and bounds the work of one request */
+static const struct field attendance_body[] = {
+        {.name = "records",
+         .type = FIELD_LIST,
+         .flags = FIELD_REQUIRED,
+         .max_items = 2000,
+         .fields = attendance_record},
         {NULL},
 };
 
@@ -159,7 +187,10 @@ static const struct api_route routes[] = {
          .flags = ROUTE_LIST | ROUTE_CSV,
          .csv_columns = "id,programme_id,house_id,resident_id,full_name,stage,waitlist_position,"
                         "withdrawal_reason,goal_id,!note,enrolled_at,completed_on,"
-                        "certificate_number,certificate_issued_on,!override_reason,version,"
+                        "certificate_number,certificate_issued_on,!override_reason,"
+                        "attendance.sessions_recorded,attendance.sessions_attended,"
+                        "attendance.hours,attendance.attendance_rate,"
+                        "attendance.consecutive_absences,version,"
                         "created_at,updated_at"},
         {.pattern = "POST /api/v1/programmes/{programme_id}/sessions",
          .op = "sessions.create",
@@ -177,6 +208,13 @@ static const struct api_route routes[] = {
          .op = "sessions.update",
          .roles = ROLES_CASEWORK,
          .body = session_patch},
+        {.pattern = "GET /api/v1/sessions/{id}/attendance",
+         .op = "attendance.get",
+         .roles = ROLES_ALL},
+        {.pattern = "PUT /api/v1/sessions/{id}/attendance",
+         .op = "attendance.put",
+         .roles = ROLES_ALL,
+         .body = attendance_body},
         {.pattern = "GET /api/v1/enrolments/{id}", .op = "enrolments.get", .roles = ROLES_ALL},
         {.pattern = "PATCH /api/v1/enrolments/{id}",
          .op = "enrolments.update",

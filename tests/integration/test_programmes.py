@@ -55,7 +55,7 @@ KEYS = {"id", "house_id", "kind", "title", "description", "partner_id", "starts_
         "waitlisted_count", "sessions_held", "suppressed", "version", "created_at", "updated_at"}
 ENROLMENT_KEYS = {"id", "programme_id", "house_id", "resident_id", "full_name", "stage", "waitlist_position",
                   "withdrawal_reason", "goal_id", "note", "enrolled_at", "completed_on", "certificate_number",
-                  "certificate_issued_on", "override_reason", "history", "version", "created_at", "updated_at"}
+                  "certificate_issued_on", "override_reason", "attendance", "history", "version", "created_at", "updated_at"}
 
 
 class World:

@@ -127,6 +127,9 @@ def walk_all(w, d):
     w.call("GET /api/v1/sessions/{id}", 200, f"/api/v1/sessions/{session['id']}", token=token)
     w.call("PATCH /api/v1/sessions/{id}", 200, f"/api/v1/sessions/{session['id']}", json_body={"status": "held"},
            token=token)
+    w.call("GET /api/v1/sessions/{id}/attendance", 200, f"/api/v1/sessions/{session['id']}/attendance", token=token)
+    w.call("PUT /api/v1/sessions/{id}/attendance", 201, f"/api/v1/sessions/{session['id']}/attendance",
+           json_body={"records": []}, token=token)
 
     room = w.json("POST /api/v1/houses/{house_id}/rooms", 201, hpath + "/rooms",
                   json_body={"code": "R-" + uid(), "sex": "any"}, token=token)

@@ -65,6 +65,8 @@ def field_schema(f):
     t = f["type"]
     if t == "object":
         return {}  # a nested object's schema is a component the prose names
+    if t == "list":  # its items' schema is the item table's, inline
+        return {"type": "array", "maxItems": f["max_items"], "items": object_schema(f["fields"])}
     s = {"type": {"int": "integer", "bool": "boolean", "true": "boolean", "uuid_list": "array",
                    "int_list": "array", "hours": "number"}.get(t, "string")}
     fmt = {"uuid": "uuid", "date": "date", "datetime": "date-time", "password": "password"}.get(t)

@@ -97,6 +97,40 @@ int main(void)
 	CHECK(int_list_errors("{\"follow_up_days\":[\"30\"]}") == 1);
 	CHECK(int_list_errors("{\"follow_up_days\":30}") == 1);
 
+	/* FIELD_LIST (attendance.put's records): items validated whole, errors named by index,
+	 * the accepted items passed on in order with their accepted values (hours as text) */
+	out = run_op("attendance.put",
+	             "{\"records\":[{\"enrolment_id\":\"3F2504E0-4F89-11D3-9A0C-0305E82C3301\","
+	             "\"status\":\"late\",\"hours\":1.5},"
+	             "{\"enrolment_id\":\"3f2504e0-4f89-11d3-9a0c-0305e82c3302\",\"status\":"
+	             "\"absent\"}]}",
+	             VALIDATE_CREATE, &errors);
+	CHECK(json_array_size(errors) == 0);
+	json_t *items = json_object_get(out, "records");
+	CHECK(json_array_size(items) == 2);
+	CHECK(strcmp(json_string_value(json_object_get(json_array_get(items, 0), "enrolment_id")),
+	             "3f2504e0-4f89-11d3-9a0c-0305e82c3301") == 0);
+	CHECK(strcmp(json_string_value(json_object_get(json_array_get(items, 0), "hours")),
+	             "1.50") == 0);
+	json_decref(out);
+	json_decref(errors);
+
+	out = run_op("attendance.put",
+	             "{\"records\":[{\"status\":\"present\"},{\"enrolment_id\":\"x\","
+	             "\"status\":\"sick\",\"hours\":0.123,\"extra\":1},7]}",
+	             VALIDATE_CREATE, &errors);
+	CHECK(names(errors, "records[0].enrolment_id") && names(errors, "records[1].enrolment_id"));
+	CHECK(names(errors, "records[1].status") && names(errors, "records[1].hours"));
+	CHECK(names(errors, "records[1].extra") && names(errors, "records[2]"));
+	CHECK(json_array_size(errors) == 6 && !json_object_get(out, "records"));
+	json_decref(out);
+	json_decref(errors);
+
+	out = run_op("attendance.put", "{\"records\":{}}", VALIDATE_CREATE, &errors);
+	CHECK(names(errors, "records") && json_array_size(errors) == 1);
+	json_decref(out);
+	json_decref(errors);
+
 	errors = json_array();
 	json_t *q = validate_parse_query("q=ahmad+FAUZI&status=new&status=former&x=%ZZ", errors);
 	CHECK(strcmp(json_string_value(json_object_get(q, "q")), "ahmad FAUZI") == 0);
