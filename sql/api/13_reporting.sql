@@ -3,11 +3,15 @@
 -- "Migrations").
 --
 -- Periods are computed on read, never stored, for any number of residents in one statement:
---   api.reporting_slots(uuid[], near)    the periods before reports and statuses (set-based SQL)
---   api.reporting_periods(uuid[], near)  every period with its status, report and excuse
+--   api.reporting_slots(uuid[], near, win)    the periods before reports and statuses
+--   api.reporting_periods(uuid[], near, win)  every period with its status, report and excuse
 --   api.reporting_state(uuid[])   one summary row per resident (next_due_on, misses, risk, and
---                                 what the alerts of §15.6 need)
+--                                 what the alerts of §15.6 need): from a window of periods
+--                                 near today where that is proven exact, else the full walk
 -- The operations call them with one resident; alerts and caseload call them with thousands.
+-- They are plpgsql with RETURN QUERY and generic plans so that a session plans each once
+-- (an SQL function's statements are planned at every call: ~10-20 ms each, more than the
+-- work for one resident).
 -- Every write locks the resident row first (api.locked_resident), so PUTs, reports and
 -- excuses of one resident are serialised on any instance.
 
@@ -15,6 +19,9 @@
 -- CREATE OR REPLACE cannot change a function's row type: dropped first, so that this file
 -- may change its columns
 DROP FUNCTION IF EXISTS api.reporting_slots(uuid[], boolean);
+DROP FUNCTION IF EXISTS api.reporting_slots(uuid[], boolean, boolean);
+DROP FUNCTION IF EXISTS api.reporting_periods(uuid[], boolean);
+DROP FUNCTION IF EXISTS api.reporting_periods(uuid[], boolean, boolean);
 DROP FUNCTION IF EXISTS api.reporting_state(uuid[]);
 
 CREATE OR REPLACE FUNCTION api.house_reporting_grace(house_id uuid) RETURNS int LANGUAGE sql STABLE AS $$
@@ -36,10 +43,11 @@ CREATE OR REPLACE FUNCTION api.duty_ends_on(b app.legal_bases) RETURNS date LANG
                 ELSE b.supervision_ends_on END
 $$;
 
--- api.reporting_slots(resident_ids uuid[], near boolean) RETURNS TABLE (resident_id uuid,
---   house_id uuid, today date, opens_on date, due_on date, closes_on date, schedule_version int,
---   grace_days int, remote_allowed boolean, excuse_id uuid, i int), ordered by resident_id,
---   due_on; i numbers a resident's periods from 1 in that order.
+-- api.reporting_slots(resident_ids uuid[], near boolean, win boolean DEFAULT false) RETURNS
+--   TABLE (resident_id uuid, house_id uuid, today date, opens_on date, due_on date, closes_on
+--   date, schedule_version int, grace_days int, remote_allowed boolean, excuse_id uuid, i int,
+--   bound date), ordered by resident_id, due_on; i numbers the rows of a resident from 1 in
+--   that order.
 -- The periods of the residents' schedules up to L, with their excuse, before reports are
 -- assigned. A version is in effect from its starts_on until the day before the earliest
 -- starts_on of the versions after it; monthly day D is clamped to the month's last day;
@@ -49,14 +57,28 @@ $$;
 -- upcoming one (all that statuses, misses and next_due_on depend on): each version generates
 -- its due dates up to today and two more, and the rows after the first upcoming are dropped
 -- (the generated ones are a prefix of the true ones that reaches past it).
-CREATE OR REPLACE FUNCTION api.reporting_slots(resident_ids uuid[], near boolean)
+-- win (the window of api.reporting_state's fast path, with near): only the periods whose
+-- due_on >= A0 = least(today, L) - 5 * the longest period of the resident's versions (31 days
+-- for monthly), less the first of them (its opens_on, the day after a due_on not generated, is
+-- unknown): each version starts its series at the index of A0 (arithmetic, no walk from its
+-- starts_on). bound, on the rows of a cut window: an upper bound of the closes_on of every
+-- period before the window (the first generated one's, and for each version that started
+-- before A0 its last due_on before A0, at most least(its last day, A0 - 1), plus its grace);
+-- null when the window holds the resident's first period (first_on >= A0: nothing is cut).
+-- api.reporting_periods says when the window's assignment is the whole walk's (see there).
+CREATE OR REPLACE FUNCTION api.reporting_slots(resident_ids uuid[], near boolean, win boolean DEFAULT false)
 RETURNS TABLE (resident_id uuid, house_id uuid, today date, opens_on date, due_on date, closes_on date,
-               schedule_version int, grace_days int, remote_allowed boolean, excuse_id uuid, i int)
-LANGUAGE sql STABLE AS $$
-    WITH v AS (
+               schedule_version int, grace_days int, remote_allowed boolean, excuse_id uuid, i int, bound date)
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    WITH v0 AS (
         SELECT s.resident_id, s.house_id, h.timezone AS tz, (now() AT TIME ZONE h.timezone)::date AS today,
+               api.duty_ends_on(b) AS duty_end,
                x.version, x.frequency, x.day_of_month, x.interval_days, x.starts_on, x.grace_days, x.remote_allowed,
                min(x.starts_on) OVER (PARTITION BY x.schedule_id) AS first_on,
+               max(coalesce(x.interval_days, 31)) OVER (PARTITION BY x.schedule_id) AS longest,
                least(api.duty_ends_on(b),
                      min(x.starts_on) OVER (PARTITION BY x.schedule_id ORDER BY x.version
                                             ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) - 1) AS last_on
@@ -65,10 +87,25 @@ LANGUAGE sql STABLE AS $$
           JOIN app.legal_bases b ON b.resident_id = s.resident_id AND b.superseded_at IS NULL
           JOIN app.reporting_schedule_versions x ON x.schedule_id = s.id
          WHERE s.resident_id = ANY (resident_ids)),
-    -- months as integers (year * 12 + month - 1), no timestamp arithmetic per period; n: the
-    -- last k to generate (interval: due S + kN - 1 for k >= 1; monthly: month m0 + k for k >= 0)
+    -- lo: A0 when the window cuts (win, and the first version starts before it), else null
+    v1 AS (
+        SELECT v0.*, CASE WHEN win AND near AND v0.first_on < least(v0.today, v0.duty_end) - 5 * v0.longest
+                          THEN least(v0.today, v0.duty_end) - 5 * v0.longest END AS lo
+          FROM v0),
+    v AS (
+        SELECT v1.*, max(CASE WHEN v1.starts_on < v1.lo THEN least(v1.last_on, v1.lo - 1) + v1.grace_days END)
+                         OVER (PARTITION BY v1.resident_id) AS cut_bound
+          FROM v1),
+    -- months as integers (year * 12 + month - 1), no timestamp arithmetic per period; k0..n:
+    -- the k to generate (interval: due S + kN - 1 for k >= 1; monthly: month m0 + k for k >= 0),
+    -- k0 the first one whose due_on can be >= lo
     w AS (
         SELECT v.*, (extract(year FROM v.starts_on) * 12 + extract(month FROM v.starts_on) - 1)::int AS m0,
+               CASE WHEN v.frequency = 'interval' THEN
+                        greatest(1, coalesce((v.lo - v.starts_on + v.interval_days) / v.interval_days, 1))
+                    ELSE greatest(0, coalesce((extract(year FROM v.lo) * 12 + extract(month FROM v.lo)
+                                               - extract(year FROM v.starts_on) * 12
+                                               - extract(month FROM v.starts_on))::int, 0)) END AS k0,
                CASE WHEN v.frequency = 'interval' THEN
                         CASE WHEN near THEN least((v.last_on - v.starts_on + 1) / v.interval_days,
                                                   greatest(0, (v.today - v.starts_on + 1) / v.interval_days) + 2)
@@ -83,7 +120,7 @@ LANGUAGE sql STABLE AS $$
           FROM v),
     -- the series in the select list (one ProjectSet), not a LATERAL function scan per version
     g AS (
-        SELECT w.*, generate_series(CASE WHEN w.frequency = 'interval' THEN 1 ELSE 0 END, w.n) AS k FROM w),
+        SELECT w.*, generate_series(w.k0, w.n) AS k FROM w),
     d AS (
         SELECT g.*, CASE WHEN g.frequency = 'interval' THEN g.starts_on + (g.interval_days * g.k - 1)
                          ELSE make_date((g.m0 + g.k) / 12, (g.m0 + g.k) % 12 + 1, least(g.day_of_month,
@@ -91,26 +128,29 @@ LANGUAGE sql STABLE AS $$
                                         CASE WHEN ((g.m0 + g.k) / 12) % 4 = 0 AND (((g.m0 + g.k) / 12) % 100 <> 0
                                                   OR ((g.m0 + g.k) / 12) % 400 = 0) THEN 29 ELSE 28 END
                                    WHEN (g.m0 + g.k) % 12 IN (3, 5, 8, 10) THEN 30 ELSE 31 END)) END AS due
-          FROM g),
+          FROM g OFFSET 0),    -- (a fence: due is computed once per row, not again in each filter)
     o AS (
         SELECT d.resident_id, d.house_id, d.today, coalesce(lag(d.due) OVER r + 1, d.first_on) AS opens_on, d.due,
-               d.version, d.grace_days, d.remote_allowed, (row_number() OVER r)::int AS i
-          FROM d WHERE d.due >= d.starts_on AND d.due <= d.last_on
+               d.version, d.grace_days, d.remote_allowed, d.lo, d.cut_bound,
+               (row_number() OVER r)::int AS i, first_value(d.due + d.grace_days) OVER r AS first_closes
+          FROM d WHERE d.due >= d.starts_on AND d.due <= d.last_on AND d.due >= coalesce(d.lo, '-infinity')
         WINDOW r AS (PARTITION BY d.resident_id ORDER BY d.due)),
     k AS (
         SELECT o.*, min(o.due) FILTER (WHERE o.opens_on > o.today) OVER (PARTITION BY o.resident_id) AS first_upcoming
           FROM o)
     SELECT k.resident_id, k.house_id, k.today, k.opens_on, k.due, k.due + k.grace_days,
-           k.version, k.grace_days, k.remote_allowed, e.id, k.i
+           k.version, k.grace_days, k.remote_allowed, e.id, k.i,
+           CASE WHEN k.lo IS NOT NULL THEN greatest(k.cut_bound, k.first_closes) END
       FROM k LEFT JOIN app.reporting_excuses e ON e.resident_id = k.resident_id AND e.due_on = k.due
-     WHERE NOT near OR k.opens_on <= k.today OR k.due = k.first_upcoming
-     ORDER BY k.resident_id, k.due
+     WHERE (NOT near OR k.opens_on <= k.today OR k.due = k.first_upcoming) AND (k.lo IS NULL OR k.i > 1)
+     ORDER BY k.resident_id, k.due;
+END
 $$;
 
--- api.reporting_periods(resident_ids uuid[], near boolean DEFAULT false) RETURNS TABLE
---   (resident_id uuid, opens_on date, due_on date, closes_on date, status text,
---   schedule_version int, record_id uuid, late boolean, excuse_id uuid, grace_days int),
---   ordered by resident_id, due_on.
+-- api.reporting_periods(resident_ids uuid[], near boolean DEFAULT false, win boolean DEFAULT
+--   false) RETURNS TABLE (resident_id uuid, opens_on date, due_on date, closes_on date, status
+--   text, schedule_version int, record_id uuid, late boolean, excuse_id uuid, grace_days int,
+--   cut boolean, exact boolean), ordered by resident_id, due_on.
 -- Every period of the residents (api.reporting_slots) with the report assigned to it: the
 -- reports not voided, in order of reported_at, each to the earliest period that is not
 -- excused, has no report yet and whose opens_on..closes_on holds the report's local date.
@@ -123,22 +163,48 @@ $$;
 -- closes_on >= it; that period is m when m <= j. Where no two reports of a resident share
 -- one, this is the greedy assignment (each report's earliest fitting period is still free when
 -- it comes); the residents where two do share one are walked report by report (recursive).
-CREATE OR REPLACE FUNCTION api.reporting_periods(resident_ids uuid[], near boolean DEFAULT false)
+-- Only the reports from the first row's opens_on on are read (an earlier one fits no row).
+-- win (with near; see api.reporting_slots): only the window of periods near today. cut: the
+-- window starts after the resident's first period; exact: its rows are the whole walk's.
+-- Why: let b be the window's first period and B its bound (>= closes_on of every period
+-- before b). A report dated before opens_on(b) fits only periods before b (opens_on grows
+-- with the index); when no report is dated in opens_on(b)..B, every report dated from
+-- opens_on(b) on is after B and fits only periods from b on. Each report's choice depends
+-- only on which of the periods it fits are taken, so the greedy walk over all of them is two
+-- independent walks, and the one over the window's periods and reports gives the whole walk's
+-- rows there. exact is therefore: nothing cut, or no report in opens_on(b)..B and B before
+-- today (so the period before b is decided and none of due/grace/upcoming is outside).
+CREATE OR REPLACE FUNCTION api.reporting_periods(resident_ids uuid[], near boolean DEFAULT false,
+                                                 win boolean DEFAULT false)
 RETURNS TABLE (resident_id uuid, opens_on date, due_on date, closes_on date, status text, schedule_version int,
-               record_id uuid, late boolean, excuse_id uuid, grace_days int)
+               record_id uuid, late boolean, excuse_id uuid, grace_days int, cut boolean, exact boolean)
 -- the sorts of a few thousand residents' periods and reports stay in memory
-LANGUAGE sql STABLE SET work_mem = '32MB' AS $$
-    WITH p AS MATERIALIZED (SELECT * FROM api.reporting_slots(resident_ids, near)),
+LANGUAGE plpgsql STABLE SET work_mem = '32MB'
+    SET plan_cache_mode = force_generic_plan AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    WITH p AS MATERIALIZED (SELECT * FROM api.reporting_slots(resident_ids, near, win)),
+    -- since: the midnight a day before lo in the schedule's house, so that the index
+    -- (resident_id, reported_at) finds each resident's reports from there on
+    wb AS MATERIALIZED (
+        SELECT x.resident_id, x.lo, x.bound, (x.lo - 1)::timestamp AT TIME ZONE h.timezone AS since
+          FROM (SELECT p.resident_id, p.house_id, min(p.opens_on) AS lo, max(p.bound) AS bound
+                  FROM p GROUP BY p.resident_id, p.house_id) x JOIN app.houses h ON h.id = x.house_id),
     rr AS MATERIALIZED (
-        SELECT r.id, r.resident_id, r.reported_at, r.seq, (r.reported_at AT TIME ZONE h.timezone)::date AS on_
-          FROM app.reporting_records r JOIN app.houses h ON h.id = r.house_id
-         WHERE r.resident_id = ANY (resident_ids) AND r.voided_at IS NULL),
+        SELECT r.id, r.resident_id, r.reported_at, r.seq, (r.reported_at AT TIME ZONE rh.timezone)::date AS on_,
+               wb.bound
+          FROM wb JOIN app.reporting_records r ON r.resident_id = wb.resident_id AND r.voided_at IS NULL
+                                              AND r.reported_at >= wb.since
+          JOIN app.houses rh ON rh.id = r.house_id
+         WHERE (r.reported_at AT TIME ZONE rh.timezone)::date >= wb.lo),
     own AS (
-        SELECT e.rid, e.resident_id, e.on_,
+        SELECT e.rid, e.resident_id, e.on_, e.reported_at, e.seq,
                max(e.i) OVER (PARTITION BY e.resident_id ORDER BY e.d, e.kind ROWS UNBOUNDED PRECEDING) AS j
-          FROM (SELECT p.resident_id, p.opens_on AS d, 0 AS kind, p.i, NULL::uuid AS rid, NULL::date AS on_ FROM p
+          FROM (SELECT p.resident_id, p.opens_on AS d, 0 AS kind, p.i, NULL::uuid AS rid, NULL::date AS on_,
+                       NULL::timestamptz AS reported_at, NULL::bigint AS seq FROM p
                 UNION ALL
-                SELECT rr.resident_id, rr.on_, 1, NULL, rr.id, rr.on_ FROM rr) e),
+                SELECT rr.resident_id, rr.on_, 1, NULL, rr.id, rr.on_, rr.reported_at, rr.seq FROM rr) e),
     lb AS (
         SELECT e.rid,
                min(e.i) OVER (PARTITION BY e.resident_id ORDER BY e.d DESC, e.kind ROWS UNBOUNDED PRECEDING) AS m
@@ -151,21 +217,35 @@ LANGUAGE sql STABLE SET work_mem = '32MB' AS $$
           FROM own JOIN lb ON lb.rid = own.rid
          WHERE own.rid IS NOT NULL AND lb.m <= own.j),
     bad AS MATERIALIZED (SELECT DISTINCT nv.resident_id FROM nv GROUP BY nv.resident_id, nv.i HAVING count(*) > 1),
-    -- the greedy walk, for the residents where the short way does not hold
-    cand AS (
-        SELECT rr.resident_id, rr.id, rr.on_,
-               row_number() OVER (PARTITION BY rr.resident_id ORDER BY rr.reported_at, rr.seq) AS n,
-               array(SELECT p.i FROM p WHERE p.resident_id = rr.resident_id AND p.excuse_id IS NULL
-                                         AND rr.on_ BETWEEN p.opens_on AND p.closes_on ORDER BY p.i) AS cands
-          FROM rr WHERE rr.resident_id IN (SELECT bad.resident_id FROM bad)),
+    -- the greedy walk, for the residents where the short way does not hold. A report dated d
+    -- fits the periods i <= j (its own.j) whose closes_on >= d that are not excused. Scanning
+    -- the periods in order, one pointer is the whole state: every period before it is taken
+    -- or dead (closes_on before the date of the report that passed it, so before every later
+    -- report's: a report's local date does not decrease with reported_at); a report takes the
+    -- first period from the pointer to j that fits, and the pointer moves past it (or past j
+    -- when none fits). So each period is looked at about once; the periods' closes_on (null
+    -- when excused) and the reports' ids, dates and j are one array each per resident.
+    pc AS (
+        SELECT p.resident_id, min(p.i) AS off,
+               array_agg(CASE WHEN p.excuse_id IS NULL THEN p.closes_on END ORDER BY p.i) AS closes
+          FROM p WHERE p.resident_id IN (SELECT bad.resident_id FROM bad) GROUP BY p.resident_id),
+    ca AS MATERIALIZED (
+        SELECT pc.resident_id, pc.off, pc.closes, x.total, x.ids, x.ons, x.js
+          FROM pc JOIN (SELECT own.resident_id, count(*) AS total,
+                               array_agg(own.rid ORDER BY own.reported_at, own.seq) AS ids,
+                               array_agg(own.on_ ORDER BY own.reported_at, own.seq) AS ons,
+                               array_agg(coalesce(own.j, 0) ORDER BY own.reported_at, own.seq) AS js
+                          FROM own WHERE own.rid IS NOT NULL AND own.resident_id IN (SELECT bad.resident_id FROM bad)
+                         GROUP BY own.resident_id) x ON x.resident_id = pc.resident_id),
     walk AS (
-        WITH RECURSIVE g(resident_id, n, taken, rid, on_, i) AS (
-            SELECT bad.resident_id, 0::bigint, '{}'::int[], NULL::uuid, NULL::date, NULL::int FROM bad
+        WITH RECURSIVE g(resident_id, n, ptr, rid, on_, i) AS (
+            SELECT ca.resident_id, 0::bigint, ca.off, NULL::uuid, NULL::date, NULL::int FROM ca
             UNION ALL
-            SELECT g.resident_id, g.n + 1, CASE WHEN x.i IS NULL THEN g.taken ELSE g.taken || x.i END, c.id, c.on_, x.i
-              FROM g JOIN cand c ON c.resident_id = g.resident_id AND c.n = g.n + 1
-             CROSS JOIN LATERAL (SELECT min(ci) AS i FROM unnest(c.cands) ci WHERE ci <> ALL (g.taken)) x)
-             -- (a report that fits no free period takes nothing: taken must hold no NULL)
+            SELECT g.resident_id, g.n + 1, coalesce(x.i, greatest(g.ptr - 1, ca.js[g.n + 1])) + 1,
+                   ca.ids[g.n + 1], ca.ons[g.n + 1], x.i
+              FROM g JOIN ca ON ca.resident_id = g.resident_id AND g.n < ca.total
+             CROSS JOIN LATERAL (SELECT min(k) AS i FROM generate_series(g.ptr, ca.js[g.n + 1]) k
+                                  WHERE ca.closes[k - ca.off + 1] >= ca.ons[g.n + 1]) x)
         SELECT g.resident_id, g.rid, g.on_, g.i FROM g WHERE g.i IS NOT NULL),
     a AS (
         SELECT nv.resident_id, nv.rid, nv.on_, nv.i FROM nv WHERE nv.resident_id NOT IN (SELECT bad.resident_id FROM bad)
@@ -178,9 +258,13 @@ LANGUAGE sql STABLE SET work_mem = '32MB' AS $$
                 WHEN p.today > p.due_on THEN 'grace'
                 WHEN p.today >= p.opens_on THEN 'due'
                 ELSE 'upcoming' END,
-           p.schedule_version, a.rid, CASE WHEN a.rid IS NOT NULL THEN a.on_ > p.due_on END, p.excuse_id, p.grace_days
+           p.schedule_version, a.rid, CASE WHEN a.rid IS NOT NULL THEN a.on_ > p.due_on END, p.excuse_id, p.grace_days,
+           p.bound IS NOT NULL,
+           p.bound IS NULL OR p.bound < p.today
+                              AND p.resident_id NOT IN (SELECT rr.resident_id FROM rr WHERE rr.on_ <= rr.bound)
       FROM p LEFT JOIN a ON a.resident_id = p.resident_id AND a.i = p.i
-     ORDER BY p.resident_id, p.due_on
+     ORDER BY p.resident_id, p.due_on;
+END
 $$;
 
 -- api.reporting_state(resident_ids uuid[]) RETURNS TABLE (resident_id uuid, house_id uuid,
@@ -206,24 +290,41 @@ RETURNS TABLE (resident_id uuid, house_id uuid, under_supervision boolean, duty_
                next_due_on date, consecutive_misses int, revocation_risk boolean,
                due_opens_on date, due_due_on date, due_closes_on date,
                missed_due_on date, missed_closes_on date, next_undecided_closes_on date, due_periods date[])
-LANGUAGE sql STABLE AS $$
-    WITH p AS (
-        SELECT p.*, max(p.due_on) FILTER (WHERE p.status = 'met') OVER (PARTITION BY p.resident_id) AS last_met
-          FROM api.reporting_periods(resident_ids, true) p),
-    a AS (
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    -- the fast path: the window near today (api.reporting_periods, win), where it is exact
+    -- and the run of misses ends inside it (at a met period); the full walk for the others
+    WITH f AS MATERIALIZED (SELECT * FROM api.reporting_periods(resident_ids, true, true)),
+    ok AS MATERIALIZED (
+        SELECT f.resident_id FROM f GROUP BY f.resident_id
+        HAVING bool_and(f.exact) AND (NOT bool_or(f.cut) OR bool_or(f.status = 'met'))),
+    q AS (
+        SELECT f.* FROM f WHERE f.resident_id IN (SELECT ok.resident_id FROM ok)
+        UNION ALL
+        SELECT * FROM api.reporting_periods(ARRAY(SELECT x FROM unnest(resident_ids) x
+                                                   WHERE x NOT IN (SELECT ok.resident_id FROM ok)), true)),
+    p AS (
+        SELECT q.*, max(q.due_on) FILTER (WHERE q.status = 'met') OVER (PARTITION BY q.resident_id) AS last_met
+          FROM q),
+    -- the earliest (latest) period of a kind by min (max) of arrays led by due_on: no sort
+    -- per aggregate and resident
+    a0 AS (
         SELECT p.resident_id,
                count(*) FILTER (WHERE p.status = 'missed' AND p.due_on > coalesce(p.last_met, '-infinity'))::int AS misses,
-               (array_agg(p.due_on ORDER BY p.due_on) FILTER (WHERE p.status IN ('due', 'grace', 'upcoming')))[1] AS next_due,
-               (array_agg(p.closes_on ORDER BY p.due_on) FILTER (WHERE p.status IN ('due', 'grace', 'upcoming')))[1] AS next_closes,
-               (array_agg(p.opens_on ORDER BY p.due_on) FILTER (WHERE p.status IN ('due', 'grace')))[1] AS due_opens,
-               (array_agg(p.due_on ORDER BY p.due_on) FILTER (WHERE p.status IN ('due', 'grace')))[1] AS due_due,
-               (array_agg(p.closes_on ORDER BY p.due_on) FILTER (WHERE p.status IN ('due', 'grace')))[1] AS due_closes,
-               max(p.due_on) FILTER (WHERE p.status = 'missed' AND p.due_on > coalesce(p.last_met, '-infinity')) AS missed_due,
-               (array_agg(p.closes_on ORDER BY p.due_on DESC) FILTER (WHERE p.status = 'missed'
-                   AND p.due_on > coalesce(p.last_met, '-infinity')))[1] AS missed_closes,
+               min(ARRAY[p.due_on, p.closes_on]) FILTER (WHERE p.status IN ('due', 'grace', 'upcoming')) AS nxt,
+               min(ARRAY[p.due_on, p.opens_on, p.closes_on]) FILTER (WHERE p.status IN ('due', 'grace')) AS dus,
+               max(ARRAY[p.due_on, p.closes_on]) FILTER (WHERE p.status = 'missed'
+                   AND p.due_on > coalesce(p.last_met, '-infinity')) AS mis,
                array_agg(ARRAY[p.opens_on, p.due_on, p.closes_on] ORDER BY p.due_on)
                    FILTER (WHERE p.status IN ('due', 'grace')) AS due_periods
-          FROM p GROUP BY p.resident_id)
+          FROM p GROUP BY p.resident_id),
+    a AS (
+        SELECT a0.resident_id, a0.misses, a0.nxt[1] AS next_due, a0.nxt[2] AS next_closes, a0.dus[2] AS due_opens,
+               a0.dus[1] AS due_due, a0.dus[3] AS due_closes, a0.mis[1] AS missed_due, a0.mis[2] AS missed_closes,
+               a0.due_periods
+          FROM a0)
     SELECT r.id, r.house_id, sup.v, api.duty_ends_on(b), s.version, a.next_due, coalesce(a.misses, 0),
            coalesce(sup.v AND b.type IN ('pembebasan_bersyarat', 'cuti_bersyarat', 'cuti_menjelang_bebas')
                     AND a.misses >= 2, false),
@@ -235,7 +336,8 @@ LANGUAGE sql STABLE AS $$
       LEFT JOIN a ON a.resident_id = r.id
      CROSS JOIN LATERAL (SELECT coalesce(api.under_supervision(b.type, b.revoked_on, b.supervision_ends_on,
                                                                (now() AT TIME ZONE h.timezone)::date), false) AS v) sup
-     WHERE r.id = ANY (resident_ids)
+     WHERE r.id = ANY (resident_ids);
+END
 $$;
 
 -- JSON of the objects ------------------------------------------------------------------

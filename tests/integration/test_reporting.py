@@ -33,6 +33,9 @@ Asia/Jakarta (+07:00). Each refused write is checked to have written nothing.
 - test_periods_equal_a_plain_reference_over_random_residents: random rhythms, versions,
   reports and excuses of 60 residents: api.reporting_periods (all and near) equals a plain
   Python transcription of §15.3.
+- test_state_fast_path_equals_the_full_walk_over_random_residents: api.reporting_state (its
+  window near today, or the full walk where the window is not proven) equals the reference's
+  summary over 150 random residents with long histories; the window is taken for many.
 - test_races_two_instances: N first PUTs (one 201, rest 200, version N), N reports linking one
   movement (one 201, rest 409 conflict), N excuses of one period (one 201, rest 409)."""
 
@@ -746,6 +749,34 @@ def reference_periods(versions, last_day, first_on, excuses, reports, today_):
     return out
 
 
+def supervised_sql(w, rid, basis_start, last_day, versions):
+    """The SQL of a resident of w's house with a current PB basis and a schedule of versions
+    [(frequency, day_or_n, starts_on, grace)], written straight into the tables."""
+    sid = str(uuid.uuid4())
+    freq, x, start0, grace0 = versions[-1]
+    sql = [f"INSERT INTO app.residents (id, house_id, full_name, register_number, sex, legal_status, "
+           f"supervision_ends_on) VALUES ('{rid}', '{w.house}', 'K', 'RND-{uid()}', 'male', 'parole', '{last_day}');",
+           f"INSERT INTO app.legal_bases (resident_id, house_id, type, decree_number, decree_date, starts_on, "
+           f"supervision_ends_on) VALUES ('{rid}', '{w.house}', 'pembebasan_bersyarat', 'D', '{basis_start}', "
+           f"'{basis_start}', '{last_day}');",
+           f"INSERT INTO app.reporting_schedules (id, resident_id, house_id, frequency, day_of_month, "
+           f"interval_days, starts_on, grace_days, version) VALUES ('{sid}', '{rid}', '{w.house}', '{freq}', "
+           f"{x if freq == 'monthly' else 'NULL'}, {x if freq == 'interval' else 'NULL'}, '{start0}', "
+           f"{grace0}, {len(versions)});"]
+    for k, (freq, x, start, grace) in enumerate(versions):
+        sql.append(f"INSERT INTO app.reporting_schedule_versions (schedule_id, version, frequency, day_of_month, "
+                   f"interval_days, starts_on, grace_days, remote_allowed) VALUES ('{sid}', {k + 1}, '{freq}', "
+                   f"{x if freq == 'monthly' else 'NULL'}, {x if freq == 'interval' else 'NULL'}, '{start}', "
+                   f"{grace}, false);")
+    return sql
+
+
+def record_sql(w, rid, rec, reported_at, voided):
+    return (f"INSERT INTO app.reporting_records (id, resident_id, house_id, reported_at, method, voided_at, "
+            f"void_reason) VALUES ('{rec}', '{rid}', '{w.house}', '{reported_at}', 'in_person', "
+            f"{'now()' if voided else 'NULL'}, {chr(39) + 'x' + chr(39) if voided else 'NULL'});")
+
+
 def test_periods_equal_a_plain_reference_over_random_residents(d):
     """60 residents with random rhythms (monthly and interval, 1-3 versions, graces 0-31),
     random reports (some at 23:59:59 and 00:00:00, several in one period, some voided) and
@@ -760,13 +791,6 @@ def test_periods_equal_a_plain_reference_over_random_residents(d):
         rid = str(uuid.uuid4())
         last_day = t + dt.timedelta(days=rnd.choice([-40, 10, 200, 2000]))
         basis_start = t - dt.timedelta(days=900)
-        sql.append(f"INSERT INTO app.residents (id, house_id, full_name, register_number, sex, legal_status, "
-                   f"supervision_ends_on) VALUES ('{rid}', '{w.house}', 'K', 'RND-{uid()}', 'male', 'parole', "
-                   f"'{last_day}');")
-        sql.append(f"INSERT INTO app.legal_bases (resident_id, house_id, type, decree_number, decree_date, starts_on, "
-                   f"supervision_ends_on) VALUES ('{rid}', '{w.house}', 'pembebasan_bersyarat', 'D', '{basis_start}', "
-                   f"'{basis_start}', '{last_day}');")
-        sid = str(uuid.uuid4())
         versions = []
         start = t - dt.timedelta(days=rnd.randint(30, 700))
         for k in range(rnd.randint(1, 3)):
@@ -774,16 +798,7 @@ def test_periods_equal_a_plain_reference_over_random_residents(d):
             x = rnd.randint(1, 31) if freq == "monthly" else rnd.choice([1, 3, 7, 14, 30, 45])
             versions.append((freq, x, start, rnd.choice([0, 1, 3, 10, 31])))
             start = start + dt.timedelta(days=rnd.randint(-20, 200))
-        freq, x, start0, grace0 = versions[-1]
-        sql.append(f"INSERT INTO app.reporting_schedules (id, resident_id, house_id, frequency, day_of_month, "
-                   f"interval_days, starts_on, grace_days, version) VALUES ('{sid}', '{rid}', '{w.house}', '{freq}', "
-                   f"{x if freq == 'monthly' else 'NULL'}, {x if freq == 'interval' else 'NULL'}, '{start0}', "
-                   f"{grace0}, {len(versions)});")
-        for k, (freq, x, start, grace) in enumerate(versions):
-            sql.append(f"INSERT INTO app.reporting_schedule_versions (schedule_id, version, frequency, day_of_month, "
-                       f"interval_days, starts_on, grace_days, remote_allowed) VALUES ('{sid}', {k + 1}, '{freq}', "
-                       f"{x if freq == 'monthly' else 'NULL'}, {x if freq == 'interval' else 'NULL'}, '{start}', "
-                       f"{grace}, false);")
+        sql += supervised_sql(w, rid, basis_start, last_day, versions)
         first_on = min(v[2] for v in versions)
         reports = []
         for j in range(rnd.randint(0, 40)):
@@ -791,9 +806,7 @@ def test_periods_equal_a_plain_reference_over_random_residents(d):
             clock = rnd.choice(["00:00:00", "08:30:00", "23:59:59"])
             voided = rnd.random() < 0.1
             rec = str(uuid.uuid4())
-            sql.append(f"INSERT INTO app.reporting_records (id, resident_id, house_id, reported_at, method, voided_at, "
-                       f"void_reason) VALUES ('{rec}', '{rid}', '{w.house}', '{on}T{clock}+07:00', 'in_person', "
-                       f"{'now()' if voided else 'NULL'}, {chr(39) + 'x' + chr(39) if voided else 'NULL'});")
+            sql.append(record_sql(w, rid, rec, f"{on}T{clock}+07:00", voided))
             if not voided:
                 reports.append((f"{on}T{clock}", rec, on))
         reports.sort(key=lambda r: r[0])
@@ -821,6 +834,96 @@ def test_periods_equal_a_plain_reference_over_random_residents(d):
                 opened = [p for p in want if p[0] <= t.isoformat()]
                 want = opened + [p for p in want if p[0] > t.isoformat()][:1]
             expect(got.get(rid, []) == want, f"near={near} resident {rid}:\n got {got.get(rid)}\nwant {want}")
+
+
+def test_state_fast_path_equals_the_full_walk_over_random_residents(d):
+    """api.reporting_state takes a window of periods near today where it is proven exact (see
+    api.reporting_periods) and the full walk elsewhere: over 150 random residents with long
+    histories (monthly on day 1-31 and intervals, 1-3 versions, graces 0-31, supervision ended
+    or not, reports in most periods: early, on the day, late, at 23:59:59 and 00:00:00 of the
+    next day, extra ones, voided ones, runs of misses, excuses) every column of the state equals
+    what the plain reference of §15.3 gives; the window is taken for many of them."""
+    import random
+    rnd = random.Random(int(os.environ.get("REPORTING_SEED", "1234")) + 1)
+    w = world(d)
+    t = today()
+    one = dt.timedelta(days=1)
+    sql, expected = [], {}
+    for n in range(150):
+        rid = str(uuid.uuid4())
+        last_day = t + dt.timedelta(days=rnd.choice([-100, -3, 10, 2000, 2000]))
+        basis_start = t - dt.timedelta(days=1100)
+        versions = []
+        start = t - dt.timedelta(days=rnd.randint(60, 1000))
+        for k in range(rnd.choice([1, 1, 1, 2, 3])):
+            freq = rnd.choice(["monthly", "interval"])
+            x = rnd.choice([1, 15, 28, 29, 30, 31, rnd.randint(1, 31)]) if freq == "monthly" \
+                else rnd.choice([1, 2, 7, 7, 14, 30, 45, 90])
+            versions.append((freq, x, start, rnd.choice([0, 1, 3, 3, 10, 31])))
+            start = start + dt.timedelta(days=rnd.randint(-20, 400))
+        sql += supervised_sql(w, rid, basis_start, last_day, versions)
+        first_on = min(v[2] for v in versions)
+        bare = reference_periods(versions, last_day, first_on, set(), [], t)
+        run = rnd.choice([0, 0, 0, 1, 2, 3, 8])     # the newest closed periods left without a report
+        closed = [p for p in bare if p[2] < t.isoformat()]
+        skip = {p[1] for p in closed[len(closed) - run:]} if run else set()
+        reports, excuses = [], set()
+        for o, du, c, *_ in bare:
+            if o > t.isoformat():
+                break
+            if rnd.random() < 0.03:
+                excuses.add(dt.date.fromisoformat(du))
+            if du in skip or rnd.random() < 0.08:
+                continue
+            lo, hi = dt.date.fromisoformat(o), min(dt.date.fromisoformat(c) + one, t)
+            for _ in range(rnd.choice([1, 1, 1, 1, 2])):
+                on = lo + dt.timedelta(days=rnd.randint(0, max(0, (hi - lo).days)))
+                # (never after today: a report is not made ahead)
+                on = min(t, rnd.choice([on, on, dt.date.fromisoformat(du), dt.date.fromisoformat(c), hi]))
+                clock = rnd.choice(["00:00:00", "08:30:00", "08:30:00", "23:59:59"])
+                voided = rnd.random() < 0.05
+                rec = str(uuid.uuid4())
+                sql.append(record_sql(w, rid, rec, f"{on}T{clock}+07:00", voided))
+                if not voided:
+                    reports.append((f"{on}T{clock}", rec, on))
+        for due in excuses:
+            sql.append(f"INSERT INTO app.reporting_excuses (resident_id, house_id, due_on, reason) VALUES "
+                       f"('{rid}', '{w.house}', '{due}', 'x');")
+        reports.sort(key=lambda r: r[0])
+        expected[rid] = reference_periods(versions, last_day, first_on, excuses, [(r[1], r[2]) for r in reports], t)
+    for k in range(0, len(sql), 300):
+        d.psql("\n".join(sql[k:k + 300]))
+    arr = "ARRAY[" + ",".join(f"'{r}'::uuid" for r in expected) + "]"
+    got = {}
+    ids = list(expected)
+    for k in range(0, len(ids), 40):    # several residents per call, each call well inside psql's timeout
+        part = "ARRAY[" + ",".join(f"'{r}'::uuid" for r in ids[k:k + 40]) + "]"
+        out = d.psql("SELECT resident_id, coalesce(next_due_on::text, ''), consecutive_misses, "
+                     "coalesce(due_opens_on::text, ''), coalesce(due_due_on::text, ''), "
+                     "coalesce(due_closes_on::text, ''), coalesce(missed_due_on::text, ''), "
+                     "coalesce(missed_closes_on::text, ''), coalesce(next_undecided_closes_on::text, ''), "
+                     f"coalesce(due_periods::text, '') FROM api.reporting_state({part})")
+        got.update({line.split("|")[0]: line.split("|")[1:] for line in out.strip().splitlines()})
+    for rid, ps in expected.items():
+        undecided = [p for p in ps if p[3] in ("due", "grace", "upcoming")]
+        open_ = [p for p in ps if p[3] in ("due", "grace")]
+        misses, newest = 0, None
+        for p in reversed(ps):
+            if p[3] == "met":
+                break
+            if p[3] == "missed":
+                misses += 1
+                newest = newest or p
+        want = [undecided[0][1] if undecided else "", str(misses),
+                open_[0][0] if open_ else "", open_[0][1] if open_ else "", open_[0][2] if open_ else "",
+                newest[1] if newest else "", newest[2] if newest else "",
+                undecided[0][2] if undecided else "",
+                ("{" + ",".join("{" + ",".join(p[:3]) + "}" for p in open_) + "}") if open_ else ""]
+        expect(got.get(rid) == want, f"state of {rid}:\n got {got.get(rid)}\nwant {want}\n{ps}")
+    fast = d.psql("SELECT count(*) FROM (SELECT f.resident_id FROM api.reporting_periods("
+                  f"{arr}, true, true) f GROUP BY 1 HAVING bool_and(f.exact) AND bool_or(f.cut) "
+                  "AND bool_or(f.status = 'met')) x").strip()
+    expect(int(fast) >= 40, f"the window was proven for only {fast} of 150 residents")
 
 
 def put_race(w, instances, rid, n):
