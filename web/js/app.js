@@ -21,16 +21,21 @@ const ROUTES = {
   census: ['reports', 'reports.exits', 'nav_census'],
   exits: ['reports', 'reports.exits', 'nav_exits'],
   manage: ['manage', 'rooms.create', 'nav_manage'],
+  programmes: ['programmes', 'programmes.list', 'nav_programmes'],
   alerts: ['alerts', 'alerts.list', 'nav_alerts'],
   audit: ['audit', 'audit.list', 'nav_audit'],
   stay: ['stay', 'stays.get'],
   resident: ['resident', 'residents.get'],
   plan: ['plan', 'exit_plans.get'],
+  programme: ['programmes', 'programmes.get'],
+  session: ['programmes', 'sessions.get'],
+  business: ['business', 'businesses.get'],
 };
 
 const $ = (id) => document.getElementById(id);
-/** the home page: a caseworker's is the caseload (§15 console), everyone else's the bed board */
-const home = () => (role() === 'caseworker' && may('caseload.list') ? '#/caseload' : '#/board');
+/** the home page: a caseworker's is the caseload (§15 console), a partner's its programmes,
+ *  everyone else's the bed board */
+const home = () => (role() === 'partner' ? '#/programmes' : role() === 'caseworker' && may('caseload.list') ? '#/caseload' : '#/board');
 let view = null; // {onEvent?} of the current view
 let stopEvents = null;
 let liveState = 'off';
@@ -78,7 +83,9 @@ function setLive(s) {
 
 // ---- session
 async function loadSession() {
-  const [me, houses] = await Promise.all([api('GET', '/me'), api('GET', '/houses?limit=200')]);
+  // a partner user sees no house (§16.3: /houses is 404 to it)
+  const partner = session.get()?.user?.role === 'partner';
+  const [me, houses] = await Promise.all([api('GET', '/me'), partner ? { items: [] } : api('GET', '/houses?limit=200')]);
   state.user = me;
   session.setUser(me);
   state.houses = houses.items;
@@ -141,7 +148,7 @@ async function route() {
   }
   const r = ROUTES[name];
   if (!r) { location.replace(home()); return; }
-  if (!state.houses.length) await loadSession().catch(() => {}); // the API was away when the page loaded
+  if (!state.houses.length && role() !== 'partner') await loadSession().catch(() => {}); // the API was away when the page loaded
   if (seq !== renderSeq) return;
   renderHeader();
   const box = h('section', { class: 'view', 'aria-busy': 'true' }, h('p', { class: 'muted' }, t('loading')));
