@@ -1,4 +1,5 @@
-// Programmes and micro-businesses in the console (§16), at 1280 px and at 360 px: a manager
+// Programmes and micro-businesses in the console (§16), at 1280 px and at 360 px: at 1280 px the
+// admin records a partner and its user on the partners page (at 360 px through the API); a manager
 // creates a programme run with a partner, opens it, adds a session, enrols a resident (at 360 px
 // withdraws them again); on the resident's page records a business, moves it to registered with
 // an SKU and records two months (the chart, the credit-readiness summary). The partner's user
@@ -18,12 +19,36 @@ async function flow(width, height) {
   const admin = await apiAs('admin');
   const mgr = await apiAs('manager');
   const hid = mgr.me.house_ids[0];
-  const part = await admin.post('/partners', { name: `Dinas Koperasi dan UMKM ${width}`, kind: 'city_government', house_ids: [hid],
-    agreement: { number: `PKS-${width}/2026`, signed_on: day(-30) } });
-  assert.equal(part.status, 201, JSON.stringify(part.body));
+  const pname = `Dinas Koperasi dan UMKM ${width}`;
   const pw = 'mitra-demo-password-' + width;
-  const pu = await admin.post('/users', { username: `mitra${width}`, password: pw, role: 'partner', full_name: 'Petugas Dinas', partner_id: part.body.id });
-  assert.equal(pu.status, 201, JSON.stringify(pu.body));
+  let part;
+  if (width > 1000) {
+    // the admin records the partner and its user in the console
+    const ap = await open(browser, A, width, height);
+    await login(ap, 'admin');
+    await ap.click('nav a[href="#/partners"]');
+    await ap.click('#partner-new-box > summary');
+    await fill(ap.locator('#partner-new'), { name: pname, kind: 'city_government', 'agreement.number': `PKS-${width}/2026`,
+      'agreement.signed_on': day(-30), 'agreement.valid_until': day(20), 'contact.name': 'Ibu Sari' });
+    await ap.locator('#partner-new button[type=submit]').click();
+    await saved(ap, 'Mitra tersimpan');
+    const row = ap.locator(`#partners tr:has-text("${pname}")`);
+    assert.match(await row.innerText(), /Dinas Pemkot[\s\S]*Segera habis/);
+    await row.locator('summary').click();
+    await fill(row, { username: `mitra${width}`, password: pw, full_name: 'Petugas Dinas' });
+    await row.locator('button[type=submit]').click();
+    await saved(ap, `Akun mitra${width} dibuat`);
+    await shot(ap, `partners-${width}`);
+    assert.deepEqual(ap.errors, []);
+    await ap.context().close();
+    part = { body: (await admin.get('/partners?limit=200')).body.items.find((x) => x.name === pname) };
+    assert.ok(part.body, 'the partner is stored');
+  } else {
+    part = await admin.post('/partners', { name: pname, kind: 'city_government', house_ids: [hid], agreement: { number: `PKS-${width}/2026`, signed_on: day(-30) } });
+    assert.equal(part.status, 201, JSON.stringify(part.body));
+    const pu = await admin.post('/users', { username: `mitra${width}`, password: pw, role: 'partner', full_name: 'Petugas Dinas', partner_id: part.body.id });
+    assert.equal(pu.status, 201, JSON.stringify(pu.body));
+  }
   const name = `Budi Santoso ${width}`;
   const res = await mgr.post('/residents', { house_id: hid, full_name: name, register_number: `E2E-PROG-${width}`, sex: 'male', legal_status: 'released' });
   assert.equal(res.status, 201, JSON.stringify(res.body));
@@ -77,6 +102,8 @@ async function flow(width, height) {
   await page.goto('/#/resident/' + rid);
   await page.locator('#res-enrolments').waitFor();
   assert.match(await page.locator('#res-enrolments').innerText(), new RegExp(title + '\\s+' + (width < 400 ? 'Keluar' : 'Peserta')));
+  await page.locator('#res-programmes').scrollIntoViewIfNeeded();
+  await shot(page, `resident-programmes-${width}`);
   await page.click('#biz-new-box > summary');
   await fill(page.locator('#biz-new'), { name: `Bengkel Las Budi ${width}`, sector: 'repair', stage: 'business_plan' });
   await page.locator('#biz-new button[type=submit]').click();

@@ -22,6 +22,8 @@ const ROUTES = {
   exits: ['reports', 'reports.exits', 'nav_exits'],
   manage: ['manage', 'rooms.create', 'nav_manage'],
   programmes: ['programmes', 'programmes.list', 'nav_programmes'],
+  // house users only: a partner's user reads its own partner through its programmes, not a list
+  partners: ['partners', 'houses.list', 'nav_partners'],
   alerts: ['alerts', 'alerts.list', 'nav_alerts'],
   audit: ['audit', 'audit.list', 'nav_audit'],
   stay: ['stay', 'stays.get'],
@@ -70,7 +72,8 @@ function renderHeader() {
   clear(top, brand, housePick, h('div', { class: 'tools' }, alertBadge(), live,
     h('span', { class: 'who' }, state.user.full_name || state.user.username, h('small', null, en('role', role()))),
     langBtn, h('button', { type: 'button', class: 'link', onclick: logout }, t('logout'))));
-  const cur = parseHash().name;
+  const n = parseHash().name;
+  const cur = { programme: 'programmes', session: 'programmes' }[n] || n; // a programme's pages are under its menu item
   clear($('nav'), h('ul', null, Object.entries(ROUTES).filter(([, r]) => r[2] && may(r[1])).map(([name, r]) =>
     h('li', null, h('a', { href: '#/' + name, 'aria-current': name === cur ? 'page' : null }, t(r[2]))))));
 }

@@ -427,7 +427,6 @@ const D = {
   revenue_idr: ['Omzet (Rp)', 'Revenue (Rp)'],
   costs_idr: ['Biaya (Rp)', 'Costs (Rp)'],
   profit_idr: ['Laba (Rp)', 'Profit (Rp)'],
-  profit_line: ['garis: laba', 'line: profit'],
   nib: ['NIB', 'NIB'],
   sku_number: ['Nomor SKU', 'SKU number'],
   sku_issued_on: ['Tanggal SKU', 'SKU issued on'],
@@ -455,6 +454,22 @@ const D = {
   month_record: ['Catat satu bulan', 'Record a month'],
   month_btn: ['Simpan bulan', 'Save month'],
   month_saved: ['Catatan bulan tersimpan.', 'Month saved.'],
+  nav_partners: ['Mitra', 'Partners'],
+  partner_new: ['Mitra baru', 'New partner'],
+  partner_name: ['Nama mitra', 'Partner'],
+  partner_kind: ['Jenis mitra', 'Kind'],
+  agreement_number: ['Nomor perjanjian (PKS)', 'Agreement number'],
+  agreement_signed_on: ['Tanggal perjanjian', 'Signed on'],
+  agreement_valid_until: ['Berlaku sampai', 'Valid until'],
+  agreement_status: ['Perjanjian', 'Agreement'],
+  contact_name: ['Narahubung', 'Contact person'],
+  email: ['Surel', 'Email'],
+  active: ['Aktif', 'Active'],
+  partner_create: ['Simpan mitra', 'Save partner'],
+  partner_created: ['Mitra tersimpan.', 'Partner saved.'],
+  partner_user_new: ['Akun pengguna mitra…', 'A partner user…'],
+  partner_user_create: ['Buat akun', 'Create account'],
+  partner_user_created: ['Akun {name} dibuat.', 'Account {name} created.'],
 };
 const E = { // enumerations: [id, en] per value
   sex: { male: ['Laki-laki', 'Male'], female: ['Perempuan', 'Female'], any: ['Umum', 'Anyone'] },
@@ -485,7 +500,9 @@ const E = { // enumerations: [id, en] per value
   sector: { food_beverage: ['Makanan & minuman', 'Food & drink'], retail: ['Dagang', 'Retail'], agriculture: ['Pertanian', 'Agriculture'], livestock_fishery: ['Peternakan & perikanan', 'Livestock & fishery'], crafts: ['Kerajinan', 'Crafts'], garment: ['Konveksi', 'Garment'], services: ['Jasa', 'Services'], repair: ['Servis & bengkel', 'Repair'], transport: ['Transportasi', 'Transport'], construction: ['Bangunan', 'Construction'], other: ['Lainnya', 'Other'] },
   business_stage: { idea: ['Ide usaha', 'Idea'], business_plan: ['Rencana usaha', 'Business plan'], trained: ['Sudah dilatih', 'Trained'], registered: ['Terdaftar (NIB/SKU)', 'Registered (NIB/SKU)'], funded: ['Bermodal', 'Funded'], operating: ['Berjalan', 'Operating'], paused: ['Berhenti sementara', 'Paused'], closed: ['Tutup', 'Closed'] },
   capital_source: { kur: ['KUR', 'KUR'], grant: ['Hibah', 'Grant'], family: ['Keluarga', 'Family'], savings: ['Tabungan', 'Savings'], cooperative: ['Koperasi', 'Cooperative'], other: ['Lainnya', 'Other'] },
-  credit_missing: { legal_document: ['Dokumen legal (NIB/SKU)', 'A legal document (NIB/SKU)'], trading_or_training: ['6 bulan beromzet atau pelatihan/pendampingan', '6 months trading or training/mentoring'], active_business: ['Usaha aktif', 'An active business'] },
+  credit_missing: { legal_document: ['Dokumen legal (NIB/SKU)', 'A legal document (NIB/SKU)'], trading_or_training: ['6 bulan beromzet, atau pelatihan atau pendampingan', '6 months trading, or training or mentoring'], active_business: ['Usaha aktif', 'An active business'] },
+  partner_kind: { city_government: ['Dinas Pemkot', 'City government'], training_centre: ['Balai Latihan Kerja (BLK)', 'Training centre'], community_group: ['Pokmas Lipas', 'Community group'], ngo: ['LSM', 'NGO'], business: ['Usaha / perusahaan', 'Business'], religious: ['Lembaga keagamaan', 'Religious'], other: ['Lainnya', 'Other'] },
+  agreement_status: { none: ['Tanpa perjanjian', 'None'], valid: ['Berlaku', 'Valid'], expiring: ['Segera habis', 'Expiring'], expired: ['Habis', 'Expired'] },
 };
 // the API's field messages are English; the common ones in Indonesian
 const FIELD_ID = {

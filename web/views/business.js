@@ -5,11 +5,12 @@
 import { api, get, getAll, qs } from '../js/api.js';
 import { h, clear, badge, dl, tbl, svg, inp } from '../js/dom.js';
 import { formFor } from '../js/form.js';
-import { t, en, fmtD, fmtNum, today } from '../js/i18n.js';
+import { t, en, lang, fmtD, fmtNum, today } from '../js/i18n.js';
 import { tz, heading, flash, go, may } from '../js/core.js';
 import { OPS } from '../js/spec.js';
 
 const fold = (id, label, form) => h('details', { class: 'fold', id }, h('summary', null, label), form);
+const monthName = (m) => new Date(m + '-01T00:00:00Z').toLocaleDateString(lang() === 'en' ? 'en-GB' : 'id-ID', { timeZone: 'UTC', month: 'short', year: '2-digit' });
 const idr = (n) => (n == null ? '—' : 'Rp' + fmtNum(n));
 // the fields a stage takes (§16.8); the others are hidden and not sent
 const FOR_STAGE = { registered: ['nib', 'sku_number', 'sku_issued_on'], funded: ['capital_source', 'amount_idr'] };
@@ -48,7 +49,7 @@ export async function programmePanel(rid, rerender) {
 
 /** revenue and costs of each month as bars, profit as a line (inline SVG) */
 function chart(months) {
-  const W = 640, H = 200, L = 64, R = 8, T = 10, B = 24;
+  const W = 400, H = 200, L = 52, R = 8, T = 10, B = 24;
   const n = months.length;
   const max = Math.max(1, ...months.map((m) => Math.max(m.revenue_idr, m.costs_idr)));
   const min = Math.min(0, ...months.map((m) => m.profit_idr));
@@ -62,7 +63,7 @@ function chart(months) {
     months.map((m, i) => [
       svg('rect', { class: 'in', x: cx(i) - bw, y: y(m.revenue_idr), width: bw, height: y(0) - y(m.revenue_idr) }, svg('title', null, m.month + ': ' + t('revenue_idr') + ' ' + idr(m.revenue_idr))),
       svg('rect', { class: 'out', x: cx(i), y: y(m.costs_idr), width: bw, height: y(0) - y(m.costs_idr) }, svg('title', null, m.month + ': ' + t('costs_idr') + ' ' + idr(m.costs_idr))),
-      n <= 12 || i % Math.ceil(n / 12) === 0 ? svg('text', { class: 'axis', x: cx(i), y: H - 6, 'text-anchor': 'middle' }, m.month.slice(2)) : null]),
+      n <= 12 || i % Math.ceil(n / 12) === 0 ? svg('text', { class: 'axis', x: cx(i), y: H - 6, 'text-anchor': 'middle' }, monthName(m.month)) : null]),
     n > 1 ? svg('path', { class: 'line', d: line }) : null);
 }
 
@@ -112,9 +113,9 @@ export default async function business(box, { args, rerender }) {
 
   parts.push(h('h2', null, t('biz_months')));
   if (months.length) {
-    parts.push(h('div', { class: 'legend' }, badge(t('revenue_idr'), 'free'), ' ', badge(t('costs_idr'), 'oos'), ' ', t('profit_line')), chart(months),
+    parts.push(h('ul', { class: 'legend' }, [['k-in', 'revenue_idr'], ['k-out', 'costs_idr'], ['k-occ', 'profit_idr']].map(([k, l]) => h('li', null, h('span', { class: k }), t(l)))), chart(months),
       tbl([t('month'), [t('revenue_idr'), 'num'], [t('costs_idr'), 'num'], [t('profit_idr'), 'num'], [t('workers'), 'num']],
-        months.slice().reverse().map((m) => ({ attrs: { 'data-month': m.month }, cells: [m.month, idr(m.revenue_idr), idr(m.costs_idr), idr(m.profit_idr), fmtNum(m.workers)] })), { id: 'biz-months' }));
+        months.slice().reverse().map((m) => ({ attrs: { 'data-month': m.month }, cells: [monthName(m.month), idr(m.revenue_idr), idr(m.costs_idr), idr(m.profit_idr), fmtNum(m.workers)] })), { id: 'biz-months' }));
   } else parts.push(h('p', { class: 'muted', id: 'biz-months' }, t('none')));
   if (may('business_months.put')) {
     const month = inp('month', { type: 'month', max: today(tz()).slice(0, 7), value: today(tz()).slice(0, 7) });
