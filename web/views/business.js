@@ -3,13 +3,12 @@
 // the stage chosen, the monthly figures with a small chart, the credit-readiness summary and
 // the form of a month.
 import { api, get, getAll, qs } from '../js/api.js';
-import { h, clear, badge, dl, tbl, svg, inp } from '../js/dom.js';
+import { h, fold, clear, badge, dl, tbl, svg, inp } from '../js/dom.js';
 import { formFor } from '../js/form.js';
 import { t, en, lang, fmtD, fmtNum, today } from '../js/i18n.js';
 import { tz, heading, flash, go, may } from '../js/core.js';
 import { OPS } from '../js/spec.js';
 
-const fold = (id, label, form) => h('details', { class: 'fold', id }, h('summary', null, label), form);
 const monthName = (m) => new Date(m + '-01T00:00:00Z').toLocaleDateString(lang() === 'en' ? 'en-GB' : 'id-ID', { timeZone: 'UTC', month: 'short', year: '2-digit' });
 const idr = (n) => (n == null ? '—' : 'Rp' + fmtNum(n));
 // the fields a stage takes (§16.8); the others are hidden and not sent

@@ -1,12 +1,11 @@
 // Partners (§16.2) of the house, with their agreement's status; a new partner (managers: of
 // their own houses; it works with the house chosen in the header) and, for admins, a partner's user (§16.3: role partner, no house).
 import { api, getAll, qs } from '../js/api.js';
-import { h, clear, badge, tbl } from '../js/dom.js';
+import { h, fold, clear, badge, tbl } from '../js/dom.js';
 import { formFor } from '../js/form.js';
 import { t, en, fmtD } from '../js/i18n.js';
 import { state, heading, flash, may } from '../js/core.js';
 
-const fold = (id, label, form) => h('details', { class: 'fold', id }, h('summary', null, label), form);
 
 function userForm(p, rerender) {
   return fold(null, t('partner_user_new'), formFor('users.create', [

@@ -4,15 +4,14 @@
 // only the list, the programme and the session, with the counts the server gives a partner
 // (small counts suppressed: shown as such, never guessed).
 import { api, get, getAll, qs } from '../js/api.js';
-import { h, clear, badge, dl, tbl, sel, inp } from '../js/dom.js';
+import { h, fold, clear, badge, dl, tbl, sel, inp } from '../js/dom.js';
 import { formFor } from '../js/form.js';
 import { t, en, fmtD, fmtDT, fmtNum } from '../js/i18n.js';
 import { state, tz, heading, flash, go, may, role } from '../js/core.js';
 import { OPS } from '../js/spec.js';
 
-const fold = (id, label, form) => h('details', { class: 'fold', id }, h('summary', null, label), form);
 /** a count of people: null in a suppressed object is "fewer than 5" (§16.3), else a dash */
-export const count = (n, o) => (n == null ? (o.suppressed ? t('suppressed') : '—') : fmtNum(n));
+const count = (n, o) => (n == null ? (o.suppressed ? t('suppressed') : '—') : fmtNum(n));
 /** the next statuses the server allows from a status (§16.4) */
 const NEXT = { draft: ['open', 'cancelled'], open: ['running', 'cancelled'], running: ['finished', 'cancelled'] };
 const SESSION_NEXT = { scheduled: ['held', 'cancelled'] };
@@ -135,7 +134,6 @@ async function programmePage(box, { args, rerender }) {
       })) : null))) : h('p', { class: 'muted', id: 'enrolments' }, t('none')));
   }
   clear(box, ...parts);
-  return { onEvent: (ev) => { if (/^(programme|enrolment|session)\./.test(ev.type || '')) rerender(); } };
 }
 
 async function sessionPage(box, { args, rerender }) {
