@@ -21,16 +21,23 @@ const ROUTES = {
   census: ['reports', 'reports.exits', 'nav_census'],
   exits: ['reports', 'reports.exits', 'nav_exits'],
   manage: ['manage', 'rooms.create', 'nav_manage'],
+  programmes: ['programmes', 'programmes.list', 'nav_programmes'],
+  // house users only: a partner's user reads its own partner through its programmes, not a list
+  partners: ['partners', 'houses.list', 'nav_partners'],
   alerts: ['alerts', 'alerts.list', 'nav_alerts'],
   audit: ['audit', 'audit.list', 'nav_audit'],
   stay: ['stay', 'stays.get'],
   resident: ['resident', 'residents.get'],
   plan: ['plan', 'exit_plans.get'],
+  programme: ['programmes', 'programmes.get'],
+  session: ['programmes', 'sessions.get'],
+  business: ['business', 'businesses.get'],
 };
 
 const $ = (id) => document.getElementById(id);
-/** the home page: a caseworker's is the caseload (§15 console), everyone else's the bed board */
-const home = () => (role() === 'caseworker' && may('caseload.list') ? '#/caseload' : '#/board');
+/** the home page: a caseworker's is the caseload (§15 console), a partner's its programmes,
+ *  everyone else's the bed board */
+const home = () => (role() === 'partner' ? '#/programmes' : role() === 'caseworker' && may('caseload.list') ? '#/caseload' : '#/board');
 let view = null; // {onEvent?} of the current view
 let stopEvents = null;
 let liveState = 'off';
@@ -65,7 +72,8 @@ function renderHeader() {
   clear(top, brand, housePick, h('div', { class: 'tools' }, alertBadge(), live,
     h('span', { class: 'who' }, state.user.full_name || state.user.username, h('small', null, en('role', role()))),
     langBtn, h('button', { type: 'button', class: 'link', onclick: logout }, t('logout'))));
-  const cur = parseHash().name;
+  const n = parseHash().name;
+  const cur = { programme: 'programmes', session: 'programmes' }[n] || n; // a programme's pages are under its menu item
   clear($('nav'), h('ul', null, Object.entries(ROUTES).filter(([, r]) => r[2] && may(r[1])).map(([name, r]) =>
     h('li', null, h('a', { href: '#/' + name, 'aria-current': name === cur ? 'page' : null }, t(r[2]))))));
 }
@@ -78,7 +86,9 @@ function setLive(s) {
 
 // ---- session
 async function loadSession() {
-  const [me, houses] = await Promise.all([api('GET', '/me'), api('GET', '/houses?limit=200')]);
+  // a partner user sees no house (§16.3: /houses is 404 to it)
+  const partner = session.get()?.user?.role === 'partner';
+  const [me, houses] = await Promise.all([api('GET', '/me'), partner ? { items: [] } : api('GET', '/houses?limit=200')]);
   state.user = me;
   session.setUser(me);
   state.houses = houses.items;
@@ -141,7 +151,7 @@ async function route() {
   }
   const r = ROUTES[name];
   if (!r) { location.replace(home()); return; }
-  if (!state.houses.length) await loadSession().catch(() => {}); // the API was away when the page loaded
+  if (!state.houses.length && role() !== 'partner') await loadSession().catch(() => {}); // the API was away when the page loaded
   if (seq !== renderSeq) return;
   renderHeader();
   const box = h('section', { class: 'view', 'aria-busy': 'true' }, h('p', { class: 'muted' }, t('loading')));

@@ -179,6 +179,8 @@ export function tbl(cols, rows, a = {}) {
     h('thead', null, h('tr', null, c.map(([l, k]) => h('th', { scope: 'col', class: k || null }, l)))),
     h('tbody', null, rows.map((r) => h('tr', r.attrs || null, (r.cells || r).map((v, i) => h('td', { class: c[i][1] || null, 'data-label': c[i][0] }, v)))))));
 }
+/** a form (or any part) folded under a summary line (open: unfolded) */
+export const fold = (id, label, body, open) => h('details', { class: 'fold', id, open: !!open }, h('summary', null, label), body);
 export const badge = (text, cls = '') => h('span', { class: 'badge ' + cls }, text);
 export function dl(rows) {
   return h('dl', { class: 'facts' }, rows.filter((r) => r && r[1] != null && r[1] !== '').map(([k, v]) => h('div', null, h('dt', null, k), h('dd', null, v))));

@@ -4,7 +4,7 @@
 // current one (If-Match and a reason) or revoke it. Staff receive only the type, the dates and
 // the status: the keys they do not get are absent, and nothing (not even a label) is drawn for them.
 import { api, getAll, qs, ApiError } from '../js/api.js';
-import { h, badge, dl, values, showError } from '../js/dom.js';
+import { h, fold, badge, dl, values, showError } from '../js/dom.js';
 import { formFor } from '../js/form.js';
 import { t, en, fmtD, fmtDT, today } from '../js/i18n.js';
 import { state, tz, flash, may } from '../js/core.js';
@@ -87,7 +87,6 @@ function basisForm(b, o) {
 }
 
 /** a form behind a disclosure, so that the page stays short */
-const fold = (id, label, form, open) => h('details', { class: 'fold', id, open: !!open }, h('summary', null, label), form);
 
 /** legalPanel(resident id, rerender) → { el: the panel's <section>, current: the current basis or null,
  *  drawn(): to be called once el is in the page } */

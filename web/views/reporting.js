@@ -4,7 +4,7 @@
 // set or replace the schedule, record a report, excuse a period (and take an excuse back) and
 // void a report recorded by mistake. Staff never get here (compliance is case information).
 import { api, get, getAll, qs, ApiError } from '../js/api.js';
-import { h, badge, dl, sel } from '../js/dom.js';
+import { h, fold, badge, dl, sel } from '../js/dom.js';
 import { formFor } from '../js/form.js';
 import { t, en, fmtD, fmtDT, today } from '../js/i18n.js';
 import { tz, house, flash, may } from '../js/core.js';
@@ -28,7 +28,6 @@ function runOfMisses(periods) {
 const scheduleText = (s) => [s.frequency === 'monthly' ? t('rep_monthly', { d: s.day_of_month }) : t('rep_interval', { n: s.interval_days }),
   t('rep_grace', { n: s.grace_days }), s.remote_allowed ? t('rep_remote') : null].filter(Boolean).join(' · ');
 
-const fold = (id, label, form) => h('details', { class: 'fold', id }, h('summary', null, label), form);
 
 function periodTile(p, inRun, rerender) {
   const del = p.excuse_id && may('reporting_excuses.delete') ? formFor('reporting_excuses.delete', [], {

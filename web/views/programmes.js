@@ -1,0 +1,163 @@
+// Programmes (§16.4–16.6): the list (and a new programme for managers), a programme's page —
+// details, status, capacity with seats taken and the waitlist, its sessions with a form to add
+// one, its residents with enrol and withdraw — and a session's page. A partner user reaches
+// only the list, the programme and the session, with the counts the server gives a partner
+// (small counts suppressed: shown as such, never guessed).
+import { api, get, getAll, qs } from '../js/api.js';
+import { h, fold, clear, badge, dl, tbl, sel, inp } from '../js/dom.js';
+import { formFor } from '../js/form.js';
+import { t, en, fmtD, fmtDT, fmtNum } from '../js/i18n.js';
+import { state, tz, heading, flash, go, may, role } from '../js/core.js';
+import { OPS } from '../js/spec.js';
+
+/** a count of people: null in a suppressed object is "fewer than 5" (§16.3), else a dash */
+const count = (n, o) => (n == null ? (o.suppressed ? t('suppressed') : '—') : fmtNum(n));
+/** the next statuses the server allows from a status (§16.4) */
+const NEXT = { draft: ['open', 'cancelled'], open: ['running', 'cancelled'], running: ['finished', 'cancelled'] };
+const SESSION_NEXT = { scheduled: ['held', 'cancelled'] };
+const hours = (name) => inp(name, { type: 'number', step: '0.5', min: 0, inputmode: 'decimal' });
+const num = (v) => ({ ...v, ...(v.hours_required != null ? { hours_required: Number(v.hours_required) } : {}) });
+
+function programmeForm(p, partners, o) {
+  const op = p ? 'programmes.update' : 'programmes.create';
+  const pick = sel('partner_id', partners.map((x) => [x.id, x.name]), { value: p?.partner_id ?? '' }, t('no_partner'));
+  const hr = hours('hours_required');
+  hr.value = p?.hours_required ?? '';
+  return formFor(op, [
+    [{ name: 'title', label: 'prog_title' }, { name: 'kind', label: 'prog_kind', enum: 'programme_kind' }],
+    [{ name: 'starts_on', label: 'starts_on_v' }, { name: 'ends_on', label: 'ends_on_v' }],
+    [{ name: 'capacity', label: 'capacity' }, { name: 'planned_sessions', label: 'planned_sessions' }],
+    [{ name: 'partner_id', label: 'partner', control: pick }, { name: 'hours_required', label: 'hours_required', control: hr }],
+    { name: 'certificate', label: 'certificate' },
+    { name: 'description', label: 'description', attrs: { rows: 3 } }], {
+    values: p, patch: p, ...o,
+    shape: p ? num : (v) => num({ house_id: state.houseId, ...v }),
+  });
+}
+
+export default async function programmes(box, ctx) {
+  if (ctx.name === 'programme') return programmePage(box, ctx);
+  if (ctx.name === 'session') return sessionPage(box, ctx);
+  const partner = role() === 'partner';
+  const [items, partners] = await Promise.all([getAll('/programmes' + qs({ house_id: partner ? null : state.houseId }), 500),
+    may('programmes.create') ? getAll('/partners' + qs({ house_id: state.houseId, active: true }), 200) : []]);
+  const rows = items.slice().reverse().map((p) => ({ attrs: { 'data-programme': p.id }, cells: [
+    h('a', { href: '#/programme/' + p.id }, p.title), en('programme_kind', p.kind), badge(en('programme_status', p.status), p.status),
+    fmtD(p.starts_on) + (p.ends_on ? ' – ' + fmtD(p.ends_on) : ''),
+    count(p.seats_taken, p) + (p.capacity ? ' / ' + p.capacity : ''), fmtNum(p.sessions_held)] }));
+  clear(box, heading(t(partner ? 'partner_home' : 'nav_programmes')),
+    partner ? h('p', { class: 'muted' }, t('partner_hint')) : null,
+    may('programmes.create') ? fold('prog-new-box', t('prog_new'), programmeForm(null, partners, {
+      id: 'prog-new', class: 'bare', submit: t('prog_create'),
+      send: (body, key) => api('POST', '/programmes', { body, key }),
+      done(p) { flash(t('prog_created')); go('#/programme/' + p.id); },
+    })) : null,
+    items.length ? tbl([t('prog_title'), t('prog_kind'), t('status'), t('period'), [t('seats'), 'num'], [t('sessions_held'), 'num']], rows, { id: 'programmes' })
+      : h('p', { class: 'muted', id: 'programmes' }, t('none')));
+}
+
+function sessionRow(s) {
+  return { attrs: { 'data-session': s.id, 'data-status': s.status }, cells: [
+    h('a', { href: '#/session/' + s.id }, fmtDT(s.scheduled_at, tz())), s.topic, badge(en('session_status', s.status), s.status),
+    s.duration_minutes + ' ' + t('minutes'), count(s.headcount, s)] };
+}
+
+async function programmePage(box, { args, rerender }) {
+  const id = encodeURIComponent(args[0]);
+  const house = role() !== 'partner';
+  const [p, sessions, enrols, residents, partners] = await Promise.all([get('/programmes/' + id),
+    getAll('/sessions' + qs({ programme_id: args[0] }), 500),
+    may('enrolments.list') ? getAll('/enrolments' + qs({ programme_id: args[0] }), 1000) : null,
+    may('enrolments.create') ? getAll('/residents' + qs({ house_id: state.houseId }), 500) : [],
+    may('programmes.update') ? getAll('/partners' + qs({ active: true }), 200) : []]);
+  const open = NEXT[p.status];
+  const facts = h('div', { class: 'card', id: 'prog-facts' }, dl([
+    [t('prog_kind'), en('programme_kind', p.kind)], [t('period'), fmtD(p.starts_on) + (p.ends_on ? ' – ' + fmtD(p.ends_on) : '')],
+    [t('capacity'), p.capacity ?? t('no_limit')], [t('seats_taken'), count(p.seats_taken, p)],
+    house ? [t('seats_left'), p.seats_left ?? '—'] : null, house ? [t('waitlisted_count'), fmtNum(p.waitlisted_count ?? 0)] : null,
+    [t('sessions_held'), fmtNum(p.sessions_held) + (p.planned_sessions ? ' / ' + p.planned_sessions : '')],
+    [t('hours_required'), p.hours_required], [t('certificate'), p.certificate ? t('yes') : t('no')], [t('description'), p.description]]));
+
+  const parts = [heading(p.title, badge(en('programme_status', p.status), p.status)), facts];
+  if (open && may('programmes.update')) {
+    const st = sel('status', open.map((x) => [x, en('programme_status', x)]), {}, t('choose'));
+    parts.push(h('div', { class: 'grid2' },
+      fold('prog-status-box', t('prog_status_change'), formFor('programmes.update', [{ name: 'status', label: 'status', enum: 'programme_status', control: st }], {
+        id: 'prog-status', class: 'bare', submit: t('save'),
+        send: (body) => api('PATCH', '/programmes/' + id, { body, ifMatch: p.version }),
+        done() { flash(t('saved')); rerender(); },
+      })),
+      fold('prog-edit-box', t('prog_edit'), programmeForm(p, partners, {
+        id: 'prog-edit', class: 'bare',
+        send: (body) => (Object.keys(body).length ? api('PATCH', '/programmes/' + id, { body, ifMatch: p.version }) : p),
+        done() { flash(t('saved')); rerender(); },
+      }))));
+  }
+
+  parts.push(h('h2', null, t('sessions')));
+  if (open && may('sessions.create')) {
+    parts.push(fold('sess-new-box', t('sess_new'), formFor('sessions.create', [
+      [{ name: 'scheduled_at', label: 'scheduled_at' }, { name: 'duration_minutes', label: 'duration_minutes', value: 120 }],
+      [{ name: 'topic', label: 'topic' }, { name: 'location', label: 'location' }],
+      { name: 'facilitator_name', label: 'facilitator_name' }], {
+      id: 'sess-new', class: 'bare', submit: t('sess_create'),
+      send: (body, key) => api('POST', `/programmes/${id}/sessions`, { body, key }),
+      done() { flash(t('sess_created')); rerender(); },
+    })));
+  }
+  parts.push(sessions.length ? tbl([t('scheduled_at'), t('topic'), t('status'), t('duration_minutes'), [t('headcount'), 'num']], sessions.map(sessionRow), { id: 'sessions' })
+    : h('p', { class: 'muted', id: 'sessions' }, t('none')));
+
+  if (enrols) {
+    parts.push(h('h2', null, t('enrolments')));
+    const taken = new Set(enrols.filter((e) => !['withdrawn', 'not_completed', 'completed'].includes(e.stage)).map((e) => e.resident_id));
+    const free = residents.filter((r) => !taken.has(r.id));
+    if (['open', 'running'].includes(p.status) && may('enrolments.create') && free.length) {
+      const pick = sel('resident_id', free.map((r) => [r.id, r.full_name + ' · ' + r.register_number]), {}, t('choose'));
+      parts.push(formFor('enrolments.create', [[{ name: 'resident_id', label: 'resident', control: pick },
+        { name: 'if_full', label: 'if_full', enum: 'if_full', value: 'waitlist' }]], {
+        id: 'enrol', class: 'bare', submit: t('enrol_btn'),
+        send: (body, key) => api('POST', `/programmes/${id}/enrolments`, { body, key }),
+        done(e) { flash(t(e.stage === 'waitlisted' ? 'enrol_waitlisted' : 'enrol_done')); rerender(); },
+      }));
+    }
+    const reasons = OPS['enrolments.update'].body.withdrawal_reason.values.filter((x) => !x.startsWith('programme_'));
+    parts.push(enrols.length ? h('ul', { class: 'list compact', id: 'enrolments' }, enrols.map((e) => h('li', { 'data-enrolment': e.id, 'data-stage': e.stage },
+      h('div', { class: 'row' }, h('a', { class: 'grow', href: '#/resident/' + e.resident_id }, e.full_name),
+        badge(en('enrolment_stage', e.stage) + (e.waitlist_position ? ' #' + e.waitlist_position : ''), e.stage)),
+      e.withdrawal_reason ? h('p', { class: 'muted' }, en('withdrawal_reason', e.withdrawal_reason)) : null,
+      ['applied', 'waitlisted', 'enrolled'].includes(e.stage) && may('enrolments.update') ? fold(null, t('withdraw'), formFor('enrolments.update', [
+        { name: 'withdrawal_reason', label: 'withdrawal_reason', enum: 'withdrawal_reason', control: sel('withdrawal_reason', reasons.map((x) => [x, en('withdrawal_reason', x)]), {}, t('choose')) }], {
+        class: 'bare', submit: [t('withdraw_btn'), { class: 'danger' }],
+        send: (body) => api('PATCH', '/enrolments/' + e.id, { body: { stage: 'withdrawn', ...body }, ifMatch: e.version }),
+        done() { flash(t('withdrawn')); rerender(); },
+      })) : null))) : h('p', { class: 'muted', id: 'enrolments' }, t('none')));
+  }
+  clear(box, ...parts);
+}
+
+async function sessionPage(box, { args, rerender }) {
+  const s = await get('/sessions/' + encodeURIComponent(args[0]));
+  const p = await get('/programmes/' + s.programme_id);
+  const parts = [heading(s.topic, badge(en('session_status', s.status), s.status)),
+    h('p', null, h('a', { href: '#/programme/' + p.id }, '← ' + p.title)),
+    h('div', { class: 'card', id: 'sess-facts' }, dl([[t('scheduled_at'), fmtDT(s.scheduled_at, tz())], [t('duration_minutes'), s.duration_minutes + ' ' + t('minutes')],
+      [t('location'), s.location], [t('facilitator_name'), s.facilitator_name], [t('cancel_reason'), s.cancel_reason],
+      [t('headcount'), count(s.headcount, s)],
+      s.counts ? [t('counts'), Object.entries(s.counts).map(([k, n]) => en('attendance', k) + ' ' + n).join(' · ')] : null]))];
+  const next = SESSION_NEXT[s.status];
+  if (next && may('sessions.update')) {
+    const st = sel('status', next.map((x) => [x, en('session_status', x)]), {}, t('choose'));
+    parts.push(fold('sess-status-box', t('sess_status_change'), formFor('sessions.update', [
+      { name: 'status', label: 'status', enum: 'session_status', control: st }, { name: 'cancel_reason', label: 'cancel_reason' }], {
+      id: 'sess-status', class: 'bare',
+      send: (body) => api('PATCH', '/sessions/' + s.id, { body, ifMatch: s.version }),
+      done() { flash(t('saved')); rerender(); },
+    })));
+  }
+  // the attendance sheet (§16.6 PUT/GET /sessions/{id}/attendance) is drawn here once the
+  // server has it; until then the place says so
+  if (role() !== 'partner') parts.push(h('section', { id: 'attendance', 'aria-labelledby': 'att-title' }, h('h2', { id: 'att-title' }, t('attendance_title')),
+    h('p', { class: 'muted' }, t('attendance_later'))));
+  clear(box, ...parts);
+}
