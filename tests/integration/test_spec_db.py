@@ -8,7 +8,11 @@
 - the `kind` enum of GET /alerts is the first column of api.alert_kinds(), in order (the one
   table of the alert kinds, sql/api/14_alerts.sql), and every kind with a function
   api.alerts_<kind>(uuid[]) is in that table and named in api.alerts;
-- the integer house settings (houses.create) have the ranges of their columns' CHECKs."""
+- the integer house settings (houses.create) have the ranges of their columns' CHECKs;
+- every problem code the SQL raises (`api.fail(status, 'code'` in an api function's source,
+  a row of api.constraint_problems) is in the daemon's problem table with that status, so
+  its English and Indonesian titles are its own (an unknown code would borrow the first
+  title of its status)."""
 
 import json
 import os
@@ -119,6 +123,18 @@ def test_house_settings_ranges_are_the_checks(d):
         expect(got == [f["minimum"], f["maximum"]], f"{f['name']}: C {f['minimum']}..{f['maximum']}, CHECK {defs}")
         checked += 1
     expect(checked == 8, f"{checked} integer settings checked")
+
+
+
+
+def test_every_code_the_sql_raises_has_its_titles(d):
+    table = {(p["code"], p["status"]) for p in spec()["problems"]}
+    src = d.psql("SELECT string_agg(p.prosrc, E'\\n') FROM pg_proc p WHERE p.pronamespace = 'api'::regnamespace")
+    raised = {(code, int(status)) for status, code in re.findall(r"api\.fail\((\d{3}),\s*'([a-z_]+)'", src)}
+    rows = d.psql("SELECT DISTINCT code || ' ' || status FROM api.constraint_problems").split("\n")
+    raised |= {(r.split()[0], int(r.split()[1])) for r in rows if r.strip()}
+    expect(len(raised) > 20, f"found only {len(raised)} raised codes: {sorted(raised)}")
+    expect(raised <= table, f"raised by the SQL, not in the problem table: {sorted(raised - table)}")
 
 
 if __name__ == "__main__":
