@@ -92,9 +92,10 @@ async function flow(width, height) {
     assert.match(await page.locator('#enrolments').innerText(), /Keluar[\s\S]*Bekerja/);
   }
 
-  // the session's page, with the place of the attendance sheet
+  // the session's page: its attendance sheet read-only until the session begins (09 takes attendance)
   await page.click('#sessions a');
   await page.locator('#attendance').waitFor();
+  assert.match(await page.locator('#attendance .alert.warn').innerText(), /belum dimulai/);
   assert.equal(await page.locator('h1').innerText(), 'Dasar pengelasan');
   await shot(page, `session-${width}`);
 

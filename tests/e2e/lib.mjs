@@ -72,15 +72,15 @@ export async function apiAs(user, base = A) {
   });
   if (r.status !== 200) throw new Error('login ' + user + ': ' + r.status);
   const { token, user: me } = await r.json();
-  const call = async (method, path, body) => {
+  const call = async (method, path, body, headers = {}) => {
     const res = await fetch(base + '/api/v1' + path, {
-      method, headers: { Authorization: 'Bearer ' + token, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      method, headers: { Authorization: 'Bearer ' + token, ...(body ? { 'Content-Type': 'application/json' } : {}), ...headers },
       body: body ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : null };
   };
-  return { me, token, get: (p) => call('GET', p), post: (p, b) => call('POST', p, b), patch: (p, b) => call('PATCH', p, b) };
+  return { me, token, get: (p) => call('GET', p), post: (p, b) => call('POST', p, b), patch: (p, b, hd) => call('PATCH', p, b, hd), put: (p, b, hd) => call('PUT', p, b, hd) };
 }
 
 export const niks = () => readFileSync(process.env.E2E_NIKS, 'utf8').split('\n').map((s) => s.trim()).filter(Boolean);

@@ -1,10 +1,10 @@
 // Programmes (§16.4–16.6): the list (and a new programme for managers), a programme's page —
 // details, status, capacity with seats taken and the waitlist, its sessions with a form to add
-// one, its residents with enrol and withdraw — and a session's page. A partner user reaches
-// only the list, the programme and the session, with the counts the server gives a partner
-// (small counts suppressed: shown as such, never guessed).
+// one, its residents with enrol and withdraw — and a session's page with its attendance sheet.
+// A partner user reaches only the list, the programme and the session (no sheet), with the counts
+// the server gives a partner (small counts suppressed: shown as such, never guessed).
 import { api, get, getAll, qs } from '../js/api.js';
-import { h, fold, clear, badge, dl, tbl, sel, inp } from '../js/dom.js';
+import { h, fold, clear, badge, dl, tbl, sel, inp, onSubmit, localError } from '../js/dom.js';
 import { formFor } from '../js/form.js';
 import { t, en, fmtD, fmtDT, fmtNum } from '../js/i18n.js';
 import { state, tz, heading, flash, go, may, role } from '../js/core.js';
@@ -144,7 +144,7 @@ async function sessionPage(box, { args, rerender }) {
     h('div', { class: 'card', id: 'sess-facts' }, dl([[t('scheduled_at'), fmtDT(s.scheduled_at, tz())], [t('duration_minutes'), s.duration_minutes + ' ' + t('minutes')],
       [t('location'), s.location], [t('facilitator_name'), s.facilitator_name], [t('cancel_reason'), s.cancel_reason],
       [t('headcount'), count(s.headcount, s)],
-      s.counts ? [t('counts'), Object.entries(s.counts).map(([k, n]) => en('attendance', k) + ' ' + n).join(' · ')] : null]))];
+      s.counts ? [t('counts'), CYCLE.map((k) => en('attendance', k) + ' ' + s.counts[k]).join(' · ')] : null]))];
   const next = SESSION_NEXT[s.status];
   if (next && may('sessions.update')) {
     const st = sel('status', next.map((x) => [x, en('session_status', x)]), {}, t('choose'));
@@ -155,9 +155,55 @@ async function sessionPage(box, { args, rerender }) {
       done() { flash(t('saved')); rerender(); },
     })));
   }
-  // the attendance sheet (§16.6 PUT/GET /sessions/{id}/attendance) is drawn here once the
-  // server has it; until then the place says so
-  if (role() !== 'partner') parts.push(h('section', { id: 'attendance', 'aria-labelledby': 'att-title' }, h('h2', { id: 'att-title' }, t('attendance_title')),
-    h('p', { class: 'muted' }, t('attendance_later'))));
+  if (role() !== 'partner') parts.push(await sheet(s, p, rerender));
   clear(box, ...parts);
+}
+
+/** the statuses a tap cycles through, in this order (an unmarked row starts at present) */
+const CYCLE = ['present', 'late', 'excused', 'absent'];
+
+/** the attendance sheet (§16.6): one row per roster enrolment, a tap cycles its status, one PUT
+ *  sends the whole sheet with If-Match of the version read. Hours and notes recorded through the
+ *  API are kept (hours only while the status is unchanged: a new status takes the server's default). */
+async function sheet(s, p, rerender) {
+  const a = await get(`/sessions/${s.id}/attendance`);
+  const why = s.status === 'cancelled' ? 'att_cancelled' : Date.parse(s.scheduled_at) - Date.now() > 300e3 ? 'att_early'
+    : !['open', 'running'].includes(p.status) ? 'att_closed' : !may('attendance.put') ? 'att_read_only' : null;
+  const cur = a.records.map((r) => r.status);
+  const tally = h('p', { class: 'muted', 'aria-live': 'polite' });
+  const bs = a.records.map((r, i) => h('button', { type: 'button', name: `records[${i}].status`, disabled: !!why,
+    onclick() { cur[i] = CYCLE[(CYCLE.indexOf(cur[i]) + 1) % 4]; draw(i); } }));
+  const rows = a.records.map((r, i) => h('li', { class: 'field', 'data-enrolment': r.enrolment_id },
+    h('span', { class: 'who' }, r.full_name, r.note ? h('small', { class: 'hint' }, r.note) : null), bs[i]));
+  function draw(i) {
+    const b = bs[i];
+    b.dispatchEvent(new Event('change', { bubbles: true })); // a marked row's "required" goes (onSubmit)
+    b.className = 'st ' + (cur[i] || 'unmarked');
+    b.textContent = cur[i] ? en('attendance', cur[i]) : t('att_unmarked');
+    b.setAttribute('aria-label', a.records[i].full_name + ': ' + b.textContent);
+    rows[i].dataset.status = cur[i] || '';
+    tally.textContent = CYCLE.map((x) => en('attendance', x) + ' ' + cur.filter((c) => c === x).length).join(' · ');
+  }
+  rows.forEach((_, i) => draw(i));
+  const head = [h('h2', { id: 'att-title' }, t('attendance_title')),
+    a.recorded_at ? h('p', { class: 'muted' }, t('att_recorded', { at: fmtDT(a.recorded_at, tz()) })) : null,
+    why ? h('p', { class: 'alert warn' }, t(why)) : null];
+  if (!rows.length) return h('section', { id: 'attendance', 'aria-labelledby': 'att-title' }, head, h('p', { class: 'muted' }, t('none')));
+  const form = h('form', { id: 'att-form', class: 'bare', novalidate: true },
+    why ? null : h('p', null, h('button', { type: 'button', class: 'secondary', id: 'att-all',
+      onclick() { cur.fill('present'); rows.forEach((_, i) => draw(i)); } }, t('att_all_present'))),
+    h('ol', { class: 'sheet' }, rows), h('div', { class: 'sheet-bar' }, tally, why ? null : h('button', { type: 'submit' }, t('att_save'))));
+  if (!why) onSubmit(form, {
+    build() {
+      const open = cur.map((c, i) => (c ? null : `records[${i}].status`)).filter(Boolean);
+      if (open.length) throw localError(open);
+      return { records: a.records.map((r, i) => ({ enrolment_id: r.enrolment_id, status: cur[i],
+        ...(cur[i] === r.status && Number(r.hours) > 0 ? { hours: r.hours } : {}), ...(r.note ? { note: r.note } : {}) })) };
+    },
+    // a sheet changed meanwhile (412) is drawn again from the server, with a word why
+    send: (body) => api('PUT', `/sessions/${s.id}/attendance`, { body, ifMatch: a.version })
+      .catch((e) => { if (e.status === 412) return null; throw e; }),
+    done(r) { r ? flash(t('att_saved')) : flash(t('att_reloaded'), 'warn'); rerender(); },
+  });
+  return h('section', { id: 'attendance', 'aria-labelledby': 'att-title' }, head, form);
 }
