@@ -145,6 +145,7 @@ BEGIN
                     WHEN 'attendance.put' THEN r := api.op_attendance_put(c, args);
                     WHEN 'enrolments.get' THEN r := api.op_enrolments_get(c, args);
                     WHEN 'enrolments.update' THEN r := api.op_enrolments_update(c, args);
+                    WHEN 'enrolments.complete' THEN r := api.op_enrolments_complete(c, args);
                     WHEN 'rooms.create' THEN r := api.op_rooms_create(c, args);
                     WHEN 'rooms.update' THEN r := api.op_rooms_update(c, args);
                     WHEN 'beds.create' THEN r := api.op_beds_create(c, args);

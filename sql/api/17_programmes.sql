@@ -408,6 +408,90 @@ BEGIN
     RETURN ROW(200, api.enrolment_json(n, ctx.role));
 END $$;
 
+-- Completion (§16.7). Under the programme row's lock, like every enrolment change: the lowest
+-- free certificate number is decided one completion at a time, on every instance.
+CREATE OR REPLACE FUNCTION api.op_enrolments_complete(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+DECLARE
+    e app.enrolments;
+    n app.enrolments;
+    p app.programmes;
+    g app.goals;
+    ng app.goals;
+    today date;
+    done date;
+    issued date;
+    num text := args->>'certificate_number';
+    reason text := args->>'override_reason';
+    att jsonb;
+BEGIN
+    SELECT * INTO e FROM app.enrolments x WHERE x.id = api.pid(args, 'id') AND api.sees(ctx, x.house_id);
+    IF NOT FOUND THEN PERFORM api.not_found(); END IF;
+    -- the override is a manager's decision (§16.1): decided before anything about the enrolment
+    IF reason IS NOT NULL AND ctx.role NOT IN ('manager', 'admin') THEN
+        PERFORM api.fail(403, 'forbidden', NULL, 'only a manager or admin may override the requirements');
+    END IF;
+    SELECT * INTO p FROM app.programmes x WHERE x.id = e.programme_id FOR UPDATE;
+    SELECT * INTO e FROM app.enrolments x WHERE x.id = e.id;
+    PERFORM api.check_version(args, e.version);
+    today := api.today(e.house_id);
+    done := coalesce((args->>'completed_on')::date, today);
+    IF done > today THEN PERFORM api.invalid('completed_on', 'is after today'); END IF;
+    IF done < p.starts_on THEN PERFORM api.invalid('completed_on', 'is before the programme starts'); END IF;
+    IF NOT p.certificate THEN
+        IF num IS NOT NULL THEN PERFORM api.invalid('certificate_number', 'the programme issues no certificate'); END IF;
+        IF args->>'certificate_issued_on' IS NOT NULL THEN
+            PERFORM api.invalid('certificate_issued_on', 'the programme issues no certificate');
+        END IF;
+    ELSE
+        issued := coalesce((args->>'certificate_issued_on')::date, done);
+        IF issued < done THEN PERFORM api.invalid('certificate_issued_on', 'is before completed_on'); END IF;
+        IF issued > today THEN PERFORM api.invalid('certificate_issued_on', 'is after today'); END IF;
+    END IF;
+    IF p.status = 'cancelled' THEN
+        PERFORM api.fail(409, 'programme_closed', NULL, 'the programme was cancelled');
+    END IF;
+    IF e.stage NOT IN ('enrolled', 'not_completed') THEN
+        PERFORM api.fail(409, 'invalid_transition', 'stage', format('an enrolment does not go from %s to completed', e.stage));
+    END IF;
+    att := api.enrolment_attendance(e.id);
+    IF reason IS NULL AND (CASE WHEN p.hours_required IS NOT NULL THEN (att->>'hours')::numeric < p.hours_required
+                                ELSE (att->>'sessions_attended')::int = 0 END) THEN
+        PERFORM api.fail(409, 'requirements_not_met', NULL,
+                         CASE WHEN p.hours_required IS NOT NULL
+                              THEN format('%s of the %s hours required attended', att->>'hours', trim_scale(p.hours_required))
+                              ELSE 'no session attended' END);
+    END IF;
+    IF p.certificate THEN
+        IF num IS NOT NULL THEN
+            IF EXISTS (SELECT 1 FROM app.enrolments x WHERE x.programme_id = p.id AND x.certificate_number = num) THEN
+                PERFORM api.fail(409, 'conflict', 'certificate_number', 'the number is already used in this programme');
+            END IF;
+        ELSE
+            -- the lowest of 001, 002, … not yet used; among used+1 candidates one is always free
+            SELECT lpad(i::text, 3, '0') INTO num
+              FROM generate_series(1, (SELECT count(*) FROM app.enrolments x
+                                        WHERE x.programme_id = p.id AND x.certificate_number IS NOT NULL)::int + 1) i
+             WHERE NOT EXISTS (SELECT 1 FROM app.enrolments x WHERE x.programme_id = p.id
+                                  AND x.certificate_number = lpad(i::text, 3, '0'))
+             ORDER BY i LIMIT 1;
+        END IF;
+    END IF;
+    UPDATE app.enrolments x SET stage = 'completed', completed_on = done, certificate_number = num,
+           certificate_issued_on = issued, override_reason = reason
+     WHERE x.id = e.id RETURNING * INTO n;
+    INSERT INTO app.enrolment_stages (enrolment_id, stage, by_user) VALUES (n.id, n.stage, ctx.user_id);
+    PERFORM api.audit(ctx, 'enrolment.complete', 'enrolment', n.id, n.house_id, api.enrolment_audit_json(e),
+                      api.enrolment_audit_json(n));
+    PERFORM api.enrolment_event(n, 'updated');
+    -- the exit-plan link: the linked goal is achieved by the same transaction (§16.7)
+    SELECT * INTO g FROM app.goals x WHERE x.id = n.goal_id FOR UPDATE;
+    IF FOUND AND g.status <> 'achieved' THEN
+        UPDATE app.goals x SET status = 'achieved' WHERE x.id = g.id RETURNING * INTO ng;
+        PERFORM api.audit(ctx, 'goal.update', 'goal', g.id, g.house_id, api.goal_json(g), api.goal_json(ng));
+    END IF;
+    RETURN ROW(200, api.enrolment_json(n, ctx.role));
+END $$;
+
 -- ---------------------------------------------------------------- sessions (§16.6)
 -- counts/headcount are null until the sheet is first recorded (attendance_version 0).
 

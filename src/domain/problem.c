@@ -71,6 +71,10 @@ const struct problem_kind problem_kinds[] = {
         {"invalid_transition", 409, "Change not allowed from this state",
          "Perubahan tahap tidak diizinkan",
          "Status atau tahap ini tidak dapat mengikuti yang sekarang."},
+        {"requirements_not_met", 409, "Completion requirements not met",
+         "Syarat kelulusan belum terpenuhi",
+         "Jam atau kehadiran klien belum memenuhi syarat kegiatan ini; manajer dapat memberi "
+         "alasan pengecualian."},
         {"session_not_started", 409, "Session has not started", "Sesi belum dimulai",
          "Sesi ini dimulai lebih dari 5 menit lagi."},
         {"session_cancelled", 409, "Session was cancelled", "Sesi telah dibatalkan",

@@ -151,6 +151,16 @@ static const struct field enrolment_patch[] = {
         {NULL},
 };
 
+/* POST /enrolments/{id}/complete (§16.7): which dates, which certificate fields with which
+ * programme, and who may override are the database's rules (op_enrolments_complete) */
+static const struct field enrolment_complete[] = {
+        {.name = "completed_on", .type = FIELD_DATE},
+        {.name = "override_reason", .type = FIELD_STRING, .min = 1, .max = 500},
+        {.name = "certificate_number", .type = FIELD_STRING, .min = 1, .max = 50},
+        {.name = "certificate_issued_on", .type = FIELD_DATE},
+        {NULL},
+};
+
 static const struct field enrolments_query[] = {
         {.name = "programme_id", .type = FIELD_UUID},
         {.name = "resident_id", .type = FIELD_UUID},
@@ -220,6 +230,10 @@ static const struct api_route routes[] = {
          .op = "enrolments.update",
          .roles = ROLES_CASEWORK,
          .body = enrolment_patch},
+        {.pattern = "POST /api/v1/enrolments/{id}/complete",
+         .op = "enrolments.complete",
+         .roles = ROLES_CASEWORK,
+         .body = enrolment_complete},
 };
 
 const struct resource resource_programmes = {.name = "programmes", RESOURCE_ROUTES(routes)};

@@ -158,6 +158,8 @@ def walk_all(w, d):
     w.call("GET /api/v1/enrolments/{id}", 200, f"/api/v1/enrolments/{enrolment['id']}", token=token)
     w.call("PATCH /api/v1/enrolments/{id}", 200, f"/api/v1/enrolments/{enrolment['id']}",
            json_body={"note": "walk 2"}, token=token)
+    w.call("POST /api/v1/enrolments/{id}/complete", 200, f"/api/v1/enrolments/{enrolment['id']}/complete",
+           json_body={"override_reason": "walk"}, token=token)
     basis = w.json("POST /api/v1/residents/{id}/legal-bases", 201, f"/api/v1/residents/{resident['id']}/legal-bases",
                    token=token, json_body={"type": "pembebasan_bersyarat", "decree_number": "PAS-" + uid(),
                                            "decree_date": (today - dt.timedelta(days=40)).isoformat(),
