@@ -8,8 +8,9 @@ database. Each refused completion is also checked to have written nothing.
   requirements_not_met (English and Indonesian titles, a detail); a caseworker's
   override_reason 403; a manager's override 200 with override_reason stored (hidden from
   staff) and certificate 002; a given number already used 409 conflict; a given number is
-  kept, and the next automatic one is the lowest not used (a gap is filled); completing twice
-  409 invalid_transition.
+  kept, and the next automatic one is the lowest not used (a gap is filled); If-Match 412; an
+  Idempotency-Key replay writes nothing, another body 422; completing twice 409
+  invalid_transition.
 - test_refusals: completed_on in the future or before starts_on, certificate_issued_on before
   completed_on or in the future, override_reason empty / too long / multi-line,
   certificate_number too long, either certificate field with certificate: false -> 422 naming
@@ -46,9 +47,9 @@ class Done(Sheet):
                            "(SELECT sum(version) FROM app.enrolments), (SELECT count(*) FROM app.enrolment_stages), "
                            "(SELECT sum(version) FROM app.goals)").strip()
 
-    def refused(self, eid, body, status, code, field=None, token=None):
+    def refused(self, eid, body, status, code, field=None, token=None, **kw):
         before = self.state()
-        r = self.complete(eid, body, token=token)
+        r = self.complete(eid, body, token=token, **kw)
         expect_problem(r, status, code)
         if field:
             expect([e["field"] for e in r.json.get("errors", [])] == [field], f"{body}: {r.json}")
@@ -107,8 +108,15 @@ def test_complete(d):
     expect(r.status == 200 and r.json["certificate_number"] == "005", f"{r}")
     r = w.complete(e4, {"certificate_issued_on": today})
     expect(r.status == 200 and r.json["certificate_number"] == "003", f"{r}")
-    r = w.complete(e5)
+    # If-Match: a stale version 412; a repeated Idempotency-Key replays and writes nothing
+    w.refused(e5, {}, 412, "precondition_failed", headers={"If-Match": '"9"'})
+    key = {"Idempotency-Key": "done-" + uid()}
+    r = w.complete(e5, headers=key)
     expect(r.status == 200 and r.json["certificate_number"] == "004", f"{r}")
+    before = w.state()
+    again = w.complete(e5, headers=key)
+    expect(again.status == 200 and again.json == r.json and w.state() == before, f"{again}")
+    expect_problem(w.complete(e5, {"completed_on": "2026-03-01"}, headers=key), 422, "idempotency_key_reused")
     w.refused(e1, {}, 409, "invalid_transition")
     prog = w.get(p["id"])
     expect(prog["version"] == p["version"], f"completions bumped the programme: {prog}")
