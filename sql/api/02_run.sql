@@ -135,6 +135,7 @@ BEGIN
                     WHEN 'programmes.list' THEN r := api.op_programmes_list(c, args);
                     WHEN 'programmes.get' THEN r := api.op_programmes_get(c, args);
                     WHEN 'programmes.update' THEN r := api.op_programmes_update(c, args);
+                    WHEN 'reports.programme' THEN r := api.op_reports_programme(c, args);
                     WHEN 'enrolments.create' THEN r := api.op_enrolments_create(c, args);
                     WHEN 'enrolments.list' THEN r := api.op_enrolments_list(c, args);
                     WHEN 'sessions.create' THEN r := api.op_sessions_create(c, args);

@@ -169,6 +169,16 @@ static const struct field enrolments_query[] = {
         {NULL},
 };
 
+/* The programme report (§16.9, sql/api/19_programme_report.sql): a partner user's is its own
+ * partner's, small cells suppressed. */
+static const struct field programme_report_query[] = {
+        {.name = "house_id", .type = FIELD_UUID},
+        {.name = "partner_id", .type = FIELD_UUID},
+        {.name = "from", .type = FIELD_DATE, .flags = FIELD_REQUIRED},
+        {.name = "to", .type = FIELD_DATE, .flags = FIELD_REQUIRED},
+        {NULL},
+};
+
 static const struct api_route routes[] = {
         {.pattern = "POST /api/v1/programmes",
          .op = "programmes.create",
@@ -186,6 +196,14 @@ static const struct api_route routes[] = {
          .op = "programmes.update",
          .roles = ROLES_MANAGE,
          .body = programme_body},
+        {.pattern = "GET /api/v1/reports/programme",
+         .op = "reports.programme",
+         .roles = ROLES_MANAGE | ROLE_PARTNER,
+         .query = programme_report_query,
+         .flags = ROUTE_CSV,
+         .csv_columns =
+                 "programme_id,title,kind,house_id,partner_id,status,participants,sessions_held,"
+                 "attendance_rate,hours_delivered,completions,certificates,suppressed"},
         {.pattern = "POST /api/v1/programmes/{programme_id}/enrolments",
          .op = "enrolments.create",
          .roles = ROLES_CASEWORK,
