@@ -15,7 +15,8 @@ exactly those of its world.
   of one kind and one of 5 of another: the 3's participants, attendance_rate and
   hours_delivered null with "suppressed": true, the kind's and totals' participants null too
   (subtraction), the 5's kind entry shown; sessions_held shown; zero counts shown; one
-  business -> null; top-level suppressed; partner_id is its own; CSV with empty cells; an
+  business -> null (a business of a resident seated only in the house's own programme is not
+  the partner's); top-level suppressed; partner_id is its own; CSV with empty cells; an
   admin's report with that partner_id shows every number, suppressed false.
 - test_refusals: from/to missing, not a date, to before from, 3661 days -> 422 (3660 shown);
   caseworker and staff 403; a manager's other house 404; an unknown partner_id 404; a
@@ -163,7 +164,8 @@ def test_partner_suppression(d):
         eids = [w.enrolled(p["id"], w.resident())["id"] for _ in range(n)]
         w.held(p["id"], dict.fromkeys(eids, "present"), "2026-02-02T09:00:00+07:00")
         progs.append((p, eids))
-    w.programme(kind="health")  # the house's own programme: not the partner's
+    own = w.programme(kind="health")  # the house's own programme: not the partner's
+    w.business(w.enrolled(own["id"], w.resident())["resident_id"], h, [("idea", "2026-01-10")])
     w.business(d.psql(f"SELECT resident_id FROM app.enrolments WHERE id = '{progs[0][1][0]}'").strip(), h,
                [("idea", "2026-01-10")])
     q = f"from=2026-02-01&to={today}"
@@ -197,6 +199,9 @@ def test_partner_suppression(d):
     b = w.report(q + f"&partner_id={pa['id']}").json
     expect((b["suppressed"], b["totals"]["participants"], b["by_kind"]["skills_training"]["participants"],
             b["programmes"][0]["participants"], b["businesses"]["by_stage"]["idea"]) == (False, 15, 10, 3, 1), f"{b}")
+    # without the partner: the house's own programme and the business of a resident outside the partner's
+    c = w.report(q + f"&house_id={h}").json
+    expect((len(c["programmes"]), c["businesses"]["by_stage"]["idea"]) == (4, 2), f"{c}")
 
 
 def test_refusals(d):
