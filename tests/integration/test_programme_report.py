@@ -16,8 +16,9 @@ exactly those of its world.
   hours_delivered null with "suppressed": true, the kind's and totals' participants null too
   (subtraction), the 5's kind entry shown; sessions_held shown; zero counts shown; one
   business -> null (a business of a resident seated only in the house's own programme is not
-  the partner's); top-level suppressed; partner_id is its own; CSV with empty cells; an
-  admin's report with that partner_id shows every number, suppressed false.
+  the partner's); one exit -> null, with_business 0 shown; top-level suppressed; partner_id
+  is its own; CSV with empty cells; an admin's report with that partner_id shows every number,
+  suppressed false, and without it the house's own programme, business and exit.
 - test_refusals: from/to missing, not a date, to before from, 3661 days -> 422 (3660 shown);
   caseworker and staff 403; a manager's other house 404; an unknown partner_id 404; a
   partner user: another partner_id 404, a house its partner does not work with 404."""
@@ -166,8 +167,9 @@ def test_partner_suppression(d):
         progs.append((p, eids))
     own = w.programme(kind="health")  # the house's own programme: not the partner's
     w.business(w.enrolled(own["id"], w.resident())["resident_id"], h, [("idea", "2026-01-10")])
-    w.business(d.psql(f"SELECT resident_id FROM app.enrolments WHERE id = '{progs[0][1][0]}'").strip(), h,
-               [("idea", "2026-01-10")])
+    seated = d.psql(f"SELECT resident_id FROM app.enrolments WHERE id = '{progs[0][1][0]}'").strip()
+    w.business(seated, h, [("idea", "2026-01-10")])
+    w.stay_closed(seated, h)
     q = f"from=2026-02-01&to={today}"
     r = w.report(q, token=pt)
     expect(r.status == 200, f"partner report: {r}")
@@ -190,7 +192,7 @@ def test_partner_suppression(d):
     expect((edu["participants"], edu["hours_delivered"], edu["suppressed"]) == (5, 7.5, False), f"edu {edu}")
     expect(a["businesses"] == {"by_stage": dict.fromkeys(STAGES, 0) | {"idea": None}, "suppressed": True},
            f"{a['businesses']}")
-    expect(a["exits"] == {"stays_closed": 0, "with_business": 0, "suppressed": False}, f"{a['exits']}")
+    expect(a["exits"] == {"stays_closed": None, "with_business": 0, "suppressed": True}, f"{a['exits']}")
     expect(w.report(q + f"&partner_id={pa['id']}&house_id={h}", token=pt).json["programmes"] == a["programmes"],
            "own partner_id and house")
     rows = csv_rows(w.report(q, token=pt, headers={"Accept": "text/csv"}))
@@ -201,7 +203,7 @@ def test_partner_suppression(d):
             b["programmes"][0]["participants"], b["businesses"]["by_stage"]["idea"]) == (False, 15, 10, 3, 1), f"{b}")
     # without the partner: the house's own programme and the business of a resident outside the partner's
     c = w.report(q + f"&house_id={h}").json
-    expect((len(c["programmes"]), c["businesses"]["by_stage"]["idea"]) == (4, 2), f"{c}")
+    expect((len(c["programmes"]), c["businesses"]["by_stage"]["idea"], c["exits"]["stays_closed"]) == (4, 2, 1), f"{c}")
 
 
 def test_refusals(d):
