@@ -487,6 +487,18 @@ class Instance:
         return r.json["token"]
 
 
+_worlds = {}
+
+
+def world_of(d, cls):
+    """The CLS world (a house, users, tokens: set up by requests) of daemon D, made once: the
+    tests of a file share one daemon, and each builds on that world instead of its own."""
+    w = _worlds.get(cls)
+    if w is None or w.d is not d:
+        w = _worlds[cls] = cls(d)
+    return w
+
+
 def uid():
     """A short random identifier for unique codes and names."""
     return secrets.token_hex(5)

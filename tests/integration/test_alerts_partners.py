@@ -98,13 +98,9 @@ class World:
                            "(SELECT count(*) FROM app.audit_log), (SELECT count(*) FROM app.events)").strip()
 
 
-_world = {}
-
 
 def world(d):
-    if _world.get("d") is not d:
-        _world.update(d=d, w=World(d))
-    return _world["w"]
+    return harness.world_of(d, World)
 
 
 def keys(items):

@@ -39,8 +39,6 @@ from test_programmes import World  # noqa: E402
 SHEET_KEYS = {"session_id", "version", "recorded_at", "recorded_by", "records"}
 RECORD_KEYS = {"enrolment_id", "resident_id", "full_name", "status", "hours", "note"}
 
-_world = {}
-
 
 class Sheet(World):
     def programme(self, **fields):
@@ -70,9 +68,7 @@ class Sheet(World):
 
 
 def world(d):
-    if "w" not in _world:
-        _world["w"] = Sheet(d)
-    return _world["w"]
+    return harness.world_of(d, Sheet)
 
 
 def fields(r):

@@ -133,14 +133,8 @@ class World(test_legal_bases.World):
         return [json.loads(line) for line in out.splitlines() if line]
 
 
-_world = None
-
-
 def world(d):
-    global _world
-    if _world is None or _world.d is not d:
-        _world = World(d)
-    return _world
+    return harness.world_of(d, World)
 
 
 def test_create_and_read(d):

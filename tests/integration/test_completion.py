@@ -31,10 +31,14 @@ import harness  # noqa: E402
 from harness import expect, expect_problem, uid  # noqa: E402
 from test_attendance import Sheet  # noqa: E402
 
-_world = {}
-
 
 class Done(Sheet):
+    def __init__(self, d):
+        super().__init__(d)
+        self.cw = self.user("caseworker", [self.a])
+        self.mgr = self.user("manager", [self.a])
+        self.staff = self.user("staff", [self.a])
+
     def complete(self, eid, body=None, token=None, d=None, **kw):
         return (d or self.d).request("POST", f"/api/v1/enrolments/{eid}/complete", json_body=body or {},
                                      token=token or self.token, timeout=60, **kw)
@@ -66,12 +70,7 @@ class Done(Sheet):
 
 
 def world(d):
-    if "w" not in _world:
-        w = _world["w"] = Done(d)
-        w.cw = w.user("caseworker", [w.a])
-        w.mgr = w.user("manager", [w.a])
-        w.staff = w.user("staff", [w.a])
-    return _world["w"]
+    return harness.world_of(d, Done)
 
 
 def test_complete(d):

@@ -82,16 +82,9 @@ class World:
         return self.d.must("GET", f"audit?entity=partner&entity_id={pid}", token=self.token)["items"]
 
 
-_world = None
-
-
 def world(d, cls=None):
-    """The world of daemon D, made once (CLS: a World of a test that extends this one)."""
-    global _world
-    cls = cls or World
-    if type(_world) is not cls or _world.d is not d:
-        _world = cls(d)
-    return _world
+    """The world of daemon D (CLS: a World of a test that extends this one)."""
+    return harness.world_of(d, cls or World)
 
 
 def test_create_and_read(d):

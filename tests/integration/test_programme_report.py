@@ -38,8 +38,6 @@ METRICS = {"participants", "sessions_held", "attendance_rate", "hours_delivered"
 CSV_HEAD = ("programme_id,title,kind,house_id,partner_id,status,participants,sessions_held,attendance_rate,"
             "hours_delivered,completions,certificates,suppressed")
 NOBODY = "00000000-0000-4000-8000-000000000000"
-_world = {}
-
 
 class Report(Sheet):
     def report(self, query, token=None, **kw):
@@ -74,9 +72,7 @@ class Report(Sheet):
 
 
 def world(d):
-    if "w" not in _world:
-        _world["w"] = Report(d)
-    return _world["w"]
+    return harness.world_of(d, Report)
 
 
 def csv_rows(r):

@@ -127,13 +127,9 @@ class World:
         return self.d.psql(f"SELECT data FROM app.events WHERE name = '{name}' AND data->>'id' = '{eid}'").strip()
 
 
-_world = {}
-
 
 def world(d):
-    if "w" not in _world:
-        _world["w"] = World(d)
-    return _world["w"]
+    return harness.world_of(d, World)
 
 
 def test_create_and_read(d):

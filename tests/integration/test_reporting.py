@@ -125,14 +125,8 @@ class World(test_legal_bases.World):
             "(SELECT count(*) FROM app.audit_log), (SELECT count(*) FROM app.events)").strip()
 
 
-_world = None
-
-
 def world(d):
-    global _world
-    if _world is None or _world.d is not d:
-        _world = World(d)
-    return _world
+    return harness.world_of(d, World)
 
 
 def dues(periods):
