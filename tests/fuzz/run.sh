@@ -101,18 +101,11 @@ build() { # build HARNESS: $OUT/fuzz_HARNESS, rebuilt when a source is newer
 	done
 }
 
-status=0
-declare -A RESULT
-for name in "${HARNESSES[@]}"; do
-	if ! build "$name"; then
-		RESULT[$name]="BUILD FAILED"
-		status=1
-		continue
-	fi
-	((BUILD_ONLY)) && continue
-	corpus=$OUT/corpus/$name
+# fuzz_one NAME: runs one built harness for SECONDS_EACH s; its one-line result goes to
+# $OUT/result_NAME, its exit status is the harness's
+fuzz_one() {
+	local name=$1 corpus=$OUT/corpus/$1 log=$OUT/fuzz_$1.log rc runs cov
 	mkdir -p "$corpus"
-	log=$OUT/fuzz_$name.log
 	echo "run.sh: fuzz_$name for $SECONDS_EACH s (log $log)"
 	# shellcheck disable=SC2086 # FUZZ_ARGS is a list of flags
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1 \
@@ -124,15 +117,42 @@ for name in "${HARNESSES[@]}"; do
 	runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -n1)
 	cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -n1 | cut -d' ' -f2)
 	if ((rc != 0)); then
-		status=1
-		RESULT[$name]="FAILED (exit $rc, ${runs:-?} runs): $(grep -m1 -E 'ERROR|runtime error|Assertion|SUMMARY' "$log")"
+		echo "FAILED (exit $rc, ${runs:-?} runs): $(grep -m1 -E 'ERROR|runtime error|Assertion|SUMMARY' "$log")" >"$OUT/result_$name"
 		grep -A 30 -m1 -E '==ERROR|runtime error|Assertion' "$log" | head -n 40 >&2
 	else
-		RESULT[$name]="ok: ${runs:-?} runs, cov ${cov:-?}, corpus $(find "$corpus" -type f | wc -l) files"
+		echo "ok: ${runs:-?} runs, cov ${cov:-?}, corpus $(find "$corpus" -type f | wc -l) files" >"$OUT/result_$name"
+	fi
+	return "$rc"
+}
+
+status=0
+BUILT=()
+for name in "${HARNESSES[@]}"; do
+	rm -f "$OUT/result_$name"
+	if build "$name"; then
+		BUILT+=("$name")
+	else
+		echo "BUILD FAILED" >"$OUT/result_$name"
+		status=1
 	fi
 done
+if ((!BUILD_ONLY)); then
+	# one harness per core at a time: each is one CPU-bound process
+	jobs_max=$(nproc)
+	pids=()
+	for name in "${BUILT[@]}"; do
+		while (($(jobs -rp | wc -l) >= jobs_max)); do
+			sleep 1
+		done
+		fuzz_one "$name" &
+		pids+=($!)
+	done
+	for pid in "${pids[@]}"; do
+		wait "$pid" || status=1
+	done
+fi
 echo
 for name in "${HARNESSES[@]}"; do
-	echo "run.sh: fuzz_$name: ${RESULT[$name]:-built}"
+	echo "run.sh: fuzz_$name: $(cat "$OUT/result_$name" 2>/dev/null || echo built)"
 done
 exit "$status"
