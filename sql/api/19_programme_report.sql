@@ -35,7 +35,11 @@ CREATE OR REPLACE FUNCTION api.report_count(n bigint, hide boolean) RETURNS bigi
     SELECT CASE WHEN NOT (hide AND api.small_cell(n)) THEN n END
 $$;
 
-CREATE OR REPLACE FUNCTION api.op_reports_programme(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+-- Planned for each call's own house and dates (a few ms): after five calls on a connection the
+-- plan cache would otherwise settle on a generic plan, which knows neither and took three
+-- times as long on the benchmark's year (tools/bench/run, docs/benchmarks.md).
+CREATE OR REPLACE FUNCTION api.op_reports_programme(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql
+SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     hid uuid := (args->>'house_id')::uuid;
     me uuid := api.ctx_partner(ctx);
