@@ -35,7 +35,11 @@ CREATE OR REPLACE FUNCTION api.report_count(n bigint, hide boolean) RETURNS bigi
     SELECT CASE WHEN NOT (hide AND api.small_cell(n)) THEN n END
 $$;
 
-CREATE OR REPLACE FUNCTION api.op_reports_programme(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+-- Planned for each call's own house and dates (a few ms): after five calls on a connection the
+-- plan cache would otherwise settle on a generic plan, which knows neither and took three
+-- times as long on the benchmark's year (tools/bench/run, docs/benchmarks.md).
+CREATE OR REPLACE FUNCTION api.op_reports_programme(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql
+SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     hid uuid := (args->>'house_id')::uuid;
     me uuid := api.ctx_partner(ctx);
@@ -67,17 +71,24 @@ BEGIN
                AND (s.scheduled_at AT TIME ZONE h.timezone)::date BETWEEN f AND t),
     rec AS (SELECT a.programme_id, e.resident_id, a.status, a.hours FROM app.attendance a
               JOIN ses ON ses.id = a.session_id JOIN app.enrolments e ON e.id = a.enrolment_id),
-    raw AS (SELECT p.*,
-                   (SELECT count(DISTINCT r.resident_id) FILTER (WHERE r.status IN ('present', 'late')) FROM rec r
-                     WHERE r.programme_id = p.id) AS participants,
-                   (SELECT count(*) FROM ses WHERE ses.programme_id = p.id) AS sessions_held,
-                   (SELECT count(*) FILTER (WHERE r.status IN ('present', 'late')) FROM rec r WHERE r.programme_id = p.id) AS attended,
-                   (SELECT count(*) FILTER (WHERE r.status <> 'excused') FROM rec r WHERE r.programme_id = p.id) AS counted,
-                   (SELECT coalesce(sum(r.hours), 0) FROM rec r WHERE r.programme_id = p.id) AS hours,
+    -- the marks summed once per programme (not one pass over all of them per programme and figure)
+    recp AS (SELECT r.programme_id,
+                    count(DISTINCT r.resident_id) FILTER (WHERE r.status IN ('present', 'late')) AS participants,
+                    count(*) FILTER (WHERE r.status IN ('present', 'late')) AS attended,
+                    count(*) FILTER (WHERE r.status <> 'excused') AS counted, sum(r.hours) AS hours
+               FROM rec r GROUP BY r.programme_id),
+    sesp AS (SELECT ses.programme_id, count(*) AS n FROM ses GROUP BY ses.programme_id),
+    -- who took part, per kind (totals and by_kind count a resident once); materialized: once,
+    -- not once per kind
+    seen AS MATERIALIZED (SELECT DISTINCT p.kind, r.resident_id FROM rec r JOIN progs p ON p.id = r.programme_id
+              WHERE r.status IN ('present', 'late')),
+    raw AS (SELECT p.*, coalesce(x.participants, 0) AS participants, coalesce(sp.n, 0) AS sessions_held,
+                   coalesce(x.attended, 0) AS attended, coalesce(x.counted, 0) AS counted,
+                   coalesce(x.hours, 0) AS hours,
                    (SELECT count(*) FROM app.enrolments e WHERE e.programme_id = p.id AND e.completed_on BETWEEN f AND t) AS completions,
                    (SELECT count(*) FROM app.enrolments e
                      WHERE e.programme_id = p.id AND e.certificate_issued_on BETWEEN f AND t) AS certificates
-              FROM progs p),
+              FROM progs p LEFT JOIN recp x ON x.programme_id = p.id LEFT JOIN sesp sp ON sp.programme_id = p.id),
     pm AS (SELECT r.*, hide AND api.small_cell(r.participants) AS hp, hide AND api.small_cell(r.completions) AS hc,
                   hide AND api.small_cell(r.certificates) AS hcert,
                   jsonb_build_object('programme_id', r.id, 'title', r.title, 'kind', r.kind, 'house_id', r.house_id,
@@ -87,8 +98,7 @@ BEGIN
              FROM raw r),
     -- totals (kind NULL) and by_kind: the same sums, with participants counted once a resident
     grp AS (SELECT g.kind, api.report_metrics(
-                (SELECT count(DISTINCT r.resident_id) FILTER (WHERE r.status IN ('present', 'late')) FROM rec r
-                   JOIN progs p ON p.id = r.programme_id WHERE g.kind IS NULL OR p.kind = g.kind),
+                (SELECT count(DISTINCT seen.resident_id) FROM seen WHERE g.kind IS NULL OR seen.kind = g.kind),
                 sum(pm.sessions_held)::bigint, sum(pm.attended)::bigint, sum(pm.counted)::bigint, coalesce(sum(pm.hours), 0),
                 coalesce(sum(pm.completions), 0)::bigint, coalesce(sum(pm.certificates), 0)::bigint, hide,
                 coalesce(bool_or(pm.hp), false), coalesce(bool_or(pm.hc), false), coalesce(bool_or(pm.hcert), false)) AS j
@@ -103,14 +113,25 @@ BEGIN
                  FROM unnest(ARRAY['idea', 'business_plan', 'trained', 'registered', 'funded', 'operating', 'paused',
                                    'closed']) s(stage)),
     exits AS (SELECT count(*) AS stays_closed,
-                     count(*) FILTER (WHERE EXISTS (SELECT 1 FROM app.businesses b WHERE b.resident_id = x.resident_id
+                     -- the IN (one hashed set) spares the stays of residents without a business a probe each
+                     count(*) FILTER (WHERE x.resident_id IN (SELECT b.resident_id FROM app.businesses b)
+                         AND EXISTS (SELECT 1 FROM app.businesses b WHERE b.resident_id = x.resident_id
                          AND api.business_stage_on(b.id, x.d) IN ('registered', 'funded', 'operating'))) AS with_business
                 FROM (SELECT s.resident_id, (s.checked_out_at AT TIME ZONE h.timezone)::date AS d
                         FROM app.stays s JOIN houses h ON h.id = s.house_id
-                       WHERE s.checked_out_at IS NOT NULL
-                         AND (pid IS NULL OR s.resident_id IN (SELECT resident_id FROM people))) x
-               WHERE x.d BETWEEN f AND t),
-    answer AS (SELECT jsonb_build_object('house_id', hid, 'partner_id', pid, 'from', api.d(f), 'to', api.d(t),
+                       -- the period's local days as instants, compared as stored; the span's
+                       -- overlap with a day more (a span ends just before its check-out) and
+                       -- the empty spans (which overlap nothing) only find them by index
+                       WHERE s.checked_out_at >= f::timestamp AT TIME ZONE h.timezone
+                         AND s.checked_out_at < (t + 1)::timestamp AT TIME ZONE h.timezone
+                         AND (s.span && tstzrange((f - 1)::timestamp AT TIME ZONE h.timezone,
+                                                  (t + 1)::timestamp AT TIME ZONE h.timezone)
+                              OR (s.checked_out_at = s.checked_in_at
+                                  AND s.checked_in_at >= f::timestamp AT TIME ZONE h.timezone
+                                  AND s.checked_in_at < (t + 1)::timestamp AT TIME ZONE h.timezone))
+                         AND (pid IS NULL OR s.resident_id IN (SELECT resident_id FROM people))) x),
+    -- materialized: the final SELECT names a five times, and inlined each would compute it all again
+    answer AS MATERIALIZED (SELECT jsonb_build_object('house_id', hid, 'partner_id', pid, 'from', api.d(f), 'to', api.d(t),
                    'totals', (SELECT j FROM grp WHERE kind IS NULL),
                    'by_kind', (SELECT coalesce(jsonb_object_agg(kind, j), '{}') FROM grp WHERE kind IS NOT NULL),
                    'programmes', (SELECT coalesce(jsonb_agg(j ORDER BY seq), '[]') FROM pm),

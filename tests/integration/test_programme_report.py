@@ -19,6 +19,9 @@ exactly those of its world.
   the partner's); one exit -> null, with_business 0 shown; top-level suppressed; partner_id
   is its own; CSV with empty cells; an admin's report with that partner_id shows every number,
   suppressed false, and without it the house's own programme, business and exit.
+- test_exit_bounds: exits count the stays checked out on the period's local days: at 00:00
+  house time on `from`, at 23:59:59 on `to`, an empty stay (in and out at one instant)
+  inside; not at 00:00 after `to`, nor on the day before `from`.
 - test_refusals: from/to missing, not a date, to before from, 3661 days -> 422 (3660 shown);
   caseworker and staff 403; a manager's other house 404; an unknown partner_id 404; a
   partner user: another partner_id 404, a house its partner does not work with 404."""
@@ -60,14 +63,16 @@ class Report(Sheet):
             self.d.psql(f"INSERT INTO app.business_stages (business_id, stage, \"on\", capital_source, amount_idr) "
                         f"VALUES ('{bid}', '{stage}', '{on}'{capital})")
 
-    def stay_closed(self, rid, house):
+    def stay_closed(self, rid, house, checked_in_at=None, checked_out_at=None):
+        """A stay checked in (two days ago by default) and checked out (now by default)."""
         room = self.d.room(self.token, house)
         bed = self.d.bed(self.token, room["id"])
         now = dt.datetime.now(dt.timezone.utc)
+        cin = checked_in_at or (now - dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
         stay = self.d.must("POST", "stays", {"resident_id": rid, "bed_id": bed["id"], "rules_acknowledged": True,
-                                             "checked_in_at": (now - dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")},
-                           201, token=self.token)
-        self.d.must("POST", f"stays/{stay['id']}/checkout", {"exit_reason": "completed", "destination": "family"},
+                                             "checked_in_at": cin}, 201, token=self.token)
+        out = {"checked_out_at": checked_out_at} if checked_out_at else {}
+        self.d.must("POST", f"stays/{stay['id']}/checkout", {"exit_reason": "completed", "destination": "family", **out},
                     token=self.token)
 
 
@@ -200,6 +205,19 @@ def test_partner_suppression(d):
     # without the partner: the house's own programme and the business of a resident outside the partner's
     c = w.report(q + f"&house_id={h}").json
     expect((len(c["programmes"]), c["businesses"]["by_stage"]["idea"], c["exits"]["stays_closed"]) == (4, 2, 1), f"{c}")
+
+
+def test_exit_bounds(d):
+    w = world(d)
+    w.a = h = d.house(w.token)["id"]
+    for cin, cout in [("2026-02-20T10:00:00+07:00", "2026-03-01T00:00:00+07:00"),  # 00:00 on from: in
+                      ("2026-03-15T10:00:00+07:00", "2026-03-15T10:00:00+07:00"),  # an empty stay: in
+                      ("2026-03-25T10:00:00+07:00", "2026-03-31T23:59:59+07:00"),  # last second of to: in
+                      ("2026-03-20T10:00:00+07:00", "2026-04-01T00:00:00+07:00"),  # 00:00 after to: out
+                      ("2026-02-01T10:00:00+07:00", "2026-02-28T23:59:59+07:00")]:  # before from: out
+        w.stay_closed(w.resident(), h, cin, cout)
+    a = w.report(f"house_id={h}&from=2026-03-01&to=2026-03-31").json
+    expect(a["exits"] == {"stays_closed": 3, "with_business": 0, "suppressed": False}, f"{a['exits']}")
 
 
 def test_refusals(d):
