@@ -43,7 +43,8 @@ CREATE OR REPLACE FUNCTION api.duty_ends_on(b app.legal_bases) RETURNS date LANG
                 ELSE b.supervision_ends_on END
 $$;
 
--- api.reporting_slots(resident_ids uuid[], near boolean, win boolean DEFAULT false) RETURNS
+-- api.reporting_slots(resident_ids uuid[], near boolean, win boolean DEFAULT false, back int
+--   DEFAULT 5) RETURNS
 --   TABLE (resident_id uuid, house_id uuid, today date, opens_on date, due_on date, closes_on
 --   date, schedule_version int, grace_days int, remote_allowed boolean, excuse_id uuid, i int,
 --   bound date), ordered by resident_id, due_on; i numbers the rows of a resident from 1 in
@@ -58,15 +59,16 @@ $$;
 -- its due dates up to today and two more, and the rows after the first upcoming are dropped
 -- (the generated ones are a prefix of the true ones that reaches past it).
 -- win (the window of api.reporting_state's fast path, with near): only the periods whose
--- due_on >= A0 = least(today, L) - 5 * the longest period of the resident's versions (31 days
--- for monthly), less the first of them (its opens_on, the day after a due_on not generated, is
--- unknown): each version starts its series at the index of A0 (arithmetic, no walk from its
+-- due_on >= A0 = least(today, L) - back * the longest period of the resident's versions (31
+-- days for monthly), less the first of them (its opens_on, the day after a due_on not
+-- generated, is unknown): each version starts its series at the index of A0 (arithmetic, no walk from its
 -- starts_on). bound, on the rows of a cut window: an upper bound of the closes_on of every
 -- period before the window (the first generated one's, and for each version that started
 -- before A0 its last due_on before A0, at most least(its last day, A0 - 1), plus its grace);
 -- null when the window holds the resident's first period (first_on >= A0: nothing is cut).
 -- api.reporting_periods says when the window's assignment is the whole walk's (see there).
-CREATE OR REPLACE FUNCTION api.reporting_slots(resident_ids uuid[], near boolean, win boolean DEFAULT false)
+CREATE OR REPLACE FUNCTION api.reporting_slots(resident_ids uuid[], near boolean, win boolean DEFAULT false,
+                                               back int DEFAULT 5)
 RETURNS TABLE (resident_id uuid, house_id uuid, today date, opens_on date, due_on date, closes_on date,
                schedule_version int, grace_days int, remote_allowed boolean, excuse_id uuid, i int, bound date)
 LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
@@ -89,8 +91,8 @@ BEGIN
          WHERE s.resident_id = ANY (resident_ids)),
     -- lo: A0 when the window cuts (win, and the first version starts before it), else null
     v1 AS (
-        SELECT v0.*, CASE WHEN win AND near AND v0.first_on < least(v0.today, v0.duty_end) - 5 * v0.longest
-                          THEN least(v0.today, v0.duty_end) - 5 * v0.longest END AS lo
+        SELECT v0.*, CASE WHEN win AND near AND v0.first_on < least(v0.today, v0.duty_end) - back * v0.longest
+                          THEN least(v0.today, v0.duty_end) - back * v0.longest END AS lo
           FROM v0),
     v AS (
         SELECT v1.*, max(CASE WHEN v1.starts_on < v1.lo THEN least(v1.last_on, v1.lo - 1) + v1.grace_days END)
@@ -148,9 +150,9 @@ END
 $$;
 
 -- api.reporting_periods(resident_ids uuid[], near boolean DEFAULT false, win boolean DEFAULT
---   false) RETURNS TABLE (resident_id uuid, opens_on date, due_on date, closes_on date, status
---   text, schedule_version int, record_id uuid, late boolean, excuse_id uuid, grace_days int,
---   cut boolean, exact boolean), ordered by resident_id, due_on.
+--   false, back int DEFAULT 5) RETURNS TABLE (resident_id uuid, opens_on date, due_on date,
+--   closes_on date, status text, schedule_version int, record_id uuid, late boolean, excuse_id
+--   uuid, grace_days int, cut boolean, exact boolean), ordered by resident_id, due_on.
 -- Every period of the residents (api.reporting_slots) with the report assigned to it: the
 -- reports not voided, in order of reported_at, each to the earliest period that is not
 -- excused, has no report yet and whose opens_on..closes_on holds the report's local date.
@@ -164,8 +166,9 @@ $$;
 -- one, this is the greedy assignment (each report's earliest fitting period is still free when
 -- it comes); the residents where two do share one are walked report by report (recursive).
 -- Only the reports from the first row's opens_on on are read (an earlier one fits no row).
--- win (with near; see api.reporting_slots): only the window of periods near today. cut: the
--- window starts after the resident's first period; exact: its rows are the whole walk's.
+-- win (with near; see api.reporting_slots): only the window of periods near today, back
+-- longest periods long (the argument below holds for any back). cut: the window starts after
+-- the resident's first period; exact: its rows are the whole walk's.
 -- Why: let b be the window's first period and B its bound (>= closes_on of every period
 -- before b). A report dated before opens_on(b) fits only periods before b (opens_on grows
 -- with the index); when no report is dated in opens_on(b)..B, every report dated from
@@ -175,7 +178,7 @@ $$;
 -- rows there. exact is therefore: nothing cut, or no report in opens_on(b)..B and B before
 -- today (so the period before b is decided and none of due/grace/upcoming is outside).
 CREATE OR REPLACE FUNCTION api.reporting_periods(resident_ids uuid[], near boolean DEFAULT false,
-                                                 win boolean DEFAULT false)
+                                                 win boolean DEFAULT false, back int DEFAULT 5)
 RETURNS TABLE (resident_id uuid, opens_on date, due_on date, closes_on date, status text, schedule_version int,
                record_id uuid, late boolean, excuse_id uuid, grace_days int, cut boolean, exact boolean)
 -- the sorts of a few thousand residents' periods and reports stay in memory
@@ -184,7 +187,7 @@ LANGUAGE plpgsql STABLE SET work_mem = '32MB'
 #variable_conflict use_column
 BEGIN
     RETURN QUERY
-    WITH p AS MATERIALIZED (SELECT * FROM api.reporting_slots(resident_ids, near, win)),
+    WITH p AS MATERIALIZED (SELECT * FROM api.reporting_slots(resident_ids, near, win, back)),
     -- since: the midnight a day before lo in the schedule's house, so that the index
     -- (resident_id, reported_at) finds each resident's reports from there on
     wb AS MATERIALIZED (
@@ -295,16 +298,31 @@ LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
     RETURN QUERY
     -- the fast path: the window near today (api.reporting_periods, win), where it is exact
-    -- and the run of misses ends inside it (at a met period); the full walk for the others
-    WITH f AS MATERIALIZED (SELECT * FROM api.reporting_periods(resident_ids, true, true)),
+    -- and the run of misses ends inside it (at a met period). Two windows: 3 longest periods
+    -- back (about 4 rows a resident: enough when the last decided periods are met, most
+    -- residents), then 5 back for the others (a run of misses, a report near the cut); the
+    -- full walk for the rest. A stage left with no resident is not called (the one-time
+    -- filter on its ids: an empty call still costs ~0.6 ms of plan and CTEs)
+    WITH f AS MATERIALIZED (SELECT * FROM api.reporting_periods(resident_ids, true, true, 3)),
     ok AS MATERIALIZED (
         SELECT f.resident_id FROM f GROUP BY f.resident_id
         HAVING bool_and(f.exact) AND (NOT bool_or(f.cut) OR bool_or(f.status = 'met'))),
+    r5 AS MATERIALIZED (
+        SELECT ARRAY(SELECT x FROM unnest(resident_ids) x WHERE x NOT IN (SELECT ok.resident_id FROM ok)) AS ids),
+    f5 AS MATERIALIZED (
+        SELECT p.* FROM r5 CROSS JOIN LATERAL api.reporting_periods(r5.ids, true, true, 5) p
+         WHERE cardinality(r5.ids) > 0),
+    ok5 AS MATERIALIZED (
+        SELECT f5.resident_id FROM f5 GROUP BY f5.resident_id
+        HAVING bool_and(f5.exact) AND (NOT bool_or(f5.cut) OR bool_or(f5.status = 'met'))),
+    rw AS MATERIALIZED (
+        SELECT ARRAY(SELECT x FROM unnest(r5.ids) x WHERE x NOT IN (SELECT ok5.resident_id FROM ok5)) AS ids FROM r5),
     q AS (
         SELECT f.* FROM f WHERE f.resident_id IN (SELECT ok.resident_id FROM ok)
         UNION ALL
-        SELECT * FROM api.reporting_periods(ARRAY(SELECT x FROM unnest(resident_ids) x
-                                                   WHERE x NOT IN (SELECT ok.resident_id FROM ok)), true)),
+        SELECT f5.* FROM f5 WHERE f5.resident_id IN (SELECT ok5.resident_id FROM ok5)
+        UNION ALL
+        SELECT p.* FROM rw CROSS JOIN LATERAL api.reporting_periods(rw.ids, true) p WHERE cardinality(rw.ids) > 0),
     p AS (
         SELECT q.*, max(q.due_on) FILTER (WHERE q.status = 'met') OVER (PARTITION BY q.resident_id) AS last_met
           FROM q),
