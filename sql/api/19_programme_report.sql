@@ -37,9 +37,11 @@ $$;
 
 -- Planned for each call's own house and dates (a few ms): after five calls on a connection the
 -- plan cache would otherwise settle on a generic plan, which knows neither and took three
--- times as long on the benchmark's year (tools/bench/run, docs/benchmarks.md).
+-- times as long on the benchmark's year (tools/bench/run, docs/benchmarks.md). Never JIT
+-- compiled: the per-business stage lookups put the estimate past jit_above_cost, and the
+-- compilation (about 100 ms) cost more than the whole report without it.
 CREATE OR REPLACE FUNCTION api.op_reports_programme(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql
-SET plan_cache_mode = force_custom_plan AS $$
+SET plan_cache_mode = force_custom_plan SET jit = off AS $$
 DECLARE
     hid uuid := (args->>'house_id')::uuid;
     me uuid := api.ctx_partner(ctx);
@@ -119,16 +121,10 @@ BEGIN
                          AND api.business_stage_on(b.id, x.d) IN ('registered', 'funded', 'operating'))) AS with_business
                 FROM (SELECT s.resident_id, (s.checked_out_at AT TIME ZONE h.timezone)::date AS d
                         FROM app.stays s JOIN houses h ON h.id = s.house_id
-                       -- the period's local days as instants, compared as stored; the span's
-                       -- overlap with a day more (a span ends just before its check-out) and
-                       -- the empty spans (which overlap nothing) only find them by index
+                       -- the period's local days as instants, compared as stored: found by
+                       -- stays_house_checked_out_idx (migration 0018)
                        WHERE s.checked_out_at >= f::timestamp AT TIME ZONE h.timezone
                          AND s.checked_out_at < (t + 1)::timestamp AT TIME ZONE h.timezone
-                         AND (s.span && tstzrange((f - 1)::timestamp AT TIME ZONE h.timezone,
-                                                  (t + 1)::timestamp AT TIME ZONE h.timezone)
-                              OR (s.checked_out_at = s.checked_in_at
-                                  AND s.checked_in_at >= f::timestamp AT TIME ZONE h.timezone
-                                  AND s.checked_in_at < (t + 1)::timestamp AT TIME ZONE h.timezone))
                          AND (pid IS NULL OR s.resident_id IN (SELECT resident_id FROM people))) x),
     -- materialized: the final SELECT names a five times, and inlined each would compute it all again
     answer AS MATERIALIZED (SELECT jsonb_build_object('house_id', hid, 'partner_id', pid, 'from', api.d(f), 'to', api.d(t),
