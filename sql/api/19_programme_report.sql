@@ -37,11 +37,10 @@ $$;
 
 -- Planned for each call's own house and dates (a few ms): after five calls on a connection the
 -- plan cache would otherwise settle on a generic plan, which knows neither and took three
--- times as long on the benchmark's year (tools/bench/run, docs/benchmarks.md). Never JIT
--- compiled: the per-business stage lookups put the estimate past jit_above_cost, and the
--- compilation (about 100 ms) cost more than the whole report without it.
+-- times as long on the benchmark's year (tools/bench/run, docs/benchmarks.md). (Its estimate
+-- crosses jit_above_cost: migration 0018 turns JIT off in the database.)
 CREATE OR REPLACE FUNCTION api.op_reports_programme(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql
-SET plan_cache_mode = force_custom_plan SET jit = off AS $$
+SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     hid uuid := (args->>'house_id')::uuid;
     me uuid := api.ctx_partner(ctx);
