@@ -176,6 +176,8 @@ BEGIN
                     WHEN 'businesses.stage' THEN r := api.op_businesses_stage(c, args);
                     WHEN 'business_months.put' THEN r := api.op_business_months_put(c, args);
                     WHEN 'business_months.list' THEN r := api.op_business_months_list(c, args);
+                    WHEN 'handover_notes.create' THEN r := api.op_handover_notes_create(c, args);
+                    WHEN 'handover_notes.list' THEN r := api.op_handover_notes_list(c, args);
                     ELSE r := ROW(404, api.problem('not_found', NULL, 'unknown operation'));
                 END CASE;
                 -- END dispatch

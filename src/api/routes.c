@@ -23,6 +23,7 @@
 	X(alerts)                                                                                  \
 	X(caseload)                                                                                \
 	X(businesses)                                                                              \
+	X(handover)                                                                                \
 	X(reports)                                                                                 \
 	X(audit)                                                                                   \
 	X(events)                                                                                  \

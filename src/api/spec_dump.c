@@ -20,7 +20,7 @@ static const char *const type_names[] = {
         [FIELD_TIME_HM] = "time_hm",   [FIELD_ENUM] = "enum",
         [FIELD_DIGITS] = "digits",     [FIELD_OBJECT] = "object",
         [FIELD_INT_LIST] = "int_list", [FIELD_HOURS] = "hours",
-        [FIELD_LIST] = "list",
+        [FIELD_LIST] = "list",         [FIELD_ENUM_LIST] = "enum_list",
 };
 
 static json_t *strings(const char *const *values)
@@ -82,6 +82,9 @@ static json_t *field(const struct field *f)
 	case FIELD_DIGITS:
 		json_object_set_new(o, "length", json_integer(f->min));
 		break;
+	case FIELD_ENUM_LIST: /* an enum's values and column, and its bound */
+		json_object_set_new(o, "max_items", json_integer(f->max_items));
+		/* fall through */
 	case FIELD_ENUM:
 		json_object_set_new(o, "values", strings(f->values));
 		if (f->column)

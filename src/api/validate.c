@@ -51,6 +51,8 @@ static const char *type_message(enum field_type type)
 		return "must be an object";
 	case FIELD_LIST:
 		return "must be an array of objects";
+	case FIELD_ENUM_LIST:
+		return "must be an array of the allowed values";
 	default:
 		return "must be a string";
 	}
@@ -211,6 +213,23 @@ static json_t *check_uuid_list(const struct field *f, const json_t *v, const cha
 	return out;
 }
 
+/* What every list of plain values shares: an array of at most f->max_items. */
+static bool check_array(const struct field *f, const json_t *v, const char *name, json_t *errors)
+{
+	char msg[64];
+
+	if (!json_is_array(v)) {
+		validate_error(errors, name, type_message(f->type));
+		return false;
+	}
+	if (json_array_size(v) > (size_t)f->max_items) {
+		snprintf(msg, sizeof(msg), "must hold at most %ld values", f->max_items);
+		validate_error(errors, name, msg);
+		return false;
+	}
+	return true;
+}
+
 static json_t *check_int_list(const struct field *f, const json_t *v, const char *name,
                               json_t *errors)
 {
@@ -218,15 +237,8 @@ static json_t *check_int_list(const struct field *f, const json_t *v, const char
 	json_t *item;
 	char msg[128];
 
-	if (!json_is_array(v)) {
-		validate_error(errors, name, type_message(f->type));
+	if (!check_array(f, v, name, errors))
 		return NULL;
-	}
-	if (json_array_size(v) > (size_t)f->max_items) {
-		snprintf(msg, sizeof(msg), "must hold at most %ld values", f->max_items);
-		validate_error(errors, name, msg);
-		return NULL;
-	}
 	json_array_foreach(v, i, item)
 	{
 		if (!json_is_integer(item)) {
@@ -242,6 +254,30 @@ static json_t *check_int_list(const struct field *f, const json_t *v, const char
 		}
 		for (j = 0; j < i; j++)
 			if (json_integer_value(json_array_get(v, j)) == n) {
+				validate_error(errors, name, "values must be distinct");
+				return NULL;
+			}
+	}
+	return json_incref((json_t *)v);
+}
+
+static json_t *check_enum_list(const struct field *f, const json_t *v, const char *name,
+                               json_t *errors)
+{
+	size_t i, j;
+	json_t *item;
+
+	if (!check_array(f, v, name, errors))
+		return NULL;
+	json_array_foreach(v, i, item)
+	{
+		const char *s = json_string_value(item);
+		if (!s || strlen(s) != json_string_length(item) || !field_enum_has(f->values, s)) {
+			validate_error(errors, name, type_message(f->type));
+			return NULL;
+		}
+		for (j = 0; j < i; j++)
+			if (json_equal(json_array_get(v, j), item)) {
 				validate_error(errors, name, "values must be distinct");
 				return NULL;
 			}
@@ -329,6 +365,8 @@ static json_t *check_value(const struct field *f, const json_t *v, enum validate
 		return check_uuid_list(f, v, name, errors);
 	case FIELD_INT_LIST:
 		return check_int_list(f, v, name, errors);
+	case FIELD_ENUM_LIST:
+		return check_enum_list(f, v, name, errors);
 	case FIELD_OBJECT:
 		return check_object(f, v, mode, name, errors);
 	case FIELD_LIST:

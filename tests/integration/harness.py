@@ -479,6 +479,14 @@ class Instance:
                 "sex": sex, "legal_status": "parole", **fields}
         return self.must("POST", "residents", body, 201, token=token)
 
+    def user(self, token, role, house_ids, **fields):
+        """A new user of ROLE in HOUSE_IDS, made by TOKEN (an admin's): (the user, its token)."""
+        password = "pw-" + uid() + uid()
+        u = self.must("POST", "users", {"username": role + "-" + uid(), "password": password, "role": role,
+                                        "full_name": "User " + role, "house_ids": house_ids, **fields}, 201,
+                      token=token)
+        return u, self.login(u["username"], password)
+
     def login(self, username=ADMIN_USER, password=None):
         r = self.request("POST", "/api/v1/auth/login",
                          json_body={"username": username, "password": password or self.admin_password})

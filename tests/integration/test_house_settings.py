@@ -30,13 +30,6 @@ DEFAULTS = {"absconding_grace_minutes": 120, "supervision_warning_days": 30, "su
             "roll_calls_per_day": 1, "follow_up_days": [30, 90, 180]}
 
 
-def user(d, token, role, houses):
-    password = "pw-" + uid() + uid()
-    u = d.must("POST", "users", {"username": role + "-" + uid(), "password": password, "role": role,
-                                 "full_name": "User " + role, "house_ids": houses}, 201, token=token)
-    return u, d.login(u["username"], password)
-
-
 def row(d, hid):
     """What a refused write must leave as it was."""
     return d.psql(f"SELECT to_jsonb(h)::text FROM app.houses h WHERE id = '{hid}'").strip() + \
@@ -62,7 +55,7 @@ def test_defaults_and_every_house_object(d):
     expect(d.must("POST", "houses", {"code": "H-" + uid(), "name": "x", "follow_up_days": []}, 201,
                   token=t)["follow_up_days"] == [], "[] = no follow-up")
     for role in ("manager", "caseworker", "staff"):
-        _, tok = user(d, t, role, [h2["id"]])
+        _, tok = d.user(t, role, [h2["id"]])
         got = d.must("GET", f"houses/{h2['id']}", token=tok)
         expect(settings(got) == settings(h2), f"{role} reads the settings: {got}")
 
@@ -123,8 +116,8 @@ def test_manager_settings_only(d):
     t = d.login()
     h = d.house(t)
     other = d.house(t)
-    _, mgr = user(d, t, "manager", [h["id"]])
-    others = [user(d, t, role, [h["id"]])[1] for role in ("caseworker", "staff")]
+    _, mgr = d.user(t, "manager", [h["id"]])
+    others = [d.user(t, role, [h["id"]])[1] for role in ("caseworker", "staff")]
     r = d.request("PATCH", f"/api/v1/houses/{h['id']}", token=mgr, headers={"If-Match": f'"{h["version"]}"'},
                   json_body={"absconding_grace_minutes": 45, "long_stay_days": 200, "follow_up_days": [60, 14]})
     expect(r.status == 200, f"manager settings PATCH: {r}")

@@ -211,6 +211,10 @@ def walk_all(w, d):
                       "description": "Late back"})
     w.call("GET /api/v1/violations", 200, f"/api/v1/violations?house_id={house['id']}", token=token)
 
+    w.call("POST /api/v1/houses/{house_id}/handover-notes", 201, hpath + "/handover-notes", token=token,
+           json_body={"shift": "night", "note": "Semua aman", "flags": ["follow_up"]})
+    w.call("GET /api/v1/houses/{house_id}/handover-notes", 200, hpath + "/handover-notes", token=token)
+
     w.call("PUT /api/v1/stays/{stay_id}/exit-plan", 201, spath + "/exit-plan", token=token,
            json_body={"target_exit_on": (today + dt.timedelta(days=90)).isoformat(), "destination_plan": "family"})
     w.call("GET /api/v1/stays/{stay_id}/exit-plan", 200, spath + "/exit-plan", token=token)

@@ -59,7 +59,7 @@ def test_every_direct_route_has_its_function_and_back(d):
 def enum_fields(fields, where):
     """(where, field) of every enum of a field table, nested objects included."""
     for f in fields or []:
-        if f["type"] == "enum":
+        if f["type"] in ("enum", "enum_list"):
             yield f"{where}.{f['name']}", f
         elif f["type"] == "object":
             yield from enum_fields(f["fields"], f"{where}.{f['name']}")

@@ -82,6 +82,9 @@ def field_schema(f):
         s["pattern"] = "^([01][0-9]|2[0-3]):[0-5][0-9]$"
     if t == "uuid_list":
         s["items"] = {"type": "string", "format": "uuid"}
+    if t == "enum_list":
+        return {"type": "array", "items": {"type": "string", "enum": list(f["values"])},
+                "uniqueItems": True, "maxItems": f["max_items"]}
     if t == "int_list":
         s["items"] = {"type": "integer", "minimum": f["minimum"], "maximum": f["maximum"]}
         s["uniqueItems"] = True

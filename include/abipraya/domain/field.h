@@ -25,6 +25,8 @@ enum field_type {
 	FIELD_HOURS,     /* a JSON number 0..max with at most 2 decimals; passed on as text */
 	FIELD_LIST,      /* array of at most max_items objects, each with the members in fields;
 	                  * an item's errors name "field[i].member" */
+	FIELD_ENUM_LIST, /* array of at most max_items distinct values of values, in the order
+	                  * given (flags of a note) */
 };
 
 #define FIELD_REQUIRED    0x1u /* must be present (on create; a PATCH requires nothing) */
@@ -35,8 +37,8 @@ struct field {
 	enum field_type type;
 	unsigned flags;
 	long min, max;              /* characters for text, value for integers */
-	long max_items;             /* FIELD_INT_LIST, FIELD_LIST */
-	const char *const *values;  /* FIELD_ENUM, NULL-terminated */
+	long max_items;             /* FIELD_INT_LIST, FIELD_LIST, FIELD_ENUM_LIST */
+	const char *const *values;  /* FIELD_ENUM, FIELD_ENUM_LIST: NULL-terminated */
 	const struct field *fields; /* FIELD_OBJECT, FIELD_LIST: ends with a NULL name */
 	/* "schema.table.column" the value is stored in. An enum's values equal that column's
 	 * CHECK list (tests/integration/test_spec_db.py); a body enum must name it. */

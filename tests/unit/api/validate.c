@@ -1,5 +1,6 @@
 #include "abipraya/api/validate.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "../tap.h"
@@ -41,16 +42,31 @@ static json_t *run(const char *body, enum validate_mode mode, json_t **ret_error
 	return run_op("residents.create", body, mode, ret_errors);
 }
 
-/* follow_up_days (FIELD_INT_LIST): how many errors BODY gives. */
-static size_t int_list_errors(const char *body)
+/* How many errors BODY gives OP in MODE; each must name FIELD. */
+static size_t field_errors(const char *op, enum validate_mode mode, const char *field,
+                           const char *body)
 {
-	json_t *errors, *out = run_op("houses.update", body, VALIDATE_PATCH, &errors);
+	json_t *errors, *out = run_op(op, body, mode, &errors);
 	size_t n = json_array_size(errors);
-	if (n)
-		CHECK(names(errors, "follow_up_days"));
+	for (size_t i = 0; i < n; i++)
+		CHECK(names(errors, field));
 	json_decref(out);
 	json_decref(errors);
 	return n;
+}
+
+/* follow_up_days (FIELD_INT_LIST) of a house PATCH. */
+static size_t int_list_errors(const char *body)
+{
+	return field_errors("houses.update", VALIDATE_PATCH, "follow_up_days", body);
+}
+
+/* A handover note's flags (FIELD_ENUM_LIST), the rest of the body valid. */
+static size_t enum_list_errors(const char *flags)
+{
+	char body[512];
+	snprintf(body, sizeof(body), "{\"shift\":\"night\",\"note\":\"x\",\"flags\":%s}", flags);
+	return field_errors("handover_notes.create", VALIDATE_CREATE, "flags", body);
 }
 
 int main(void)
@@ -96,6 +112,25 @@ int main(void)
 	CHECK(int_list_errors("{\"follow_up_days\":[1.5]}") == 1);
 	CHECK(int_list_errors("{\"follow_up_days\":[\"30\"]}") == 1);
 	CHECK(int_list_errors("{\"follow_up_days\":30}") == 1);
+
+	CHECK(enum_list_errors("[]") == 0);
+	CHECK(enum_list_errors("[\"visitor\",\"incident\",\"medical\",\"maintenance\","
+	                       "\"security\",\"follow_up\"]") == 0);
+	CHECK(enum_list_errors("[\"incident\",\"incident\"]") == 1); /* distinct */
+	CHECK(enum_list_errors("[\"fire\"]") == 1);
+	CHECK(enum_list_errors("[\"medical\\u0000x\"]") == 1); /* no NUL-cut match */
+	CHECK(enum_list_errors("[1]") == 1);
+	CHECK(enum_list_errors("\"medical\"") == 1);
+	CHECK(enum_list_errors("[\"incident\",\"medical\",\"maintenance\",\"security\","
+	                       "\"follow_up\",\"visitor\",\"incident\"]") == 1); /* at most 6 */
+	out = run_op("handover_notes.create",
+	             "{\"shift\":\"night\",\"note\":\"x\",\"flags\":[\"visitor\",\"medical\"]}",
+	             VALIDATE_CREATE, &errors);
+	json_t *want = json_pack("[ss]", "visitor", "medical");
+	CHECK(json_equal(json_object_get(out, "flags"), want)); /* in the order given */
+	json_decref(want);
+	json_decref(out);
+	json_decref(errors);
 
 	/* FIELD_LIST (attendance.put's records): items validated whole, errors named by index,
 	 * the accepted items passed on in order with their accepted values (hours as text) */
