@@ -178,6 +178,7 @@ BEGIN
                     WHEN 'business_months.list' THEN r := api.op_business_months_list(c, args);
                     WHEN 'handover_notes.create' THEN r := api.op_handover_notes_create(c, args);
                     WHEN 'handover_notes.list' THEN r := api.op_handover_notes_list(c, args);
+                    WHEN 'reports.forecast' THEN r := api.op_reports_forecast(c, args);
                     ELSE r := ROW(404, api.problem('not_found', NULL, 'unknown operation'));
                 END CASE;
                 -- END dispatch

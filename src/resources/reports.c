@@ -1,5 +1,6 @@
 /* Reports (API.md §11): occupancy, a house's census by day, exits by reason. Served by
- * sql/api/11_reports.sql. */
+ * sql/api/11_reports.sql. And the capacity forecast of a house (contract §17.10), served by
+ * sql/api/25_forecast.sql. */
 #include "resource.h"
 
 static const struct field census_query[] = {
@@ -15,6 +16,11 @@ static const struct field exits_query[] = {
         {NULL},
 };
 
+static const struct field forecast_query[] = {
+        {.name = "days", .type = FIELD_INT, .min = 1, .max = 366},
+        {NULL},
+};
+
 static const struct api_route routes[] = {
         {.pattern = "GET /api/v1/occupancy",
          .op = "reports.occupancy",
@@ -27,6 +33,13 @@ static const struct api_route routes[] = {
          .query = census_query,
          .flags = ROUTE_CSV,
          .csv_columns = "date,occupied,check_ins,check_outs"},
+        {.pattern = "GET /api/v1/houses/{house_id}/forecast",
+         .op = "reports.forecast",
+         .roles = ROLES_CASEWORK,
+         .query = forecast_query,
+         .flags = ROUTE_CSV,
+         .csv_columns = "date,beds_total,beds_out_of_service,expected_occupied,expected_free,"
+                        "expected_occupied_legal,exits,arrivals,pending_arrivals,supervision_ends"},
         {.pattern = "GET /api/v1/reports/exits",
          .op = "reports.exits",
          .hot = 32,

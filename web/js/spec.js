@@ -90,6 +90,7 @@ export const OPS = {
   "handover_notes.list": {"roles": ["admin", "manager", "caseworker", "staff"], "body": {}},
   "reports.occupancy": {"roles": ["admin", "manager", "caseworker", "staff"], "body": {}},
   "reports.census": {"roles": ["admin", "manager", "caseworker", "staff"], "body": {}},
+  "reports.forecast": {"roles": ["admin", "manager", "caseworker"], "body": {}},
   "reports.exits": {"roles": ["admin", "manager"], "body": {}},
   "audit.list": {"roles": ["admin", "manager"], "body": {}},
   "audit.verify": {"roles": ["admin"], "body": {}},
