@@ -1,8 +1,9 @@
 // Completion with a certificate (§16.7) and the programme report (§16.9), at 1280 px and at 360 px.
 // Through the API: a partner (a Pokmas Lipas) with its user, a programme of that partner awarding a
 // certificate after 2 hours, two enrolled residents, a session begun an hour ago with one present
-// (2 hours) and one absent. In the console a manager completes the first (the number left empty:
-// the server's 001), is refused the second without the hours (requirements_not_met next to the
+// (2 hours) and one absent. In the console a manager (at 360 px a caseworker, offered no override)
+// completes the first (the number left empty: the server's 001; shown on the resident's page), a
+// manager is refused the second without the hours (requirements_not_met next to the
 // reason), then completes it with a reason and a certificate number of its own; the manager's report
 // shows every figure of the programme. The partner's user logs in: its menu is its programmes and
 // the report, the report's small counts are hidden (the notice, the programme's row, the totals),
@@ -44,10 +45,15 @@ async function flow(width, height) {
   const { mgr, p, people, user } = await setup(width);
   const [done, short] = people;
   const ownNumber = `SBL/${width}/2026/017`;
-  const page = await open(browser, A, width, height);
-  await login(page, 'manager');
-  await page.goto('/#/programme/' + p.id);
-  await page.locator('#enrolments').waitFor();
+  const programmePage = async (user) => {
+    const pg = await open(browser, A, width, height);
+    await login(pg, user);
+    await pg.goto('/#/programme/' + p.id);
+    await pg.locator('#enrolments').waitFor();
+    return pg;
+  };
+  // at 360 px a caseworker completes the first: the form offers no override (§16.7: 403 for them)
+  let page = await programmePage(width < 400 ? 'caseworker' : 'manager');
   const li = (x) => page.locator(`#enrolments li[data-enrolment="${x.enrolment.id}"]`);
   assert.match(await li(done).innerText(), /2 \/ 2 jam/);
 
@@ -55,10 +61,16 @@ async function flow(width, height) {
   await li(done).locator('summary:has-text("Luluskan")').click();
   const f1 = li(done).locator('form.complete');
   assert.equal(await f1.locator('input[name=certificate_number]').inputValue(), '');
+  assert.equal(await f1.locator('input[name=override_reason]').count(), width < 400 ? 0 : 1);
   await f1.locator('button[type=submit]').click();
   await saved(page, 'sertifikat no. 001');
   assert.equal(await li(done).getAttribute('data-stage'), 'completed');
   assert.match(await li(done).innerText(), /Lulus[\s\S]*Sertifikat no\. 001/);
+  if (width < 400) {
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+    page = await programmePage('manager');
+  }
 
   // hours not met: refused without a reason (next to the reason's field), then completed with one
   await li(short).locator('summary:has-text("Luluskan")').click();
@@ -79,6 +91,9 @@ async function flow(width, height) {
   const stored = ok(await mgr.get('/enrolments?programme_id=' + p.id), 200).items;
   assert.deepEqual(stored.map((e) => [e.stage, e.certificate_number]), [['completed', '001'], ['completed', ownNumber]]);
   assert.equal(stored[1].override_reason, 'Sakit satu sesi, materi dikejar dengan instruktur');
+  await page.goto('/#/resident/' + done.id);
+  await page.locator('#res-enrolments').waitFor();
+  assert.match(await page.locator('#res-enrolments').innerText(), new RegExp(p.title + '\\s+Lulus\\s+Sertifikat no\\. 001'));
 
   // the manager's report: every figure of the programme
   await page.click('nav a[href="#/programme-report"]');
