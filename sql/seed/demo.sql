@@ -240,14 +240,15 @@ END $seed$;
 
 -- Partners and programmes (contract §16.2, §16.4, §16.5): a BLK welding course with a
 -- certificate, a UMKM mentoring programme that is full with a waitlist, and the house's own
--- weekly personality development, with two months of sessions. Loaded once: while the house
+-- weekly personality development, with two months of sessions; a finished BLK sewing course
+-- with two completions and their certificates (§16.7). Loaded once: while the house
 -- has no programme. Attendance (§16.6) comes with its table.
 DO $programmes$
 DECLARE
     h uuid := (SELECT id FROM app.houses WHERE code = 'GAJ-01');
     cw uuid := (SELECT id FROM app.users WHERE username = 'caseworker');
     blk uuid; koperasi uuid;
-    p_las uuid; p_umkm uuid; p_rohani uuid;
+    p_las uuid; p_umkm uuid; p_rohani uuid; p_jahit uuid;
     res record;
     n int := 0;
 BEGIN
@@ -348,6 +349,47 @@ BEGIN
     UPDATE app.programme_sessions s SET attendance_version = 1,
            attendance_recorded_at = s.scheduled_at + s.duration_minutes * interval '1 minute', attendance_recorded_by = cw
      WHERE s.house_id = h AND s.status = 'held';
+
+    -- the finished sewing course (§16.7): ten sessions of 2.5 hours every four days up to two
+    -- days ago; Siti Nurhaliza (one absence, 22.5 hours) and Rina Marlina (joined ten days
+    -- later, every session: 20 hours) completed it yesterday with certificates 001 and 002;
+    -- Dewi Lestari joined late and was left not_completed when it finished (a manager may still
+    -- complete her in the console, with a reason)
+    INSERT INTO app.programmes (house_id, kind, title, description, partner_id, starts_on, ends_on, capacity,
+                                planned_sessions, hours_required, certificate, status)
+    VALUES (h, 'skills_training', 'Kursus Menjahit Dasar', 'Menjahit dan permak pakaian di bengkel jahit BLK, tiap empat hari.',
+            blk, current_date - 40, current_date - 1, 8, 10, 20, true, 'finished')
+    RETURNING id INTO p_jahit;
+    INSERT INTO app.enrolments (programme_id, house_id, resident_id, stage, enrolled_at, completed_on,
+                                certificate_number, certificate_issued_on, created_at)
+    SELECT p_jahit, h, r.id, x.stage, (current_date - x.ago + time '08:00') AT TIME ZONE 'Asia/Jakarta', x.done, x.cert, x.done,
+           (current_date - x.ago + time '08:00') AT TIME ZONE 'Asia/Jakarta'
+      FROM (VALUES ('PB-2026-0018', 40, 'completed', current_date - 1, '001'),
+                   ('CB-2026-0011', 30, 'completed', current_date - 1, '002'),
+                   ('AS-2026-0006', 11, 'not_completed', NULL::date, NULL)) x(regno, ago, stage, done, cert)
+      JOIN app.residents r ON r.register_number = x.regno AND r.house_id = h;
+    INSERT INTO app.enrolment_stages (enrolment_id, stage, at, by_user)
+    SELECT e.id, 'enrolled', e.created_at, cw FROM app.enrolments e WHERE e.programme_id = p_jahit
+    UNION ALL
+    SELECT e.id, e.stage, (current_date - 1 + time '16:00') AT TIME ZONE 'Asia/Jakarta',
+           CASE e.stage WHEN 'completed' THEN cw END       -- the finishing is the daemon's (by null)
+      FROM app.enrolments e WHERE e.programme_id = p_jahit
+     ORDER BY 3;
+    INSERT INTO app.programme_sessions (programme_id, house_id, scheduled_at, duration_minutes, topic, location,
+                                        facilitator_name, status, attendance_version, attendance_recorded_at, attendance_recorded_by)
+    SELECT p_jahit, h, (g.d::date + time '09:00') AT TIME ZONE 'Asia/Jakarta', 150, 'Menjahit dasar (' || to_char(g.d, 'DD/MM') || ')',
+           'Bengkel jahit UPTD BLK Kota Jambi', 'Instruktur BLK', 'held', 1,
+           (g.d::date + time '11:30') AT TIME ZONE 'Asia/Jakarta', cw
+      FROM generate_series(current_date - 38, current_date - 2, interval '4 days') g(d);
+    INSERT INTO app.attendance (session_id, programme_id, enrolment_id, status, hours)
+    SELECT s.id, p_jahit, e.id, x.status, CASE x.status WHEN 'present' THEN 2.5 ELSE 0 END
+      FROM app.programme_sessions s
+      JOIN app.enrolments e ON e.programme_id = s.programme_id AND e.enrolled_at <= s.scheduled_at
+      JOIN app.residents r ON r.id = e.resident_id
+     CROSS JOIN LATERAL (SELECT CASE WHEN (r.register_number = 'PB-2026-0018' AND (s.scheduled_at AT TIME ZONE 'Asia/Jakarta')::date = current_date - 22)
+                                       OR (r.register_number = 'AS-2026-0006' AND (s.scheduled_at AT TIME ZONE 'Asia/Jakarta')::date = current_date - 6)
+                                     THEN 'absent' ELSE 'present' END AS status) x
+     WHERE s.programme_id = p_jahit;
     RAISE NOTICE 'demo seed: GAJ-01 programmes loaded';
 END $programmes$;
 

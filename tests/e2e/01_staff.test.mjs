@@ -12,7 +12,7 @@ let browser, a, b, bedId, resident;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-test('the console is served with its security headers, ETags, and within 256 KB', async () => {
+test('the console is served with its security headers, ETags, and within 384 KB', async () => {
   const r = await fetch(A + '/');
   assert.equal(r.status, 200);
   assert.match(r.headers.get('content-type'), /^text\/html/);
@@ -29,7 +29,11 @@ test('the console is served with its security headers, ETags, and within 256 KB'
   let total = 0;
   const walk = (d) => { for (const e of readdirSync(d)) { const p = join(d, e); statSync(p).isDirectory() ? walk(p) : (total += statSync(p).size); } };
   walk(WEB);
-  assert.ok(total < 256 * 1024, `web/ holds ${total} bytes, over 256 KB`);
+  // the budget of the whole console, uncompressed, without a build step: 150 KB until §15-16,
+  // 256 KB with the supervision views (caseload, alerts, reporting, legal basis), 384 KB since the
+  // programme area (programmes, attendance, completion, businesses, partners, the programme
+  // report) passed 256 KB: raised on purpose, so that the next growth is again a decision
+  assert.ok(total < 384 * 1024, `web/ holds ${total} bytes, over 384 KB`);
 });
 
 test('bed board: a 40-bed house renders in under a second; screenshots at 1280 and 360 px', async (t) => {

@@ -84,10 +84,10 @@ async function flow(width, height) {
   assert.match(await page.locator('#prog-facts').innerText(), /Kursi terisi\s+1/);
   await shot(page, `programme-${width}`);
   if (width < 400) {
-    await page.click('#enrolments summary');
+    await page.click('#enrolments summary:has-text("Keluarkan")');
     await fitsScreen(page, '#main');
     await page.locator('#enrolments select[name=withdrawal_reason]').selectOption('employment');
-    await page.locator('#enrolments button[type=submit]').click();
+    await page.locator('#enrolments button.danger').click();
     await saved(page, 'dikeluarkan');
     assert.match(await page.locator('#enrolments').innerText(), /Keluar[\s\S]*Bekerja/);
   }
@@ -146,7 +146,7 @@ async function flow(width, height) {
   await pp.keyboard.press('Enter');
   await pp.locator('#programmes').waitFor();
   assert.match(pp.url(), /#\/programmes$/);
-  assert.deepEqual(await pp.locator('nav a').evaluateAll((as) => as.map((a) => a.getAttribute('href'))), ['#/programmes']);
+  assert.deepEqual(await pp.locator('nav a').evaluateAll((as) => as.map((a) => a.getAttribute('href'))), ['#/programmes', '#/programme-report']);
   const rows = pp.locator('#programmes tbody tr');
   assert.equal(await rows.count(), 1);
   assert.match(await rows.innerText(), new RegExp(title));

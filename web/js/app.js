@@ -22,6 +22,8 @@ const ROUTES = {
   exits: ['reports', 'reports.exits', 'nav_exits'],
   manage: ['manage', 'rooms.create', 'nav_manage'],
   programmes: ['programmes', 'programmes.list', 'nav_programmes'],
+  // managers, admins and partner users (a partner's own, suppressed: §16.3)
+  'programme-report': ['progreport', 'reports.programme', 'nav_prog_report'],
   // house users only: a partner's user reads its own partner through its programmes, not a list
   partners: ['partners', 'houses.list', 'nav_partners'],
   alerts: ['alerts', 'alerts.list', 'nav_alerts'],

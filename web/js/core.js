@@ -1,7 +1,7 @@
 // Shared state of the console (who is logged in, which house) and helpers the views share.
 import { get } from './api.js';
 import { h } from './dom.js';
-import { t, en } from './i18n.js';
+import { t, en, fmtNum } from './i18n.js';
 import { OPS } from './spec.js';
 
 export const state = { user: null, houses: [], houseId: null };
@@ -70,3 +70,8 @@ export function heading(text, ...extra) {
 }
 
 export const pct = (x) => (x == null ? '—' : Math.round(x * 100) + ' %');
+
+/** a figure of an object that may be suppressed (§16.3): null in a suppressed object is "fewer
+ *  than 5" for a count of people, "hidden" for a figure derived from one (never guessed), else a
+ *  dash; f formats a shown value (a count by default) */
+export const count = (n, o, f = fmtNum, hidden = 'suppressed') => (n == null ? (o?.suppressed ? t(hidden) : '—') : f(n));

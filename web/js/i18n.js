@@ -365,6 +365,7 @@ const D = {
   partner_home: ['Program mitra', 'Partner programmes'],
   partner_hint: ['Hanya angka gabungan: jumlah orang 1–4 disembunyikan.', 'Aggregate figures only: counts of 1–4 people are hidden.'],
   suppressed: ['< 5 (disembunyikan)', '< 5 (hidden)'],
+  hidden: ['disembunyikan', 'hidden'],
   no_partner: ['Tanpa mitra', 'No partner'],
   prog_title: ['Nama program', 'Programme'],
   prog_kind: ['Jenis', 'Kind'],
@@ -479,6 +480,42 @@ const D = {
   partner_user_new: ['Akun pengguna mitra…', 'A partner user…'],
   partner_user_create: ['Buat akun', 'Create account'],
   partner_user_created: ['Akun {name} dibuat.', 'Account {name} created.'],
+  // completion and certificates (§16.7)
+  hours_n: ['{h} jam', '{h} hours'],
+  att_rate: ['kehadiran {r}', 'attendance {r}'],
+  completed_on_v: ['Lulus {d}', 'Completed {d}'],
+  cert_no: ['Sertifikat no. {n}', 'Certificate no. {n}'],
+  cert_issued: ['(terbit {d})', '(issued {d})'],
+  complete: ['Luluskan…', 'Complete…'],
+  completed_on: ['Tanggal lulus', 'Completed on'],
+  certificate_number: ['Nomor sertifikat', 'Certificate number'],
+  certificate_issued_on: ['Tanggal sertifikat', 'Certificate issued on'],
+  cert_number_hint: ['Kosongkan untuk nomor urut berikutnya (001, 002, …)', 'Leave empty for the next number (001, 002, …)'],
+  cert_issued_hint: ['Kosongkan: sama dengan tanggal lulus', 'Leave empty: the completion date'],
+  override_reason: ['Alasan meluluskan tanpa jam cukup', 'Reason to complete without the hours'],
+  override_hint: ['Hanya bila jam wajib belum terpenuhi (kepala rumah)', 'Only when the hours required are not met (managers)'],
+  complete_btn: ['Luluskan', 'Complete'],
+  completed: ['Klien dinyatakan lulus.', 'Resident completed the programme.'],
+  completed_cert: ['Klien dinyatakan lulus; sertifikat no. {n}.', 'Resident completed; certificate no. {n}.'],
+  // the programme report (§16.9)
+  nav_prog_report: ['Laporan program', 'Programme report'],
+  pr_title: ['Laporan program', 'Programme report'],
+  all_partners: ['Semua mitra dan program rumah', 'All partners and own programmes'],
+  pr_suppressed: ['Jumlah 1–4 orang disembunyikan, juga total yang memuatnya, agar tidak ada orang yang dapat dikenali.', 'Counts of 1–4 people are hidden, and so is every total holding one, so that no one can be recognised.'],
+  pr_totals: ['Jumlah', 'Totals'],
+  pr_by_kind: ['Menurut jenis', 'By kind'],
+  pr_programmes: ['Menurut program', 'By programme'],
+  pr_participants: ['Peserta hadir', 'Participants'],
+  pr_sessions_held: ['Sesi terlaksana', 'Sessions held'],
+  pr_attendance_rate: ['Tingkat kehadiran', 'Attendance rate'],
+  pr_hours_delivered: ['Jam-orang', 'Person-hours'],
+  pr_completions: ['Lulus', 'Completions'],
+  pr_certificates: ['Sertifikat', 'Certificates'],
+  pr_businesses: ['Usaha menurut tahap', 'Businesses by stage'],
+  pr_exits: ['Keluar rumah', 'Exits'],
+  pr_stays_closed: ['Keluar', 'Stays closed'],
+  pr_with_business: ['dengan usaha', 'with a business'],
+  csv_download: ['Unduh CSV', 'Download CSV'],
 };
 const E = { // enumerations: [id, en] per value
   sex: { male: ['Laki-laki', 'Male'], female: ['Perempuan', 'Female'], any: ['Umum', 'Anyone'] },
@@ -591,4 +628,5 @@ export function fmtDuration(ms) {
   if (h < 48) return h + (en_ ? ' h' : ' jam') + (m ? ' ' + m + (en_ ? ' min' : ' menit') : '');
   return Math.floor(h / 24) + (en_ ? ' days' : ' hari');
 }
-export const fmtNum = (n, d = 0) => new Intl.NumberFormat(current === 'en' ? 'en-GB' : 'id-ID', { maximumFractionDigits: d, minimumFractionDigits: d }).format(n);
+/** a number with d decimals (at least min of them: fmtNum(1.5, 2, 0) is 1,5) */
+export const fmtNum = (n, d = 0, min = d) => new Intl.NumberFormat(current === 'en' ? 'en-GB' : 'id-ID', { maximumFractionDigits: d, minimumFractionDigits: min }).format(n);

@@ -23,7 +23,8 @@ export async function programmePanel(rid, rerender) {
   if (enrols) {
     const titles = new Map((await Promise.all([...new Set(enrols.map((e) => e.programme_id))].map((p) => get('/programmes/' + p)))).map((p) => [p.id, p.title]));
     parts.push(enrols.length ? tbl([t('programme'), t('stage')], enrols.map((e) => ({ attrs: { 'data-enrolment': e.id },
-      cells: [h('a', { href: '#/programme/' + e.programme_id }, titles.get(e.programme_id)), badge(en('enrolment_stage', e.stage), e.stage)] })), { id: 'res-enrolments' })
+      cells: [h('a', { href: '#/programme/' + e.programme_id }, titles.get(e.programme_id)),
+        [badge(en('enrolment_stage', e.stage), e.stage), e.certificate_number ? ' ' + t('cert_no', { n: e.certificate_number }) : null]] })), { id: 'res-enrolments' })
       : h('p', { class: 'muted', id: 'res-enrolments' }, t('no_enrolments')));
   }
   if (biz) {

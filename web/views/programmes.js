@@ -1,17 +1,16 @@
 // Programmes (§16.4–16.6): the list (and a new programme for managers), a programme's page —
 // details, status, capacity with seats taken and the waitlist, its sessions with a form to add
-// one, its residents with enrol and withdraw — and a session's page with its attendance sheet.
+// one, its residents with enrol, withdraw and complete (with a certificate) — and a session's
+// page with its attendance sheet.
 // A partner user reaches only the list, the programme and the session (no sheet), with the counts
 // the server gives a partner (small counts suppressed: shown as such, never guessed).
 import { api, get, getAll, qs } from '../js/api.js';
 import { h, fold, clear, badge, dl, tbl, sel, inp, onSubmit, localError } from '../js/dom.js';
 import { formFor } from '../js/form.js';
-import { t, en, fmtD, fmtDT, fmtNum } from '../js/i18n.js';
-import { state, tz, heading, flash, go, may, role } from '../js/core.js';
+import { t, en, fmtD, fmtDT, fmtNum, today } from '../js/i18n.js';
+import { state, tz, heading, flash, go, may, role, count, pct } from '../js/core.js';
 import { OPS } from '../js/spec.js';
 
-/** a count of people: null in a suppressed object is "fewer than 5" (§16.3), else a dash */
-const count = (n, o) => (n == null ? (o.suppressed ? t('suppressed') : '—') : fmtNum(n));
 /** the next statuses the server allows from a status (§16.4) */
 const NEXT = { draft: ['open', 'cancelled'], open: ['running', 'cancelled'], running: ['finished', 'cancelled'] };
 const SESSION_NEXT = { scheduled: ['held', 'cancelled'] };
@@ -110,7 +109,8 @@ async function programmePage(box, { args, rerender }) {
 
   if (enrols) {
     parts.push(h('h2', null, t('enrolments')));
-    const taken = new Set(enrols.filter((e) => !['withdrawn', 'not_completed', 'completed'].includes(e.stage)).map((e) => e.resident_id));
+    // one enrolment not withdrawn per resident and programme (§16.5: else 409 already_enrolled)
+    const taken = new Set(enrols.filter((e) => e.stage !== 'withdrawn').map((e) => e.resident_id));
     const free = residents.filter((r) => !taken.has(r.id));
     if (['open', 'running'].includes(p.status) && may('enrolments.create') && free.length) {
       const pick = sel('resident_id', free.map((r) => [r.id, r.full_name + ' · ' + r.register_number]), {}, t('choose'));
@@ -121,19 +121,53 @@ async function programmePage(box, { args, rerender }) {
         done(e) { flash(t(e.stage === 'waitlisted' ? 'enrol_waitlisted' : 'enrol_done')); rerender(); },
       }));
     }
-    const reasons = OPS['enrolments.update'].body.withdrawal_reason.values.filter((x) => !x.startsWith('programme_'));
-    parts.push(enrols.length ? h('ul', { class: 'list compact', id: 'enrolments' }, enrols.map((e) => h('li', { 'data-enrolment': e.id, 'data-stage': e.stage },
-      h('div', { class: 'row' }, h('a', { class: 'grow', href: '#/resident/' + e.resident_id }, e.full_name),
-        badge(en('enrolment_stage', e.stage) + (e.waitlist_position ? ' #' + e.waitlist_position : ''), e.stage)),
-      e.withdrawal_reason ? h('p', { class: 'muted' }, en('withdrawal_reason', e.withdrawal_reason)) : null,
-      ['applied', 'waitlisted', 'enrolled'].includes(e.stage) && may('enrolments.update') ? fold(null, t('withdraw'), formFor('enrolments.update', [
-        { name: 'withdrawal_reason', label: 'withdrawal_reason', enum: 'withdrawal_reason', control: sel('withdrawal_reason', reasons.map((x) => [x, en('withdrawal_reason', x)]), {}, t('choose')) }], {
-        class: 'bare', submit: [t('withdraw_btn'), { class: 'danger' }],
-        send: (body) => api('PATCH', '/enrolments/' + e.id, { body: { stage: 'withdrawn', ...body }, ifMatch: e.version }),
-        done() { flash(t('withdrawn')); rerender(); },
-      })) : null))) : h('p', { class: 'muted', id: 'enrolments' }, t('none')));
+    parts.push(enrols.length ? h('ul', { class: 'list compact', id: 'enrolments' }, enrols.map((e) => enrolment(e, p, rerender)))
+      : h('p', { class: 'muted', id: 'enrolments' }, t('none')));
   }
   clear(box, ...parts);
+}
+
+/** withdrawal reasons a client may send (the programme_* ones are the daemon's own, §16.5) */
+const REASONS = OPS['enrolments.update'].body.withdrawal_reason.values.filter((x) => !x.startsWith('programme_'));
+
+/** one enrolled resident: stage, hours against the requirement, the certificate of a completion,
+ *  and the actions its stage allows (withdraw; complete, §16.7) */
+function enrolment(e, p, rerender) {
+  const a = e.attendance;
+  const hrs = a ? t('hours_n', { h: fmtNum(a.hours, 2, 0) + (p.hours_required ? ' / ' + fmtNum(p.hours_required, 2, 0) : '') }) : null;
+  return h('li', { 'data-enrolment': e.id, 'data-stage': e.stage },
+    h('div', { class: 'row' }, h('a', { class: 'grow', href: '#/resident/' + e.resident_id }, e.full_name),
+      badge(en('enrolment_stage', e.stage) + (e.waitlist_position ? ' #' + e.waitlist_position : ''), e.stage)),
+    h('p', { class: 'muted' }, [hrs, a?.attendance_rate != null ? t('att_rate', { r: pct(a.attendance_rate) }) : null,
+      e.withdrawal_reason ? en('withdrawal_reason', e.withdrawal_reason) : null].filter(Boolean).join(' · ')),
+    e.completed_on ? h('p', { class: 'cert' }, t('completed_on_v', { d: fmtD(e.completed_on) }),
+      e.certificate_number ? [' · ', h('strong', null, t('cert_no', { n: e.certificate_number })), ' ', t('cert_issued', { d: fmtD(e.certificate_issued_on) })] : null,
+      e.override_reason ? h('small', { class: 'hint' }, t('override_reason') + ': ' + e.override_reason) : null) : null,
+    ['applied', 'waitlisted', 'enrolled'].includes(e.stage) && may('enrolments.update') ? fold(null, t('withdraw'), formFor('enrolments.update', [
+      { name: 'withdrawal_reason', label: 'withdrawal_reason', enum: 'withdrawal_reason', control: sel('withdrawal_reason', REASONS.map((x) => [x, en('withdrawal_reason', x)]), {}, t('choose')) }], {
+      class: 'bare', submit: [t('withdraw_btn'), { class: 'danger' }],
+      send: (body) => api('PATCH', '/enrolments/' + e.id, { body: { stage: 'withdrawn', ...body }, ifMatch: e.version }),
+      done() { flash(t('withdrawn')); rerender(); },
+    })) : null,
+    ['enrolled', 'not_completed'].includes(e.stage) && p.status !== 'cancelled' && may('enrolments.complete') ? completion(e, p, rerender) : null);
+}
+
+/** the completion of an enrolment (§16.7): the date, the certificate's number and date when the
+ *  programme awards one (empty: the server numbers it 001, 002, … and dates it the completion
+ *  day), and for a manager or admin the reason to complete without the hours (a caseworker
+ *  sending one is refused, so the field is not offered) */
+function completion(e, p, rerender) {
+  const override = ['manager', 'admin'].includes(role());
+  return fold(null, t('complete'), formFor('enrolments.complete', [
+    { name: 'completed_on', label: 'completed_on', value: today(tz()) },
+    p.certificate ? [{ name: 'certificate_number', label: 'certificate_number', hint: t('cert_number_hint') },
+      { name: 'certificate_issued_on', label: 'certificate_issued_on', hint: t('cert_issued_hint') }] : null,
+    override ? { name: 'override_reason', label: 'override_reason', hint: t('override_hint') } : null], {
+    class: 'bare complete', submit: t('complete_btn'),
+    fieldFor: { requirements_not_met: override ? 'override_reason' : null, conflict: 'certificate_number' },
+    send: (body, key) => api('POST', `/enrolments/${e.id}/complete`, { body, key }),
+    done(r) { flash(r.certificate_number ? t('completed_cert', { n: r.certificate_number }) : t('completed')); rerender(); },
+  }));
 }
 
 async function sessionPage(box, { args, rerender }) {
