@@ -512,6 +512,8 @@ const E = { // enumerations: [id, en] per value
   credit_missing: { legal_document: ['Dokumen legal (NIB/SKU)', 'A legal document (NIB/SKU)'], trading_or_training: ['6 bulan beromzet, atau pelatihan atau pendampingan', '6 months trading, or training or mentoring'], active_business: ['Usaha aktif', 'An active business'] },
   partner_kind: { city_government: ['Dinas Pemkot', 'City government'], training_centre: ['Balai Latihan Kerja (BLK)', 'Training centre'], community_group: ['Pokmas Lipas', 'Community group'], ngo: ['LSM', 'NGO'], business: ['Usaha / perusahaan', 'Business'], religious: ['Lembaga keagamaan', 'Religious'], other: ['Lainnya', 'Other'] },
   agreement_status: { none: ['Tanpa perjanjian', 'None'], valid: ['Berlaku', 'Valid'], expiring: ['Segera habis', 'Expiring'], expired: ['Habis', 'Expired'] },
+  referral_status: { pending: ['Menunggu keputusan', 'Pending'], accepted: ['Diterima', 'Accepted'], declined: ['Ditolak', 'Declined'], cancelled: ['Dibatalkan', 'Cancelled'], arrived: ['Sudah datang', 'Arrived'] },
+  institution_kind: { lapas: ['Lapas', 'Prison (Lapas)'], rutan: ['Rutan', 'Remand centre (Rutan)'], lpka: ['LPKA', 'Juvenile centre (LPKA)'], lpp: ['LPP', "Women's prison (LPP)"], other: ['Lainnya', 'Other'] },
 };
 // the API's field messages are English; the common ones in Indonesian
 const FIELD_ID = {
