@@ -36,15 +36,15 @@ or event; versions kept).
 import csv
 import datetime as dt
 import io
-import json
 import os
 import sys
 import zoneinfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-import test_legal_bases  # noqa: E402 - its World
+import test_businesses  # noqa: E402 - its World
 from harness import expect, expect_problem, uid  # noqa: E402
+from test_businesses import day, fields_of, today  # noqa: E402
 
 ZONE = zoneinfo.ZoneInfo("Asia/Jakarta")
 KEYS = {"id", "house_id", "full_name", "register_number", "sex", "birth_date", "national_id", "from_institution",
@@ -55,34 +55,19 @@ SENSITIVE = {"national_id", "litmas_number", "notes"}
 NOWHERE = "00000000-0000-4000-8000-000000000000"
 
 
-def today():
-    return dt.datetime.now(ZONE).date()
-
-
-def day(offset):
-    """A date relative to the house's today (houses default to Asia/Jakarta)."""
-    return (today() + dt.timedelta(days=offset)).isoformat()
-
-
 def rfc3339(t):
     return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def fields_of(r):
-    return sorted(e["field"] for e in r.json.get("errors", []))
-
-
-class World(test_legal_bases.World):
-    """test_legal_bases' world (a house, an admin token, user(), audit()) with a caseworker of
-    the house, a room and beds for check-ins."""
+class World(test_businesses.World):
+    """test_businesses' world (a house, an admin token, user(), audit(), req(), refused(),
+    events()) with a caseworker of the house and a room for check-ins; counts() is what a
+    refused referral write must leave as it was."""
 
     def __init__(self, d):
         super().__init__(d)
         self.cw_user, self.cw = self.user("caseworker", [self.house])
         self.room = d.room(self.token, self.house)["id"]
-
-    def req(self, method, path, body=None, token=None, **kw):
-        return self.d.request(method, "/api/v1/" + path, json_body=body, token=token or self.token, **kw)
 
     def body(self, house=None, **fields):
         return {"house_id": house or self.house, "full_name": "Budi " + uid(), "register_number": "W-" + uid(),
@@ -109,25 +94,10 @@ class World(test_legal_bases.World):
                                                                    - dt.timedelta(minutes=1))})
 
     def counts(self):
-        """What a refused write must leave as it was."""
         return self.d.psql("SELECT (SELECT count(*) FROM app.referrals), (SELECT coalesce(sum(version), 0) "
                            "FROM app.referrals), (SELECT count(*) FROM app.residents), "
                            "(SELECT count(*) FROM app.stays), (SELECT count(*) FROM app.audit_log), "
                            "(SELECT count(*) FROM app.events)").strip()
-
-    def refused(self, method, path, body, status, code, errors=None, token=None, headers=None):
-        before = self.counts()
-        r = self.req(method, path, body, token=token, headers=headers)
-        expect_problem(r, status, code)
-        if errors is not None:
-            expect(fields_of(r) == sorted(errors), f"{method} {path} {body}: errors {r.json}")
-        expect(self.counts() == before, f"{method} {path} {body}: a refused write wrote something")
-        return r
-
-    def events(self, name, fid):
-        out = self.d.psql(f"SELECT jsonb_build_object('data', data, 'roles', roles)::text FROM app.events "
-                          f"WHERE name = '{name}' AND data->>'id' = '{fid}' ORDER BY id").strip()
-        return [json.loads(line) for line in out.splitlines() if line]
 
     def alerts(self, token=None):
         return self.d.must("GET", f"alerts?kind=referral_arrival_overdue&house_id={self.house}&limit=200",
