@@ -5,7 +5,7 @@ refused write is also checked to have written nothing (no referral, resident, au
 or event; versions kept).
 
 - test_create_and_read: 201 with every key, ETag, GET, referral.create audit,
-  referral.created event (ids only, every house role).
+  referral.created event (ids only, every house role), an Idempotency-Key replay.
 - test_create_rejects_bad_input: every field rule of POST -> 422 naming the field.
 - test_register_number_unique_among_open: 409 conflict while pending or accepted, free
   again once declined or cancelled; a PATCH to a taken number; the partial index.
@@ -142,6 +142,13 @@ def test_create_and_read(d):
            and ev[0]["roles"] is None, f"events: {ev}")
     expect_problem(w.req("GET", f"referrals/{NOWHERE}"), 404, "not_found")
     expect_problem(w.req("GET", "referrals/nope"), 404, "not_found")
+    # a repeated Idempotency-Key replays the answer and writes nothing
+    key = {"Idempotency-Key": "ref-" + uid()}
+    body = w.body()
+    once = w.req("POST", "referrals", body, headers=key)
+    before = w.counts()
+    twice = w.req("POST", "referrals", body, headers=key)
+    expect(once.status == twice.status == 201 and once.json == twice.json and w.counts() == before, f"{twice}")
 
 
 def test_create_rejects_bad_input(d):
