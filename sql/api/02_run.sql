@@ -150,6 +150,13 @@ BEGIN
                     WHEN 'rooms.create' THEN r := api.op_rooms_create(c, args);
                     WHEN 'rooms.update' THEN r := api.op_rooms_update(c, args);
                     WHEN 'beds.create' THEN r := api.op_beds_create(c, args);
+                    WHEN 'referrals.create' THEN r := api.op_referrals_create(c, args);
+                    WHEN 'referrals.list' THEN r := api.op_referrals_list(c, args);
+                    WHEN 'referrals.get' THEN r := api.op_referrals_get(c, args);
+                    WHEN 'referrals.update' THEN r := api.op_referrals_update(c, args);
+                    WHEN 'referrals.accept' THEN r := api.op_referrals_accept(c, args);
+                    WHEN 'referrals.decline' THEN r := api.op_referrals_decline(c, args);
+                    WHEN 'referrals.cancel' THEN r := api.op_referrals_cancel(c, args);
                     WHEN 'rules.create' THEN r := api.op_rules_create(c, args);
                     WHEN 'rules.update' THEN r := api.op_rules_update(c, args);
                     WHEN 'legal_bases.create' THEN r := api.op_legal_bases_create(c, args);

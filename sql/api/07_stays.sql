@@ -81,6 +81,7 @@ BEGIN
     VALUES (r.house_id, r.id, at, (args->>'planned_exit_on')::date) RETURNING * INTO s;
     INSERT INTO app.bed_periods (stay_id, bed_id, house_id, from_at) VALUES (s.id, b.id, s.house_id, at);
     j := api.stay_json(s);
+    PERFORM api.referral_arrive(ctx, s);   -- §17.3: an accepted referral arrives (20_referrals.sql)
     PERFORM api.emit(s.house_id, 'stay.checked_in', jsonb_build_object('entity', 'stay', 'id', s.id, 'stay_id', s.id,
                      'resident_id', s.resident_id, 'bed_id', j->'bed_id'));
     PERFORM api.audit(ctx, 'stay.checkin', 'stay', s.id, s.house_id, NULL, j);

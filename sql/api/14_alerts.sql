@@ -288,6 +288,21 @@ CREATE OR REPLACE FUNCTION api.partner_agreement_kinds() RETURNS text[] LANGUAGE
     SELECT '{partner_agreement_expiring,partner_agreement_expired}'::text[]
 $$;
 
+-- ---------------------------------------------------------------- the kinds of §17.11
+-- A referral still open (pending or accepted) from 00:00 after its expected arrival day.
+CREATE OR REPLACE FUNCTION api.alerts_referral_arrival_overdue(house_ids uuid[]) RETURNS SETOF api.alert
+LANGUAGE sql STABLE AS $$
+    SELECT 'referral_arrival_overdue:' || f.id || ':' || api.d(f.expected_arrival_on), 'referral_arrival_overdue',
+           'warning', h.id, f.resident_id, NULL::uuid, 'referral', f.id,
+           api.midnight(f.expected_arrival_on + 1, h.timezone), NULL::timestamptz,
+           jsonb_build_object('referral_id', f.id, 'expected_arrival_on', api.d(f.expected_arrival_on),
+                              'status', f.status, 'days_overdue', t.today - f.expected_arrival_on)
+      FROM app.houses h
+     CROSS JOIN LATERAL (SELECT (now() AT TIME ZONE h.timezone)::date AS today) t
+      JOIN app.referrals f ON f.house_id = h.id AND f.status IN ('pending', 'accepted')
+     WHERE h.id = ANY (house_ids) AND f.expected_arrival_on < t.today
+$$;
+
 -- ---------------------------------------------------------------- the framework
 -- Every alert of the kinds asked for in those houses: one line per kind that has a function.
 CREATE OR REPLACE FUNCTION api.alerts(house_ids uuid[], kinds text[]) RETURNS SETOF api.alert
@@ -300,6 +315,7 @@ LANGUAGE sql STABLE AS $$
     UNION ALL SELECT * FROM api.alerts_planned_exit_passed(house_ids) WHERE 'planned_exit_passed' = ANY (kinds)
     UNION ALL SELECT * FROM api.alerts_long_stay(house_ids) WHERE 'long_stay' = ANY (kinds)
     UNION ALL SELECT * FROM api.alerts_programme_consecutive_absences(house_ids) WHERE 'programme_consecutive_absences' = ANY (kinds)
+    UNION ALL SELECT * FROM api.alerts_referral_arrival_overdue(house_ids) WHERE 'referral_arrival_overdue' = ANY (kinds)
     UNION ALL SELECT * FROM api.reporting_alerts(house_ids, kinds)
                WHERE kinds && api.reporting_kinds()
     UNION ALL SELECT * FROM api.partner_agreement_alerts(house_ids, kinds)

@@ -14,6 +14,7 @@
 	X(programmes)                                                                              \
 	X(rooms_beds)                                                                              \
 	X(residents)                                                                               \
+	X(referrals)                                                                               \
 	X(stays)                                                                                   \
 	X(movements)                                                                               \
 	X(rules_violations)                                                                        \

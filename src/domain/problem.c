@@ -81,6 +81,11 @@ const struct problem_kind problem_kinds[] = {
          "Presensi tidak dicatat untuk sesi yang dibatalkan."},
         {"attendance_recorded", 409, "Attendance already recorded", "Presensi sudah dicatat",
          "Status, waktu dan durasi sesi tidak dapat diubah setelah presensi dicatat."},
+        {"referral_not_pending", 409, "Referral already decided", "Rujukan sudah diputuskan",
+         "Rujukan ini sudah diterima atau ditolak; data pribadi klien yang sudah diterima diubah "
+         "di data klien."},
+        {"referral_closed", 409, "Referral is closed", "Rujukan sudah ditutup",
+         "Rujukan ini sudah ditolak, dibatalkan, atau kliennya sudah datang."},
         {"precondition_failed", 412, "The object changed in the meantime", "Data telah berubah",
          "Data telah diubah orang lain. Muat ulang lalu coba lagi."},
         {"payload_too_large", 413, "Request body too large", "Isi permintaan terlalu besar",

@@ -4,14 +4,14 @@
  * built without them). Served by sql/api/12_legal_bases.sql. */
 #include "resource.h"
 
-static const char *const basis_types[] = {"pembebasan_bersyarat",
-                                          "cuti_bersyarat",
-                                          "cuti_menjelang_bebas",
-                                          "asimilasi",
-                                          "probation",
-                                          "community_service",
-                                          "released",
-                                          NULL};
+const char *const basis_types[] = {"pembebasan_bersyarat",
+                                   "cuti_bersyarat",
+                                   "cuti_menjelang_bebas",
+                                   "asimilasi",
+                                   "probation",
+                                   "community_service",
+                                   "released",
+                                   NULL};
 
 static const struct field guarantor[] = {
         {.name = "name", .type = FIELD_STRING, .flags = FIELD_REQUIRED, .min = 1, .max = 200},

@@ -2,7 +2,7 @@
  * leaves them out for staff. Served by sql/api/06_residents.sql. */
 #include "resource.h"
 
-static const char *const sexes[] = {"male", "female", NULL};
+const char *const sexes[] = {"male", "female", NULL};
 static const char *const legal_statuses[] = {
         "parole", "conditional_leave", "pre_release_leave", "assimilation", "probation", "released",
         NULL};
@@ -17,19 +17,7 @@ static const struct field emergency_contact[] = {
 
 static const struct field resident_body[] = {
         {.name = "house_id", .type = FIELD_UUID, .flags = FIELD_REQUIRED | FIELD_CREATE_ONLY},
-        {.name = "full_name", .type = FIELD_STRING, .flags = FIELD_REQUIRED, .min = 1, .max = 200},
-        {.name = "register_number",
-         .type = FIELD_STRING,
-         .flags = FIELD_REQUIRED,
-         .min = 1,
-         .max = 50},
-        {.name = "sex",
-         .type = FIELD_ENUM,
-         .flags = FIELD_REQUIRED,
-         .values = sexes,
-         .column = "app.residents.sex"},
-        {.name = "birth_date", .type = FIELD_DATE},
-        {.name = "national_id", .type = FIELD_DIGITS, .min = 16, .max = 16},
+        PERSON_FIELDS("app.residents.sex"),
         {.name = "legal_status",
          .type = FIELD_ENUM,
          .flags = FIELD_REQUIRED,

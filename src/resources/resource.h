@@ -17,6 +17,34 @@
 /* Where an exit plan aims and where a check-out went: one list (stays.c). */
 extern const char *const destinations[];
 
+/* The types of a legal basis (§15.2): a basis's and a referral's expected one (legal_bases.c). */
+extern const char *const basis_types[];
+
+/* Who a person is: the fields a resident (residents.c) and a referral (referrals.c) share,
+ * those an accepted referral hands to the resident record. sex_column: the column the sex
+ * is stored in (its CHECK lists sexes). */
+extern const char *const sexes[];
+#define PERSON_FIELDS(sex_column)                                                                  \
+	{.name = "full_name",                                                                      \
+	 .type = FIELD_STRING,                                                                     \
+	 .flags = FIELD_REQUIRED,                                                                  \
+	 .min = 1,                                                                                 \
+	 .max = 200},                                                                              \
+	        {.name = "register_number",                                                        \
+	         .type = FIELD_STRING,                                                             \
+	         .flags = FIELD_REQUIRED,                                                          \
+	         .min = 1,                                                                         \
+	         .max = 50},                                                                       \
+	        {.name = "sex",                                                                    \
+	         .type = FIELD_ENUM,                                                               \
+	         .flags = FIELD_REQUIRED,                                                          \
+	         .values = sexes,                                                                  \
+	         .column = (sex_column)},                                                          \
+	        {.name = "birth_date", .type = FIELD_DATE},                                        \
+	{                                                                                          \
+		.name = "national_id", .type = FIELD_DIGITS, .min = 16, .max = 16                  \
+	}
+
 /* The routes of a resource, from a `static const struct api_route NAME[]`. */
 #define RESOURCE_ROUTES(table) .routes = (table), .nroutes = sizeof(table) / sizeof((table)[0])
 

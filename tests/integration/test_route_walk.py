@@ -150,6 +150,22 @@ def walk_all(w, d):
     w.call("GET /api/v1/residents/{id}", 200, f"/api/v1/residents/{resident['id']}", token=token)
     w.call("PATCH /api/v1/residents/{id}", 200, f"/api/v1/residents/{resident['id']}",
            json_body={"phone": "0812"}, token=token)
+    referrals = [w.json("POST /api/v1/referrals", 201, token=token,
+                        json_body={"house_id": house["id"], "full_name": "Rujukan " + uid(),
+                                   "register_number": "RJK-" + uid(), "sex": "male",
+                                   "from_institution": "Lapas Kelas IIA Jambi",
+                                   "expected_legal_basis": "pembebasan_bersyarat",
+                                   "expected_arrival_on": today.isoformat()}) for _ in range(3)]
+    fpath = [f"/api/v1/referrals/{f['id']}" for f in referrals]
+    w.call("GET /api/v1/referrals", 200, f"/api/v1/referrals?house_id={house['id']}&status=pending&q=rujukan",
+           token=token)
+    w.call("GET /api/v1/referrals/{id}", 200, fpath[0], token=token)
+    w.call("PATCH /api/v1/referrals/{id}", 200, fpath[0], json_body={"institution_kind": "lapas"}, token=token)
+    w.call("POST /api/v1/referrals/{id}/accept", 200, fpath[0] + "/accept", json_body={}, token=token)
+    w.call("POST /api/v1/referrals/{id}/decline", 200, fpath[1] + "/decline", json_body={"reason": "walk"},
+           token=token)
+    w.call("POST /api/v1/referrals/{id}/cancel", 200, fpath[2] + "/cancel", json_body={"reason": "walk"},
+           token=token)
     enrolment = w.json("POST /api/v1/programmes/{programme_id}/enrolments", 201,
                        f"/api/v1/programmes/{programme['id']}/enrolments", token=token,
                        json_body={"resident_id": resident["id"], "note": "walk"})

@@ -14,6 +14,7 @@ const ROUTES = {
   out: ['out', 'movements.list', 'nav_out'],
   violation: ['violation', 'violations.create', 'nav_violation'],
   residents: ['residents', 'residents.list', 'nav_residents'],
+  referrals: ['referrals', 'referrals.list', 'nav_referrals'],
   worklist: ['worklist', 'exit_plans.worklist', 'nav_worklist'],
   // every role may read occupancy and census; the menu offers the reports to those who may
   // read all of them (the exits report), as it did before the roles came from spec.js

@@ -21,6 +21,7 @@ function detailValue(k, v) {
   if (typeof v === 'boolean') return t(v ? 'yes' : 'no');
   if (k === 'legal_basis_type') return en('basis_type', v);
   if (k === 'purpose') return en('purpose', v);
+  if (k === 'status') return en('referral_status', v); // referral_arrival_overdue's only
   if (k === 'readiness') return pct(v);
   if (typeof v === 'string' && DATE.test(v)) return fmtD(v);
   if (typeof v === 'string' && INSTANT.test(v)) return fmtDT(v, tz());
