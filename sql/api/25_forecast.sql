@@ -10,8 +10,11 @@
 CREATE OR REPLACE FUNCTION api.forecast_incoming(h app.houses, today date)
 RETURNS TABLE (kind text, hold_id uuid, referral_id uuid, resident_id uuid, full_name text, arrival_on date,
                status text, sup date) LANGUAGE sql STABLE AS $$
-    SELECT NULL::text, NULL::uuid, NULL::uuid, NULL::uuid, NULL::text, NULL::date, NULL::text, NULL::date
-     WHERE false
+    SELECT 'referral', NULL::uuid, f.id, f.resident_id, coalesce(r.full_name, f.full_name),
+           greatest(f.expected_arrival_on, today), f.status,
+           CASE WHEN r.id IS NOT NULL THEN r.supervision_ends_on ELSE f.expected_supervision_ends_on END
+      FROM app.referrals f LEFT JOIN app.residents r ON r.id = f.resident_id
+     WHERE f.house_id = h.id AND f.status IN ('pending', 'accepted')
 $$;
 
 CREATE OR REPLACE FUNCTION api.op_reports_forecast(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$

@@ -11,6 +11,10 @@
   expected_occupied_legal (and flags supervision_ends_before_exit), counted in supervision_ends on
   its date; no E with a supervision end: flagged too, leaves then; a supervision end after E
   changes nothing.
+- test_referral_arrivals: an accepted referral arrives on max(expected_arrival_on, today) and
+  occupies from then (its supervision end, the referral's expectation until a resident carries
+  one, ends it under the legal figure); a pending one only counts in pending_arrivals; declined
+  ones not at all; `incoming` by arrival date with kind, status and name.
 - test_csv: one row per date, the item columns in order."""
 
 import csv
@@ -133,6 +137,43 @@ def test_legal_dates(d):
     expect(by[open_["id"]]["supervision_ends_before_exit"] is True, "no E")
     expect(by[late["id"]]["supervision_ends_before_exit"] is False, "after E")
     expect(by[early["id"]]["supervision_ends_on"] == w.day(4), f"{by[early['id']]}")
+
+
+def referral(w, arrival, sup=None, accept=True):
+    body = {"house_id": w.h["id"], "full_name": "Rujukan " + harness.uid(), "register_number": "LP-" + harness.uid(),
+            "sex": "male", "from_institution": "Lapas Kelas IIA Jambi", "expected_legal_basis": "pembebasan_bersyarat",
+            "expected_arrival_on": w.day(arrival)}
+    if sup is not None:
+        body["expected_supervision_ends_on"] = w.day(sup)
+    f = w.d.must("POST", "referrals", body, 201, token=w.t)
+    if accept:
+        f = w.d.must("POST", f"referrals/{f['id']}/accept", {}, token=w.t)
+    return f
+
+
+def test_referral_arrivals(d):
+    w = House(d)
+    w.stay(planned=4)
+    soon = referral(w, 3, sup=7)
+    late = referral(w, -2)                  # overdue: expected today
+    pending = referral(w, 2, accept=False)
+    gone = referral(w, 1, accept=False)
+    d.must("POST", f"referrals/{gone['id']}/decline", {"reason": "penuh"}, token=w.t)
+    got = w.forecast(days=10)
+    items = got["items"]
+    expect([i["arrivals"] for i in items][:4] == [1, 0, 0, 1], f"arrivals {[i['arrivals'] for i in items]}")
+    expect([i["pending_arrivals"] for i in items][:3] == [0, 0, 1], f"pending {[i['pending_arrivals'] for i in items]}")
+    occ = [i["expected_occupied"] for i in items]
+    expect(occ == [int(n < 4) + 1 + int(n >= 3) for n in range(10)], f"occupied {occ}")
+    legal = [i["expected_occupied_legal"] for i in items]
+    expect(legal == [int(n < 4) + 1 + int(3 <= n < 7) for n in range(10)], f"legal {legal}")
+    inc = got["incoming"]
+    expect([(x["referral_id"], x["arrival_on"], x["status"], x["kind"]) for x in inc] ==
+           [(late["id"], w.day(0), "accepted", "referral"), (pending["id"], w.day(2), "pending", "referral"),
+            (soon["id"], w.day(3), "accepted", "referral")], f"incoming {inc}")
+    expect(inc[0]["resident_id"] == late["resident_id"] and inc[0]["full_name"] == late["full_name"]
+           and inc[0]["hold_id"] is None, f"{inc[0]}")
+    expect(inc[1]["resident_id"] is None, f"a pending referral has no resident: {inc[1]}")
 
 
 def test_csv(d):
