@@ -24,6 +24,7 @@
 	X(caseload)                                                                                \
 	X(businesses)                                                                              \
 	X(reports)                                                                                 \
+	X(roll_calls)                                                                              \
 	X(audit)                                                                                   \
 	X(events)                                                                                  \
 	X(openapi)

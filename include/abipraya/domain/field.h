@@ -34,8 +34,8 @@ struct field {
 	const char *name;
 	enum field_type type;
 	unsigned flags;
-	long min, max;              /* characters for text, value for integers */
-	long max_items;             /* FIELD_INT_LIST, FIELD_LIST */
+	long min, max;  /* characters for text, value for integers; FIELD_LIST: min items */
+	long max_items; /* FIELD_INT_LIST, FIELD_LIST */
 	const char *const *values;  /* FIELD_ENUM, NULL-terminated */
 	const struct field *fields; /* FIELD_OBJECT, FIELD_LIST: ends with a NULL name */
 	/* "schema.table.column" the value is stored in. An enum's values equal that column's
