@@ -9,7 +9,7 @@
 -- Print pages (Accept: text/html): the op answers a *sheet*, plain data that src/api/print.c
 -- lays out and HTML-escapes: {"lang","title","facts":[{"label","value"}],"columns":[{"label",
 -- "name"?}],"rows":[{"data":[[attr, value]],"cells":[text]}],"totals":[{"name","label","count"}],
--- "signatures":[label]}. The words are api.print_label's, in the request's language.
+-- "signatures":[label],"landscape"?}. The words are api.print_label's, in the request's language.
 
 -- A user's name for a page or an object (the id when the user has none).
 CREATE OR REPLACE FUNCTION api.user_name(id uuid) RETURNS text LANGUAGE sql STABLE AS $$
@@ -229,6 +229,7 @@ CREATE OR REPLACE FUNCTION api.print_label(key text, lang text) RETURNS text LAN
         ('room',            'Room',                   'Kamar'),
         ('bed',             'Bed',                    'Tempat tidur'),
         ('status',          'Status',                 'Status'),
+        ('mark',            'Status',                 'Status'),
         ('signature',       'Signature',              'Tanda tangan'),
         ('out_until',       'Out (back by)',          'Keluar (kembali)'),
         ('emergency_contact', 'Emergency contact',    'Kontak darurat'),
@@ -265,8 +266,7 @@ CREATE OR REPLACE FUNCTION api.print_fact(key text, value text, lang text) RETUR
 $$;
 
 CREATE OR REPLACE FUNCTION api.print_columns(keys text[], lang text) RETURNS jsonb LANGUAGE sql STABLE AS $$
-    SELECT jsonb_agg(jsonb_build_object('label', api.print_label(k, lang))
-                     || CASE WHEN k = 'signature' THEN '{"name":"signature"}'::jsonb ELSE '{}' END ORDER BY o)
+    SELECT jsonb_agg(jsonb_build_object('label', api.print_label(k, lang), 'name', k) ORDER BY o)
       FROM unnest(keys) WITH ORDINALITY u(k, o)
 $$;
 
@@ -288,13 +288,13 @@ CREATE OR REPLACE FUNCTION api.roll_call_sheet(c app.roll_calls, h app.houses, l
                      'data', jsonb_build_array(jsonb_build_array('resident-id', x.resident_id), jsonb_build_array('status', x.status)),
                      'cells', jsonb_build_array(x.n::text, x.line->>'full_name', x.line->>'register_number',
                          x.line->>'room_code', x.line->>'bed_label',
-                         CASE WHEN x.status = 'unmarked' THEN ''
-                              ELSE api.print_label(x.status, lang) END
-                         || CASE WHEN x.status = 'out' AND x.expected_back_at IS NOT NULL
-                                 THEN ' (' || api.print_label('until', lang) || ' '
-                                      || to_char(x.expected_back_at AT TIME ZONE h.timezone, 'DD-MM HH24:MI') || ')'
-                                 ELSE '' END,
-                         coalesce(x.line->>'note', ''), '')) ORDER BY x.n), '[]')
+                         CASE WHEN x.status = 'unmarked' THEN '' ELSE api.print_label(x.status, lang) END,
+                         -- a prefilled out without a note of its own: when the resident is due back
+                         coalesce(x.line->>'note',
+                                  CASE WHEN x.status = 'out' AND x.expected_back_at IS NOT NULL
+                                       THEN api.print_label('until', lang) || ' '
+                                            || to_char(x.expected_back_at AT TIME ZONE h.timezone, 'DD-MM HH24:MI') END,
+                                  ''), '')) ORDER BY x.n), '[]')
                    FROM api.roll_call_rows(c.id) x),
         'totals', (SELECT jsonb_agg(jsonb_build_object('name', t.key, 'label', api.print_label(t.key, lang), 'count', t.value::int)
                                     ORDER BY array_position('{present,absent,out,excused,unmarked}'::text[], t.key))

@@ -33,8 +33,10 @@ CREATE OR REPLACE FUNCTION api.roster_sheet(h app.houses, ctx api.ctx, lang text
             api.print_fact('printed_at', api.house_time(now(), h.timezone), lang),
             api.print_fact('printed_by', api.user_name(ctx.user_id), lang)),
         'columns', api.print_columns(CASE WHEN ctx.role IN ('manager', 'admin')
-                       THEN '{number,full_name,register_number,room,bed,out_until,emergency_contact,status,signature}'::text[]
-                       ELSE '{number,full_name,register_number,room,bed,out_until,status,signature}'::text[] END, lang),
+                       THEN '{number,full_name,register_number,room,bed,out_until,emergency_contact,mark,signature}'::text[]
+                       ELSE '{number,full_name,register_number,room,bed,out_until,mark,signature}'::text[] END, lang),
+        -- the contacts' column does not leave the names room on portrait paper
+        'landscape', ctx.role IN ('manager', 'admin'),
         'rows', coalesce(jsonb_agg(jsonb_build_object(
                     'data', jsonb_build_array(jsonb_build_array('resident-id', x.item->>'resident_id')),
                     'cells', jsonb_build_array(x.n::text, x.item->>'full_name', x.item->>'register_number',

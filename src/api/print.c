@@ -10,27 +10,37 @@
 /* Screen and paper alike: A4 portrait, the table's head repeated on every page, rows never
  * split, a signature cell wide enough to sign. */
 static const char style[] =
-        "@page{size:A4 portrait;margin:14mm 12mm}"
+        "@page{size:A4 portrait;margin:12mm 12mm 14mm}"
         "*{box-sizing:border-box}"
-        "body{font:10pt/1.35 \"DejaVu Sans\",Arial,sans-serif;color:#000;margin:0 auto;"
-        "max-width:190mm;padding:8mm 0}"
-        "h1{font-size:15pt;margin:0 0 3mm}"
-        ".facts{border-collapse:collapse;margin:0 0 4mm}"
+        "body{font:9pt/1.3 \"DejaVu Sans\",Arial,sans-serif;color:#000;margin:0 auto;"
+        "max-width:186mm;padding:8mm 0}"
+        "h1{font-size:14pt;margin:0 0 2.5mm}"
+        ".facts{border-collapse:collapse;margin:0 0 3.5mm}"
         ".facts th{text-align:left;font-weight:normal;color:#333;padding:0 4mm 0 0}"
         ".facts td{font-weight:bold;padding:0}"
-        ".sheet{width:100%;border-collapse:collapse}"
-        ".sheet th,.sheet td{border:1px solid #000;padding:1.6mm 1.5mm;text-align:left;"
+        /* fixed layout: the columns keep their widths on every page; the name takes the rest */
+        ".sheet{width:100%;border-collapse:collapse;table-layout:fixed}"
+        ".sheet th,.sheet td{border:1px solid #000;padding:1mm 1.3mm;text-align:left;"
         "vertical-align:top}"
-        ".sheet thead th{background:#e6e6e6;font-size:9pt}"
-        ".sheet td:first-child{text-align:right;width:9mm}"
-        ".sheet th[data-column=signature]{width:32mm}"
+        ".sheet td{height:7.5mm;overflow-wrap:anywhere}"
+        ".sheet thead th{background:#e6e6e6;font-size:8pt}"
+        ".sheet td:first-child{text-align:right}"
+        "th[data-column=number]{width:9mm}"
+        "th[data-column=register_number]{width:31mm}"
+        "th[data-column=room],th[data-column=bed]{width:14mm}"
+        "th[data-column=status]{width:20mm}"
+        "th[data-column=mark]{width:16mm}"
+        "th[data-column=note]{width:28mm}"
+        "th[data-column=out_until]{width:30mm}"
+        "th[data-column=emergency_contact]{width:42mm}"
+        "th[data-column=signature]{width:27mm}"
         ".sheet tr{break-inside:avoid;page-break-inside:avoid}"
         ".totals{margin:4mm 0 0;display:flex;flex-wrap:wrap;gap:2mm 6mm}"
         ".totals span[data-total]{font-weight:bold}"
         ".signatures{display:flex;gap:12mm;margin-top:14mm;break-inside:avoid}"
-        ".signatures div{width:60mm;border-top:1px solid #000;padding-top:1.5mm;font-size:9pt}"
+        ".signatures div{width:60mm;border-top:1px solid #000;padding-top:1.5mm;font-size:8pt}"
         "@media print{body{padding:0;max-width:none}"
-        ".sheet thead{display:table-header-group}.sheet tfoot{display:table-footer-group}"
+        ".sheet thead{display:table-header-group}"
         ".sheet thead th{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
 
 static void add_escaped(struct strbuf *out, const char *s)
@@ -173,6 +183,9 @@ bool api_print_from_json(const char *json, struct strbuf *out)
 	add_element(out, "<title>", json_object_get(sheet, "title"), "</title>");
 	strbuf_adds(out, "<style>");
 	strbuf_adds(out, style);
+	/* a sheet too wide for portrait (the roster with emergency contacts) turns the paper */
+	if (json_is_true(json_object_get(sheet, "landscape")))
+		strbuf_adds(out, "@page{size:A4 landscape}body{max-width:273mm}");
 	strbuf_adds(out, "</style></head>\n<body>\n");
 	add_element(out, "<h1>", json_object_get(sheet, "title"), "</h1>\n");
 	add_facts(out, json_object_get(sheet, "facts"));

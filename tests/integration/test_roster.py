@@ -9,7 +9,8 @@
   for manager/admin only.
 - test_roster_print: the print page: CSP, one <tr data-resident-id> per resident, who is out
   and until when, empty status and signature columns, the house, the time printed and who
-  printed it, Indonesian labels, emergency contacts only for managers, escaped values."""
+  printed it, Indonesian labels, emergency contacts only for managers (on A4 landscape), escaped
+  values."""
 
 import csv
 import datetime as dt
@@ -128,6 +129,8 @@ def test_roster_print(d):
         for row in re.findall(r"<tr data-resident-id=[^>]*>(.*?)</tr>", page):
             expect(row.endswith("<td></td><td></td>"), f"blank columns: {row}")
         expect('data-total="in_residence">3<' in page and 'data-total="out">1<' in page, "totals")
+        # the contacts' column turns the paper (A4 landscape); without it A4 portrait
+        expect(("A4 landscape" in page) == contact and "size:A4 portrait" in page, "orientation")
     expect_problem(w.d.request("GET", f"/api/v1/houses/{NOBODY}/roster", token=w.token,
                                headers={"Accept": "text/html"}), 404, "not_found")
 
