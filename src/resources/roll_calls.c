@@ -39,6 +39,11 @@ static const struct field marks_body[] = {
         {NULL},
 };
 
+/* close takes `{}`: a field sent is 422, like any unknown body field */
+static const struct field close_body[] = {
+        {NULL},
+};
+
 static const struct field cancel_body[] = {
         {.name = "reason", .type = FIELD_TEXT, .flags = FIELD_REQUIRED, .min = 1, .max = 500},
         {NULL},
@@ -83,6 +88,7 @@ static const struct api_route routes[] = {
         {.pattern = "POST /api/v1/roll-calls/{id}/close",
          .op = "roll_calls.close",
          .roles = ROLES_OPERATE,
+         .body = close_body,
          .flags = ROUTE_BODY_OPTIONAL},
         {.pattern = "POST /api/v1/roll-calls/{id}/cancel",
          .op = "roll_calls.cancel",

@@ -299,6 +299,9 @@ def test_close_and_cancel(d):
                                       if i in names] or sorted(x["resident_id"] for x in r.json["unmarked"]) == sorted([r2, r3]),
            f"unmarked {r.json}")
     expect(sorted(fields(r)) == sorted([f"lines.{r2}", f"lines.{r3}"]), f"errors {r.json}")
+    r = w.d.request("POST", f"/api/v1/roll-calls/{rc['id']}/close", json_body={"force": True}, token=w.token)
+    expect_problem(r, 422, "validation_failed")
+    expect(fields(r) == ["force"], f"close takes {{}}: {r.json}")
     r = w.close(rc["id"], headers={"Accept-Language": "id"})
     expect(r.json["title"] == "Apel belum lengkap", f"id title {r.json}")
     expect(w.state() == before, "a refused close wrote something")
