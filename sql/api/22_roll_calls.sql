@@ -83,6 +83,7 @@ DECLARE
     h app.houses := api.visible_house(ctx, api.pid(args, 'house_id'));
     at timestamptz := coalesce((args->>'at')::timestamptz, now());
     c app.roll_calls;
+    doc jsonb;
 BEGIN
     IF at > api.soon() THEN PERFORM api.invalid('at', 'is more than 5 minutes ahead'); END IF;
     IF at < now() - interval '72 hours' THEN PERFORM api.invalid('at', 'is more than 72 hours back'); END IF;
@@ -106,9 +107,10 @@ BEGIN
                                AND (m.returned_at IS NULL OR m.returned_at > at)
      WHERE s.house_id = h.id AND s.span @> at
      ORDER BY s.resident_id, m.out_at DESC;
-    PERFORM api.audit(ctx, 'roll_call.create', 'roll_call', c.id, c.house_id, NULL, api.roll_call_json(c, true));
+    doc := api.roll_call_json(c, true);     -- rendered once: the audit record and the answer
+    PERFORM api.audit(ctx, 'roll_call.create', 'roll_call', c.id, c.house_id, NULL, doc);
     PERFORM api.roll_call_event(ctx, c, 'opened');
-    RETURN ROW(201, api.roll_call_json(c, true));
+    RETURN ROW(201, doc);
 END $$;
 
 -- {"lines": [...]} of the lines the marks name (the audit record of a mark).
