@@ -74,7 +74,7 @@ BEGIN
     RETURN c;
 END $$;
 
-CREATE OR REPLACE FUNCTION api.roll_call_event(ctx api.ctx, c app.roll_calls, verb text) RETURNS void LANGUAGE sql AS $$
+CREATE OR REPLACE FUNCTION api.roll_call_event(c app.roll_calls, verb text) RETURNS void LANGUAGE sql AS $$
     SELECT api.emit(c.house_id, 'roll_call.' || verb, jsonb_build_object('entity', 'roll_call', 'id', c.id))
 $$;
 
@@ -109,7 +109,7 @@ BEGIN
      ORDER BY s.resident_id, m.out_at DESC;
     doc := api.roll_call_json(c, true);     -- rendered once: the audit record and the answer
     PERFORM api.audit(ctx, 'roll_call.create', 'roll_call', c.id, c.house_id, NULL, doc);
-    PERFORM api.roll_call_event(ctx, c, 'opened');
+    PERFORM api.roll_call_event(c, 'opened');
     RETURN ROW(201, doc);
 END $$;
 
@@ -153,8 +153,19 @@ BEGIN
      WHERE l.roll_call_id = c.id AND l.resident_id = k.resident_id;
     UPDATE app.roll_calls SET updated_at = now() WHERE id = c.id RETURNING * INTO c;   -- a new version
     PERFORM api.audit(ctx, 'roll_call.mark', 'roll_call', c.id, c.house_id, before, api.roll_call_lines_named(c.id, args->'marks'));
-    PERFORM api.roll_call_event(ctx, c, 'marked');
+    PERFORM api.roll_call_event(c, 'marked');
     RETURN ROW(200, api.roll_call_json(c, true));
+END $$;
+
+-- What a close and a cancel end with (C before, N after): the audit record (the roll-call
+-- without lines), the event, the answer.
+CREATE OR REPLACE FUNCTION api.roll_call_ended(ctx api.ctx, c app.roll_calls, n app.roll_calls, action text, verb text)
+RETURNS api.reply LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM api.audit(ctx, 'roll_call.' || action, 'roll_call', c.id, c.house_id, api.roll_call_json(c, false),
+                      api.roll_call_json(n, false));
+    PERFORM api.roll_call_event(n, verb);
+    RETURN ROW(200, api.roll_call_json(n, true));
 END $$;
 
 CREATE OR REPLACE FUNCTION api.op_roll_calls_close(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
@@ -172,9 +183,7 @@ BEGIN
                    FROM jsonb_array_elements(unmarked) u)));
     END IF;
     UPDATE app.roll_calls SET status = 'closed', closed_at = now(), closed_by = ctx.user_id WHERE id = c.id RETURNING * INTO n;
-    PERFORM api.audit(ctx, 'roll_call.close', 'roll_call', c.id, c.house_id, api.roll_call_json(c, false), api.roll_call_json(n, false));
-    PERFORM api.roll_call_event(ctx, n, 'closed');
-    RETURN ROW(200, api.roll_call_json(n, true));
+    RETURN api.roll_call_ended(ctx, c, n, 'close', 'closed');
 END $$;
 
 CREATE OR REPLACE FUNCTION api.op_roll_calls_cancel(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
@@ -185,9 +194,7 @@ BEGIN
     UPDATE app.roll_calls SET status = 'cancelled', cancelled_at = now(), cancelled_by = ctx.user_id,
                               cancel_reason = args->>'reason'
      WHERE id = c.id RETURNING * INTO n;
-    PERFORM api.audit(ctx, 'roll_call.cancel', 'roll_call', c.id, c.house_id, api.roll_call_json(c, false), api.roll_call_json(n, false));
-    PERFORM api.roll_call_event(ctx, n, 'cancelled');
-    RETURN ROW(200, api.roll_call_json(n, true));
+    RETURN api.roll_call_ended(ctx, c, n, 'cancel', 'cancelled');
 END $$;
 
 -- from/to: inclusive house dates of `at`.
