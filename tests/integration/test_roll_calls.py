@@ -227,6 +227,11 @@ def test_open(d):
            == ("out", m["id"], m["expected_back_at"], None), f"prefilled {by['Cahya']}")
     expect((by["Dedi"]["status"], by["Dedi"]["movement_id"]) == ("unmarked", None), f"back {by['Dedi']}")
     expect(now["totals"] == {"present": 0, "absent": 0, "out": 1, "excused": 0, "unmarked": 5}, f"{now['totals']}")
+    # re-marking the prefilled out needs no note (the movement is the reason); it keeps the movement
+    r = w.marks(now["id"], [{"resident_id": out["id"], "status": "out"}])
+    line = [x for x in r.json["lines"] if x["resident_id"] == out["id"]][0] if r.status == 200 else r
+    expect(r.status == 200 and (line["status"], line["movement_id"], line["marked_by"] is not None)
+           == ("out", m["id"], True), f"{line}")
     # another house opens freely
     other, _ = w.small_house(1)
     expect(w.open(other).status == 201, "another house")
