@@ -5,7 +5,7 @@
 // sheet and the roster are downloaded as files (their own page, A4): the console's CSP does not
 // let a page it opens run their inline style.
 import { api, get } from '../js/api.js';
-import { h, clear, sel, inp, badge, onSubmit, localError } from '../js/dom.js';
+import { h, clear, fold, sel, inp, badge, onSubmit, localError } from '../js/dom.js';
 import { t, en, fmtDT } from '../js/i18n.js';
 import { state, tz, heading, flash, may } from '../js/core.js';
 
@@ -53,7 +53,7 @@ function sheet(rc, reload) {
     notes[i] = inp('note', { value: cur[i].note, maxlength: 500, placeholder: t('rc_note'), 'aria-label': l.full_name + ': ' + t('rc_note'),
       oninput() { cur[i].note = notes[i].value; } });
     return h('li', { class: 'field', 'data-resident': l.resident_id },
-      h('span', { class: 'who' }, l.full_name, h('small', { class: 'hint' }, l.room_code + ' · ' + l.bed_label
+      h('span', { class: 'who' }, l.full_name, h('span', { class: 'hint where' }, l.room_code + ' · ' + l.bed_label
         + (l.expected_back_at ? ' · ' + t('expected_back') + ' ' + fmtDT(l.expected_back_at, tz()) : ''))),
       buttons[i], notes[i]);
   });
@@ -108,7 +108,7 @@ function finishForms(rc, reload) {
     send: (body, key) => api('POST', `/roll-calls/${rc.id}/cancel`, { body, key }),
     done() { flash(t('rc_cancelled')); return reload(); },
   });
-  return h('div', { class: 'actions' }, close, cancel);
+  return h('div', { class: 'actions' }, close, fold('rc-cancel-fold', t('rc_cancel_btn'), cancel));
 }
 
 export default async function rollcall(box) {
