@@ -109,7 +109,7 @@ static void add_facts(struct strbuf *out, const json_t *facts)
 	strbuf_adds(out, "<table class=\"facts\">");
 	json_array_foreach(facts, i, f)
 	{
-		add_element(out, "<tr><th>", json_object_get(f, "label"), "</th>");
+		add_element(out, "<tr><th scope=\"row\">", json_object_get(f, "label"), "</th>");
 		add_element(out, "<td>", json_object_get(f, "value"), "</td></tr>");
 	}
 	strbuf_adds(out, "</table>\n");
@@ -123,7 +123,7 @@ static void add_sheet(struct strbuf *out, const json_t *columns, const json_t *r
 	strbuf_adds(out, "<table class=\"sheet\"><thead><tr>");
 	json_array_foreach(columns, i, c)
 	{
-		strbuf_adds(out, "<th");
+		strbuf_adds(out, "<th scope=\"col\"");
 		if (json_is_string(json_object_get(c, "name")))
 			add_data(out, "column", json_object_get(c, "name"));
 		add_element(out, ">", json_object_get(c, "label"), "</th>");

@@ -21,7 +21,7 @@ int main(void)
 	CHECK(strncmp(page, "<!DOCTYPE html>\n<html lang=\"id\">", 32) == 0);
 	CHECK(strstr(page, "<title>A &lt;b&gt; &amp; &#39;c&#39;</title>"));
 	CHECK(strstr(page, "<td>&quot;x&quot;</td>"));
-	CHECK(strstr(page, "<th data-column=\"signature\">TTD</th>"));
+	CHECK(strstr(page, "<th scope=\"col\" data-column=\"signature\">TTD</th>"));
 	CHECK(strstr(
 	        page,
 	        "<tr data-resident-id=\"r&lt;1&gt;\" data-status=\"absent\" data-onclick=\"y\">"
