@@ -83,20 +83,25 @@ DECLARE
     h app.houses := api.visible_house(ctx, api.pid(args, 'house_id'));
     at timestamptz := coalesce((args->>'at')::timestamptz, now());
     c app.roll_calls;
+    open_id uuid;
     doc jsonb;
 BEGIN
     IF at > api.soon() THEN PERFORM api.invalid('at', 'is more than 5 minutes ahead'); END IF;
     IF at < now() - interval '72 hours' THEN PERFORM api.invalid('at', 'is more than 72 hours back'); END IF;
-    -- a concurrent open of the house waits here for the other's commit, then finds it open
-    INSERT INTO app.roll_calls (house_id, kind, at, note, created_by)
-    VALUES (h.id, args->>'kind', at, args->>'note', ctx.user_id)
-    ON CONFLICT (house_id) WHERE status = 'open' DO NOTHING
-    RETURNING * INTO c;
-    IF NOT FOUND THEN
-        PERFORM api.fail_with(409, 'roll_call_open', 'another roll-call of the house is open',
-            jsonb_build_object('roll_call_id',
-                (SELECT x.id FROM app.roll_calls x WHERE x.house_id = h.id AND x.status = 'open')));
-    END IF;
+    -- A concurrent open of the house waits here for the other's commit, then finds it open. One
+    -- closed or cancelled in between (no open one to name) makes room: the insert is tried again.
+    FOR attempt IN 1..3 LOOP
+        INSERT INTO app.roll_calls (house_id, kind, at, note, created_by)
+        VALUES (h.id, args->>'kind', at, args->>'note', ctx.user_id)
+        ON CONFLICT (house_id) WHERE status = 'open' DO NOTHING
+        RETURNING * INTO c;
+        EXIT WHEN FOUND;
+        open_id := (SELECT x.id FROM app.roll_calls x WHERE x.house_id = h.id AND x.status = 'open');
+        IF open_id IS NOT NULL OR attempt = 3 THEN
+            PERFORM api.fail_with(409, 'roll_call_open', 'another roll-call of the house is open',
+                                  jsonb_build_object('roll_call_id', open_id));
+        END IF;
+    END LOOP;
     -- every stay active at `at`, on the bed it held then; signed out then and not back: `out`
     INSERT INTO app.roll_call_lines (roll_call_id, resident_id, stay_id, bed_id, status, movement_id)
     SELECT DISTINCT ON (s.resident_id) c.id, s.resident_id, s.id, p.bed_id,
