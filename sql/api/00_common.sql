@@ -24,6 +24,16 @@ BEGIN
         DETAIL = jsonb_build_object('status', status, 'code', code, 'field', field, 'detail', detail)::text;
 END $$;
 
+-- A problem with extension members of its own (RFC 9457 §3.2: `roll_call_id` of the open
+-- roll-call, the `unmarked` lines of a close), merged into the body; `errors` among them
+-- replaces the one api.problem builds.
+CREATE OR REPLACE FUNCTION api.fail_with(status int, code text, detail text, extra jsonb) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = 'api_problem',
+        DETAIL = jsonb_build_object('status', status, 'code', code, 'detail', detail, 'extra', extra)::text;
+END $$;
+
 -- 422 validation_failed naming one field.
 CREATE OR REPLACE FUNCTION api.invalid(field text, message text DEFAULT 'is invalid') RETURNS void
 LANGUAGE sql AS $$ SELECT api.fail(422, 'validation_failed', field, message) $$;

@@ -11,7 +11,7 @@ DECLARE
 BEGIN
     IF state = 'P0001' AND message = 'api_problem' THEN
         p := detail::jsonb;
-        RETURN ROW((p->>'status')::int, api.problem(p->>'code', p->>'field', p->>'detail'));
+        RETURN ROW((p->>'status')::int, api.problem(p->>'code', p->>'field', p->>'detail') || coalesce(p->'extra', '{}'));
     ELSIF state IN ('23505', '23P01', '23503', '23514') THEN
         SELECT * INTO cp FROM api.constraint_problems c WHERE c.constraint_name = map_error.constraint_name;
         IF FOUND THEN
@@ -186,6 +186,13 @@ BEGIN
                     WHEN 'handover_notes.create' THEN r := api.op_handover_notes_create(c, args);
                     WHEN 'handover_notes.list' THEN r := api.op_handover_notes_list(c, args);
                     WHEN 'reports.forecast' THEN r := api.op_reports_forecast(c, args);
+                    WHEN 'roll_calls.create' THEN r := api.op_roll_calls_create(c, args);
+                    WHEN 'roll_calls.list' THEN r := api.op_roll_calls_list(c, args);
+                    WHEN 'roll_calls.get' THEN r := api.op_roll_calls_get(c, args);
+                    WHEN 'roll_calls.marks' THEN r := api.op_roll_calls_marks(c, args);
+                    WHEN 'roll_calls.close' THEN r := api.op_roll_calls_close(c, args);
+                    WHEN 'roll_calls.cancel' THEN r := api.op_roll_calls_cancel(c, args);
+                    WHEN 'roster.get' THEN r := api.op_roster_get(c, args);
                     ELSE r := ROW(404, api.problem('not_found', NULL, 'unknown operation'));
                 END CASE;
                 -- END dispatch

@@ -303,6 +303,54 @@ LANGUAGE sql STABLE AS $$
      WHERE h.id = ANY (house_ids) AND f.expected_arrival_on < t.today
 $$;
 
+-- Only closed roll-calls count (an open or cancelled one never does).
+
+-- A run of absences: the absent marks of an active stay at closed roll-calls after its last
+-- `present` at a closed one. One alert per run, named by its first roll-call, so a second
+-- absence keeps the key and a new run after a presence gets a new one.
+CREATE OR REPLACE FUNCTION api.alerts_roll_call_absent(house_ids uuid[]) RETURNS SETOF api.alert
+LANGUAGE sql STABLE AS $$
+    SELECT 'roll_call_absent:' || r.first_id || ':' || r.stay_id, 'roll_call_absent', 'critical', r.house_id,
+           r.resident_id, r.stay_id, 'roll_call', r.first_id, r.first_closed_at, NULL::timestamptz,
+           jsonb_build_object('roll_call_id', r.first_id, 'last_roll_call_id', r.last_id, 'absent_count', r.n,
+                              'at', api.ts(r.first_at))
+      FROM (SELECT s.house_id, s.resident_id, s.id AS stay_id, count(*) AS n, min(c.at) AS first_at,
+                   (array_agg(c.id ORDER BY c.at, c.seq))[1] AS first_id,
+                   (array_agg(c.closed_at ORDER BY c.at, c.seq))[1] AS first_closed_at,
+                   (array_agg(c.id ORDER BY c.at DESC, c.seq DESC))[1] AS last_id
+              FROM app.stays s
+              JOIN app.roll_call_lines l ON l.stay_id = s.id AND l.status = 'absent'
+              JOIN app.roll_calls c ON c.id = l.roll_call_id AND c.status = 'closed'
+             WHERE s.house_id = ANY (house_ids) AND s.checked_out_at IS NULL
+               AND NOT EXISTS (SELECT 1 FROM app.roll_call_lines p
+                                 JOIN app.roll_calls pc ON pc.id = p.roll_call_id AND pc.status = 'closed'
+                                WHERE p.stay_id = s.id AND p.status = 'present' AND pc.at > c.at)
+             GROUP BY s.house_id, s.resident_id, s.id) r
+$$;
+
+-- A house date D of the last 7 whose closed roll-calls fall short of the house's
+-- roll_calls_per_day R, or hold no evening or night one, while someone was in residence at
+-- D's curfew. R is read now, so a change applies to past days too (§17.2).
+CREATE OR REPLACE FUNCTION api.alerts_roll_call_missed(house_ids uuid[]) RETURNS SETOF api.alert
+LANGUAGE sql STABLE AS $$
+    SELECT 'roll_call_missed:' || h.id || ':' || api.d(x.d), 'roll_call_missed', 'warning', h.id, NULL::uuid, NULL::uuid,
+           'house', h.id, api.midnight(x.d + 1, h.timezone), NULL::timestamptz,
+           jsonb_build_object('date', api.d(x.d), 'required', h.roll_calls_per_day, 'closed', k.closed,
+                              'closed_evening_night', k.evening_night)
+      FROM app.houses h
+     CROSS JOIN LATERAL (SELECT g::date AS d
+                           FROM generate_series((now() AT TIME ZONE h.timezone)::date - 7,
+                                                (now() AT TIME ZONE h.timezone)::date - 1, interval '1 day') g) x
+     CROSS JOIN LATERAL (SELECT count(*) AS closed, count(*) FILTER (WHERE c.kind IN ('evening', 'night')) AS evening_night
+                           FROM app.roll_calls c
+                          WHERE c.house_id = h.id AND c.status = 'closed' AND c.kind IN ('morning', 'evening', 'night')
+                            AND c.at >= api.midnight(x.d, h.timezone) AND c.at < api.midnight(x.d + 1, h.timezone)) k
+     WHERE h.id = ANY (house_ids) AND h.roll_calls_per_day > 0
+       AND (k.evening_night = 0 OR k.closed < h.roll_calls_per_day)
+       AND EXISTS (SELECT 1 FROM app.stays s
+                    WHERE s.house_id = h.id AND s.span @> ((x.d + h.curfew) AT TIME ZONE h.timezone))
+$$;
+
 -- ---------------------------------------------------------------- the framework
 -- Every alert of the kinds asked for in those houses: one line per kind that has a function.
 CREATE OR REPLACE FUNCTION api.alerts(house_ids uuid[], kinds text[]) RETURNS SETOF api.alert
@@ -316,6 +364,8 @@ LANGUAGE sql STABLE AS $$
     UNION ALL SELECT * FROM api.alerts_long_stay(house_ids) WHERE 'long_stay' = ANY (kinds)
     UNION ALL SELECT * FROM api.alerts_programme_consecutive_absences(house_ids) WHERE 'programme_consecutive_absences' = ANY (kinds)
     UNION ALL SELECT * FROM api.alerts_referral_arrival_overdue(house_ids) WHERE 'referral_arrival_overdue' = ANY (kinds)
+    UNION ALL SELECT * FROM api.alerts_roll_call_absent(house_ids) WHERE 'roll_call_absent' = ANY (kinds)
+    UNION ALL SELECT * FROM api.alerts_roll_call_missed(house_ids) WHERE 'roll_call_missed' = ANY (kinds)
     UNION ALL SELECT * FROM api.reporting_alerts(house_ids, kinds)
                WHERE kinds && api.reporting_kinds()
     UNION ALL SELECT * FROM api.partner_agreement_alerts(house_ids, kinds)

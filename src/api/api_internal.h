@@ -87,8 +87,9 @@ void api_reply_problem(struct http_request *req, int status, const char *code, c
                        const json_t *errors);
 /* An answer the database rendered as {"code","detail","errors"}. */
 void api_reply_db_problem(struct http_request *req, int status, const char *body);
+/* extensions (borrowed, may be NULL): members of the problem's own, added unless standard */
 void api_problem_render(struct strbuf *out, int status, const char *code, const char *detail,
-                        const json_t *errors, bool indonesian);
+                        const json_t *errors, const json_t *extensions, bool indonesian);
 /* The http layer's hook for protocol errors. */
 void api_http_problem(struct strbuf *out, int status, const char *code, const char *lang);
 /* 503 with Retry-After. */
@@ -129,6 +130,21 @@ void api_reply_db_failure(struct http_request *req, enum db_status status, const
  * ("a,b.c,!d": b.c is a nested member, d only when some item has it); false when the
  * JSON is no list. */
 bool api_csv_from_json(const char *json, const char *columns, struct strbuf *out);
+
+/* The print page (HTML) of a sheet the database answered (print.c); false when the JSON is
+ * no sheet. */
+bool api_print_from_json(const char *json, struct strbuf *out);
+
+/* What an answer is written as (representation.c): JSON, or what the Accept header asks for
+ * among the route's ROUTE_CSV / ROUTE_HTML. format_of records a choice other than JSON in
+ * the call's args ("format": "csv" | "html"; a print page also "lang": "en" | "id"). */
+enum api_format { API_FORMAT_JSON, API_FORMAT_CSV, API_FORMAT_HTML };
+enum api_format api_format_of(const struct http_request *req, const struct api_route *route,
+                              json_t *args);
+/* The database's JSON answer body in that format, with its media type (and, for HTML, the
+ * print page's Content-Security-Policy). */
+void api_reply_formatted(struct http_request *req, int status, enum api_format format,
+                         const struct api_route *route, const char *body, size_t len);
 
 /* Request counting for /metrics and the access log (the http complete hook). init sizes the
  * counters for a route table of any length (once, before the workers start); a request no

@@ -32,7 +32,7 @@ struct op_call {
 	char *fingerprint; /* owned */
 	const char *values[RUN_PARAMS + 1];
 	int lengths[RUN_PARAMS + 1], formats[RUN_PARAMS + 1];
-	bool csv;
+	enum api_format format;
 	bool direct;          /* sent as the route's direct read */
 	struct held_ask held; /* of a ROUTE_CACHED route */
 	int retries;
@@ -219,11 +219,7 @@ static void take_headers(struct op_call *call, json_t *errors)
 		if (strcmp(v, "*") != 0)
 			json_object_set_new(call->args, "if_match", json_integer(version));
 	}
-	if ((call->route->flags & ROUTE_CSV) && (v = http_request_header(req, "Accept")) &&
-	    strstr(v, "text/csv")) {
-		call->csv = true;
-		json_object_set_new(call->args, "format", json_string("csv"));
-	}
+	call->format = api_format_of(req, call->route, call->args);
 	if (strcmp(req->method, "POST") == 0 && (v = http_request_header(req, "Idempotency-Key"))) {
 		size_t len = strlen(v);
 		bool ok = len >= 1 && len <= 200;
@@ -297,8 +293,8 @@ static void send_run(struct op_call *call)
 	bool write = strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0;
 
 	free(dumped);
-	call->direct =
-	        !write && !call->pre_error && !call->csv && (call->route->flags & ROUTE_DIRECT);
+	call->direct = !write && !call->pre_error && call->format == API_FORMAT_JSON &&
+	               (call->route->flags & ROUTE_DIRECT);
 	bool cached = call->direct && (call->route->flags & ROUTE_CACHED);
 	if (cached && !held_prepare(call->w, &call->held, call->route, args, call->token_hash))
 		return; /* waits for another call's render of the same answer */
@@ -334,16 +330,8 @@ static void reply_success(struct op_call *call, int status, const PGresult *res)
 		http_reply(req, status == 200 && !body ? 204 : status, NULL, NULL, 0);
 		return;
 	}
-	if (call->csv) {
-		struct strbuf sb = STRBUF_INIT;
-		if (api_csv_from_json(body, call->route->csv_columns, &sb))
-			http_reply(req, status, "text/csv; charset=utf-8", strbuf_str(&sb), sb.len);
-		else
-			api_reply_problem(req, 500, "internal_error", NULL, NULL);
-		strbuf_finish(&sb);
-		return;
-	}
-	api_reply_json(req, status, body, (size_t)PQgetlength(res, 0, 1));
+	api_reply_formatted(req, status, call->format, call->route, body,
+	                    (size_t)PQgetlength(res, 0, 1));
 }
 
 static void on_run_result(enum db_status status, const PGresult *res, void *arg)

@@ -5,8 +5,11 @@
 #include "api_internal.h"
 
 void api_problem_render(struct strbuf *out, int status, const char *code, const char *detail,
-                        const json_t *errors, bool indonesian)
+                        const json_t *errors, const json_t *extensions, bool indonesian)
 {
+	const char *key;
+	json_t *value;
+
 	const struct problem_kind *kind = problem_lookup(code, status);
 	json_t *body = json_pack("{s:s, s:s, s:i, s:s}", "type", "about:blank", "title",
 	                         indonesian ? kind->title_id : kind->title_en, "status", status,
@@ -22,6 +25,12 @@ void api_problem_render(struct strbuf *out, int status, const char *code, const 
 		json_object_set(body, "errors", (json_t *)errors);
 	else if (status == 422)
 		json_object_set_new(body, "errors", json_array());
+	/* members of the problem's own (RFC 9457 §3.2); never one of the standard ones above */
+	json_object_foreach((json_t *)extensions, key, value)
+	{
+		if (!json_object_get(body, key) && strcmp(key, "detail") != 0)
+			json_object_set(body, key, value);
+	}
 	char *text = json_dumps(body, JSON_COMPACT);
 	strbuf_adds(out, text);
 	free(text);
@@ -30,19 +39,25 @@ void api_problem_render(struct strbuf *out, int status, const char *code, const 
 
 void api_http_problem(struct strbuf *out, int status, const char *code, const char *lang)
 {
-	api_problem_render(out, status, code, NULL, NULL, problem_lang_is_id(lang));
+	api_problem_render(out, status, code, NULL, NULL, NULL, problem_lang_is_id(lang));
+}
+
+static void reply_problem(struct http_request *req, int status, const char *code,
+                          const char *detail, const json_t *errors, const json_t *extensions)
+{
+	struct strbuf sb = STRBUF_INIT;
+	bool id = problem_lang_is_id(http_request_header(req, "Accept-Language"));
+
+	api_problem_render(&sb, status, code, detail, errors, extensions, id);
+	req->error_code = problem_lookup(code, status)->code;
+	http_reply(req, status, "application/problem+json", strbuf_str(&sb), sb.len);
+	strbuf_finish(&sb);
 }
 
 void api_reply_problem(struct http_request *req, int status, const char *code, const char *detail,
                        const json_t *errors)
 {
-	struct strbuf sb = STRBUF_INIT;
-	bool id = problem_lang_is_id(http_request_header(req, "Accept-Language"));
-
-	api_problem_render(&sb, status, code, detail, errors, id);
-	req->error_code = problem_lookup(code, status)->code;
-	http_reply(req, status, "application/problem+json", strbuf_str(&sb), sb.len);
-	strbuf_finish(&sb);
+	reply_problem(req, status, code, detail, errors, NULL);
 }
 
 void api_reply_db_problem(struct http_request *req, int status, const char *body)
@@ -52,7 +67,9 @@ void api_reply_db_problem(struct http_request *req, int status, const char *body
 	const char *detail = json_string_value(json_object_get(p, "detail"));
 	const json_t *errors = json_object_get(p, "errors");
 
-	api_reply_problem(req, status, code, detail, json_is_array(errors) ? errors : NULL);
+	/* what else the database put in the body is the problem's own (roll_call_id, unmarked) */
+	reply_problem(req, status, code, detail, json_is_array(errors) ? errors : NULL,
+	              json_is_object(p) ? p : NULL);
 	json_decref(p);
 }
 

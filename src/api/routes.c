@@ -26,6 +26,7 @@
 	X(businesses)                                                                              \
 	X(handover)                                                                                \
 	X(reports)                                                                                 \
+	X(roll_calls)                                                                              \
 	X(audit)                                                                                   \
 	X(events)                                                                                  \
 	X(openapi)

@@ -91,6 +91,8 @@ static json_t *field(const struct field *f)
 			json_object_set_new(o, "column", json_string(f->column));
 		break;
 	case FIELD_LIST:
+		if (f->min)
+			json_object_set_new(o, "min_items", json_integer(f->min));
 		json_object_set_new(o, "max_items", json_integer(f->max_items));
 		json_object_set_new(o, "fields", fields(f->fields));
 		break;
@@ -154,6 +156,7 @@ static json_t *route(const struct api_route *r)
 	json_object_set_new(o, "roles", role_list(r->roles));
 	json_object_set_new(o, "list", json_boolean(r->flags & ROUTE_LIST));
 	json_object_set_new(o, "csv", json_boolean(r->flags & ROUTE_CSV));
+	json_object_set_new(o, "html", json_boolean(r->flags & ROUTE_HTML));
 	json_object_set_new(o, "streamed", json_boolean(r->flags & ROUTE_STREAMED));
 	json_object_set_new(o, "direct", json_boolean(r->flags & ROUTE_DIRECT));
 	json_object_set_new(o, "cached", json_boolean(r->flags & ROUTE_CACHED));

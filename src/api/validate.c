@@ -304,6 +304,11 @@ static json_t *check_list(const struct field *f, const json_t *v, const char *na
 		validate_error(errors, name, msg);
 		return NULL;
 	}
+	if (json_array_size(v) < (size_t)f->min) {
+		snprintf(msg, sizeof(msg), "must hold at least %ld items", f->min);
+		validate_error(errors, name, msg);
+		return NULL;
+	}
 	out = json_array();
 	json_array_foreach(v, i, item)
 	{

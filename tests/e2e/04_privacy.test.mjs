@@ -32,7 +32,7 @@ test('staff never see a national ID on any page', async () => {
   const staff = await apiAs('staff');
   const residents = (await staff.get('/residents?limit=200')).body.items;
   const stays = (await staff.get('/stays?status=active&limit=200')).body.items;
-  const hashes = ['#/board', '#/checkin', '#/out', '#/violation', '#/residents', '#/worklist', '#/alerts',
+  const hashes = ['#/board', '#/checkin', '#/out', '#/violation', '#/residents', '#/worklist', '#/alerts', '#/rollcall',
     ...residents.map((r) => '#/resident/' + r.id), ...stays.slice(0, 6).flatMap((s) => ['#/stay/' + s.id, '#/plan/' + s.id])];
   const check = async (where) => {
     const text = await pageText(page);

@@ -5,7 +5,8 @@
 #
 # HARNESS is any of: parse (http_parse_head), chunk (chunk-size and trailer lines), router
 # (the real route table), body (JSON body -> validate_object, every body spec), query
-# (query string -> validate_object, every query spec), config (config_load); default all.
+# (query string -> validate_object, every query spec), config (config_load), accept
+# (http_accept_choose); default all.
 # Each is built with clang from the needed src/ files (dependencies through pkg-config)
 # into DIR (default build-fuzz), then run for N seconds (default 30) on a working copy of its seed corpus
 # (tests/fuzz/corpus/HARNESS) with its dictionary (tests/fuzz/HARNESS.dict). A crash,
@@ -34,10 +35,10 @@ while (($#)); do
 		shift
 		;;
 	-h | --help)
-		sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
-	parse | chunk | router | body | query | config) HARNESSES+=("$1") ;;
+	parse | chunk | router | body | query | config | accept) HARNESSES+=("$1") ;;
 	*)
 		echo "run.sh: unknown argument $1 (see --help)" >&2
 		exit 2
@@ -45,7 +46,7 @@ while (($#)); do
 	esac
 	shift
 done
-((${#HARNESSES[@]})) || HARNESSES=(parse chunk router body query config)
+((${#HARNESSES[@]})) || HARNESSES=(parse chunk router body query config accept)
 
 CC=${CC:-clang}
 command -v "$CC" >/dev/null || {
@@ -75,6 +76,7 @@ ROUTES=("$ROOT/src/api/routes.c" "$ROOT"/src/resources/*.c "$ROOT/tests/fuzz/no_
 sources() { # sources HARNESS: the src/ files it needs
 	case $1 in
 	parse | chunk) echo "$ROOT/src/http/parse.c" ;;
+	accept) echo "$ROOT/src/http/accept.c" ;;
 	router) echo "$ROOT/src/http/router.c ${CORE[*]}" ;;
 	body | query) echo "$ROOT/src/api/validate.c ${ROUTES[*]} ${DOMAIN[*]} ${CORE[*]}" ;;
 	config) echo "${CORE[*]}" ;;

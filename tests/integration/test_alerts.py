@@ -482,7 +482,8 @@ def test_acknowledge(d):
 
 
 def test_staff_rules(d):
-    w = Home(d, absconding_grace_minutes=0)
+    # no roll-call duty: its days of residence would raise roll_call_missed (§17.11), staff see it too
+    w = Home(d, absconding_grace_minutes=0, roll_calls_per_day=0)
     r, s = w.resident(days_in=30, planned_exit_on=day(-3))
     m = d.must("POST", f"stays/{s['id']}/movements", {"purpose": "family_visit", "expected_back_at": ts(ago(hours=-1))},
                201, token=w.t)

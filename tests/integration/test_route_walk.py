@@ -216,6 +216,21 @@ def walk_all(w, d):
     w.call("POST /api/v1/movements/{id}/return", 200, f"/api/v1/movements/{movement['id']}/return", token=token)
     w.call("GET /api/v1/houses/{house_id}/movements", 200, hpath + "/movements", token=token)
 
+    # a roll-call of the house (the stay above on it) and its print page; the roster
+    roll = w.json("POST /api/v1/houses/{house_id}/roll-calls", 201, hpath + "/roll-calls", token=token,
+                  json_body={"kind": "evening"})
+    cpath = f"/api/v1/roll-calls/{roll['id']}"
+    w.call("POST /api/v1/roll-calls/{id}/marks", 200, cpath + "/marks", token=token,
+           json_body={"marks": [{"resident_id": resident["id"], "status": "present"}]})
+    w.call("POST /api/v1/roll-calls/{id}/close", 200, cpath + "/close", token=token, json_body={})
+    w.call("GET /api/v1/houses/{house_id}/roll-calls", 200, hpath + "/roll-calls", token=token)
+    w.call("GET /api/v1/roll-calls/{id}", 200, cpath, token=token, headers={"Accept": "text/html"})
+    other = w.json("POST /api/v1/houses/{house_id}/roll-calls", 201, hpath + "/roll-calls", token=token,
+                   json_body={"kind": "extra"})
+    w.call("POST /api/v1/roll-calls/{id}/cancel", 200, f"/api/v1/roll-calls/{other['id']}/cancel", token=token,
+           json_body={"reason": "walk"})
+    w.call("GET /api/v1/houses/{house_id}/roster", 200, hpath + "/roster", token=token)
+
     rule = w.json("POST /api/v1/houses/{house_id}/rules", 201, hpath + "/rules", token=token,
                   json_body={"code": "RULE-" + uid(), "title": "Curfew", "severity": "minor"})
     w.call("GET /api/v1/houses/{house_id}/rules", 200, hpath + "/rules", token=token)

@@ -66,7 +66,8 @@ def field_schema(f):
     if t == "object":
         return {}  # a nested object's schema is a component the prose names
     if t == "list":  # its items' schema is the item table's, inline
-        return {"type": "array", "maxItems": f["max_items"], "items": object_schema(f["fields"])}
+        return {"type": "array"} | ({"minItems": f["min_items"]} if f.get("min_items") else {}) \
+            | {"maxItems": f["max_items"], "items": object_schema(f["fields"])}
     s = {"type": {"int": "integer", "bool": "boolean", "true": "boolean", "uuid_list": "array",
                    "int_list": "array", "hours": "number"}.get(t, "string")}
     fmt = {"uuid": "uuid", "date": "date", "datetime": "date-time", "password": "password"}.get(t)
@@ -187,6 +188,9 @@ def responses(r, all_roles):
     if r["csv"]:
         out["200"] = {"content": {"text/csv": {"schema": {"type": "string"},
                                                "x-columns": [c["name"] for c in r["csv_columns"]]}}}
+    if r.get("html"):
+        # the print page (contract §17.7): self-contained, one <style>, no script
+        out.setdefault("200", {"content": {}})["content"]["text/html"] = {"schema": {"type": "string"}}
     return out
 
 

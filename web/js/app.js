@@ -12,6 +12,7 @@ const ROUTES = {
   board: ['board', 'beds.board', 'nav_board'],
   checkin: ['checkin', 'stays.checkin', 'nav_checkin'],
   out: ['out', 'movements.list', 'nav_out'],
+  rollcall: ['rollcall', 'roll_calls.list', 'nav_rollcall'],
   violation: ['violation', 'violations.create', 'nav_violation'],
   residents: ['residents', 'residents.list', 'nav_residents'],
   referrals: ['referrals', 'referrals.list', 'nav_referrals'],

@@ -99,6 +99,13 @@ export const OPS = {
   "reports.census": {"roles": ["admin", "manager", "caseworker", "staff"], "body": {}},
   "reports.forecast": {"roles": ["admin", "manager", "caseworker"], "body": {}},
   "reports.exits": {"roles": ["admin", "manager"], "body": {}},
+  "roll_calls.create": {"roles": ["admin", "manager", "staff"], "body": {"kind": {"type": "enum", "required": true, "values": ["morning", "evening", "night", "extra"]}, "at": {"type": "datetime", "required": false}, "note": {"type": "text", "required": false, "max_length": 1000}}},
+  "roll_calls.list": {"roles": ["admin", "manager", "caseworker", "staff"], "body": {}},
+  "roll_calls.get": {"roles": ["admin", "manager", "caseworker", "staff"], "body": {}},
+  "roll_calls.marks": {"roles": ["admin", "manager", "staff"], "body": {"marks": {"type": "list", "required": true, "max_items": 500}}},
+  "roll_calls.close": {"roles": ["admin", "manager", "staff"], "body": {}},
+  "roll_calls.cancel": {"roles": ["admin", "manager", "staff"], "body": {"reason": {"type": "text", "required": true, "min_length": 1, "max_length": 500}}},
+  "roster.get": {"roles": ["admin", "manager", "caseworker", "staff"], "body": {}},
   "audit.list": {"roles": ["admin", "manager"], "body": {}},
   "audit.verify": {"roles": ["admin"], "body": {}},
 };

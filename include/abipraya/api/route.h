@@ -27,6 +27,7 @@ typedef void api_handler_fn(struct http_request *req, struct api_worker *w,
 /* ROUTE_CACHED, and the body depends on who asks (the role): held per caller's token, the
  * one thing known before the statement that names the role (src/api/kept.c) */
 #define ROUTE_HELD_PER_CALLER 0x80u
+#define ROUTE_HTML            0x100u /* Accept: text/html gives the print page (src/api/print.c) */
 
 struct api_route {
 	const char *pattern; /* "GET /api/v1/residents/{id}" */

@@ -36,7 +36,7 @@ struct field {
 	const char *name;
 	enum field_type type;
 	unsigned flags;
-	long min, max;              /* characters for text, value for integers */
+	long min, max;              /* characters for text, value for integers; FIELD_LIST: min items */
 	long max_items;             /* FIELD_INT_LIST, FIELD_LIST, FIELD_ENUM_LIST */
 	const char *const *values;  /* FIELD_ENUM, FIELD_ENUM_LIST: NULL-terminated */
 	const struct field *fields; /* FIELD_OBJECT, FIELD_LIST: ends with a NULL name */
