@@ -36,8 +36,8 @@ struct field {
 	const char *name;
 	enum field_type type;
 	unsigned flags;
-	long min, max;              /* characters for text, value for integers; FIELD_LIST: min items */
-	long max_items;             /* FIELD_INT_LIST, FIELD_LIST, FIELD_ENUM_LIST */
+	long min, max;  /* characters for text, value for integers; FIELD_LIST: min items */
+	long max_items; /* FIELD_INT_LIST, FIELD_LIST, FIELD_ENUM_LIST */
 	const char *const *values;  /* FIELD_ENUM, FIELD_ENUM_LIST: NULL-terminated */
 	const struct field *fields; /* FIELD_OBJECT, FIELD_LIST: ends with a NULL name */
 	/* "schema.table.column" the value is stored in. An enum's values equal that column's
