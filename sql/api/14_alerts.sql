@@ -4,7 +4,8 @@
 --
 -- How it is put together (README "Adding an alert kind"):
 -- - api.alert_kinds(): the one table of the kinds of every section (§15.6's last table):
---   kind, section, entity, whether staff see it and whether staff may acknowledge it. The
+--   kind, section, entity, whether staff see it, whether staff may acknowledge it, and whether
+--   it may be critical. The
 --   `kind` enum of GET /alerts (src/resources/alerts.c) is its first column, in its order
 --   (tests/integration/test_spec_db.py). A kind of a section not built yet has a row and no
 --   function: it is a valid filter that lists nothing.
@@ -15,30 +16,33 @@
 --   a kind not in `kinds` is a one-time filter that never runs its branch. A request is
 --   then one statement whatever the number of residents.
 
--- kind, section, entity (= the key's ENTITY-ID), staff sees, staff may acknowledge
+-- kind, section, entity (= the key's ENTITY-ID), staff sees, staff may acknowledge, may be
+-- critical (§15.6's severities: `tonight` computes only those, §17.9). Its row type changed
+-- (the last column): dropped first, CREATE OR REPLACE cannot change it.
+DROP FUNCTION IF EXISTS api.alert_kinds();
 CREATE OR REPLACE FUNCTION api.alert_kinds()
-RETURNS TABLE (kind text, section text, entity text, staff_sees boolean, staff_acks boolean)
+RETURNS TABLE (kind text, section text, entity text, staff_sees boolean, staff_acks boolean, critical boolean)
 LANGUAGE sql IMMUTABLE AS $$
-    VALUES ('supervision_ends_soon',              '15.6',  'legal_basis',  true,  false),
-           ('supervision_ended_in_residence',     '15.6',  'legal_basis',  true,  false),
-           ('planned_exit_after_supervision_end', '15.6',  'stay',         true,  false),
-           ('reporting_due',                      '15.6',  'resident',     true,  false),
-           ('reporting_missed',                   '15.6',  'resident',     false, false),
-           ('reporting_second_consecutive_miss',  '15.6',  'resident',     false, false),
-           ('movement_overdue',                   '15.6',  'movement',     true,  true),
-           ('exit_plan_target_passed',            '15.6',  'exit_plan',    true,  false),
-           ('planned_exit_passed',                '15.6',  'stay',         true,  false),
-           ('long_stay',                          '15.6',  'stay',         true,  false),
-           ('programme_consecutive_absences',     '16.10', 'enrolment',    true,  false),
-           ('partner_agreement_expiring',         '16.10', 'partner',      true,  false),
-           ('partner_agreement_expired',          '16.10', 'partner',      true,  false),
-           ('roll_call_absent',                   '17.11', 'roll_call',    true,  false),
-           ('roll_call_missed',                   '17.11', 'house',        true,  false),
-           ('hold_expiring',                      '17.11', 'hold',         true,  true),
-           ('referral_arrival_overdue',           '17.11', 'referral',     true,  false),
-           ('data_request_due',                   '18.10', 'data_request', false, false),
-           ('follow_up_due',                      '18.10', 'follow_up',    false, false),
-           ('consent_expiring',                   '18.10', 'consent',      false, false)
+    VALUES ('supervision_ends_soon',              '15.6',  'legal_basis',  true,  false, true ),
+           ('supervision_ended_in_residence',     '15.6',  'legal_basis',  true,  false, true ),
+           ('planned_exit_after_supervision_end', '15.6',  'stay',         true,  false, false),
+           ('reporting_due',                      '15.6',  'resident',     true,  false, false),
+           ('reporting_missed',                   '15.6',  'resident',     false, false, false),
+           ('reporting_second_consecutive_miss',  '15.6',  'resident',     false, false, true ),
+           ('movement_overdue',                   '15.6',  'movement',     true,  true, true ),
+           ('exit_plan_target_passed',            '15.6',  'exit_plan',    true,  false, false),
+           ('planned_exit_passed',                '15.6',  'stay',         true,  false, false),
+           ('long_stay',                          '15.6',  'stay',         true,  false, false),
+           ('programme_consecutive_absences',     '16.10', 'enrolment',    true,  false, false),
+           ('partner_agreement_expiring',         '16.10', 'partner',      true,  false, false),
+           ('partner_agreement_expired',          '16.10', 'partner',      true,  false, false),
+           ('roll_call_absent',                   '17.11', 'roll_call',    true,  false, true ),
+           ('roll_call_missed',                   '17.11', 'house',        true,  false, false),
+           ('hold_expiring',                      '17.11', 'hold',         true,  true, false),
+           ('referral_arrival_overdue',           '17.11', 'referral',     true,  false, false),
+           ('data_request_due',                   '18.10', 'data_request', false, false, true ),
+           ('follow_up_due',                      '18.10', 'follow_up',    false, false, true ),
+           ('consent_expiring',                   '18.10', 'consent',      false, false, false)
 $$;
 
 -- The house's 00:00 of a date, as an instant.

@@ -50,7 +50,8 @@ def alert_kinds(spec):
     with open(ALERTS_SQL, encoding="utf-8") as f:
         sql = f.read()
     body = re.search(r"FUNCTION api\.alert_kinds\(\).*?\$\$(.*?)\$\$", sql, flags=re.S)
-    rows = re.findall(r"\('(\w+)',\s*'[\d.]+',\s*'\w+',\s*(true|false),\s*(true|false)\)", body.group(1) if body else "")
+    rows = re.findall(r"\('(\w+)',\s*'[\d.]+',\s*'\w+',\s*(true|false),\s*(true|false),\s*(?:true|false)\s*\)",
+                      body.group(1) if body else "")
     table = {k: {"staff_sees": sees == "true", "staff_acks": acks == "true"} for k, sees, acks in rows}
     if list(table) != kinds:
         sys.exit(f"{ALERTS_SQL}: api.alert_kinds() does not list the kinds of GET /alerts in their order")
