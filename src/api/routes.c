@@ -15,6 +15,7 @@
 	X(rooms_beds)                                                                              \
 	X(residents)                                                                               \
 	X(stays)                                                                                   \
+	X(holds)                                                                                   \
 	X(movements)                                                                               \
 	X(rules_violations)                                                                        \
 	X(exit_plans)                                                                              \

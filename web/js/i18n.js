@@ -59,6 +59,8 @@ const D = {
   st_free: ['Kosong', 'Free'],
   st_occupied: ['Terisi', 'Occupied'],
   st_out_of_service: ['Tidak dipakai', 'Out of service'],
+  st_turnover: ['Perlu dibersihkan', 'Being cleaned'],
+  st_held: ['Dipesan', 'Held'],
   total: ['Total', 'Total'],
   beds_n: ['{n} tempat tidur', '{n} beds'],
   residents_out_n: ['{n} klien sedang di luar', '{n} residents out now'],
@@ -511,6 +513,7 @@ const E = { // enumerations: [id, en] per value
   capital_source: { kur: ['KUR', 'KUR'], grant: ['Hibah', 'Grant'], family: ['Keluarga', 'Family'], savings: ['Tabungan', 'Savings'], cooperative: ['Koperasi', 'Cooperative'], other: ['Lainnya', 'Other'] },
   credit_missing: { legal_document: ['Dokumen legal (NIB/SKU)', 'A legal document (NIB/SKU)'], trading_or_training: ['6 bulan beromzet, atau pelatihan atau pendampingan', '6 months trading, or training or mentoring'], active_business: ['Usaha aktif', 'An active business'] },
   partner_kind: { city_government: ['Dinas Pemkot', 'City government'], training_centre: ['Balai Latihan Kerja (BLK)', 'Training centre'], community_group: ['Pokmas Lipas', 'Community group'], ngo: ['LSM', 'NGO'], business: ['Usaha / perusahaan', 'Business'], religious: ['Lembaga keagamaan', 'Religious'], other: ['Lainnya', 'Other'] },
+  hold_status: { active: ['Aktif', 'Active'], used: ['Dipakai', 'Used'], cancelled: ['Dibatalkan', 'Cancelled'], expired: ['Kedaluwarsa', 'Expired'] },
   agreement_status: { none: ['Tanpa perjanjian', 'None'], valid: ['Berlaku', 'Valid'], expiring: ['Segera habis', 'Expiring'], expired: ['Habis', 'Expired'] },
 };
 // the API's field messages are English; the common ones in Indonesian
