@@ -115,39 +115,18 @@ BEGIN
                            || '","full_name":' || to_json(x.full_name)
                            || ',"stay_id":"' || x.stay_id || '","since":"' || api.ts(x.since) || '"}'
                       ELSE 'null' END
-                   || CASE x.state
-                      WHEN 'turnover' THEN ',"turnover":{"turnover_id":"' || x.turnover_id || '","stay_id":"' || x.t_stay_id
-                           || '","from":"' || api.ts(x.t_from) || '","until":"' || api.ts(x.t_until) || '"}'
-                      WHEN 'held' THEN ',"hold":{"hold_id":"' || x.hold_id || '","referral_id":null,"resident_id":'
-                           || coalesce('"' || x.h_resident_id || '"', 'null') || ',"full_name":'
-                           || coalesce(to_json(x.h_full_name)::text, 'null')
-                           || ',"from":"' || api.ts(x.h_from) || '","until":"' || api.ts(x.h_until) || '"}'
-                      ELSE '' END || '}', ',' ORDER BY x.room_code, x.label), '') || ']}'
+                   || CASE WHEN x.state = x.t_state THEN x.t_key ELSE '' END || '}', ',' ORDER BY x.room_code, x.label), '') || ']}'
       FROM (SELECT b.id, b.room_id, rm.code AS room_code, b.label, b.status_reason,
                    o.resident_id, o.full_name, o.stay_id, o.since,
-                   tv.turnover_id, tv.t_stay_id, tv.t_from, tv.t_until,
-                   hd.hold_id, hd.h_resident_id, hd.h_full_name, hd.h_from, hd.h_until,
+                   t.state AS t_state, t.key AS t_key,
                    CASE WHEN o.bed_id IS NOT NULL THEN 'occupied'
                         WHEN b.status = 'out_of_service' THEN 'out_of_service'
-                        WHEN tv.bed_id IS NOT NULL THEN 'turnover'
-                        WHEN hd.bed_id IS NOT NULL THEN 'held'
-                        ELSE 'free' END AS state
+                        ELSE coalesce(t.state, 'free') END AS state
               FROM app.beds b
               JOIN app.rooms rm ON rm.id = b.room_id
               LEFT JOIN app.bed_occupants o ON o.bed_id = b.id AND o.house_id = board_body.house_id
-              -- now inside a turnover not marked ready
-              LEFT JOIN (SELECT DISTINCT ON (t.bed_id) t.bed_id, t.id AS turnover_id, t.stay_id AS t_stay_id,
-                                t.from_at AS t_from, t.until AS t_until
-                           FROM app.turnovers t
-                          WHERE t.house_id = board_body.house_id AND t.ready_at IS NULL
-                            AND t.until > now() AND t.from_at <= now()
-                          ORDER BY t.bed_id, t.from_at) tv ON tv.bed_id = b.id
-              -- the earliest active hold not expired, current or upcoming
-              LEFT JOIN (SELECT DISTINCT ON (h.bed_id) h.bed_id, h.id AS hold_id, h.resident_id AS h_resident_id,
-                                r.full_name AS h_full_name, h.from_at AS h_from, h.until AS h_until
-                           FROM app.holds h LEFT JOIN app.residents r ON r.id = h.resident_id
-                          WHERE h.house_id = board_body.house_id AND h.status = 'active' AND h.until > now()
-                          ORDER BY h.bed_id, h.from_at) hd ON hd.bed_id = b.id
+              LEFT JOIN (SELECT DISTINCT ON (c.bed_id) c.bed_id, c.state, c.key FROM api.board_bed_time(board_body.house_id) c
+                          ORDER BY c.bed_id, c.rank, c.from_at) t ON t.bed_id = b.id
              WHERE b.house_id = board_body.house_id
             OFFSET 0) x
      WHERE want IS NULL OR x.state = want);
@@ -171,6 +150,27 @@ CREATE OR REPLACE FUNCTION api.board_tag(house_id uuid, tag uuid) RETURNS uuid L
                  WHERE t.house_id = board_tag.house_id AND t.ready_at IS NULL AND t.until <= now()),
                (SELECT max(t.from_at) FROM app.turnovers t
                  WHERE t.house_id = board_tag.house_id AND t.ready_at IS NULL AND t.from_at <= now()))::text)::uuid, tag)
+$$;
+
+-- The board's time states of a house's beds (contract §17.6), each with the key its entry
+-- then carries, as text: turnover (now inside one not marked ready; rank 1) and held (an
+-- active hold not expired, current or upcoming; rank 2, the earliest first). Few rows (the
+-- partial indexes of migration 0020): the board joins them once, so that a house without
+-- holds and turnovers renders as before.
+CREATE OR REPLACE FUNCTION api.board_bed_time(house_id uuid)
+RETURNS TABLE (bed_id uuid, rank int, from_at timestamptz, state text, key text) LANGUAGE sql STABLE AS $$
+    SELECT t.bed_id, 1, t.from_at, 'turnover',
+           ',"turnover":{"turnover_id":"' || t.id || '","stay_id":"' || t.stay_id || '","from":"' || api.ts(t.from_at)
+           || '","until":"' || api.ts(t.until) || '"}'
+      FROM app.turnovers t
+     WHERE t.house_id = board_bed_time.house_id AND t.ready_at IS NULL AND t.until > now() AND t.from_at <= now()
+    UNION ALL
+    SELECT h.bed_id, 2, h.from_at, 'held',
+           ',"hold":{"hold_id":"' || h.id || '","referral_id":null,"resident_id":'
+           || coalesce('"' || h.resident_id || '"', 'null') || ',"full_name":' || coalesce(to_json(r.full_name)::text, 'null')
+           || ',"from":"' || api.ts(h.from_at) || '","until":"' || api.ts(h.until) || '"}'
+      FROM app.holds h LEFT JOIN app.residents r ON r.id = h.resident_id
+     WHERE h.house_id = board_bed_time.house_id AND h.status = 'active' AND h.until > now()
 $$;
 
 -- The board through the daemon's copy (docs/ops.md, "Direct reads"): the body only when the

@@ -20,6 +20,8 @@ Each refused write is checked to have written nothing (holds, claims, audit, eve
 - test_board_held: state held with its hold key (earliest hold), ?state=held, the kept board
   follows a hold, a cancel and the clock (a hold expiring with no write); occupancy counts the
   bed free.
+- test_database_enforces: inserts through psql: any overlap of stay period, hold and turnover on a
+  bed is refused by the one exclusion, api.map_error names the kind there; one hold per person.
 - test_race_holds_one_bed: 12 holds of 12 people onto one bed through two instances: one 201,
   11 x bed_held; one hold in the database.
 - test_race_hold_vs_checkin: a hold and a check-in of another person onto one bed, 10 times:
@@ -341,6 +343,58 @@ def test_board_held(d):
     w.must_hold(bed, res)
     house = next(x for x in d.must("GET", "occupancy", token=w.token)["items"] if x["house_id"] == w.house)
     expect(house["beds_free"] == free, f"occupancy with a held bed: {house}")
+
+
+TRY = """CREATE FUNCTION pg_temp.try(q text) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE cn text; det text;
+BEGIN
+    EXECUTE q;
+    RETURN 'written';
+EXCEPTION WHEN exclusion_violation THEN
+    GET STACKED DIAGNOSTICS cn = CONSTRAINT_NAME, det = PG_EXCEPTION_DETAIL;
+    RETURN cn || ' ' || ((api.map_error('23P01', cn, NULL, '', det)).body->>'code');
+END $f$;
+"""
+
+
+def test_database_enforces(d):
+    """Written around the API (psql): the one exclusion refuses any overlap of a stay period, a
+    hold and a turnover on one bed, and api.map_error names the kind there (what a race that
+    passes the checks gets); one active hold per person."""
+    w = world(d)
+    bed, stay_bed, turn_bed, res, other = w.bed(), w.bed(), w.bed(), w.resident(), w.resident()
+    h = w.must_hold(bed, res, **{"from": iso(60), "until": iso(120)})
+    stay = w.checkin(w.resident(), stay_bed).json
+    creator = d.psql("SELECT id FROM app.users ORDER BY created_at LIMIT 1").strip()
+    d.psql(f"INSERT INTO app.turnovers (house_id, bed_id, stay_id, from_at, until) "
+           f"VALUES ('{w.house}', '{turn_bed}', '{stay['id']}', now(), now() + interval '1 hour')")
+
+    longer = iso(60 * 24)
+
+    def hold_sql(bed_id, person, start, end):
+        return (f"INSERT INTO app.holds (house_id, bed_id, resident_id, from_at, until, end_at, created_by) "
+                f"VALUES ('{w.house}', '{bed_id}', '{person}', '{start}', '{end}', '{end}', '{creator}')")
+
+    def attempt(q):
+        return d.psql(TRY + "SELECT pg_temp.try($q$" + q + "$q$)").strip().splitlines()[-1]
+
+    cases = [
+        (hold_sql(stay_bed, other, iso(60 * 24), iso(60 * 25)), "bed_claims_no_overlap bed_occupied"),
+        (hold_sql(bed, other, iso(90), iso(100)), "bed_claims_no_overlap bed_held"),
+        (hold_sql(turn_bed, other, iso(30), iso(90)), "bed_claims_no_overlap bed_turnover"),
+        (f"INSERT INTO app.bed_periods (stay_id, bed_id, house_id, from_at) "
+         f"VALUES ('{stay['id']}', '{bed}', '{w.house}', now())", "bed_claims_no_overlap bed_held"),
+        (f"INSERT INTO app.turnovers (house_id, bed_id, stay_id, from_at, until) VALUES ('{w.house}', '{bed}', "
+         f"'{stay['id']}', '{iso(100)}', '{iso(200)}')", "bed_claims_no_overlap bed_held"),
+        (f"UPDATE app.holds SET until = '{longer}', end_at = '{longer}' WHERE id = '{h['id']}'", "written"),
+        (hold_sql(w.bed(), res, iso(0), iso(30)), "holds_one_per_resident already_held"),
+    ]
+    for q, want in cases:
+        got = attempt(q)
+        expect(got == want, f"{q[:60]}...: {got!r}, expected {want!r}")
+    claims = d.psql(f"SELECT kind, upper(during) = '{longer}'::timestamptz FROM app.bed_claims "
+                    f"WHERE id = '{h['id']}'").strip()
+    expect(claims == "hold|t", f"the claim follows its hold: {claims}")
 
 
 class Pair(test_races.Pair):
