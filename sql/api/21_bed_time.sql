@@ -11,17 +11,19 @@
 -- checking in, whose own hold (active, t < until) that check-in uses rather than meets;
 -- self: the claim being changed (a hold's new range).
 CREATE OR REPLACE FUNCTION api.bed_time_taken(bed_id uuid, during tstzrange, person uuid, self uuid) RETURNS text
-LANGUAGE sql STABLE AS $$
-    SELECT CASE c.kind WHEN 'stay' THEN 'bed_occupied' WHEN 'hold' THEN 'bed_held' ELSE 'bed_turnover' END
-      FROM app.bed_claims c
-     WHERE c.bed_id = bed_time_taken.bed_id AND c.during && bed_time_taken.during
-       AND c.id IS DISTINCT FROM self
-       AND NOT (c.kind = 'hold' AND person IS NOT NULL
-                AND EXISTS (SELECT 1 FROM app.holds h WHERE h.id = c.id AND h.resident_id = person
-                               AND h.status = 'active' AND lower(bed_time_taken.during) < h.until))
-     ORDER BY CASE c.kind WHEN 'stay' THEN 1 WHEN 'hold' THEN 2 ELSE 3 END
-     LIMIT 1
-$$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    -- PL/pgSQL, not sql: a check-in's statement plan then lives for the session (00_common.sql)
+    RETURN (SELECT CASE c.kind WHEN 'stay' THEN 'bed_occupied' WHEN 'hold' THEN 'bed_held' ELSE 'bed_turnover' END
+              FROM app.bed_claims c
+             WHERE c.bed_id = bed_time_taken.bed_id AND c.during && bed_time_taken.during
+               AND c.id IS DISTINCT FROM self
+               AND NOT (c.kind = 'hold' AND person IS NOT NULL
+                        AND EXISTS (SELECT 1 FROM app.holds h WHERE h.id = c.id AND h.resident_id = person
+                                       AND h.status = 'active' AND lower(bed_time_taken.during) < h.until))
+             ORDER BY CASE c.kind WHEN 'stay' THEN 1 WHEN 'hold' THEN 2 ELSE 3 END
+             LIMIT 1);
+END $$;
 
 CREATE OR REPLACE FUNCTION api.bed_time_detail(code text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE code WHEN 'bed_occupied' THEN 'the bed holds another stay at that time'
