@@ -93,8 +93,7 @@ END $$;
 
 CREATE OR REPLACE FUNCTION api.op_holds_create(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
 DECLARE
-    b app.beds; r app.residents; h app.holds;
-    start_at timestamptz := coalesce((args->>'from')::timestamptz, now());
+    b app.beds; r app.residents; h app.holds; start_at timestamptz;
     new_until timestamptz := (args->>'until')::timestamptz;
 BEGIN
     SELECT * INTO b FROM app.beds x WHERE x.id = api.pid(args, 'bed_id') AND api.sees(ctx, x.house_id);
@@ -108,11 +107,14 @@ BEGIN
     SELECT * INTO r FROM app.residents x WHERE x.id = (args->>'resident_id')::uuid AND x.house_id = b.house_id
        FOR NO KEY UPDATE;
     IF NOT FOUND THEN PERFORM api.invalid('resident_id', 'no such resident in the bed''s house'); END IF;
+    -- locked after the resident (the check-in's order): holds and check-ins onto one bed run
+    -- one at a time; "now" is read after the locks (a cancel or check-out we waited for ended
+    -- its time before this hold begins)
+    SELECT * INTO b FROM app.beds x WHERE x.id = b.id FOR NO KEY UPDATE;
+    start_at := coalesce((args->>'from')::timestamptz, clock_timestamp());
     IF start_at < now() - interval '5 minutes' THEN PERFORM api.invalid('from', 'is more than 5 minutes in the past'); END IF;
     IF start_at > now() + interval '180 days' THEN PERFORM api.invalid('from', 'is more than 180 days ahead'); END IF;
     PERFORM api.check_hold_until(new_until, start_at, greatest(start_at, now()));
-    -- locked after the resident (the check-in's order): holds and check-ins onto one bed run one at a time
-    SELECT * INTO b FROM app.beds x WHERE x.id = b.id FOR NO KEY UPDATE;
     IF EXISTS (SELECT 1 FROM app.stays s WHERE s.resident_id = r.id AND s.checked_out_at IS NULL) THEN
         PERFORM api.fail(409, 'resident_in_residence', 'resident_id', 'the person has an active stay');
     END IF;
@@ -121,8 +123,10 @@ BEGIN
     IF EXISTS (SELECT 1 FROM app.holds x WHERE x.resident_id = r.id AND x.status = 'active' AND x.until > now()) THEN
         PERFORM api.fail(409, 'already_held', 'resident_id', 'the person already holds a bed');
     END IF;
-    INSERT INTO app.holds (house_id, bed_id, resident_id, from_at, until, end_at, reason, created_by)
-    VALUES (b.house_id, b.id, r.id, start_at, new_until, new_until, args->>'reason', ctx.user_id) RETURNING * INTO h;
+    -- created_at begins the person's one hold (holds_one_per_resident): after the locks too
+    INSERT INTO app.holds (house_id, bed_id, resident_id, from_at, until, end_at, reason, created_by, created_at, updated_at)
+    VALUES (b.house_id, b.id, r.id, start_at, new_until, new_until, args->>'reason', ctx.user_id,
+            clock_timestamp(), clock_timestamp()) RETURNING * INTO h;
     RETURN ROW(201, api.hold_changed(ctx, 'created', 'create', NULL, h));
 END $$;
 
@@ -190,10 +194,13 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION api.op_holds_cancel(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
-DECLARE h app.holds := api.open_hold(ctx, args); n app.holds;
+DECLARE
+    h app.holds := api.open_hold(ctx, args);
+    at timestamptz := clock_timestamp();                 -- after the locks
+    n app.holds;
 BEGIN
-    UPDATE app.holds SET status = 'cancelled', cancelled_at = now(), cancelled_by = ctx.user_id,
-                         cancel_reason = args->>'reason', end_at = greatest(from_at, now())
+    UPDATE app.holds SET status = 'cancelled', cancelled_at = at, cancelled_by = ctx.user_id,
+                         cancel_reason = args->>'reason', end_at = greatest(from_at, at)
      WHERE id = h.id RETURNING * INTO n;
     RETURN ROW(200, api.hold_changed(ctx, 'cancelled', 'cancel', api.hold_json(h), n));
 END $$;
@@ -230,11 +237,11 @@ END $$;
 
 CREATE OR REPLACE FUNCTION api.op_turnovers_ready(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
 DECLARE
-    b app.beds; t app.turnovers; n app.turnovers;
-    at timestamptz := coalesce((args->>'at')::timestamptz, now());
+    b app.beds; t app.turnovers; n app.turnovers; at timestamptz;
 BEGIN
     SELECT * INTO b FROM app.beds x WHERE x.id = api.pid(args, 'bed_id') AND api.sees(ctx, x.house_id) FOR NO KEY UPDATE;
     IF NOT FOUND THEN PERFORM api.not_found(); END IF;
+    at := coalesce((args->>'at')::timestamptz, clock_timestamp());       -- after the lock
     IF at > api.soon() THEN PERFORM api.invalid('at', 'is more than 5 minutes ahead'); END IF;
     -- the bed's turnover not yet over (not marked ready, its end still ahead): the latest
     SELECT * INTO t FROM app.turnovers x WHERE x.bed_id = b.id AND x.ready_at IS NULL AND x.until > now()

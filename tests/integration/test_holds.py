@@ -22,6 +22,8 @@ Each refused write is checked to have written nothing (holds, claims, audit, eve
   bed free.
 - test_database_enforces: inserts through psql: any overlap of stay period, hold and turnover on a
   bed is refused by the one exclusion, api.map_error names the kind there; one hold per person.
+- test_board_on_two_instances: each instance's kept board follows a hold and its cancel made
+  through the other.
 - test_race_holds_one_bed: 12 holds of 12 people onto one bed through two instances: one 201,
   11 x bed_held; one hold in the database.
 - test_race_hold_vs_checkin: a hold and a check-in of another person onto one bed, 10 times:
@@ -218,6 +220,10 @@ def test_conflicts_in_order(d):
     before = w.counts()
     refused(w, w.hold(male_bed, resident_id=someone, until=iso(60 * 24 * 3)), 409, "bed_held", before)
     refused(w, w.hold(other_bed2, resident_id=res, until=iso(60)), 409, "already_held", before)
+    r = d.request("POST", f"/api/v1/beds/{male_bed}/holds", json_body={"resident_id": someone, "until": iso(60 * 72)},
+                  headers={"Accept-Language": "id"}, token=w.token)
+    expect_problem(r, 409, "bed_held")
+    expect(r.json["title"] == "Tempat tidur sudah dipesan", f"Indonesian title: {r.json}")
     # a free bed with a hold from tomorrow cannot be checked into today by anyone else
     refused(w, w.checkin(another, male_bed), 409, "bed_held", before)
     refused(w, d.request("POST", f"/api/v1/stays/{stay['id']}/transfer", json_body={"bed_id": male_bed},
@@ -427,6 +433,22 @@ def tally(results):
         key = repr(r)[:80] if isinstance(r, Exception) else f"{r.status} {(r.json or {}).get('code') or ''}".strip()
         out[key] = out.get(key, 0) + 1
     return out
+
+
+def test_board_on_two_instances(_d):
+    """A hold made through one instance shows on the board the other keeps, and its cancel too."""
+    with Pair() as p:
+        bed, (res,) = p.bed(), p.people(1)
+
+        def state(d):
+            items = d.must("GET", f"houses/{p.house}/beds", token=p.token)["items"]
+            return next(b["state"] for b in items if b["id"] == bed)
+
+        expect(state(p.a) == state(p.b) == "free", "free on both")
+        h = p.post(0, f"beds/{bed}/holds", {"resident_id": res, "until": iso(60)}).json
+        expect(state(p.b) == state(p.a) == "held", "held on both")
+        p.post(1, f"holds/{h['id']}/cancel", {"reason": "x"})
+        expect(state(p.a) == state(p.b) == "free", "free on both after the cancel")
 
 
 def test_race_holds_one_bed(_d):
