@@ -132,10 +132,7 @@ def test_create_and_read(d):
         got = d.request("GET", f"/api/v1/holds/{h['id']}", token=tok)
         expect(got.status == 200 and got.json == h and got.header("etag") == '"1"', f"{role} GET: {got}")
     for q, found in [(f"house_id={w.house}", True), (f"bed_id={bed}", True), (f"resident_id={res}", True),
-                     ("status=active", True), ("status=used", False), (f"referral_id={harness.uid()}", None),
-                     (f"bed_id={bed}&status=expired", False)]:
-        if found is None:
-            continue
+                     ("status=active", True), ("status=used", False), (f"bed_id={bed}&status=expired", False)]:
         items = d.must("GET", f"holds?{q}&limit=200", token=w.tokens["caseworker"])["items"]
         expect((h["id"] in [x["id"] for x in items]) == found, f"list ?{q}: {found}")
     expect(d.must("GET", f"holds?bed_id={bed}&referral_id=00000000-0000-4000-8000-000000000000",
@@ -211,7 +208,7 @@ def test_conflicts_in_order(d):
     refused(w, w.hold(male_bed, resident_id=her, until=iso(60)), 409, "sex_mismatch", before)
     # an open stay holds its bed with no end, planned_exit_on or not
     occupied = w.bed()
-    expect(w.checkin(w.resident(), occupied, planned_exit_on=dt.date.today().isoformat()).status == 201, "check-in")
+    expect(w.checkin(w.resident(), occupied, planned_exit_on=(dt.date.today() + dt.timedelta(days=1)).isoformat()).status == 201, "check-in")
     before = w.counts()
     refused(w, w.hold(occupied, resident_id=res, until=iso(60 * 24 * 20), **{"from": iso(60 * 24 * 10)}), 409,
             "bed_occupied", before)
@@ -237,9 +234,9 @@ def test_conflicts_in_order(d):
 def test_expired_is_computed(d):
     w = world(d)
     bed, res = w.bed(), w.resident()
-    h = w.must_hold(bed, res, **{"from": iso(-4), "until": iso(0.1)})
+    h = w.must_hold(bed, res, **{"from": iso(-4), "until": iso(0.25)})
     expect(w.board()[bed]["state"] == "held", "held before until")
-    time.sleep(7)
+    time.sleep(16)
     got = d.must("GET", f"holds/{h['id']}", token=w.token)
     expect(got["status"] == "expired", f"status after until: {got['status']}")
     stored = d.psql(f"SELECT status FROM app.holds WHERE id = '{h['id']}'").strip()
@@ -340,9 +337,9 @@ def test_board_held(d):
     d.must("POST", f"holds/{late['id']}/cancel", {"reason": "x"}, token=w.token)
     expect(w.board()[bed]["state"] == "free", "free after both cancels")
     # the clock alone: a hold expiring changes the kept board with no write
-    w.must_hold(bed, res, **{"from": iso(-4), "until": iso(0.1)})
+    w.must_hold(bed, res, **{"from": iso(-4), "until": iso(0.25)})
     expect(w.board()[bed]["state"] == "held", "held")
-    time.sleep(7)
+    time.sleep(16)
     expect(w.board()[bed]["state"] == "free", "the kept board after the hold expired")
     # §11 occupancy: a held bed counts free
     free = next(x for x in d.must("GET", "occupancy", token=w.token)["items"] if x["house_id"] == w.house)["beds_free"]
