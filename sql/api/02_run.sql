@@ -14,6 +14,11 @@ BEGIN
         RETURN ROW((p->>'status')::int, api.problem(p->>'code', p->>'field', p->>'detail') || coalesce(p->'extra', '{}'));
     ELSIF state IN ('23505', '23P01', '23503', '23514') THEN
         SELECT * INTO cp FROM api.constraint_problems c WHERE c.constraint_name = map_error.constraint_name;
+        IF FOUND AND cp.constraint_name = 'bed_claims_no_overlap' THEN
+            -- a bed's one exclusion: the code names the kind of claim there (21_bed_time.sql)
+            cp.code := coalesce(api.bed_claim_code(detail), cp.code);
+            cp.detail := api.bed_time_detail(cp.code);
+        END IF;
         IF FOUND THEN
             RETURN ROW(cp.status, api.problem(cp.code, cp.field, cp.detail));
         END IF;
@@ -157,6 +162,12 @@ BEGIN
                     WHEN 'referrals.accept' THEN r := api.op_referrals_accept(c, args);
                     WHEN 'referrals.decline' THEN r := api.op_referrals_decline(c, args);
                     WHEN 'referrals.cancel' THEN r := api.op_referrals_cancel(c, args);
+                    WHEN 'holds.create' THEN r := api.op_holds_create(c, args);
+                    WHEN 'holds.list' THEN r := api.op_holds_list(c, args);
+                    WHEN 'holds.get' THEN r := api.op_holds_get(c, args);
+                    WHEN 'holds.update' THEN r := api.op_holds_update(c, args);
+                    WHEN 'holds.cancel' THEN r := api.op_holds_cancel(c, args);
+                    WHEN 'turnovers.ready' THEN r := api.op_turnovers_ready(c, args);
                     WHEN 'rules.create' THEN r := api.op_rules_create(c, args);
                     WHEN 'rules.update' THEN r := api.op_rules_update(c, args);
                     WHEN 'legal_bases.create' THEN r := api.op_legal_bases_create(c, args);

@@ -85,6 +85,10 @@ BEGIN
     IF n.status = 'out_of_service' AND EXISTS (SELECT 1 FROM app.bed_periods p WHERE p.bed_id = b.id AND p.to_at IS NULL) THEN
         PERFORM api.fail(409, 'bed_occupied', 'status', 'the bed is occupied');
     END IF;
+    IF n.status = 'out_of_service' AND EXISTS (SELECT 1 FROM app.holds h WHERE h.bed_id = b.id AND h.status = 'active'
+                                                  AND h.until > now()) THEN
+        PERFORM api.fail(409, 'bed_held', 'status', 'the bed is held for someone');
+    END IF;
     UPDATE app.beds SET status = n.status, status_reason = n.status_reason, label = n.label
      WHERE id = b.id RETURNING * INTO n;
     PERFORM api.audit(ctx, 'bed.update', 'bed', b.id, b.house_id, api.bed_json(b), api.bed_json(n));
@@ -110,15 +114,19 @@ BEGIN
                    || CASE WHEN x.stay_id IS NOT NULL THEN '{"resident_id":"' || x.resident_id
                            || '","full_name":' || to_json(x.full_name)
                            || ',"stay_id":"' || x.stay_id || '","since":"' || api.ts(x.since) || '"}'
-                      ELSE 'null' END || '}', ',' ORDER BY x.room_code, x.label), '') || ']}'
+                      ELSE 'null' END
+                   || CASE WHEN x.state = x.t_state THEN x.t_key ELSE '' END || '}', ',' ORDER BY x.room_code, x.label), '') || ']}'
       FROM (SELECT b.id, b.room_id, rm.code AS room_code, b.label, b.status_reason,
                    o.resident_id, o.full_name, o.stay_id, o.since,
+                   t.state AS t_state, t.key AS t_key,
                    CASE WHEN o.bed_id IS NOT NULL THEN 'occupied'
                         WHEN b.status = 'out_of_service' THEN 'out_of_service'
-                        ELSE 'free' END AS state
+                        ELSE coalesce(t.state, 'free') END AS state
               FROM app.beds b
               JOIN app.rooms rm ON rm.id = b.room_id
               LEFT JOIN app.bed_occupants o ON o.bed_id = b.id AND o.house_id = board_body.house_id
+              LEFT JOIN (SELECT DISTINCT ON (c.bed_id) c.bed_id, c.state, c.key FROM api.board_bed_time(board_body.house_id) c
+                          ORDER BY c.bed_id, c.rank, c.from_at) t ON t.bed_id = b.id
              WHERE b.house_id = board_body.house_id
             OFFSET 0) x
      WHERE want IS NULL OR x.state = want);
@@ -130,6 +138,41 @@ BEGIN
     RETURN ROW(200, api.board_body(h.id, args->>'state')::jsonb);
 END $$;
 
+-- The tag a copy of the board is kept under: the house's tag (a change of what the board
+-- shows), and the last moment up to now at which a hold or turnover began or ended by the
+-- clock alone (a hold's until, a turnover's from and until), which changes states with no
+-- write. Three index probes; a house without holds or turnovers keeps its stored tag.
+CREATE OR REPLACE FUNCTION api.board_tag(house_id uuid, tag uuid) RETURNS uuid LANGUAGE sql STABLE AS $$
+    SELECT coalesce(md5(tag::text || greatest(
+               (SELECT max(h.until) FROM app.holds h
+                 WHERE h.house_id = board_tag.house_id AND h.status = 'active' AND h.until <= now()),
+               (SELECT max(t.until) FROM app.turnovers t
+                 WHERE t.house_id = board_tag.house_id AND t.ready_at IS NULL AND t.until <= now()),
+               (SELECT max(t.from_at) FROM app.turnovers t
+                 WHERE t.house_id = board_tag.house_id AND t.ready_at IS NULL AND t.from_at <= now()))::text)::uuid, tag)
+$$;
+
+-- The board's time states of a house's beds (contract §17.6), each with the key its entry
+-- then carries, as text: turnover (now inside one not marked ready; rank 1) and held (an
+-- active hold not expired, current or upcoming; rank 2, the earliest first). Few rows (the
+-- partial indexes of migration 0020): the board joins them once, so that a house without
+-- holds and turnovers renders as before.
+CREATE OR REPLACE FUNCTION api.board_bed_time(house_id uuid)
+RETURNS TABLE (bed_id uuid, rank int, from_at timestamptz, state text, key text) LANGUAGE sql STABLE AS $$
+    SELECT t.bed_id, 1, t.from_at, 'turnover',
+           ',"turnover":{"turnover_id":"' || t.id || '","stay_id":"' || t.stay_id || '","from":"' || api.ts(t.from_at)
+           || '","until":"' || api.ts(t.until) || '"}'
+      FROM app.turnovers t
+     WHERE t.house_id = board_bed_time.house_id AND t.ready_at IS NULL AND t.until > now() AND t.from_at <= now()
+    UNION ALL
+    SELECT h.bed_id, 2, h.from_at, 'held',
+           ',"hold":{"hold_id":"' || h.id || '","referral_id":null,"resident_id":'
+           || coalesce('"' || h.resident_id || '"', 'null') || ',"full_name":' || coalesce(to_json(r.full_name)::text, 'null')
+           || ',"from":"' || api.ts(h.from_at) || '","until":"' || api.ts(h.until) || '"}'
+      FROM app.holds h LEFT JOIN app.residents r ON r.id = h.resident_id
+     WHERE h.house_id = board_bed_time.house_id AND h.status = 'active' AND h.until > now()
+$$;
+
 -- The board through the daemon's copy (docs/ops.md, "Direct reads"): the body only when the
 -- caller's copy (have: the tag it was rendered at) is not the house's board any more.
 CREATE OR REPLACE FUNCTION api.direct_beds_board(token_hash bytea, roles text[], args jsonb, have uuid)
@@ -139,7 +182,8 @@ RETURNS TABLE (status int, body text, etag int, tag uuid) LANGUAGE sql STABLE AS
                 WHEN x.tag = direct_beds_board.have THEN NULL
                 ELSE api.board_body(x.house_id, args->>'state') END,
            NULL::int, x.tag
-      FROM (SELECT api.direct_status(u.user_id, u.role, u.admitted, t.house_id IS NOT NULL) AS status, t.house_id, t.tag
+      FROM (SELECT api.direct_status(u.user_id, u.role, u.admitted, t.house_id IS NOT NULL) AS status, t.house_id,
+                   api.board_tag(t.house_id, t.tag) AS tag
               FROM (SELECT) one
               LEFT JOIN api.session(direct_beds_board.token_hash, direct_beds_board.roles) u ON true
               LEFT JOIN app.board_tags t ON u.admitted AND t.house_id = (args->>'house_id')::uuid

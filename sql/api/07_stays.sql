@@ -32,14 +32,6 @@ BEGIN
     END IF;
 END $$;
 
-CREATE OR REPLACE FUNCTION api.check_bed_free(b app.beds, at timestamptz) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-    -- any period, past ones too: a back-dated check-in must not overlap an earlier stay
-    IF EXISTS (SELECT 1 FROM app.bed_periods p WHERE p.bed_id = b.id AND p.during && tstzrange(at, NULL)) THEN
-        PERFORM api.fail(409, 'bed_occupied', 'bed_id', 'the bed holds another stay at that time');
-    END IF;
-END $$;
-
 -- A bed named in a body: visible, of the given house, and locked. The lock serialises the
 -- check-ins and transfers onto one bed (and beds.update): shared locks let two of them
 -- insert conflicting periods and then wait on each other's exclusion check, a deadlock
@@ -60,7 +52,7 @@ END $$;
 CREATE OR REPLACE FUNCTION api.op_stays_checkin(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
 DECLARE
     r app.residents; b app.beds; s app.stays; j jsonb;
-    at timestamptz := coalesce((args->>'checked_in_at')::timestamptz, now());
+    at timestamptz;
 BEGIN
     IF (args->>'rules_acknowledged')::boolean IS NOT TRUE THEN
         PERFORM api.invalid('rules_acknowledged', 'the house rules must be acknowledged');
@@ -69,16 +61,21 @@ BEGIN
     SELECT * INTO r FROM app.residents WHERE id = (args->>'resident_id')::uuid AND api.sees(ctx, house_id)
        FOR NO KEY UPDATE;
     IF NOT FOUND THEN PERFORM api.invalid('resident_id', 'no such resident'); END IF;
+    -- "now" after the resident's lock: a cancel of the resident's hold that we waited for
+    -- ended its bed time before our check-in begins
+    at := coalesce((args->>'checked_in_at')::timestamptz, clock_timestamp());
     b := api.body_bed(ctx, args, r.house_id);
     IF at > api.soon() THEN PERFORM api.invalid('checked_in_at', 'is in the future'); END IF;
     PERFORM api.check_bed_usable(b, r.sex);
     IF EXISTS (SELECT 1 FROM app.stays x WHERE x.resident_id = r.id AND x.span && tstzrange(at, NULL)) THEN
         PERFORM api.fail(409, 'resident_in_residence', 'resident_id', 'the resident already has a stay at that time');
     END IF;
-    PERFORM api.check_bed_free(b, at);
+    -- any claim, past ones too: a back-dated check-in must not overlap an earlier stay
+    PERFORM api.check_bed_time(b.id, tstzrange(at, NULL), r.id);
     -- under a race the constraints are the final word (mapped to the same codes by api.run)
     INSERT INTO app.stays (house_id, resident_id, checked_in_at, planned_exit_on)
     VALUES (r.house_id, r.id, at, (args->>'planned_exit_on')::date) RETURNING * INTO s;
+    PERFORM api.holds_use(ctx, s);                  -- before the bed period: it may be on the held bed
     INSERT INTO app.bed_periods (stay_id, bed_id, house_id, from_at) VALUES (s.id, b.id, s.house_id, at);
     j := api.stay_json(s);
     PERFORM api.referral_arrive(ctx, s);   -- §17.3: an accepted referral arrives (20_referrals.sql)
@@ -122,8 +119,9 @@ BEGIN
     IF at < p.from_at THEN PERFORM api.invalid('at', 'is before the current bed period began'); END IF;
     IF at > api.soon() THEN PERFORM api.invalid('at', 'is in the future'); END IF;
     PERFORM api.check_bed_usable(b, (SELECT r.sex FROM app.residents r WHERE r.id = s.resident_id));
-    PERFORM api.check_bed_free(b, at);
+    PERFORM api.check_bed_time(b.id, tstzrange(at, NULL));
     UPDATE app.bed_periods SET to_at = at WHERE id = p.id;
+    PERFORM api.turnover_begin(ctx, s, p.bed_id, at);
     INSERT INTO app.bed_periods (stay_id, bed_id, house_id, from_at) VALUES (s.id, b.id, s.house_id, at);
     UPDATE app.stays SET updated_at = now() WHERE id = s.id RETURNING * INTO s;     -- version +1
     j := api.stay_json(s);
@@ -147,6 +145,7 @@ BEGIN
     END IF;
     IF at > api.soon() THEN PERFORM api.invalid('checked_out_at', 'is in the future'); END IF;
     UPDATE app.bed_periods SET to_at = at WHERE stay_id = s.id AND to_at IS NULL;
+    PERFORM api.turnover_begin(ctx, s, (before->>'bed_id')::uuid, at);
     -- a resident still signed out is signed back in with the check-out
     UPDATE app.movements SET returned_at = greatest(at, out_at) WHERE stay_id = s.id AND returned_at IS NULL
     RETURNING * INTO m;

@@ -16,6 +16,7 @@
 	X(residents)                                                                               \
 	X(referrals)                                                                               \
 	X(stays)                                                                                   \
+	X(holds)                                                                                   \
 	X(movements)                                                                               \
 	X(rules_violations)                                                                        \
 	X(exit_plans)                                                                              \

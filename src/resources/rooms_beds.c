@@ -7,7 +7,9 @@
 
 static const char *const room_sexes[] = {"male", "female", "any", NULL};
 static const char *const bed_statuses[] = {"available", "out_of_service", NULL};
-static const char *const bed_states[] = {"free", "occupied", "out_of_service", NULL};
+/* §17.6: turnover and held (src/resources/holds.c) */
+static const char *const bed_states[] = {"free",     "occupied", "out_of_service",
+                                         "turnover", "held",     NULL};
 
 static const struct field room_body[] = {
         {.name = "code", .type = FIELD_STRING, .flags = FIELD_REQUIRED, .min = 1, .max = 50},
@@ -38,8 +40,8 @@ static const struct field bed_board_query[] = {
         {NULL},
 };
 
-/* the board is every bed with its stay; nothing else shows on it */
-static const char *const board_drop_on[] = {"stay.", "bed.", NULL};
+/* the board is every bed with its stay, hold or turnover (a turnover's changes are bed.updated) */
+static const char *const board_drop_on[] = {"stay.", "bed.", "hold.", NULL};
 
 static const struct api_route routes[] = {
         {.pattern = "POST /api/v1/houses/{house_id}/rooms",

@@ -204,6 +204,17 @@ def walk_all(w, d):
     w.call("POST /api/v1/legal-bases/{id}/revoke", 200, bpath + "/revoke", token=token,
            json_body={"revoked_on": (today - dt.timedelta(days=1)).isoformat(), "reason": "wajib lapor missed"})
 
+    hold = w.json("POST /api/v1/beds/{bed_id}/holds", 201, f"/api/v1/beds/{beds[1]['id']}/holds", token=token,
+                  json_body={"resident_id": resident["id"], "until": rfc3339(now + dt.timedelta(days=1))})
+    w.call("GET /api/v1/holds", 200, f"/api/v1/holds?house_id={house['id']}&status=active", token=token)
+    w.call("GET /api/v1/holds/{id}", 200, f"/api/v1/holds/{hold['id']}", token=token)
+    w.call("PATCH /api/v1/holds/{id}", 200, f"/api/v1/holds/{hold['id']}", token=token,
+           json_body={"until": rfc3339(now + dt.timedelta(days=2))})
+    w.call("POST /api/v1/holds/{id}/cancel", 200, f"/api/v1/holds/{hold['id']}/cancel", token=token,
+           json_body={"reason": "walk"})
+    # the check-out below leaves its bed in turnover, for the ready step
+    w.call("PATCH /api/v1/houses/{id}", 200, hpath, json_body={"turnover_minutes": 30}, token=token)
+
     stay = w.json("POST /api/v1/stays", 201, token=token,
                   json_body={"resident_id": resident["id"], "bed_id": beds[0]["id"],
                              "checked_in_at": rfc3339(now - dt.timedelta(days=2)), "rules_acknowledged": True})
@@ -278,6 +289,8 @@ def walk_all(w, d):
            token=token)
     w.call("POST /api/v1/stays/{stay_id}/checkout", 200, spath + "/checkout", token=token,
            json_body={"exit_reason": "completed", "destination": "family"})
+    w.call("POST /api/v1/beds/{bed_id}/ready", 200, f"/api/v1/beds/{beds[1]['id']}/ready", json_body={},
+           token=token)
 
     span = f"from={(today - dt.timedelta(days=7)).isoformat()}&to={today.isoformat()}"
     w.call("GET /api/v1/occupancy", 200, token=token)

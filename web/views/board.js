@@ -1,10 +1,12 @@
 // The bed board of the current house: rooms and beds by state, occupants, out-of-service reasons,
-// counts; refreshed by itself on stay.*, movement.* and bed.updated events.
+// holds and turnovers (contract §17.6; staff mark a bed ready here), counts; refreshed by itself
+// on stay.*, movement.*, hold.* and bed.updated events.
 import { h, clear } from '../js/dom.js';
 import { t, fmtD, fmtTime } from '../js/i18n.js';
-import { state, house, heading, loadBoard, loadRooms, loadOut, may, tz } from '../js/core.js';
+import { api, newKey, ApiError } from '../js/api.js';
+import { state, house, heading, loadBoard, loadRooms, loadOut, may, tz, flash } from '../js/core.js';
 
-const STATES = ['free', 'occupied', 'out_of_service'];
+const STATES = ['free', 'occupied', 'out_of_service', 'turnover', 'held'];
 
 export default async function board(box) {
   let [beds, rooms, out] = await Promise.all([loadBoard(), loadRooms(), loadOut()]);
@@ -15,7 +17,7 @@ export default async function board(box) {
   let before = new Map();
 
   function render() {
-    const n = { free: 0, occupied: 0, out_of_service: 0 };
+    const n = Object.fromEntries(STATES.map((x) => [x, 0]));
     for (const b of beds) n[b.state]++;
     const outByStay = new Map(out.map((m) => [m.stay_id, m]));
     clear(counts, STATES.map((s) => h('li', { class: s }, h('b', null, n[s]), t('st_' + s))),
@@ -33,7 +35,7 @@ export default async function board(box) {
       h('h2', { id: 'room-' + room.id }, t('room') + ' ' + room.code, h('small', null, t('room_sex_' + room.sex) +
         (room.floor != null ? ' · ' + t('floor') + ' ' + room.floor : '') + ' · ' + t('beds_n', { n: rb.length }))),
       h('ul', { class: 'beds' }, rb.map((b) => {
-        const sig = b.state + (b.occupant?.stay_id || '') + (b.status_reason || '');
+        const sig = b.state + (b.occupant?.stay_id || '') + (b.status_reason || '') + (b.hold?.hold_id || '') + (b.turnover?.turnover_id || '');
         now.set(b.id, sig);
         return h('li', null, tile(b, outByStay.get(b.occupant?.stay_id), before.size && before.get(b.id) !== sig));
       })))) : h('p', { class: 'muted' }, t('no_beds')));
@@ -51,12 +53,33 @@ export default async function board(box) {
     } else if (b.state === 'out_of_service') {
       kids.push(h('span', { class: 'sub' }, b.status_reason || ''));
       if (may('beds.update')) href = '#/manage';
+    } else if (b.state === 'held' && b.hold) {
+      kids.push(h('span', { class: 'occ' }, b.hold.full_name || ''),
+        h('span', { class: 'sub' }, t('held_until', { d: fmtTime(b.hold.until, tz()) })));
+    } else if (b.state === 'turnover' && b.turnover) {
+      kids.push(h('span', { class: 'sub' }, t('turnover_until', { d: fmtTime(b.turnover.until, tz()) })));
+      if (may('turnovers.ready')) {
+        const a = { class: 'bed ' + b.state + (changed ? ' changed' : ''), 'data-bed': b.id, 'data-state': b.state };
+        kids.push(h('button', { type: 'button', class: 'secondary', onclick: () => ready(b) }, t('bed_ready')));
+        return h('div', a, kids);
+      }
     } else if (may('stays.checkin')) {
       kids.push(h('span', { class: 'sub' }, t('checkin_here')));
       href = '#/checkin?bed=' + b.id;
     }
     const a = { class: 'bed ' + b.state + (away ? ' away' : '') + (changed ? ' changed' : ''), 'data-bed': b.id, 'data-state': b.state };
     return href ? h('a', { href, ...a }, kids) : h('div', a, kids);
+  }
+
+  // "Siap": the turnover ends now; the event that follows refreshes the board
+  async function ready(b) {
+    try {
+      await api('POST', `/beds/${b.id}/ready`, { body: {}, key: newKey() });
+      flash(t('bed_ready_done', { bed: b.label }));
+    } catch (err) {
+      flash(err instanceof ApiError ? err.words : String(err), 'error');
+    }
+    refresh();
   }
 
   render();
@@ -77,7 +100,7 @@ export default async function board(box) {
   }
   return {
     onEvent(ev) {
-      if (ev.type !== 'open' && !/^(stay|movement|bed)\./.test(ev.type)) return;
+      if (ev.type !== 'open' && !/^(stay|movement|bed|hold)\./.test(ev.type)) return;
       if (ev.data?.house_id && ev.data.house_id !== houseId) return;
       clearTimeout(timer);
       timer = setTimeout(refresh, 150);
