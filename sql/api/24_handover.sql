@@ -46,3 +46,75 @@ CREATE OR REPLACE FUNCTION api.recent_handover_notes(house_id uuid) RETURNS json
              WHERE n.house_id = recent_handover_notes.house_id AND n.created_at > now() - interval '24 hours'
              ORDER BY n.seq DESC LIMIT 20) x
 $$;
+
+-- The alerts of tonight: the house's critical ones as GET /alerts gives this user (its role's
+-- kinds, acknowledged ones too), at most 50, in the list's order. Only the kinds that may be
+-- critical are computed (api.alert_kinds().critical): for staff that leaves out the
+-- reporting state, the one expensive part of the alerts.
+CREATE OR REPLACE FUNCTION api.tonight_alerts(ctx api.ctx, house_id uuid) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT coalesce(jsonb_agg(api.alert_json(x.a, x.k) ORDER BY (x.a).since, (x.a).key COLLATE "C"), '[]')
+      FROM (SELECT a, k FROM api.alerts(ARRAY[house_id],
+                                         ARRAY(SELECT kd.kind FROM api.alert_kinds() kd
+                                                WHERE kd.critical AND kd.kind = ANY (api.alert_kinds_for(ctx.role, NULL)))) a
+              LEFT JOIN app.alert_acknowledgements k ON k.key = a.key
+             WHERE a.severity = 'critical'
+             ORDER BY a.since, a.key COLLATE "C" LIMIT 50) x
+$$;
+
+-- The night shift's one request (§17.9), computed now.
+CREATE OR REPLACE FUNCTION api.op_houses_tonight(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+DECLARE h app.houses := api.visible_house(ctx, api.pid(args, 'house_id')); today date := api.today(h.id);
+BEGIN
+    RETURN (WITH
+    beds AS (
+        SELECT count(*)::int AS total,
+               (count(*) FILTER (WHERE o.bed_id IS NOT NULL))::int AS occupied,
+               (count(*) FILTER (WHERE o.bed_id IS NULL AND b.status = 'out_of_service'))::int AS oos,
+               (count(*) FILTER (WHERE o.bed_id IS NULL AND b.status <> 'out_of_service' AND t.rank = 1))::int AS turnover,
+               (count(*) FILTER (WHERE o.bed_id IS NULL AND b.status <> 'out_of_service' AND t.rank = 2))::int AS held
+          FROM app.beds b
+          LEFT JOIN app.bed_occupants o ON o.bed_id = b.id
+          LEFT JOIN (SELECT x.bed_id, min(x.rank) AS rank FROM api.board_bed_time(h.id) x GROUP BY x.bed_id) t
+                 ON t.bed_id = b.id
+         WHERE b.house_id = h.id),
+    outs AS (
+        SELECT m.resident_id, o.full_name, m.stay_id, m.id AS movement_id, m.purpose, m.expected_back_at,
+               m.expected_back_at < now() AS overdue
+          FROM app.movements m JOIN app.bed_occupants o ON o.stay_id = m.stay_id
+         WHERE m.house_id = h.id AND m.returned_at IS NULL),
+    arrivals AS (
+        SELECT hd.id AS hold_id, hd.bed_id, rm.code AS room_code, b.label AS bed_label, hd.resident_id,
+               r.full_name, hd.from_at, hd.until
+          FROM app.holds hd
+          JOIN app.beds b ON b.id = hd.bed_id JOIN app.rooms rm ON rm.id = b.room_id
+          LEFT JOIN app.residents r ON r.id = hd.resident_id
+         WHERE hd.house_id = h.id AND hd.status = 'active' AND hd.until > now()
+           AND (hd.from_at AT TIME ZONE h.timezone)::date <= today),
+    resid AS (SELECT count(*)::int AS n FROM app.bed_occupants o WHERE o.house_id = h.id),
+    open_rc AS (SELECT c.* FROM app.roll_calls c WHERE c.house_id = h.id AND c.status = 'open'),
+    last_rc AS (SELECT c.* FROM app.roll_calls c WHERE c.house_id = h.id AND c.status = 'closed'
+                 ORDER BY c.at DESC, c.seq DESC LIMIT 1)
+    SELECT ROW(200, jsonb_build_object('house_id', h.id, 'date', api.d(today), 'curfew', to_char(h.curfew, 'HH24:MI'),
+        'counts', (SELECT jsonb_build_object('in_residence', resid.n,
+                          'in_house', resid.n - (SELECT count(*) FROM outs),
+                          'out', (SELECT count(*) FROM outs), 'overdue', (SELECT count(*) FROM outs WHERE outs.overdue),
+                          'arriving_today', (SELECT count(*) FROM arrivals),
+                          'beds_total', beds.total, 'beds_occupied', beds.occupied,
+                          'beds_free', beds.total - beds.occupied - beds.oos - beds.turnover - beds.held,
+                          'beds_held', beds.held, 'beds_turnover', beds.turnover, 'beds_out_of_service', beds.oos)
+                     FROM beds, resid),
+        'open_roll_call', (SELECT jsonb_build_object('id', c.id, 'kind', c.kind, 'at', api.ts(c.at),
+                                  'totals', api.roll_call_totals(c.id)) FROM open_rc c),
+        'last_roll_call', (SELECT jsonb_build_object('id', c.id, 'kind', c.kind, 'at', api.ts(c.at),
+                                  'closed_at', api.ts(c.closed_at), 'totals', api.roll_call_totals(c.id)) FROM last_rc c),
+        'out', (SELECT coalesce(jsonb_agg(jsonb_build_object('resident_id', o.resident_id, 'full_name', o.full_name,
+                        'stay_id', o.stay_id, 'movement_id', o.movement_id, 'purpose', o.purpose,
+                        'expected_back_at', api.ts(o.expected_back_at), 'overdue', o.overdue)
+                        ORDER BY o.expected_back_at, o.movement_id), '[]') FROM outs o),
+        'arrivals', (SELECT coalesce(jsonb_agg(jsonb_build_object('hold_id', a.hold_id, 'bed_id', a.bed_id,
+                        'room_code', a.room_code, 'bed_label', a.bed_label, 'referral_id', NULL,
+                        'resident_id', a.resident_id, 'full_name', a.full_name, 'from', api.ts(a.from_at),
+                        'until', api.ts(a.until)) ORDER BY a.from_at, a.hold_id), '[]') FROM arrivals a),
+        'handover_notes', api.recent_handover_notes(h.id),
+        'alerts', api.tonight_alerts(ctx, h.id)))::api.reply);
+END $$;

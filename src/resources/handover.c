@@ -1,5 +1,6 @@
-/* Shift handover notes (contract §17.9): a log of what one shift tells the next, never
- * changed or deleted. Served by sql/api/24_handover.sql. */
+/* The shift (contract §17.9): handover notes, a log of what one shift tells the next, never
+ * changed or deleted, and `tonight`, everything the night shift needs in one request.
+ * Served by sql/api/24_handover.sql. */
 #include "resource.h"
 
 static const char *const shifts[] = {"morning", "afternoon", "night", NULL};
@@ -43,6 +44,9 @@ static const struct api_route routes[] = {
          .query = notes_query,
          .flags = ROUTE_LIST | ROUTE_CSV,
          .csv_columns = "id,house_id,shift,note,author_id,author_name,created_at,updated_at"},
+        {.pattern = "GET /api/v1/houses/{house_id}/tonight",
+         .op = "houses.tonight",
+         .roles = ROLES_ALL},
 };
 
 const struct resource resource_handover = {.name = "handover", RESOURCE_ROUTES(routes)};

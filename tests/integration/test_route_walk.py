@@ -257,6 +257,7 @@ def walk_all(w, d):
            json_body={"shift": "night", "note": "Semua aman", "flags": ["follow_up"]})
     w.call("GET /api/v1/houses/{house_id}/handover-notes", 200, hpath + "/handover-notes", token=token)
     w.call("GET /api/v1/houses/{house_id}/forecast", 200, hpath + "/forecast?days=30", token=token)
+    w.call("GET /api/v1/houses/{house_id}/tonight", 200, hpath + "/tonight", token=token)
 
     w.call("PUT /api/v1/stays/{stay_id}/exit-plan", 201, spath + "/exit-plan", token=token,
            json_body={"target_exit_on": (today + dt.timedelta(days=90)).isoformat(), "destination_plan": "family"})

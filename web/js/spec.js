@@ -101,6 +101,7 @@ export const OPS = {
   "business_months.list": {"roles": ["admin", "manager", "caseworker"], "body": {}},
   "handover_notes.create": {"roles": ["admin", "manager", "caseworker", "staff"], "body": {"shift": {"type": "enum", "required": true, "values": ["morning", "afternoon", "night"]}, "note": {"type": "text", "required": true, "min_length": 1, "max_length": 5000}, "flags": {"type": "enum_list", "required": false, "max_items": 6, "values": ["incident", "medical", "maintenance", "security", "follow_up", "visitor"]}}},
   "handover_notes.list": {"roles": ["admin", "manager", "caseworker", "staff"], "body": {}},
+  "houses.tonight": {"roles": ["admin", "manager", "caseworker", "staff"], "body": {}},
   "reports.occupancy": {"roles": ["admin", "manager", "caseworker", "staff"], "body": {}},
   "reports.census": {"roles": ["admin", "manager", "caseworker", "staff"], "body": {}},
   "reports.forecast": {"roles": ["admin", "manager", "caseworker"], "body": {}},
