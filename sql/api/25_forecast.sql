@@ -29,7 +29,11 @@ BEGIN
                coalesce(p.target_exit_on, s.planned_exit_on) AS e,
                CASE WHEN p.stay_id IS NOT NULL THEN 'exit_plan'
                     WHEN s.planned_exit_on IS NOT NULL THEN 'planned_exit' END AS src
-          FROM app.stays s JOIN app.residents r ON r.id = s.resident_id
+          FROM app.stays s
+          -- one index probe per stay (OFFSET 0 keeps the subquery apart): as a join the planner
+          -- hashes every resident of the installation (100 000 in the benchmark: 40 of 50 ms)
+         CROSS JOIN LATERAL (SELECT x.full_name, x.supervision_ends_on FROM app.residents x
+                              WHERE x.id = s.resident_id OFFSET 0) r
           LEFT JOIN app.exit_plans p ON p.stay_id = s.id
           LEFT JOIN app.bed_occupants o ON o.stay_id = s.id
          WHERE s.house_id = h.id AND s.checked_out_at IS NULL),
