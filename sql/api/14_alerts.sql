@@ -307,6 +307,18 @@ LANGUAGE sql STABLE AS $$
      WHERE h.id = ANY (house_ids) AND f.expected_arrival_on < t.today
 $$;
 
+-- An active hold in its last 24 hours (expired ones are past `until`: nothing to warn of).
+CREATE OR REPLACE FUNCTION api.alerts_hold_expiring(house_ids uuid[]) RETURNS SETOF api.alert
+LANGUAGE sql STABLE AS $$
+    SELECT 'hold_expiring:' || x.id || ':' || to_char(x.until AT TIME ZONE 'UTC', 'YYYYMMDD"T"HH24MISS"Z"'),
+           'hold_expiring', 'warning', x.house_id, x.resident_id, NULL::uuid, 'hold', x.id,
+           greatest(x.until - interval '24 hours', x.created_at), x.until,
+           jsonb_build_object('hold_id', x.id, 'bed_id', x.bed_id, 'referral_id', NULL, 'until', api.ts(x.until))
+      FROM app.holds x
+     WHERE x.house_id = ANY (house_ids) AND x.status = 'active'
+       AND x.until > now() AND x.until - interval '24 hours' <= now()
+$$;
+
 -- Only closed roll-calls count (an open or cancelled one never does).
 
 -- A run of absences: the absent marks of an active stay at closed roll-calls after its last
@@ -370,6 +382,7 @@ LANGUAGE sql STABLE AS $$
     UNION ALL SELECT * FROM api.alerts_referral_arrival_overdue(house_ids) WHERE 'referral_arrival_overdue' = ANY (kinds)
     UNION ALL SELECT * FROM api.alerts_roll_call_absent(house_ids) WHERE 'roll_call_absent' = ANY (kinds)
     UNION ALL SELECT * FROM api.alerts_roll_call_missed(house_ids) WHERE 'roll_call_missed' = ANY (kinds)
+    UNION ALL SELECT * FROM api.alerts_hold_expiring(house_ids) WHERE 'hold_expiring' = ANY (kinds)
     UNION ALL SELECT * FROM api.reporting_alerts(house_ids, kinds)
                WHERE kinds && api.reporting_kinds()
     UNION ALL SELECT * FROM api.partner_agreement_alerts(house_ids, kinds)

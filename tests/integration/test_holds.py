@@ -22,6 +22,9 @@ Each refused write is checked to have written nothing (holds, claims, audit, eve
   bed free.
 - test_database_enforces: inserts through psql: any overlap of stay period, hold and turnover on a
   bed is refused by the one exclusion, api.map_error names the kind there; one hold per person.
+- test_hold_expiring_alert: a hold in its last 24 hours raises hold_expiring (key with UNTIL as
+  YYYYMMDDTHHMMSSZ, warning, since max(until - 24 h, created_at), due_at until, details); staff see
+  and acknowledge it; extended beyond 24 h, cancelled or used it clears, and a new until is a new key.
 - test_board_on_two_instances: each instance's kept board follows a hold and its cancel made
   through the other.
 - test_race_holds_one_bed: 12 holds of 12 people onto one bed through two instances: one 201,
@@ -485,6 +488,52 @@ def test_race_checkin_vs_cancel(_d):
             expect(row in ("used|t|f", "cancelled|f|t"), f"hold after check-in vs cancel: {row}")
             expect(stay.status == 201, f"the check-in: {stay}")
             expect((cancel.status == 200) == row.startswith("cancelled"), f"cancel {cancel} vs row {row}")
+
+
+def test_hold_expiring_alert(d):
+    w = world(d)
+    bed, res = w.bed(), w.resident()
+    far = w.must_hold(bed, res, until=iso(48 * 60))
+
+    def alerts(token=None):
+        got = d.must("GET", f"alerts?house_id={w.house}&kind=hold_expiring", token=token or w.token)["items"]
+        return [a for a in got if a["entity_id"] == far["id"]]
+
+    expect(alerts() == [], "more than 24 h left: no alert")
+    r = d.request("PATCH", f"/api/v1/holds/{far['id']}", json_body={"until": iso(10 * 60)}, headers={"If-Match": '"1"'},
+                  token=w.token)
+    expect(r.status == 200, f"shorten: {r}")
+    until = dt.datetime.fromisoformat(r.json["until"].replace("Z", "+00:00"))
+    got = alerts(w.tokens["staff"])
+    expect(len(got) == 1, f"staff see it: {got}")
+    a = got[0]
+    expect(a["key"] == f"hold_expiring:{far['id']}:{until.strftime('%Y%m%dT%H%M%SZ')}", f"key {a['key']}")
+    expect(a["severity"] == "warning" and a["entity"] == "hold" and a["resident_id"] == res and a["stay_id"] is None,
+           f"{a}")
+    expect(a["since"] == far["created_at"] and a["due_at"] == r.json["until"], f"since/due_at: {a}")
+    expect(a["details"] == {"hold_id": far["id"], "bed_id": bed, "referral_id": None, "until": r.json["until"]},
+           f"details {a['details']}")
+    d.must("POST", "alerts/acknowledge", {"key": a["key"], "note": "sudah dikabari"}, token=w.tokens["staff"])
+    r = d.request("PATCH", f"/api/v1/holds/{far['id']}", json_body={"until": iso(30 * 60)}, headers={"If-Match": '"2"'},
+                  token=w.token)
+    expect(r.status == 200 and alerts() == [], f"extended beyond 24 h clears it: {alerts()}")
+    r = d.request("PATCH", f"/api/v1/holds/{far['id']}", json_body={"until": iso(5 * 60)}, headers={"If-Match": '"3"'},
+                  token=w.token)
+    again = alerts()
+    expect(len(again) == 1 and again[0]["key"] != a["key"] and again[0]["acknowledged_at"] is None,
+           f"a new until is a new key: {again}")
+    d.must("POST", f"holds/{far['id']}/cancel", {"reason": "batal"}, token=w.token)
+    expect(alerts() == [], "cancelled: cleared")
+    # a hold made inside its last day is due from its creation; using it clears it
+    bed2, res2 = w.bed(), w.resident()
+    near = w.must_hold(bed2, res2, until=iso(60))
+    got = [x for x in d.must("GET", f"alerts?house_id={w.house}&kind=hold_expiring", token=w.token)["items"]
+           if x["entity_id"] == near["id"]]
+    expect(len(got) == 1 and got[0]["since"] == near["created_at"], f"since = created_at: {got}")
+    expect(w.checkin(res2, bed2).status == 201, "check-in of the held person")
+    got = [x for x in d.must("GET", f"alerts?house_id={w.house}&kind=hold_expiring", token=w.token)["items"]
+           if x["entity_id"] == near["id"]]
+    expect(got == [], f"used: cleared {got}")
 
 
 if __name__ == "__main__":
