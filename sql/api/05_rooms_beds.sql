@@ -166,10 +166,12 @@ RETURNS TABLE (bed_id uuid, rank int, from_at timestamptz, state text, key text)
      WHERE t.house_id = board_bed_time.house_id AND t.ready_at IS NULL AND t.until > now() AND t.from_at <= now()
     UNION ALL
     SELECT h.bed_id, 2, h.from_at, 'held',
-           ',"hold":{"hold_id":"' || h.id || '","referral_id":null,"resident_id":'
-           || coalesce('"' || h.resident_id || '"', 'null') || ',"full_name":' || coalesce(to_json(r.full_name)::text, 'null')
+           ',"hold":{"hold_id":"' || h.id || '","referral_id":' || coalesce('"' || h.referral_id || '"', 'null')
+           || ',"resident_id":' || coalesce('"' || h.resident_id || '"', 'null')
+           || ',"full_name":' || coalesce(to_json(coalesce(r.full_name, f.full_name))::text, 'null')
            || ',"from":"' || api.ts(h.from_at) || '","until":"' || api.ts(h.until) || '"}'
       FROM app.holds h LEFT JOIN app.residents r ON r.id = h.resident_id
+      LEFT JOIN app.referrals f ON f.id = h.referral_id
      WHERE h.house_id = board_bed_time.house_id AND h.status = 'active' AND h.until > now()
 $$;
 

@@ -313,7 +313,7 @@ LANGUAGE sql STABLE AS $$
     SELECT 'hold_expiring:' || x.id || ':' || to_char(x.until AT TIME ZONE 'UTC', 'YYYYMMDD"T"HH24MISS"Z"'),
            'hold_expiring', 'warning', x.house_id, x.resident_id, NULL::uuid, 'hold', x.id,
            greatest(x.until - interval '24 hours', x.created_at), x.until,
-           jsonb_build_object('hold_id', x.id, 'bed_id', x.bed_id, 'referral_id', NULL, 'until', api.ts(x.until))
+           jsonb_build_object('hold_id', x.id, 'bed_id', x.bed_id, 'referral_id', x.referral_id, 'until', api.ts(x.until))
       FROM app.holds x
      WHERE x.house_id = ANY (house_ids) AND x.status = 'active'
        AND x.until > now() AND x.until - interval '24 hours' <= now()

@@ -127,7 +127,7 @@ BEGIN
         PERFORM api.fail(409, 'referral_not_pending', NULL,
                          'the person fields of an accepted referral are the resident''s: change the resident');
     END IF;
-    -- §17.4: a sex changing while the referral holds a bed in a room for the other sex is 409 sex_mismatch (holds)
+    IF n.sex <> f.sex THEN PERFORM api.referral_holds_sex(f, n.sex); END IF;   -- §17.4 (21_bed_time.sql)
     UPDATE app.referrals x SET full_name = n.full_name, register_number = n.register_number, sex = n.sex,
            birth_date = n.birth_date, national_id = n.national_id, from_institution = n.from_institution,
            institution_kind = n.institution_kind, litmas_number = n.litmas_number,
@@ -189,7 +189,7 @@ BEGIN
     END IF;
     UPDATE app.referrals x SET status = 'accepted', decided_at = now(), decided_by = ctx.user_id, resident_id = r.id
      WHERE x.id = f.id RETURNING * INTO n;
-    -- §17.4: the referral's active holds now hold r (409 already_held): the holds' call goes here
+    PERFORM api.referral_holds_accepted(ctx, n, r);     -- §17.4: its holds now hold r (21_bed_time.sql)
     PERFORM api.record_referral(ctx, 'accept', 'accepted', f, n);
     RETURN ROW(200, api.referral_json(n, ctx.role));
 END $$;
@@ -212,8 +212,7 @@ BEGIN
            decided_at = CASE WHEN decided THEN now() ELSE x.decided_at END,
            decided_by = CASE WHEN decided THEN ctx.user_id ELSE x.decided_by END
      WHERE x.id = f.id RETURNING * INTO n;
-    -- §17.4: the referral's active holds are cancelled here ("referral declined" / "referral
-    -- cancelled", one audit record each): the holds' call goes here
+    PERFORM api.referral_holds_cancelled(ctx, n, 'referral ' || n.status);      -- §17.4 (21_bed_time.sql)
     PERFORM api.record_referral(ctx, CASE WHEN decided THEN 'decline' ELSE 'cancel' END, n.status, f, n);
     RETURN ROW(200, api.referral_json(n, ctx.role));
 END $$;

@@ -53,12 +53,16 @@ CREATE OR REPLACE FUNCTION api.hold_status(h app.holds) RETURNS text LANGUAGE sq
     SELECT CASE WHEN h.status = 'active' AND h.until <= now() THEN 'expired' ELSE h.status END
 $$;
 
+-- The held person's name: the resident's, else (a pending referral's hold) the referral's.
+CREATE OR REPLACE FUNCTION api.hold_name(resident_id uuid, referral_id uuid) RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT coalesce((SELECT r.full_name FROM app.residents r WHERE r.id = hold_name.resident_id),
+                    (SELECT f.full_name FROM app.referrals f WHERE f.id = hold_name.referral_id))
+$$;
+
 CREATE OR REPLACE FUNCTION api.hold_json(h app.holds) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    -- referral_id: null until referrals (§17.3) exist; full_name is then the referral's for a pending one
-    RETURN jsonb_build_object('id', h.id, 'house_id', h.house_id, 'bed_id', h.bed_id, 'referral_id', NULL,
-        'resident_id', h.resident_id,
-        'full_name', (SELECT r.full_name FROM app.residents r WHERE r.id = h.resident_id),
+    RETURN jsonb_build_object('id', h.id, 'house_id', h.house_id, 'bed_id', h.bed_id, 'referral_id', h.referral_id,
+        'resident_id', h.resident_id, 'full_name', api.hold_name(h.resident_id, h.referral_id),
         'from', api.ts(h.from_at), 'until', api.ts(h.until), 'reason', h.reason, 'status', api.hold_status(h),
         'stay_id', h.stay_id, 'used_at', api.ts(h.used_at), 'cancelled_at', api.ts(h.cancelled_at),
         'cancelled_by', h.cancelled_by, 'cancel_reason', h.cancel_reason, 'created_by', h.created_by,
@@ -78,7 +82,7 @@ DECLARE j jsonb := api.hold_json(h);
 BEGIN
     PERFORM api.emit(h.house_id, 'hold.' || verb, jsonb_strip_nulls(jsonb_build_object('entity', 'hold', 'id', h.id,
                      'bed_id', h.bed_id, 'resident_id', h.resident_id, 'stay_id', h.stay_id))
-                     || jsonb_build_object('referral_id', NULL));
+                     || jsonb_build_object('referral_id', h.referral_id));
     PERFORM api.audit(ctx, 'hold.' || action, 'hold', h.id, h.house_id, before, j);
     RETURN j;
 END $$;
@@ -91,23 +95,36 @@ BEGIN
     IF until > from_at + interval '30 days' THEN PERFORM api.invalid('until', 'is more than 30 days after from'); END IF;
 END $$;
 
+-- The person a new hold is for, locked: a referral of the bed's house (and its resident once
+-- accepted), or a resident of it; 422 naming the field otherwise. Lock order: the referral,
+-- then the resident (an accept's order), then the bed.
+CREATE OR REPLACE FUNCTION api.hold_person(args jsonb, house_id uuid, OUT f app.referrals, OUT r app.residents)
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF (args->>'referral_id' IS NULL) = (args->>'resident_id' IS NULL) THEN
+        PERFORM api.invalid_fields('{referral_id,resident_id}', 'give exactly one of referral_id and resident_id');
+    END IF;
+    IF args->>'referral_id' IS NOT NULL THEN
+        SELECT * INTO f FROM app.referrals x WHERE x.id = (args->>'referral_id')::uuid AND x.house_id = hold_person.house_id
+           FOR NO KEY UPDATE;
+        IF NOT FOUND THEN PERFORM api.invalid('referral_id', 'no such referral in the bed''s house'); END IF;
+        SELECT * INTO r FROM app.residents x WHERE x.id = f.resident_id FOR NO KEY UPDATE;
+        RETURN;
+    END IF;
+    SELECT * INTO r FROM app.residents x WHERE x.id = (args->>'resident_id')::uuid AND x.house_id = hold_person.house_id
+       FOR NO KEY UPDATE;
+    IF NOT FOUND THEN PERFORM api.invalid('resident_id', 'no such resident in the bed''s house'); END IF;
+END $$;
+
 CREATE OR REPLACE FUNCTION api.op_holds_create(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
 DECLARE
-    b app.beds; r app.residents; h app.holds; start_at timestamptz;
+    b app.beds; p record; h app.holds; start_at timestamptz;
     new_until timestamptz := (args->>'until')::timestamptz;
 BEGIN
     SELECT * INTO b FROM app.beds x WHERE x.id = api.pid(args, 'bed_id') AND api.sees(ctx, x.house_id);
     IF NOT FOUND THEN PERFORM api.not_found(); END IF;
-    IF (args->>'referral_id' IS NULL) = (args->>'resident_id' IS NULL) THEN
-        PERFORM api.invalid_fields('{referral_id,resident_id}', 'give exactly one of referral_id and resident_id');
-    END IF;
-    IF args->>'referral_id' IS NOT NULL THEN         -- referrals (§17.3) are not built yet: none is visible
-        PERFORM api.invalid('referral_id', 'no such referral in the bed''s house');
-    END IF;
-    SELECT * INTO r FROM app.residents x WHERE x.id = (args->>'resident_id')::uuid AND x.house_id = b.house_id
-       FOR NO KEY UPDATE;
-    IF NOT FOUND THEN PERFORM api.invalid('resident_id', 'no such resident in the bed''s house'); END IF;
-    -- locked after the resident (the check-in's order): holds and check-ins onto one bed run
+    p := api.hold_person(args, b.house_id);
+    -- locked after the person (the check-in's order): holds and check-ins onto one bed run
     -- one at a time; "now" is read after the locks (a cancel or check-out we waited for ended
     -- its time before this hold begins)
     SELECT * INTO b FROM app.beds x WHERE x.id = b.id FOR NO KEY UPDATE;
@@ -115,17 +132,23 @@ BEGIN
     IF start_at < now() - interval '5 minutes' THEN PERFORM api.invalid('from', 'is more than 5 minutes in the past'); END IF;
     IF start_at > now() + interval '180 days' THEN PERFORM api.invalid('from', 'is more than 180 days ahead'); END IF;
     PERFORM api.check_hold_until(new_until, start_at, greatest(start_at, now()));
-    IF EXISTS (SELECT 1 FROM app.stays s WHERE s.resident_id = r.id AND s.checked_out_at IS NULL) THEN
+    IF (p.f).status IN ('declined', 'cancelled', 'arrived') THEN
+        PERFORM api.fail(409, 'referral_closed', 'referral_id', 'the referral is ' || (p.f).status);
+    END IF;
+    IF EXISTS (SELECT 1 FROM app.stays s WHERE s.resident_id = (p.r).id AND s.checked_out_at IS NULL) THEN
         PERFORM api.fail(409, 'resident_in_residence', 'resident_id', 'the person has an active stay');
     END IF;
-    PERFORM api.check_bed_usable(b, r.sex);
+    PERFORM api.check_bed_usable(b, coalesce((p.r).sex, (p.f).sex));
     PERFORM api.check_bed_time(b.id, tstzrange(start_at, new_until, '[)'));
-    IF EXISTS (SELECT 1 FROM app.holds x WHERE x.resident_id = r.id AND x.status = 'active' AND x.until > now()) THEN
-        PERFORM api.fail(409, 'already_held', 'resident_id', 'the person already holds a bed');
+    IF EXISTS (SELECT 1 FROM app.holds x WHERE (x.resident_id = (p.r).id OR x.referral_id = (p.f).id)
+                                           AND x.status = 'active' AND x.until > now()) THEN
+        PERFORM api.fail(409, 'already_held', CASE WHEN (p.f).id IS NULL THEN 'resident_id' ELSE 'referral_id' END,
+                         'the person already holds a bed');
     END IF;
-    -- created_at begins the person's one hold (holds_one_per_resident): after the locks too
-    INSERT INTO app.holds (house_id, bed_id, resident_id, from_at, until, end_at, reason, created_by, created_at, updated_at)
-    VALUES (b.house_id, b.id, r.id, start_at, new_until, new_until, args->>'reason', ctx.user_id,
+    -- created_at begins the person's one hold (holds_one_per_*): after the locks too
+    INSERT INTO app.holds (house_id, bed_id, referral_id, resident_id, from_at, until, end_at, reason, created_by,
+                           created_at, updated_at)
+    VALUES (b.house_id, b.id, (p.f).id, (p.r).id, start_at, new_until, new_until, args->>'reason', ctx.user_id,
             clock_timestamp(), clock_timestamp()) RETURNING * INTO h;
     RETURN ROW(201, api.hold_changed(ctx, 'created', 'create', NULL, h));
 END $$;
@@ -139,7 +162,7 @@ BEGIN
       FROM (SELECT h, h.seq FROM app.holds h
              WHERE api.sees(ctx, h.house_id) AND (hid IS NULL OR h.house_id = hid)
                AND (args->>'bed_id' IS NULL OR h.bed_id = (args->>'bed_id')::uuid)
-               AND args->>'referral_id' IS NULL             -- no hold is a referral's yet (§17.3)
+               AND (args->>'referral_id' IS NULL OR h.referral_id = (args->>'referral_id')::uuid)
                AND (args->>'resident_id' IS NULL OR h.resident_id = (args->>'resident_id')::uuid)
                AND (args->>'status' IS NULL OR api.hold_status(h) = args->>'status')
                AND h.seq > api.after(args)
@@ -164,6 +187,9 @@ $$;
 CREATE OR REPLACE FUNCTION api.open_hold(ctx api.ctx, args jsonb) RETURNS app.holds LANGUAGE plpgsql AS $$
 DECLARE h app.holds := api.visible_hold(ctx, api.pid(args, 'id'));
 BEGIN
+    -- a pending referral's hold has no resident yet: its referral is the person (an accept's
+    -- first lock); else the resident, as a check-in takes it
+    PERFORM 1 FROM app.referrals f WHERE f.id = h.referral_id AND h.resident_id IS NULL FOR NO KEY UPDATE;
     PERFORM 1 FROM app.residents r WHERE r.id = h.resident_id FOR NO KEY UPDATE;
     PERFORM 1 FROM app.beds b WHERE b.id = h.bed_id FOR NO KEY UPDATE;
     SELECT * INTO h FROM app.holds x WHERE x.id = h.id FOR UPDATE;
@@ -254,4 +280,45 @@ BEGIN
     PERFORM api.emit(b.house_id, 'bed.updated', jsonb_build_object('entity', 'bed', 'id', b.id, 'bed_id', b.id));
     PERFORM api.audit(ctx, 'turnover.ready', 'turnover', t.id, t.house_id, api.turnover_json(t), api.turnover_json(n));
     RETURN ROW(200, api.turnover_json(n));
+END $$;
+
+-- The referral's active, unexpired holds (§17.3), under the referral's lock.
+-- Accepted: they now hold its resident r (409 already_held when r holds another bed).
+CREATE OR REPLACE FUNCTION api.referral_holds_accepted(ctx api.ctx, f app.referrals, r app.residents) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE h app.holds; n app.holds;
+BEGIN
+    FOR h IN SELECT * FROM app.holds x WHERE x.referral_id = f.id AND x.status = 'active' AND x.until > now()
+             FOR UPDATE LOOP
+        IF EXISTS (SELECT 1 FROM app.holds x WHERE x.resident_id = r.id AND x.id <> h.id
+                                               AND x.status = 'active' AND x.until > now()) THEN
+            PERFORM api.fail(409, 'already_held', 'resident_id', 'the resident already holds another bed');
+        END IF;
+        UPDATE app.holds SET resident_id = r.id WHERE id = h.id RETURNING * INTO n;
+        PERFORM api.hold_changed(ctx, 'updated', 'update', api.hold_json(h), n);
+    END LOOP;
+END $$;
+
+-- Declined or cancelled: they are cancelled, one audit record each.
+CREATE OR REPLACE FUNCTION api.referral_holds_cancelled(ctx api.ctx, f app.referrals, reason text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE h app.holds; n app.holds; at timestamptz := clock_timestamp();
+BEGIN
+    FOR h IN SELECT * FROM app.holds x WHERE x.referral_id = f.id AND x.status = 'active' AND x.until > now()
+             FOR UPDATE LOOP
+        UPDATE app.holds SET status = 'cancelled', cancelled_at = at, cancelled_by = ctx.user_id,
+                             cancel_reason = referral_holds_cancelled.reason, end_at = greatest(from_at, at)
+         WHERE id = h.id RETURNING * INTO n;
+        PERFORM api.hold_changed(ctx, 'cancelled', 'cancel', api.hold_json(h), n);
+    END LOOP;
+END $$;
+
+-- A referral's sex changing while it holds a bed in a room for the other sex: 409 sex_mismatch.
+CREATE OR REPLACE FUNCTION api.referral_holds_sex(f app.referrals, sex text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM app.holds x JOIN app.beds b ON b.id = x.bed_id JOIN app.rooms rm ON rm.id = b.room_id
+                WHERE x.referral_id = f.id AND x.status = 'active' AND x.until > now()
+                  AND rm.sex NOT IN ('any', referral_holds_sex.sex)) THEN
+        PERFORM api.fail(409, 'sex_mismatch', 'sex', 'the referral holds a bed in a room for the other sex');
+    END IF;
 END $$;

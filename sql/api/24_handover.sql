@@ -88,11 +88,10 @@ BEGIN
           FROM app.movements m JOIN app.bed_occupants o ON o.stay_id = m.stay_id
          WHERE m.house_id = h.id AND m.returned_at IS NULL),
     arrivals AS (
-        SELECT hd.id AS hold_id, hd.bed_id, rm.code AS room_code, b.label AS bed_label, hd.resident_id,
-               r.full_name, hd.from_at, hd.until
+        SELECT hd.id AS hold_id, hd.bed_id, rm.code AS room_code, b.label AS bed_label, hd.referral_id, hd.resident_id,
+               api.hold_name(hd.resident_id, hd.referral_id) AS full_name, hd.from_at, hd.until
           FROM app.holds hd
           JOIN app.beds b ON b.id = hd.bed_id JOIN app.rooms rm ON rm.id = b.room_id
-          LEFT JOIN app.residents r ON r.id = hd.resident_id
          WHERE hd.house_id = h.id AND hd.status = 'active' AND hd.until > now()
            AND (hd.from_at AT TIME ZONE h.timezone)::date <= today),
     resid AS (SELECT count(*)::int AS n FROM app.bed_occupants o WHERE o.house_id = h.id),
@@ -117,7 +116,7 @@ BEGIN
                         'expected_back_at', api.ts(o.expected_back_at), 'overdue', o.overdue)
                         ORDER BY o.expected_back_at, o.movement_id), '[]') FROM outs o),
         'arrivals', (SELECT coalesce(jsonb_agg(jsonb_build_object('hold_id', a.hold_id, 'bed_id', a.bed_id,
-                        'room_code', a.room_code, 'bed_label', a.bed_label, 'referral_id', NULL,
+                        'room_code', a.room_code, 'bed_label', a.bed_label, 'referral_id', a.referral_id,
                         'resident_id', a.resident_id, 'full_name', a.full_name, 'from', api.ts(a.from_at),
                         'until', api.ts(a.until)) ORDER BY a.from_at, a.hold_id), '[]') FROM arrivals a),
         'handover_notes', api.recent_handover_notes(h.id),

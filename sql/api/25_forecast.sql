@@ -10,11 +10,19 @@
 CREATE OR REPLACE FUNCTION api.forecast_incoming(h app.houses, today date)
 RETURNS TABLE (kind text, hold_id uuid, referral_id uuid, resident_id uuid, full_name text, arrival_on date,
                status text, sup date) LANGUAGE sql STABLE AS $$
+    SELECT 'hold', x.id, x.referral_id, x.resident_id, coalesce(r.full_name, f.full_name),
+           (greatest(x.from_at, now()) AT TIME ZONE h.timezone)::date, 'held',
+           CASE WHEN r.id IS NOT NULL THEN r.supervision_ends_on ELSE f.expected_supervision_ends_on END
+      FROM app.holds x LEFT JOIN app.residents r ON r.id = x.resident_id
+      LEFT JOIN app.referrals f ON f.id = x.referral_id
+     WHERE x.house_id = h.id AND x.status = 'active' AND x.until > now()
+    UNION ALL   -- a referral with an active hold counts once, as its hold
     SELECT 'referral', NULL::uuid, f.id, f.resident_id, coalesce(r.full_name, f.full_name),
            greatest(f.expected_arrival_on, today), f.status,
            CASE WHEN r.id IS NOT NULL THEN r.supervision_ends_on ELSE f.expected_supervision_ends_on END
       FROM app.referrals f LEFT JOIN app.residents r ON r.id = f.resident_id
      WHERE f.house_id = h.id AND f.status IN ('pending', 'accepted')
+       AND NOT EXISTS (SELECT 1 FROM app.holds x WHERE x.referral_id = f.id AND x.status = 'active' AND x.until > now())
 $$;
 
 CREATE OR REPLACE FUNCTION api.op_reports_forecast(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$

@@ -5,7 +5,7 @@ Each refused write is checked to have written nothing (holds, claims, audit, eve
   list filters (house, bed, resident, status), every house role (staff too) may hold and read;
   partner users 404 on every path before any lookup.
 - test_field_rules_422: neither or both of referral_id/resident_id (422 naming both), a
-  referral_id (no referral is visible: referrals are §17.3's), a resident of another house,
+  referral_id naming no referral of the house, a resident of another house,
   from too far back or ahead, until missing, not after from, not after now, > 30 days after from.
 - test_conflicts_in_order: 404 bed, resident_in_residence, bed_out_of_service, sex_mismatch,
   bed_occupied (an open stay, even for a time after planned_exit_on), bed_held, already_held;
