@@ -9,6 +9,7 @@ import { alertBadge, startBadge, stopBadge, badgeEvent, refreshBadge } from './b
 // route → [module, the operation whose roles (spec.js) may open it, nav label (shown in the menu when set)]
 const ROUTES = {
   caseload: ['caseload', 'caseload.list', 'nav_caseload'],
+  tonight: ['tonight', 'houses.tonight', 'nav_tonight'],
   board: ['board', 'beds.board', 'nav_board'],
   checkin: ['checkin', 'stays.checkin', 'nav_checkin'],
   out: ['out', 'movements.list', 'nav_out'],
@@ -22,6 +23,7 @@ const ROUTES = {
   occupancy: ['reports', 'reports.exits', 'nav_occupancy'],
   census: ['reports', 'reports.exits', 'nav_census'],
   exits: ['reports', 'reports.exits', 'nav_exits'],
+  forecast: ['reports', 'reports.forecast', 'nav_forecast'],
   manage: ['manage', 'rooms.create', 'nav_manage'],
   programmes: ['programmes', 'programmes.list', 'nav_programmes'],
   // managers, admins and partner users (a partner's own, suppressed: §16.3)

@@ -9,6 +9,8 @@ export const state = { user: null, houses: [], houseId: null };
 export const house = () => state.houses.find((x) => x.id === state.houseId) || null;
 export const tz = () => house()?.timezone || 'Asia/Jakarta';
 export const role = () => state.user?.role;
+/** the hour (0–23) on the house's clock now: what a form opened now most likely concerns */
+export const houseHour = () => Number(new Intl.DateTimeFormat('en-GB', { hour: 'numeric', hourCycle: 'h23', timeZone: tz() }).format(new Date()));
 /** whether the server lets the user's role do an operation (spec.js: the roles of each op) */
 export function may(op) {
   if (!OPS[op]) throw new Error('spec.js: no operation ' + op);

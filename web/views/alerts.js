@@ -29,7 +29,7 @@ function detailValue(k, v) {
 }
 
 /** one alert: severity, kind, the resident, the times, the details, the acknowledgement */
-function item(a, names, reload) {
+export function alertItem(a, names, reload) {
   const who = a.resident_id ? h('a', { href: '#/resident/' + a.resident_id }, names.get(a.resident_id) || t('resident')) : h('span', { class: 'muted' }, t('alert_house'));
   const facts = [[t('alert_since'), fmtDT(a.since, tz())], a.due_at ? [t('alert_due_at'), fmtDT(a.due_at, tz())] : null,
     ...Object.entries(a.details || {}).filter(([k, v]) => v != null && !ID.test(k)).map(([k, v]) => [en('alert_detail', k), detailValue(k, v)])].filter(Boolean);
@@ -65,7 +65,7 @@ export default async function alerts(box, { query }) {
       names.size ? null : getAll('/residents' + qs({ house_id: state.houseId }), 5000)]);
     if (mine !== seq) return;
     for (const r of residents || []) names.set(r.id, r.full_name);
-    clear(list, items.map((a) => item(a, names, reload)));
+    clear(list, items.map((a) => alertItem(a, names, reload)));
     empty.hidden = items.length > 0;
   }
   const empty = h('p', { class: 'muted empty' }, t('alerts_none'));

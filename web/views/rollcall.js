@@ -7,14 +7,14 @@
 import { api, get } from '../js/api.js';
 import { h, clear, fold, sel, inp, badge, onSubmit, localError } from '../js/dom.js';
 import { t, en, fmtDT } from '../js/i18n.js';
-import { state, tz, heading, flash, may } from '../js/core.js';
+import { state, tz, heading, flash, may, houseHour } from '../js/core.js';
 
 const CYCLE = ['present', 'absent', 'excused', 'out'];
 const KINDS = ['morning', 'evening', 'night', 'extra'];
 
 /** the kind a roll-call opened now is likely to be, by the house's clock */
 function likelyKind() {
-  const hour = Number(new Intl.DateTimeFormat('en-GB', { hour: 'numeric', hourCycle: 'h23', timeZone: tz() }).format(new Date()));
+  const hour = houseHour();
   return hour < 11 ? 'morning' : hour < 19 ? 'evening' : 'night';
 }
 
