@@ -1,11 +1,12 @@
 // Tonight (§17.9) and the capacity forecast (§17.10). On a phone (360 px, staff): the demo house's
-// night within the screen's width, its counts those of the API; a handover note written (shift,
+// night within the screen's width, its counts those of the API, a referral expected today on the
+// bed held for it (its name, room and bed); a handover note written (shift,
 // several lines, two flags) joins the list without a reload and is stored as written. At 1280 px
 // (manager): the forecast of 30 days by day and of 90 days by week, each figure the API's, the
 // chart one point per day. Screenshots at both widths; no page errors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { A, launch, open, login, shot, apiAs, saved, fitsScreen } from './lib.mjs';
+import { A, launch, open, login, shot, apiAs, saved, fitsScreen, day } from './lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -15,9 +16,18 @@ const ready = (page, part) => page.locator(`#main > .view:not([aria-busy]) ${par
 const rows = (page) => page.locator('#fc-table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].slice(1).map((c) => Number(c.textContent))));
 
 test('tonight on a phone: the night at a glance, a handover note written and stored', async () => {
-  const staff = await apiAs('staff');
+  const staff = await apiAs('staff'), mgr = await apiAs('manager');
   const hid = staff.me.house_ids[0];
+  // someone to expect: a referral arriving today, a free bed of a men's room held for it
+  const male = new Set((await staff.get(`/houses/${hid}/rooms`)).body.items.filter((r) => r.sex !== 'female').map((r) => r.id));
+  const bed = (await staff.get(`/houses/${hid}/beds`)).body.items.find((b) => b.state === 'free' && male.has(b.room_id));
+  const ref = await mgr.post('/referrals', { house_id: hid, full_name: 'Bambang Riyadi', register_number: 'LP-E2E-12', sex: 'male',
+    from_institution: 'Lapas Kelas IIA Jambi', expected_legal_basis: 'pembebasan_bersyarat', expected_arrival_on: day() });
+  assert.equal(ref.status, 201);
+  const hold = await staff.post(`/beds/${bed.id}/holds`, { referral_id: ref.body.id, until: new Date(Date.now() + 864e5).toISOString() });
+  assert.equal(hold.status, 201);
   const night = (await staff.get(`/houses/${hid}/tonight`)).body;
+  assert.ok(night.arrivals.some((a) => a.hold_id === hold.body.id));
   const page = await open(browser, A, 360, 780);
   await login(page, 'staff');
   await page.click('nav a[href="#/tonight"]');
@@ -26,7 +36,9 @@ test('tonight on a phone: the night at a glance, a handover note written and sto
   assert.deepEqual(counts.slice(0, 3).map(Number), [night.counts.in_house, night.counts.out, night.counts.overdue]);
   assert.equal(await page.locator('#tn-out li').count(), night.out.length);
   assert.equal(await page.locator('#tn-arrivals li').count(), night.arrivals.length);
-  for (const a of night.arrivals) assert.match(await page.locator(`#tn-arrivals li[data-hold="${a.hold_id}"]`).innerText(), new RegExp(a.bed_label));
+  const arrival = await page.locator(`#tn-arrivals li[data-hold="${hold.body.id}"]`).innerText();
+  assert.match(arrival, /Bambang Riyadi/);
+  assert.ok(arrival.includes(bed.room_code + ' · ' + bed.label), arrival);
   await fitsScreen(page, '#main');
 
   const text = 'Pak Slamet batuk sejak sore.\nSudah minum obat; cek lagi jam 02.00.';

@@ -57,7 +57,7 @@ function dayChart(box, o) {
       n && o.alt ? svg('path', { class: 'alt', d: path(o.alt) }) : null,
       xl.map(([d, i]) => svg('text', { class: 'axis', x: x(i), y: B1 + 15, 'text-anchor': i === 0 ? 'start' : i === n - 1 ? 'end' : 'middle' }, fmtShortD(d.date))),
       svg('line', { class: 'grid', x1: L, x2: W - R, y1: mid, y2: mid }),
-      items.map((d, i) => svg('g', { transform: `translate(${(x(i) - bw / 2).toFixed(1)} 0)` },
+      items.map((d, i) => svg('g', { transform: `translate(${Math.min(W - R - bw, Math.max(L, x(i) - bw / 2)).toFixed(1)} 0)` },
         bar('in', o.ins(d), true, fmtD(d.date) + ': ' + lb.ins), bar('out', o.outs(d), false, fmtD(d.date) + ': ' + lb.outs))),
       svg('text', { class: 'axis', x: L - 6, y: mid - half + 8, 'text-anchor': 'end' }, '+' + maxMove),
       svg('text', { class: 'axis', x: L - 6, y: mid + half, 'text-anchor': 'end' }, '−' + maxMove))];
@@ -89,16 +89,16 @@ async function forecast(box, { query }) {
     const g = items.slice(i, i + size), sum = (k) => g.reduce((a, d) => a + d[k], 0), max = (k) => Math.max(...g.map((d) => d[k]));
     const free = Math.min(...g.map((d) => d.expected_free));
     rows.push({ attrs: { class: free < 0 ? 'overdue' : null, 'data-date': g[0].date },
-      cells: [fmtD(g[0].date) + (size > 1 ? ' – ' + fmtD(g.at(-1).date) : ''), max('expected_occupied'), free, max('expected_occupied_legal'),
+      cells: [size > 1 ? fmtShortD(g[0].date) + ' – ' + fmtD(g.at(-1).date) : fmtD(g[0].date), max('expected_occupied'), free, max('expected_occupied_legal'),
         sum('arrivals'), sum('exits'), sum('pending_arrivals'), sum('supervision_ends')] });
   }
   clear(box, heading(t('nav_forecast'), h('span', { class: 'muted' }, house()?.name || '')),
-    h('form', { class: 'inline', onsubmit: (e) => e.preventDefault() }, fld(t('fc_days'), pick)), h('p', null, desc),
+    h('form', { class: 'inline bare', id: 'fc-pick', onsubmit: (e) => e.preventDefault() }, fld(t('fc_days'), pick)), h('p', null, desc),
     dayChart(box, { id: 'forecast', title: t('nav_forecast'), desc, items, cap, occ: (d) => d.expected_occupied, alt: (d) => d.expected_occupied_legal,
       ins: (d) => d.arrivals, outs: (d) => d.exits,
       labels: { occ: t('fc_occupied'), alt: t('fc_legal'), cap: t('fc_capacity'), ins: t('fc_arrivals'), outs: t('fc_exits') } }),
     h('h2', null, t(size > 1 ? 'fc_by_week' : 'fc_by_day')),
-    tbl([t(size > 1 ? 'fc_week' : 'date'), [t('fc_occupied_peak'), 'num'], [t('fc_free_low'), 'num'], [t('fc_legal'), 'num'], [t('fc_arrivals'), 'num'],
+    tbl([t(size > 1 ? 'fc_week' : 'date'), [t('fc_occupied_peak'), 'num'], [t('fc_free_low'), 'num'], [t('fc_legal_col'), 'num'], [t('fc_arrivals'), 'num'],
       [t('fc_exits'), 'num'], [t('fc_pending'), 'num'], [t('fc_sup_ends'), 'num']], rows, { id: 'fc-table' }));
 }
 

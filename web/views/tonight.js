@@ -29,7 +29,7 @@ function noteItem(n) {
 
 function noteForm(list) {
   const flags = enumValues('handover_flag').map((f) => check('flags', en('handover_flag', f), { value: f, 'data-skip': '' }));
-  const f = formFor('handover_notes.create', [
+  const f = formFor('handover_notes.create', [h('h3', null, t('hn_write')),
     { name: 'shift', label: 'hn_shift', enum: 'shift', value: likelyShift() },
     { name: 'note', label: 'hn_note', attrs: { rows: 4 } },
     { box: h('fieldset', { class: 'flags' }, h('legend', null, t('hn_flags'))), items: [...flags, { name: 'flags', label: 'hn_flags', enum: 'handover_flag', own: true }] },
@@ -50,7 +50,7 @@ function noteForm(list) {
 
 export default async function tonight(box) {
   const parts = h('div');
-  const notes = h('div', { id: 'hn-list' });
+  const notes = h('div', { id: 'hn-list' }), alerts = h('section', { id: 'tn-alerts' });
   const form = noteForm(notes);
   async function reload() {
     const [n, board, stays] = await Promise.all([get(`/houses/${state.houseId}/tonight`), loadBoard(),
@@ -67,9 +67,9 @@ export default async function tonight(box) {
     clear(parts,
       h('ul', { class: 'counts', id: 'tn-counts' }, count('occupied', c.in_house, t('tn_in_house')), count('out', c.out, t('tn_out')),
         count(c.overdue ? 'overdue' : '', c.overdue, t('tn_overdue')), count('held', c.arriving_today, t('tn_arriving')),
-        count('free', c.beds_free, t('tn_free')), count('held', c.beds_held, t('st_held'))),
-      h('p', { id: 'tn-rc' }, rc ? h('a', { href: '#/rollcall' }, t('tn_rc_open', { kind: en('roll_call_kind', rc.kind), at: fmtDT(rc.at, tz()) }))
-        : n.last_roll_call ? t('rc_last', { kind: en('roll_call_kind', n.last_roll_call.kind), at: fmtDT(n.last_roll_call.closed_at, tz()) }) : t('rc_none_open')),
+        count('free', c.beds_free, t('tn_free')), count('held', c.beds_held, t('tn_held'))),
+      h('p', { id: 'tn-rc' }, h('a', { href: '#/rollcall' }, rc ? t('tn_rc_open', { kind: en('roll_call_kind', rc.kind), at: fmtDT(rc.at, tz()) })
+        : n.last_roll_call ? t('rc_last', { kind: en('roll_call_kind', n.last_roll_call.kind), at: fmtDT(n.last_roll_call.closed_at, tz()) }) : t('rc_none_open'))),
       h('div', { class: 'tonight' },
         section('tn-out', t('tn_out_title'), n.out.length, n.out.map((m) => h('li', { class: m.overdue ? 'overdue' : null, 'data-stay': m.stay_id },
           h('div', { class: 'row' }, h('a', { class: 'grow', href: '#/stay/' + m.stay_id }, m.full_name),
@@ -81,17 +81,18 @@ export default async function tonight(box) {
         section('tn-leaving', t('tn_leaving'), leaving.length, leaving.map((s) => h('li', { 'data-stay': s.id },
           h('div', { class: 'row' }, h('a', { class: 'grow', href: '#/stay/' + s.id }, bedOf.get(s.id).occupant.full_name),
             s.planned_exit_on < n.date ? badge(t('tn_exit_passed'), 'overdue') : null),
-          h('p', null, bedName(bedOf.get(s.id)) + ' · ' + t('planned_exit_on') + ' ' + fmtD(s.planned_exit_on)))))),
-      h('section', { id: 'tn-alerts' }, h('h2', null, t('tn_alerts')),
-        n.alerts.length ? h('ul', { class: 'list' }, n.alerts.map((a) => alertItem(a, names, reload))) : h('p', { class: 'muted' }, t('none'))));
+          h('p', null, bedName(bedOf.get(s.id)) + ' · ' + t('planned_exit_on') + ' ' + fmtD(s.planned_exit_on)))))));
+    clear(alerts, h('h2', null, t('tn_alerts')),
+      n.alerts.length ? h('ul', { class: 'list' }, n.alerts.map((a) => alertItem(a, names, reload))) : h('p', { class: 'muted' }, t('none')));
     clear(notes, n.handover_notes.length ? h('ul', { class: 'list compact' }, n.handover_notes.map(noteItem)) : h('p', { class: 'muted' }, t('hn_none')));
   }
+  // the last shift's notes are read first, then the form for this one's
   clear(box, heading(t('nav_tonight'), h('span', { class: 'muted', id: 'tn-date' })), parts,
-    h('section', { class: 'card', id: 'tn-notes' }, h('h2', null, t('tn_notes')), form, notes));
+    h('div', { class: 'tonight-2' }, h('section', { id: 'tn-notes' }, h('h2', null, t('tn_notes')), notes, form), alerts));
   await reload();
   // time moves people into overdue: read again every minute and on the house's changes (but
   // never while an alert's acknowledgement is open under the user's hand)
-  const calm = () => !parts.querySelector('details[open]');
+  const calm = () => !alerts.querySelector('details[open]');
   const timer = setInterval(() => { if (!box.isConnected) clearInterval(timer); else if (calm()) reload().catch(() => {}); }, 60000);
   let soon = null;
   return {
