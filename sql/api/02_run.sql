@@ -162,6 +162,12 @@ BEGIN
                     WHEN 'referrals.accept' THEN r := api.op_referrals_accept(c, args);
                     WHEN 'referrals.decline' THEN r := api.op_referrals_decline(c, args);
                     WHEN 'referrals.cancel' THEN r := api.op_referrals_cancel(c, args);
+                    WHEN 'consents.create' THEN r := api.op_consents_create(c, args);
+                    WHEN 'consents.list_resident' THEN r := api.op_consents_list_resident(c, args);
+                    WHEN 'consents.list' THEN r := api.op_consents_list(c, args);
+                    WHEN 'consents.get' THEN r := api.op_consents_get(c, args);
+                    WHEN 'consents.withdraw' THEN r := api.op_consents_withdraw(c, args);
+                    WHEN 'programmes.partner_view' THEN r := api.op_programmes_partner_view(c, args);
                     WHEN 'holds.create' THEN r := api.op_holds_create(c, args);
                     WHEN 'holds.list' THEN r := api.op_holds_list(c, args);
                     WHEN 'holds.get' THEN r := api.op_holds_get(c, args);

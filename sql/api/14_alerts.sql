@@ -319,6 +319,27 @@ LANGUAGE sql STABLE AS $$
        AND x.until > now() AND x.until - interval '24 hours' <= now()
 $$;
 
+-- ---------------------------------------------------------------- the kinds of §18.10
+-- An active consent in its last 30 days, unless another active one of the resident with the
+-- same purpose and partner expires later (the renewal is done).
+CREATE OR REPLACE FUNCTION api.alerts_consent_expiring(house_ids uuid[]) RETURNS SETOF api.alert
+LANGUAGE sql STABLE AS $$
+    SELECT 'consent_expiring:' || c.id || ':' || api.d(c.expires_on), 'consent_expiring', 'info', h.id,
+           c.resident_id, s.id, 'consent', c.id, api.midnight(c.expires_on - 30, h.timezone),
+           api.midnight(c.expires_on + 1, h.timezone),
+           jsonb_build_object('purpose', c.purpose, 'partner_id', c.partner_id, 'expires_on', api.d(c.expires_on))
+      FROM app.houses h
+     CROSS JOIN LATERAL (SELECT (now() AT TIME ZONE h.timezone)::date AS today) t
+      JOIN app.consents c ON c.house_id = h.id AND c.withdrawn_at IS NULL
+                         AND c.expires_on BETWEEN t.today AND t.today + 30
+      LEFT JOIN app.stays s ON s.resident_id = c.resident_id AND s.checked_out_at IS NULL
+     WHERE h.id = ANY (house_ids)
+       AND NOT EXISTS (SELECT 1 FROM app.consents o
+                        WHERE o.resident_id = c.resident_id AND o.purpose = c.purpose
+                          AND o.partner_id IS NOT DISTINCT FROM c.partner_id AND o.withdrawn_at IS NULL
+                          AND o.expires_on > c.expires_on)
+$$;
+
 -- Only closed roll-calls count (an open or cancelled one never does).
 
 -- A run of absences: the absent marks of an active stay at closed roll-calls after its last
@@ -383,6 +404,7 @@ LANGUAGE sql STABLE AS $$
     UNION ALL SELECT * FROM api.alerts_roll_call_absent(house_ids) WHERE 'roll_call_absent' = ANY (kinds)
     UNION ALL SELECT * FROM api.alerts_roll_call_missed(house_ids) WHERE 'roll_call_missed' = ANY (kinds)
     UNION ALL SELECT * FROM api.alerts_hold_expiring(house_ids) WHERE 'hold_expiring' = ANY (kinds)
+    UNION ALL SELECT * FROM api.alerts_consent_expiring(house_ids) WHERE 'consent_expiring' = ANY (kinds)
     UNION ALL SELECT * FROM api.reporting_alerts(house_ids, kinds)
                WHERE kinds && api.reporting_kinds()
     UNION ALL SELECT * FROM api.partner_agreement_alerts(house_ids, kinds)

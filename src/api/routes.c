@@ -15,6 +15,7 @@
 	X(rooms_beds)                                                                              \
 	X(residents)                                                                               \
 	X(referrals)                                                                               \
+	X(consents)                                                                                \
 	X(stays)                                                                                   \
 	X(holds)                                                                                   \
 	X(movements)                                                                               \

@@ -101,6 +101,8 @@ const struct problem_kind problem_kinds[] = {
          "Orang ini sudah memiliki pemesanan aktif; ubah atau batalkan yang itu."},
         {"hold_closed", 409, "Hold is no longer active", "Pemesanan sudah tidak aktif",
          "Pemesanan ini sudah dipakai, dibatalkan, atau kedaluwarsa."},
+        {"consent_withdrawn", 409, "Consent is already withdrawn", "Persetujuan sudah dicabut",
+         "Persetujuan ini sudah dicabut; catat persetujuan baru bila klien menyetujui lagi."},
         {"precondition_failed", 412, "The object changed in the meantime", "Data telah berubah",
          "Data telah diubah orang lain. Muat ulang lalu coba lagi."},
         {"payload_too_large", 413, "Request body too large", "Isi permintaan terlalu besar",

@@ -551,8 +551,8 @@ def expect(cond, message):
         raise AssertionError(message)
 
 
-def expect_problem(r, status, code=None):
-    """R is an RFC 9457 problem with STATUS (and CODE)."""
+def expect_problem(r, status, code=None, field=None):
+    """R is an RFC 9457 problem with STATUS (and CODE; and FIELD among its `errors`)."""
     expect(r.status == status, f"expected {status}, got {r}")
     ctype = r.header("content-type", "")
     expect(ctype.startswith("application/problem+json"), f"expected application/problem+json, got {ctype!r}: {r}")
@@ -560,6 +560,9 @@ def expect_problem(r, status, code=None):
     expect(r.json.get("status") == status, f"problem status field {r.json.get('status')!r} != {status}")
     if code is not None:
         expect(r.json.get("code") == code, f"expected code {code!r}, got {r.json.get('code')!r}")
+    if field is not None:
+        fields = [e.get("field") for e in r.json.get("errors", [])]
+        expect(field in fields, f"expected an error naming {field!r}, got {fields}")
 
 
 def wait_for(predicate, timeout, interval=0.1):

@@ -166,6 +166,20 @@ def walk_all(w, d):
            token=token)
     w.call("POST /api/v1/referrals/{id}/cancel", 200, fpath[2] + "/cancel", json_body={"reason": "walk"},
            token=token)
+    consent = w.json("POST /api/v1/residents/{id}/consents", 201, f"/api/v1/residents/{resident['id']}/consents",
+                     token=token, json_body={"purpose": "family_contact", "scope": ["contact"],
+                                             "given_on": today.isoformat(), "notice_given": True,
+                                             "proof": {"form": "written", "document_ref": "PS-1",
+                                                       "witness_name": "Saksi"}})
+    w.call("GET /api/v1/residents/{id}/consents", 200,
+           f"/api/v1/residents/{resident['id']}/consents?status=active&purpose=family_contact", token=token)
+    w.call("GET /api/v1/consents", 200, f"/api/v1/consents?house_id={house['id']}&expires_within_days=400",
+           token=token)
+    w.call("GET /api/v1/consents/{id}", 200, f"/api/v1/consents/{consent['id']}", token=token)
+    w.call("POST /api/v1/consents/{id}/withdraw", 200, f"/api/v1/consents/{consent['id']}/withdraw",
+           json_body={"reason": "walk"}, token=token)
+    w.call("GET /api/v1/programmes/{id}/partner-view", 200, f"/api/v1/programmes/{programme['id']}/partner-view",
+           token=token)
     enrolment = w.json("POST /api/v1/programmes/{programme_id}/enrolments", 201,
                        f"/api/v1/programmes/{programme['id']}/enrolments", token=token,
                        json_body={"resident_id": resident["id"], "note": "walk"})
