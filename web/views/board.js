@@ -82,7 +82,7 @@ export default async function board(box) {
     try {
       const el = await part;
       clear(panel, h('div', { class: 'card', 'data-panel-bed': b.id }, h('div', { class: 'row' },
-        h('strong', { class: 'grow' }, bedName(b)), h('button', { type: 'button', class: 'link', onclick: () => closed() }, t('close'))), el));
+        h('strong', { class: 'grow' }, bedName(b)), h('button', { type: 'button', class: 'secondary', onclick: () => closed() }, t('close'))), el));
       panel.querySelector('select,input')?.focus();
     } catch (err) {
       flash(err instanceof ApiError ? err.words : String(err), 'error');
