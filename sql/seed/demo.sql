@@ -467,12 +467,96 @@ BEGIN
     RAISE NOTICE 'demo seed: GAJ-01 businesses loaded';
 END $businesses$;
 
+-- The house's nights (§17.3-17.9), loaded once the demo users exist (holds, roll-calls and
+-- handover notes name their authors): a pending referral holding a men's bed for three days,
+-- an accepted referral expected tomorrow (its resident made as acceptance makes one), a bed in
+-- turnover after a check-out an hour ago, last night's closed evening roll-call (everyone
+-- present, one excused) and two handover notes. Times follow now() and the house's zone.
+DO $nights$
+DECLARE
+    h uuid := (SELECT id FROM app.houses WHERE code = 'GAJ-01');
+    -- the authors: the demo users, or the admin where one is not made yet (tests/e2e/run.sh
+    -- and scripts/run seed first with the admin alone, and this block loads once)
+    adm uuid := (SELECT id FROM app.users WHERE username = 'admin');
+    mgr uuid := coalesce((SELECT id FROM app.users WHERE username = 'manager'), adm);
+    cw uuid := coalesce((SELECT id FROM app.users WHERE username = 'caseworker'), adm);
+    st uuid := coalesce((SELECT id FROM app.users WHERE username = 'staff'), adm);
+    today date := (now() AT TIME ZONE 'Asia/Jakarta')::date;
+    ref_id uuid; res_id uuid; stay_id uuid; bed_id uuid; rc_id uuid; rc_at timestamptz;
+    t_out timestamptz := date_trunc('minute', now()) - interval '1 hour';
+BEGIN
+    IF adm IS NULL OR EXISTS (SELECT 1 FROM app.referrals WHERE house_id = h) THEN
+        RETURN;
+    END IF;
+    -- a men's bed free now and from here on, the first of the house's order
+    SELECT b.id INTO bed_id FROM app.beds b JOIN app.rooms r ON r.id = b.room_id
+     WHERE b.house_id = h AND b.status = 'available' AND r.sex = 'male'
+       AND NOT EXISTS (SELECT 1 FROM app.bed_claims c WHERE c.bed_id = b.id AND c.during && tstzrange(now() - interval '91 days', NULL))
+     ORDER BY r.code DESC, b.label DESC LIMIT 1;
+    INSERT INTO app.referrals (house_id, full_name, register_number, sex, birth_date, from_institution, institution_kind,
+                               litmas_number, expected_legal_basis, expected_supervision_ends_on, expected_arrival_on,
+                               caseworker_id, notes, created_at)
+    VALUES (h, 'Rahmat Hidayat', 'PB-2026-0041', 'male', date '1991-07-14', 'Lapas Kelas IIA Jambi', 'lapas',
+            'LITMAS/PB-2026-0041', 'pembebasan_bersyarat', today + 200, today + 2, nullif(cw, adm),
+            'Menunggu SK PB dari Ditjenpas; keluarga di Kota Jambi bersedia menjamin.', now() - interval '2 days')
+    RETURNING id INTO ref_id;
+    INSERT INTO app.holds (house_id, bed_id, referral_id, from_at, until, end_at, reason, created_by, created_at)
+    VALUES (h, bed_id, ref_id, now(), now() + interval '3 days', now() + interval '3 days',
+            'Rujukan Lapas Kelas IIA Jambi, kedatangan lusa.', cw, now());
+    -- accepted yesterday by the manager: the resident made from it, status new, no stay yet
+    INSERT INTO app.residents (house_id, full_name, register_number, sex, birth_date, legal_status, supervision_ends_on, caseworker_id)
+    VALUES (h, 'Sri Wahyuni', 'CB-2026-0019', 'female', date '1988-02-03', 'conditional_leave', today + 150, nullif(cw, adm))
+    RETURNING id INTO res_id;
+    INSERT INTO app.referrals (house_id, full_name, register_number, sex, birth_date, from_institution, institution_kind,
+                               expected_legal_basis, expected_supervision_ends_on, expected_arrival_on, caseworker_id,
+                               status, decided_at, decided_by, resident_id, created_at, version)
+    VALUES (h, 'Sri Wahyuni', 'CB-2026-0019', 'female', date '1988-02-03', 'LPP Kelas IIB Jambi', 'lpp',
+            'cuti_bersyarat', today + 150, today + 1, nullif(cw, adm), 'accepted', now() - interval '1 day', mgr, res_id,
+            now() - interval '4 days', 2);
+    -- a resident who left an hour ago: the bed he left is being cleaned for three hours
+    SELECT b.id INTO bed_id FROM app.beds b JOIN app.rooms r ON r.id = b.room_id
+     WHERE b.house_id = h AND b.status = 'available' AND r.sex = 'male'
+       AND NOT EXISTS (SELECT 1 FROM app.bed_claims c WHERE c.bed_id = b.id AND c.during && tstzrange(now() - interval '91 days', NULL))
+     ORDER BY r.code DESC, b.label DESC LIMIT 1;
+    INSERT INTO app.residents (house_id, full_name, register_number, sex, birth_date, legal_status, supervision_ends_on, caseworker_id)
+    VALUES (h, 'Taufik Ismail', 'AS-2026-0001', 'male', date '1983-11-20', 'assimilation', today + 30, nullif(cw, adm))
+    RETURNING id INTO res_id;
+    INSERT INTO app.stays (house_id, resident_id, checked_in_at, checked_out_at, planned_exit_on, exit_reason, destination, notes)
+    VALUES (h, res_id, t_out - interval '90 days', t_out, today, 'completed', 'family', 'Program selesai; dijemput keluarga.')
+    RETURNING id INTO stay_id;
+    INSERT INTO app.bed_periods (stay_id, bed_id, house_id, from_at, to_at) VALUES (stay_id, bed_id, h, t_out - interval '90 days', t_out);
+    INSERT INTO app.turnovers (house_id, bed_id, stay_id, from_at, until) VALUES (h, bed_id, stay_id, t_out, t_out + interval '3 hours');
+    -- last night's evening roll-call at 21:00: a line for each stay in residence then, on its bed
+    rc_at := (today - 1 + time '21:00') AT TIME ZONE 'Asia/Jakarta';
+    INSERT INTO app.roll_calls (house_id, kind, at, note, created_by, created_at)
+    VALUES (h, 'evening', rc_at, 'Apel malam, hujan deras.', st, rc_at) RETURNING id INTO rc_id;
+    INSERT INTO app.roll_call_lines (roll_call_id, resident_id, stay_id, bed_id, status, note, marked_by, marked_at)
+    SELECT rc_id, s.resident_id, s.id, p.bed_id,
+           CASE WHEN r.register_number = 'PB-2026-0026' THEN 'excused' ELSE 'present' END,
+           CASE WHEN r.register_number = 'PB-2026-0026' THEN 'Izin menginap di rumah orang tua yang sakit (disetujui PK).' END,
+           st, rc_at + interval '12 minutes'
+      FROM app.stays s JOIN app.residents r ON r.id = s.resident_id
+      JOIN app.bed_periods p ON p.stay_id = s.id AND p.during @> rc_at
+     WHERE s.house_id = h;
+    UPDATE app.roll_calls SET status = 'closed', closed_at = rc_at + interval '15 minutes', closed_by = st WHERE id = rc_id;
+    INSERT INTO app.handover_notes (house_id, shift, note, flags, author_id, created_at, updated_at)
+    VALUES (h, 'afternoon', 'Keran kamar mandi L1-02 bocor, tukang datang besok pagi. Rahmat Hidayat (rujukan Lapas) diperkirakan datang lusa; tempat tidurnya sudah dipesan.',
+            ARRAY['maintenance', 'follow_up'], st, now() - interval '9 hours', now() - interval '9 hours'),
+           (h, 'night', 'Apel malam lengkap. Eko Prasetyo terlambat kembali dari wajib lapor; Bapas sudah dihubungi, tunggu kabar.',
+            ARRAY['security'], st, now() - interval '2 hours', now() - interval '2 hours');
+    RAISE NOTICE 'demo seed: GAJ-01 referrals, holds, turnover, roll-call and handover loaded';
+END $nights$;
+
 -- The demo caseworker supervises the demo residents. scripts/run seeds once before it adds the
 -- caseworker (the house must exist first) and once after, when this finds them.
 UPDATE app.residents r SET caseworker_id = u.id
   FROM app.users u
  WHERE u.username = 'caseworker' AND r.caseworker_id IS NULL
    AND r.house_id = (SELECT id FROM app.houses WHERE code = 'GAJ-01');
+UPDATE app.referrals f SET caseworker_id = u.id
+  FROM app.users u
+ WHERE u.username = 'caseworker' AND f.caseworker_id IS NULL AND f.status IN ('pending', 'accepted')
+   AND f.house_id = (SELECT id FROM app.houses WHERE code = 'GAJ-01');
 UPDATE app.legal_bases b SET caseworker_id = r.caseworker_id, recorded_by = r.caseworker_id
   FROM app.residents r
  WHERE r.id = b.resident_id AND b.caseworker_id IS NULL AND r.caseworker_id IS NOT NULL

@@ -34,6 +34,7 @@ const ROUTES = {
   audit: ['audit', 'audit.list', 'nav_audit'],
   stay: ['stay', 'stays.get'],
   resident: ['resident', 'residents.get'],
+  referral: ['referral', 'referrals.get'],
   plan: ['plan', 'exit_plans.get'],
   programme: ['programmes', 'programmes.get'],
   session: ['programmes', 'sessions.get'],
@@ -79,7 +80,7 @@ function renderHeader() {
     h('span', { class: 'who' }, state.user.full_name || state.user.username, h('small', null, en('role', role()))),
     langBtn, h('button', { type: 'button', class: 'link', onclick: logout }, t('logout'))));
   const n = parseHash().name;
-  const cur = { programme: 'programmes', session: 'programmes' }[n] || n; // a programme's pages are under its menu item
+  const cur = { programme: 'programmes', session: 'programmes', referral: 'referrals' }[n] || n; // a programme's pages are under its menu item
   clear($('nav'), h('ul', null, Object.entries(ROUTES).filter(([, r]) => r[2] && may(r[1])).map(([name, r]) =>
     h('li', null, h('a', { href: '#/' + name, 'aria-current': name === cur ? 'page' : null }, t(r[2]))))));
 }

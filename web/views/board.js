@@ -1,10 +1,12 @@
 // The bed board of the current house: rooms and beds by state, occupants, out-of-service reasons,
 // holds and turnovers (contract §17.6; staff mark a bed ready here), counts; refreshed by itself
-// on stay.*, movement.*, hold.* and bed.updated events.
-import { h, clear } from '../js/dom.js';
+// on stay.*, movement.*, hold.* and bed.updated events. A free bed is held from its tile, a held
+// one extended or its hold cancelled, in a panel above the rooms that the refreshes leave alone.
+import { h, clear, sel } from '../js/dom.js';
 import { t, fmtD, fmtTime } from '../js/i18n.js';
 import { api, newKey, ApiError } from '../js/api.js';
-import { state, house, heading, loadBoard, loadRooms, loadOut, may, tz, flash } from '../js/core.js';
+import { state, house, heading, loadBoard, loadRooms, loadOut, may, tz, flash, bedName } from '../js/core.js';
+import { holdPeople, holdForm, holdActions } from './hold.js';
 
 const STATES = ['free', 'occupied', 'out_of_service', 'turnover', 'held'];
 
@@ -13,7 +15,8 @@ export default async function board(box) {
   const houseId = state.houseId;
   const counts = h('ul', { class: 'counts', 'aria-label': t('board_title') });
   const grid = h('div', { class: 'rooms' });
-  clear(box, heading(t('board_title'), h('span', { class: 'muted' }, house()?.name || '')), counts, grid);
+  const panel = h('div', { id: 'bed-panel' });
+  clear(box, heading(t('board_title'), h('span', { class: 'muted' }, house()?.name || '')), counts, panel, grid);
   let before = new Map();
 
   function render() {
@@ -45,7 +48,7 @@ export default async function board(box) {
 
   function tile(b, away, changed) {
     const kids = [h('span', { class: 'lbl' }, b.label), h('span', { class: 'st' }, t('st_' + b.state))];
-    let href = null;
+    let href = null, act = null;
     if (b.state === 'occupied' && b.occupant) {
       kids.push(h('span', { class: 'occ' }, b.occupant.full_name), h('span', { class: 'sub' }, t('since', { d: fmtD(b.occupant.since.slice(0, 10)) })));
       if (away) kids.push(h('span', { class: 'badge ' + (away.overdue ? 'overdue' : 'out') }, (away.overdue ? t('is_overdue') : t('is_out')) + ' · ' + fmtTime(away.expected_back_at, tz())));
@@ -56,19 +59,38 @@ export default async function board(box) {
     } else if (b.state === 'held' && b.hold) {
       kids.push(h('span', { class: 'occ' }, b.hold.full_name || ''),
         h('span', { class: 'sub' }, t('held_until', { d: fmtTime(b.hold.until, tz()) })));
+      if (may('holds.update')) act = [t('hold_change'), () => open(b, holdActions(b.hold.hold_id, closed))];
     } else if (b.state === 'turnover' && b.turnover) {
       kids.push(h('span', { class: 'sub' }, t('turnover_until', { d: fmtTime(b.turnover.until, tz()) })));
-      if (may('turnovers.ready')) {
-        const a = { class: 'bed ' + b.state + (changed ? ' changed' : ''), 'data-bed': b.id, 'data-state': b.state };
-        kids.push(h('button', { type: 'button', class: 'secondary', onclick: () => ready(b) }, t('bed_ready')));
-        return h('div', a, kids);
+      if (may('turnovers.ready')) act = [t('bed_ready'), () => ready(b)];
+    } else if (b.state === 'free') {
+      // with a hold button beside it, the check-in is a link inside the tile, not the tile
+      if (may('holds.create')) act = [t('hold_btn'), () => open(b, holdPeople().then((p) => holdForm({ id: b.id }, sel('referral_id', p, {}, t('choose')), closed)))];
+      if (may('stays.checkin')) {
+        if (act) kids.push(h('a', { class: 'sub', href: '#/checkin?bed=' + b.id }, t('checkin_here')));
+        else kids.push(h('span', { class: 'sub' }, t('checkin_here')));
+        href = '#/checkin?bed=' + b.id;
       }
-    } else if (may('stays.checkin')) {
-      kids.push(h('span', { class: 'sub' }, t('checkin_here')));
-      href = '#/checkin?bed=' + b.id;
     }
     const a = { class: 'bed ' + b.state + (away ? ' away' : '') + (changed ? ' changed' : ''), 'data-bed': b.id, 'data-state': b.state };
+    if (act) return h('div', a, kids, h('button', { type: 'button', class: 'secondary small', onclick: act[1] }, act[0]));
     return href ? h('a', { href, ...a }, kids) : h('div', a, kids);
+  }
+
+  // the panel of one bed's hold: drawn once the form (which may need a request) is there
+  async function open(b, part) {
+    try {
+      const el = await part;
+      clear(panel, h('div', { class: 'card', 'data-panel-bed': b.id }, h('div', { class: 'row' },
+        h('strong', { class: 'grow' }, bedName(b)), h('button', { type: 'button', class: 'secondary', onclick: () => closed() }, t('close'))), el));
+      panel.querySelector('select,input')?.focus();
+    } catch (err) {
+      flash(err instanceof ApiError ? err.words : String(err), 'error');
+    }
+  }
+  function closed() {
+    clear(panel);
+    refresh();
   }
 
   // "Siap": the turnover ends now; the event that follows refreshes the board

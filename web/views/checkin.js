@@ -39,7 +39,7 @@ export default async function checkin(box, { query }) {
       flash(t('checked_in', { name: chosen?.full_name || '', bed: bedName(b) }));
       go('#/board');
     },
-    fieldFor: { bed_occupied: 'bed_id', bed_out_of_service: 'bed_id', sex_mismatch: 'bed_id', resident_in_residence: 'resident_id' },
+    fieldFor: { bed_occupied: 'bed_id', bed_held: 'bed_id', bed_turnover: 'bed_id', bed_out_of_service: 'bed_id', sex_mismatch: 'bed_id', resident_in_residence: 'resident_id' },
   });
   q.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); search(); } });
 
