@@ -3,13 +3,19 @@
 
   clients.py login    --port P --username U --password W       prints the token
   clients.py latency  --port P --token T --path PATH -n N       N sequential requests on one
-                     [--churn BED,RESIDENT]                      keep-alive connection
+                     [--churn BED,RESIDENT] [--accept TYPE]      keep-alive connection
+  clients.py rollcall --port P --token T --house H -n N          N roll-calls opened and cancelled
   clients.py idle     --port P --token T --path PATH -n N --pids PID,...
   clients.py sse      --port P --token T -n N --pids PID,... [--poke-path PATH --poke-body JSON]
 
 latency prints `LATENCY n=.. mean_ms=.. p50_ms=.. max_ms=.. bytes=.. status=..`; with --churn,
 before each timed request (untimed, on another connection) RESIDENT is checked in on BED and
-out again, so that every GET of a kept answer (the bed board) meets a changed house.
+out again, so that every GET of a kept answer (the bed board) meets a changed house; with
+--accept, the requests ask for that type (text/html: the print page, in Indonesian).
+rollcall opens an extra roll-call of house H and cancels it, N times in turn on one
+connection (a house has one open roll-call at a time), and prints `ROLLCALL n=.. open_mean_ms=..
+open_p50_ms=.. open_max_ms=.. cancel_mean_ms=.. lines=.. status=..`: the open alone is timed
+apart from its cancel.
 idle opens N connections, sends one request on each and reads its answer, keeps them open
 and idle, and prints the daemons' summed RSS before and after (`IDLE ...`).
 sse opens N event streams (GET /api/v1/events), waits for each to say it is connected,
@@ -65,27 +71,64 @@ def churn(c, hdr, bed, resident):
     must_post(c, f"/api/v1/stays/{stay['id']}/checkout", {"exit_reason": "completed", "destination": "family"}, hdr)
 
 
+def timed(c, method, path, hdr, body=None):
+    """One request: (milliseconds, status, body)."""
+    t0 = time.perf_counter()
+    c.request(method, path, body, hdr)
+    r = c.getresponse()
+    data = r.read()
+    return (time.perf_counter() - t0) * 1000, r.status, data
+
+
+def stats(times):
+    """mean, p50 and max of a list of milliseconds"""
+    times = sorted(times)
+    return sum(times) / len(times), times[len(times) // 2], times[-1]
+
+
+def status_list(statuses):
+    return ",".join(f"{k}:{v}" for k, v in sorted(statuses.items()))
+
+
 def cmd_latency(a):
     c = conn(a.port)
     hdr = {"Authorization": "Bearer " + a.token}
     writer = conn(a.port) if a.churn else None
+    get_hdr = dict(hdr, **({"Accept": a.accept, "Accept-Language": "id"} if a.accept else {}))
     times, size, statuses = [], 0, {}
     for i in range(a.n + 1):  # the first one warms the connection up and is not counted
         if writer:
             churn(writer, hdr, *a.churn.split(","))
-        t0 = time.perf_counter()
-        c.request("GET", a.path, headers=hdr)
-        r = c.getresponse()
-        body = r.read()
-        dt = (time.perf_counter() - t0) * 1000
+        dt, status, body = timed(c, "GET", a.path, get_hdr)
         if i:
             times.append(dt)
-            statuses[r.status] = statuses.get(r.status, 0) + 1
+            statuses[status] = statuses.get(status, 0) + 1
             size = len(body)
-    times.sort()
     print("LATENCY n=%d mean_ms=%.2f p50_ms=%.2f max_ms=%.2f bytes=%d status=%s" % (
-        len(times), sum(times) / len(times), times[len(times) // 2], times[-1], size,
-        ",".join(f"{k}:{v}" for k, v in sorted(statuses.items()))))
+        (len(times),) + stats(times) + (size, status_list(statuses))))
+
+
+def cmd_rollcall(a):
+    c = conn(a.port)
+    hdr = {"Authorization": "Bearer " + a.token, "Content-Type": "application/json"}
+    opens, cancels, lines, statuses = [], [], 0, {}
+    for i in range(a.n + 1):  # the first pair warms the connection up and is not counted
+        dt, status, body = timed(c, "POST", f"/api/v1/houses/{a.house}/roll-calls", hdr,
+                                 json.dumps({"kind": "extra", "note": "benchmark"}))
+        if status != 201:
+            sys.exit(f"open: {status} {body[:200]!r}")
+        rc = json.loads(body)
+        dc, cstatus, cbody = timed(c, "POST", f"/api/v1/roll-calls/{rc['id']}/cancel", hdr,
+                                   json.dumps({"reason": "benchmark"}))
+        if cstatus != 200:
+            sys.exit(f"cancel: {cstatus} {cbody[:200]!r}")
+        if i:
+            opens.append(dt)
+            cancels.append(dc)
+            statuses[status] = statuses.get(status, 0) + 1
+            lines = len(rc["lines"])
+    print("ROLLCALL n=%d open_mean_ms=%.2f open_p50_ms=%.2f open_max_ms=%.2f cancel_mean_ms=%.2f lines=%d status=%s" % (
+        (len(opens),) + stats(opens) + (stats(cancels)[0], lines, status_list(statuses))))
 
 
 def open_many(port, n, raw_request, until):
@@ -197,7 +240,7 @@ def cmd_sse(a):
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
-    for name in ("login", "latency", "idle", "sse"):
+    for name in ("login", "latency", "rollcall", "idle", "sse"):
         s = sub.add_parser(name)
         s.add_argument("--port", type=int, required=True)
         if name == "login":
@@ -210,13 +253,17 @@ def main():
             s.add_argument("--path", required=True)
         if name == "latency":
             s.add_argument("--churn", metavar="BED,RESIDENT")
+            s.add_argument("--accept", metavar="TYPE")
+        if name == "rollcall":
+            s.add_argument("--house", required=True)
         if name in ("idle", "sse"):
             s.add_argument("--pids", required=True)
         if name == "sse":
             s.add_argument("--poke-path")
             s.add_argument("--poke-body", default="{}")
     a = p.parse_args()
-    {"login": cmd_login, "latency": cmd_latency, "idle": cmd_idle, "sse": cmd_sse}[a.cmd](a)
+    {"login": cmd_login, "latency": cmd_latency, "rollcall": cmd_rollcall, "idle": cmd_idle,
+     "sse": cmd_sse}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,13 @@ function bench.lines(name)
    return t
 end
 
+-- A script that sends one GET again and again: PATH with HEADERS (default: the staff token).
+function bench.get(path, headers)
+   local req
+   function init(args) req = wrk.format("GET", path, headers or bench.auth) end
+   function request() return req end
+end
+
 -- each wrk thread learns its number (0-based) as the global `tid`
 local next_tid = 0
 function setup(thread)
