@@ -41,7 +41,8 @@ NOBODY = "00000000-0000-4000-8000-000000000000"
 ALLOWED = {("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/me"),
            ("GET", "/api/v1/events"), ("GET", "/api/v1/partners"), ("GET", "/api/v1/partners/{id}"),
            ("GET", "/api/v1/programmes"), ("GET", "/api/v1/programmes/{id}"), ("GET", "/api/v1/sessions"),
-           ("GET", "/api/v1/sessions/{id}"), ("GET", "/api/v1/reports/programme")}
+           ("GET", "/api/v1/sessions/{id}"), ("GET", "/api/v1/reports/programme"),
+           ("GET", "/api/v1/programmes/{id}/partner-view")}   # §18.3 (test_consents)
 
 
 def rfc3339(t):
