@@ -168,6 +168,11 @@ BEGIN
                     WHEN 'consents.get' THEN r := api.op_consents_get(c, args);
                     WHEN 'consents.withdraw' THEN r := api.op_consents_withdraw(c, args);
                     WHEN 'programmes.partner_view' THEN r := api.op_programmes_partner_view(c, args);
+                    WHEN 'data_requests.create' THEN r := api.op_data_requests_create(c, args);
+                    WHEN 'data_requests.list_resident' THEN r := api.op_data_requests_list_resident(c, args);
+                    WHEN 'data_requests.list' THEN r := api.op_data_requests_list(c, args);
+                    WHEN 'data_requests.get' THEN r := api.op_data_requests_get(c, args);
+                    WHEN 'data_requests.close' THEN r := api.op_data_requests_close(c, args);
                     WHEN 'holds.create' THEN r := api.op_holds_create(c, args);
                     WHEN 'holds.list' THEN r := api.op_holds_list(c, args);
                     WHEN 'holds.get' THEN r := api.op_holds_get(c, args);

@@ -21,7 +21,7 @@ LANGUAGE sql STABLE AS $$
             'supervision_ends_on', api.d(r.supervision_ends_on), 'caseworker_id', r.caseworker_id,
             'phone', r.phone, 'emergency_contact', r.emergency_contact,
             'status', CASE WHEN cur IS NOT NULL THEN 'in_residence' WHEN n > 0 THEN 'former' ELSE 'new' END,
-            'current_stay_id', cur,
+            'current_stay_id', cur, 'anonymised_at', api.ts(r.anonymised_at),
             'created_at', api.ts(r.created_at), 'updated_at', api.ts(r.updated_at), 'version', r.version)
     ELSE
         jsonb_build_object('id', r.id, 'house_id', r.house_id, 'full_name', r.full_name,
@@ -30,7 +30,8 @@ LANGUAGE sql STABLE AS $$
             'supervision_ends_on', api.d(r.supervision_ends_on), 'caseworker_id', r.caseworker_id,
             'phone', r.phone, 'notes', r.notes, 'emergency_contact', r.emergency_contact,
             'status', CASE WHEN cur IS NOT NULL THEN 'in_residence' WHEN n > 0 THEN 'former' ELSE 'new' END,
-            'current_stay_id', cur,
+            'current_stay_id', cur, 'processing_restricted', r.processing_restricted,
+            'erasure_scheduled_at', api.ts(r.erasure_scheduled_at), 'anonymised_at', api.ts(r.anonymised_at),
             'created_at', api.ts(r.created_at), 'updated_at', api.ts(r.updated_at), 'version', r.version)
     END
 $$;
@@ -50,20 +51,32 @@ CREATE OR REPLACE FUNCTION api.like_escape(q text) RETURNS text LANGUAGE sql IMM
     SELECT replace(replace(replace(q, '\', '\\'), '%', '\%'), '_', '\_')
 $$;
 
+-- processing_restricted (§18.6) is set or lifted by a caseworker, manager or admin only.
+CREATE OR REPLACE FUNCTION api.check_restriction_role(ctx api.ctx, args jsonb) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF args ? 'processing_restricted' AND ctx.role = 'staff' THEN
+        PERFORM api.fail(403, 'forbidden', NULL, 'processing_restricted is for caseworkers and managers');
+    END IF;
+END $$;
+
 CREATE OR REPLACE FUNCTION api.op_residents_create(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
 DECLARE r app.residents;
 BEGIN
     r := jsonb_populate_record(NULL::app.residents, api.only(args, '{house_id,full_name,register_number,sex,
-        birth_date,national_id,legal_status,supervision_ends_on,caseworker_id,phone,notes,emergency_contact}'));
+        birth_date,national_id,legal_status,supervision_ends_on,caseworker_id,phone,notes,emergency_contact,
+        processing_restricted}'));
+    PERFORM api.check_restriction_role(ctx, args);
     IF NOT EXISTS (SELECT 1 FROM app.houses h WHERE h.id = r.house_id AND api.sees(ctx, h.id)) THEN
         PERFORM api.invalid('house_id', 'no such house');
     END IF;
     IF r.birth_date > api.today(r.house_id) THEN PERFORM api.invalid('birth_date', 'is in the future'); END IF;
     PERFORM api.check_caseworker(r.caseworker_id, r.house_id);
     INSERT INTO app.residents (house_id, full_name, register_number, sex, birth_date, national_id, legal_status,
-                               supervision_ends_on, caseworker_id, phone, notes, emergency_contact)
+                               supervision_ends_on, caseworker_id, phone, notes, emergency_contact,
+                               processing_restricted)
     VALUES (r.house_id, r.full_name, r.register_number, r.sex, r.birth_date, r.national_id, r.legal_status,
-            r.supervision_ends_on, r.caseworker_id, r.phone, r.notes, r.emergency_contact)
+            r.supervision_ends_on, r.caseworker_id, r.phone, r.notes, r.emergency_contact,
+            coalesce(r.processing_restricted, false))
     RETURNING * INTO r;
     PERFORM api.audit(ctx, 'resident.create', 'resident', r.id, r.house_id, NULL, api.resident_json(r, 'admin'));
     RETURN ROW(201, api.resident_json(r, ctx.role));
@@ -125,14 +138,15 @@ BEGIN
         PERFORM api.invalid('house_id', 'a resident belongs to one house');
     END IF;
     n := jsonb_populate_record(r, api.only(args, '{full_name,register_number,sex,birth_date,national_id,
-        legal_status,supervision_ends_on,caseworker_id,phone,notes,emergency_contact}'));
+        legal_status,supervision_ends_on,caseworker_id,phone,notes,emergency_contact,processing_restricted}'));
+    PERFORM api.check_restriction_role(ctx, args);
     IF n.birth_date > api.today(r.house_id) THEN PERFORM api.invalid('birth_date', 'is in the future'); END IF;
     IF args ? 'caseworker_id' THEN PERFORM api.check_caseworker(n.caseworker_id, r.house_id); END IF;
     PERFORM api.check_basis_governs(n);    -- 12_legal_bases.sql
     UPDATE app.residents SET full_name = n.full_name, register_number = n.register_number, sex = n.sex,
            birth_date = n.birth_date, national_id = n.national_id, legal_status = n.legal_status,
            supervision_ends_on = n.supervision_ends_on, caseworker_id = n.caseworker_id, phone = n.phone,
-           notes = n.notes, emergency_contact = n.emergency_contact
+           notes = n.notes, emergency_contact = n.emergency_contact, processing_restricted = n.processing_restricted
      WHERE id = r.id RETURNING * INTO n;
     PERFORM api.audit(ctx, 'resident.update', 'resident', r.id, r.house_id,
                       api.resident_json(r, 'admin'), api.resident_json(n, 'admin'));

@@ -320,6 +320,21 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- ---------------------------------------------------------------- the kinds of §18.10
+-- An open data-subject request: a warning from 24 hours before due_at, critical (overdue)
+-- from due_at, each stage its own key.
+CREATE OR REPLACE FUNCTION api.alerts_data_request_due(house_ids uuid[]) RETURNS SETOF api.alert
+LANGUAGE sql STABLE AS $$
+    SELECT 'data_request_due:' || q.id || ':' || st.stage, 'data_request_due', st.severity, q.house_id,
+           q.resident_id, s.id, 'data_request', q.id, st.since, q.due_at,
+           jsonb_build_object('kind', q.kind, 'received_at', api.ts(q.received_at))
+      FROM app.data_requests q
+     CROSS JOIN LATERAL (SELECT CASE WHEN now() >= q.due_at THEN 'overdue' ELSE 'soon' END AS stage,
+                                CASE WHEN now() >= q.due_at THEN 'critical' ELSE 'warning' END AS severity,
+                                CASE WHEN now() >= q.due_at THEN q.due_at ELSE q.due_at - interval '24 hours' END AS since) st
+      LEFT JOIN app.stays s ON s.resident_id = q.resident_id AND s.checked_out_at IS NULL
+     WHERE q.house_id = ANY (house_ids) AND q.outcome IS NULL AND now() >= q.due_at - interval '24 hours'
+$$;
+
 -- An active consent in its last 30 days, unless another active one of the resident with the
 -- same purpose and partner expires later (the renewal is done).
 CREATE OR REPLACE FUNCTION api.alerts_consent_expiring(house_ids uuid[]) RETURNS SETOF api.alert
@@ -405,6 +420,7 @@ LANGUAGE sql STABLE AS $$
     UNION ALL SELECT * FROM api.alerts_roll_call_missed(house_ids) WHERE 'roll_call_missed' = ANY (kinds)
     UNION ALL SELECT * FROM api.alerts_hold_expiring(house_ids) WHERE 'hold_expiring' = ANY (kinds)
     UNION ALL SELECT * FROM api.alerts_consent_expiring(house_ids) WHERE 'consent_expiring' = ANY (kinds)
+    UNION ALL SELECT * FROM api.alerts_data_request_due(house_ids) WHERE 'data_request_due' = ANY (kinds)
     UNION ALL SELECT * FROM api.reporting_alerts(house_ids, kinds)
                WHERE kinds && api.reporting_kinds()
     UNION ALL SELECT * FROM api.partner_agreement_alerts(house_ids, kinds)

@@ -167,7 +167,8 @@ END $$;
 -- ---------------------------------------------------------------- the partner view (§18.3)
 -- participants: the residents who hold or held a seat (the stages seats_taken counts), each
 -- once, in the order of their first such enrolment; named: those with an active consent to
--- share their attendance with the programme's partner, at this request. The two counts are
+-- share their attendance with the programme's partner, at this request, unless their
+-- processing is restricted (§18.6) or they are anonymised (§18.7). The two counts are
 -- hidden together when either is 1 to 4 (either and `named` would give the other).
 CREATE OR REPLACE FUNCTION api.op_programmes_partner_view(ctx api.ctx, args jsonb) RETURNS api.reply
 LANGUAGE plpgsql AS $$
@@ -190,7 +191,7 @@ BEGIN
       INTO total, named
       FROM part
       JOIN app.residents r ON r.id = part.resident_id
-     CROSS JOIN LATERAL (SELECT EXISTS (
+     CROSS JOIN LATERAL (SELECT NOT r.processing_restricted AND r.anonymised_at IS NULL AND EXISTS (
                 SELECT 1 FROM app.consents c JOIN app.houses h ON h.id = c.house_id
                  WHERE c.resident_id = part.resident_id AND c.purpose = 'programme_partner_sharing'
                    AND c.partner_id = p.partner_id AND 'attendance' = ANY (c.scope)

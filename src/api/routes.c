@@ -16,6 +16,7 @@
 	X(residents)                                                                               \
 	X(referrals)                                                                               \
 	X(consents)                                                                                \
+	X(data_requests)                                                                           \
 	X(stays)                                                                                   \
 	X(holds)                                                                                   \
 	X(movements)                                                                               \

@@ -103,6 +103,12 @@ const struct problem_kind problem_kinds[] = {
          "Pemesanan ini sudah dipakai, dibatalkan, atau kedaluwarsa."},
         {"consent_withdrawn", 409, "Consent is already withdrawn", "Persetujuan sudah dicabut",
          "Persetujuan ini sudah dicabut; catat persetujuan baru bila klien menyetujui lagi."},
+        {"request_closed", 409, "Request is already closed", "Permintaan sudah ditutup",
+         "Permintaan ini sudah dijawab atau ditolak."},
+        {"erasure_blocked", 409, "Data cannot be erased yet", "Data belum dapat dihapus",
+         "Klien masih tinggal di rumah atau masih dalam masa bimbingan; tolak permintaan ini "
+         "dengan "
+         "alasannya."},
         {"precondition_failed", 412, "The object changed in the meantime", "Data telah berubah",
          "Data telah diubah orang lain. Muat ulang lalu coba lagi."},
         {"payload_too_large", 413, "Request body too large", "Isi permintaan terlalu besar",

@@ -28,6 +28,8 @@ static const struct field resident_body[] = {
         {.name = "phone", .type = FIELD_STRING, .max = 50},
         {.name = "notes", .type = FIELD_TEXT, .max = 10000},
         {.name = "emergency_contact", .type = FIELD_OBJECT, .fields = emergency_contact},
+        /* §18.6: not for staff (403) */
+        {.name = "processing_restricted", .type = FIELD_BOOL},
         {NULL},
 };
 

@@ -180,6 +180,15 @@ def walk_all(w, d):
            json_body={"reason": "walk"}, token=token)
     w.call("GET /api/v1/programmes/{id}/partner-view", 200, f"/api/v1/programmes/{programme['id']}/partner-view",
            token=token)
+    request = w.json("POST /api/v1/residents/{id}/requests", 201, f"/api/v1/residents/{resident['id']}/requests",
+                     token=token, json_body={"kind": "access", "details": "walk"})
+    w.call("GET /api/v1/residents/{id}/requests", 200,
+           f"/api/v1/residents/{resident['id']}/requests?kind=access&status=open&overdue=false", token=token)
+    w.call("GET /api/v1/data-requests", 200, f"/api/v1/data-requests?house_id={house['id']}&resident_id={resident['id']}",
+           token=token)
+    w.call("GET /api/v1/data-requests/{id}", 200, f"/api/v1/data-requests/{request['id']}", token=token)
+    w.call("POST /api/v1/data-requests/{id}/close", 200, f"/api/v1/data-requests/{request['id']}/close",
+           json_body={"status": "answered", "response": "walk"}, token=token)
     enrolment = w.json("POST /api/v1/programmes/{programme_id}/enrolments", 201,
                        f"/api/v1/programmes/{programme['id']}/enrolments", token=token,
                        json_body={"resident_id": resident["id"], "note": "walk"})
