@@ -173,6 +173,10 @@ BEGIN
                     WHEN 'data_requests.list' THEN r := api.op_data_requests_list(c, args);
                     WHEN 'data_requests.get' THEN r := api.op_data_requests_get(c, args);
                     WHEN 'data_requests.close' THEN r := api.op_data_requests_close(c, args);
+                    WHEN 'follow_ups.list' THEN r := api.op_follow_ups_list(c, args);
+                    WHEN 'follow_ups.get' THEN r := api.op_follow_ups_get(c, args);
+                    WHEN 'follow_ups.result' THEN r := api.op_follow_ups_result(c, args);
+                    WHEN 'follow_ups.cancel' THEN r := api.op_follow_ups_cancel(c, args);
                     WHEN 'holds.create' THEN r := api.op_holds_create(c, args);
                     WHEN 'holds.list' THEN r := api.op_holds_list(c, args);
                     WHEN 'holds.get' THEN r := api.op_holds_get(c, args);

@@ -160,5 +160,6 @@ BEGIN
     PERFORM api.emit(s.house_id, 'stay.checked_out', jsonb_build_object('entity', 'stay', 'id', s.id, 'stay_id', s.id,
                      'resident_id', s.resident_id, 'bed_id', j->'bed_id'));
     PERFORM api.audit(ctx, 'stay.checkout', 'stay', s.id, s.house_id, before, j);
+    PERFORM api.schedule_follow_ups(ctx, s);     -- §18.8 (28_follow_ups.sql)
     RETURN ROW(200, j);
 END $$;

@@ -335,6 +335,22 @@ LANGUAGE sql STABLE AS $$
      WHERE q.house_id = ANY (house_ids) AND q.outcome IS NULL AND now() >= q.due_at - interval '24 hours'
 $$;
 
+-- A pending follow-up: a warning from the midnight 7 days before due_on, critical (late) from
+-- the midnight 14 days after it, each stage its own key.
+CREATE OR REPLACE FUNCTION api.alerts_follow_up_due(house_ids uuid[]) RETURNS SETOF api.alert
+LANGUAGE sql STABLE AS $$
+    SELECT 'follow_up_due:' || f.id || ':' || st.stage, 'follow_up_due', st.severity, h.id, f.resident_id, f.stay_id,
+           'follow_up', f.id, api.midnight(st.from_on, h.timezone), api.midnight(f.due_on + 1, h.timezone),
+           jsonb_build_object('offset_days', f.offset_days, 'due_on', api.d(f.due_on))
+      FROM app.houses h
+     CROSS JOIN LATERAL (SELECT (now() AT TIME ZONE h.timezone)::date AS today) t
+      JOIN app.follow_ups f ON f.house_id = h.id AND f.status = 'pending' AND f.due_on - 7 <= t.today
+     CROSS JOIN LATERAL (SELECT CASE WHEN t.today >= f.due_on + 14 THEN 'late' ELSE 'due' END AS stage,
+                                CASE WHEN t.today >= f.due_on + 14 THEN 'critical' ELSE 'warning' END AS severity,
+                                CASE WHEN t.today >= f.due_on + 14 THEN f.due_on + 14 ELSE f.due_on - 7 END AS from_on) st
+     WHERE h.id = ANY (house_ids)
+$$;
+
 -- An active consent in its last 30 days, unless another active one of the resident with the
 -- same purpose and partner expires later (the renewal is done).
 CREATE OR REPLACE FUNCTION api.alerts_consent_expiring(house_ids uuid[]) RETURNS SETOF api.alert
@@ -421,6 +437,7 @@ LANGUAGE sql STABLE AS $$
     UNION ALL SELECT * FROM api.alerts_hold_expiring(house_ids) WHERE 'hold_expiring' = ANY (kinds)
     UNION ALL SELECT * FROM api.alerts_consent_expiring(house_ids) WHERE 'consent_expiring' = ANY (kinds)
     UNION ALL SELECT * FROM api.alerts_data_request_due(house_ids) WHERE 'data_request_due' = ANY (kinds)
+    UNION ALL SELECT * FROM api.alerts_follow_up_due(house_ids) WHERE 'follow_up_due' = ANY (kinds)
     UNION ALL SELECT * FROM api.reporting_alerts(house_ids, kinds)
                WHERE kinds && api.reporting_kinds()
     UNION ALL SELECT * FROM api.partner_agreement_alerts(house_ids, kinds)

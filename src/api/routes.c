@@ -17,6 +17,7 @@
 	X(referrals)                                                                               \
 	X(consents)                                                                                \
 	X(data_requests)                                                                           \
+	X(follow_ups)                                                                              \
 	X(stays)                                                                                   \
 	X(holds)                                                                                   \
 	X(movements)                                                                               \

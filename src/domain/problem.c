@@ -105,6 +105,8 @@ const struct problem_kind problem_kinds[] = {
          "Persetujuan ini sudah dicabut; catat persetujuan baru bila klien menyetujui lagi."},
         {"request_closed", 409, "Request is already closed", "Permintaan sudah ditutup",
          "Permintaan ini sudah dijawab atau ditolak."},
+        {"follow_up_closed", 409, "Follow-up is closed", "Pendampingan lanjutan sudah ditutup",
+         "Pendampingan lanjutan ini sudah dibatalkan atau sudah dicatat hasilnya."},
         {"erasure_blocked", 409, "Data cannot be erased yet", "Data belum dapat dihapus",
          "Klien masih tinggal di rumah atau masih dalam masa bimbingan; tolak permintaan ini "
          "dengan "

@@ -315,6 +315,13 @@ def walk_all(w, d):
            json_body={"exit_reason": "completed", "destination": "family"})
     w.call("POST /api/v1/beds/{bed_id}/ready", 200, f"/api/v1/beds/{beds[1]['id']}/ready", json_body={},
            token=token)
+    follow = w.json("GET /api/v1/follow-ups", 200, f"/api/v1/follow-ups?stay_id={stay['id']}&status=pending",
+                    token=token)["items"]
+    w.call("GET /api/v1/follow-ups/{id}", 200, f"/api/v1/follow-ups/{follow[0]['id']}", token=token)
+    w.call("PUT /api/v1/follow-ups/{id}/result", 200, f"/api/v1/follow-ups/{follow[0]['id']}/result", token=token,
+           json_body={"method": "phone", "unreachable": True})
+    w.call("POST /api/v1/follow-ups/{id}/cancel", 200, f"/api/v1/follow-ups/{follow[1]['id']}/cancel", token=token,
+           json_body={"reason": "walk"})
 
     span = f"from={(today - dt.timedelta(days=7)).isoformat()}&to={today.isoformat()}"
     w.call("GET /api/v1/occupancy", 200, token=token)
