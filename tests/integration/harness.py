@@ -565,6 +565,15 @@ def expect_problem(r, status, code=None, field=None):
         expect(field in fields, f"expected an error naming {field!r}, got {fields}")
 
 
+def psql_refused(d, sql):
+    """SQL that the database must refuse through psql (a constraint, a trigger): its error."""
+    try:
+        d.psql(sql)
+    except RuntimeError as e:
+        return str(e)
+    raise AssertionError(f"psql accepted {sql}")
+
+
 def wait_for(predicate, timeout, interval=0.1):
     """Calls PREDICATE until it returns a truthy value (returned) or TIMEOUT passes (None)."""
     deadline = time.monotonic() + timeout

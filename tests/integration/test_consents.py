@@ -279,12 +279,8 @@ def test_database_enforces(d):
     rid = w.resident()["id"]
     c = w.consent(rid)
 
-    def refused(sql, what):
-        try:
-            q(d, sql)
-        except RuntimeError as e:
-            return str(e)
-        raise AssertionError(f"{what}: psql accepted {sql}")
+    def refused(sql, _what):
+        return harness.psql_refused(d, sql)
     expect("immutable" in refused(f"UPDATE app.consents SET purpose = 'media' WHERE id = '{c['id']}'", "change"), "1")
     expect("consents_withdrawal_check" in refused(
         f"UPDATE app.consents SET withdrawn_at = now() WHERE id = '{c['id']}'", "half"), "half a withdrawal")

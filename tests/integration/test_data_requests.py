@@ -233,11 +233,7 @@ def test_database_enforces(d):
     r = w.new(rid)
 
     def refused(sql):
-        try:
-            q(d, sql)
-        except RuntimeError as e:
-            return str(e)
-        raise AssertionError(f"psql accepted {sql}")
+        return harness.psql_refused(d, sql)
     expect("generated" in refused(f"UPDATE app.data_requests SET due_at = now() WHERE id = '{r['id']}'"), "due_at")
     expect("data_requests_open_check" in refused(
         f"UPDATE app.data_requests SET answered_at = now() WHERE id = '{r['id']}'"), "open <=> answered_at null")

@@ -189,11 +189,7 @@ def test_database_enforces(d):
     f = w.follow_ups(f"stay_id={stay['id']}")[0]
 
     def refused(sql):
-        try:
-            q(d, sql)
-        except RuntimeError as e:
-            return str(e)
-        raise AssertionError(f"psql accepted {sql}")
+        return harness.psql_refused(d, sql)
     expect("follow_ups_stay_offset_key" in refused(
         f"INSERT INTO app.follow_ups (resident_id, house_id, stay_id, offset_days, due_on) "
         f"SELECT resident_id, house_id, stay_id, offset_days, due_on FROM app.follow_ups WHERE id = '{f['id']}'"), "uq")
