@@ -547,6 +547,46 @@ BEGIN
     RAISE NOTICE 'demo seed: GAJ-01 referrals, holds, turnover, roll-call and handover loaded';
 END $nights$;
 
+-- Privacy (§18.2, §18.6, §18.8), loaded once while the house has no consent: two residents of
+-- the BLK welding course agreed that the BLK may see their attendance (the partner view names
+-- them), one family-contact consent runs out in 20 days (consent_expiring), an access request
+-- received 50 hours ago (data_request_due within its last day), and the follow-ups of the
+-- resident who left an hour ago, as his check-out would have scheduled them.
+DO $privacy$
+DECLARE
+    h uuid := (SELECT id FROM app.houses WHERE code = 'GAJ-01');
+    cw uuid := coalesce((SELECT id FROM app.users WHERE username = 'caseworker'),
+                        (SELECT id FROM app.users WHERE username = 'admin'));
+    blk uuid := (SELECT id FROM app.partners WHERE name = 'UPTD BLK Kota Jambi');
+    today date := (now() AT TIME ZONE 'Asia/Jakarta')::date;
+BEGIN
+    IF cw IS NULL OR blk IS NULL OR EXISTS (SELECT 1 FROM app.consents WHERE house_id = h) THEN
+        RETURN;
+    END IF;
+    INSERT INTO app.consents (resident_id, house_id, purpose, partner_id, scope, given_on, expires_on, notice_given,
+                              proof_form, proof_document_ref, proof_witness_name, recorded_by)
+    SELECT e.resident_id, h, 'programme_partner_sharing', blk, ARRAY['identity', 'attendance'], today - 60,
+           today - 60 + 365, true, 'written', 'PS/GAJ/2026/' || lpad(row_number() OVER (ORDER BY e.seq)::text, 3, '0'),
+           'Dewi Lestari (PK)', cw
+      FROM app.enrolments e JOIN app.programmes p ON p.id = e.programme_id
+     WHERE p.house_id = h AND p.partner_id = blk AND e.stage IN ('enrolled', 'completed')
+     ORDER BY e.seq LIMIT 2;
+    INSERT INTO app.consents (resident_id, house_id, purpose, recipient, scope, given_on, expires_on, notice_given,
+                              proof_form, proof_document_ref, proof_witness_name, recorded_by)
+    SELECT r.id, h, 'family_contact', 'Ibu kandung', ARRAY['contact', 'legal_status'], today - 345, today + 20, true,
+           'recorded', 'REK/GAJ/2025/117', 'Andi Saputra (petugas)', cw
+      FROM app.residents r WHERE r.register_number = 'PB-2026-0026';
+    INSERT INTO app.data_requests (resident_id, house_id, kind, received_at, details, recorded_by)
+    SELECT r.id, h, 'access', now() - interval '50 hours',
+           'Klien meminta salinan data dirinya dan rekam jejak pemrosesannya untuk diserahkan ke penjamin.', cw
+      FROM app.residents r WHERE r.register_number = 'PB-2026-0026';
+    INSERT INTO app.follow_ups (resident_id, house_id, stay_id, offset_days, due_on)
+    SELECT s.resident_id, h, s.id, d, (s.checked_out_at AT TIME ZONE 'Asia/Jakarta')::date + d
+      FROM app.stays s JOIN app.residents r ON r.id = s.resident_id CROSS JOIN unnest(ARRAY[30, 90, 180]) d
+     WHERE r.register_number = 'AS-2026-0001' AND s.checked_out_at IS NOT NULL;
+    RAISE NOTICE 'demo seed: GAJ-01 consents, a data-subject request and follow-ups loaded';
+END $privacy$;
+
 -- The demo caseworker supervises the demo residents. scripts/run seeds once before it adds the
 -- caseworker (the house must exist first) and once after, when this finds them.
 UPDATE app.residents r SET caseworker_id = u.id
