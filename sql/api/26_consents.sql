@@ -137,6 +137,21 @@ BEGIN
     RETURN ROW(200, api.consent_json(c, api.today(c.house_id)));
 END $$;
 
+-- The withdrawal of a consent locked by the caller, with its audit record and event: by the
+-- withdraw route and by an answered data-subject request (27_data_requests.sql).
+CREATE OR REPLACE FUNCTION api.withdraw_consent(ctx api.ctx, c app.consents, at timestamptz, reason text, today date)
+RETURNS app.consents LANGUAGE plpgsql AS $$
+DECLARE n app.consents;
+BEGIN
+    UPDATE app.consents x SET withdrawn_at = at, withdrawal_reason = reason, withdrawn_by = ctx.user_id
+     WHERE x.id = c.id RETURNING * INTO n;
+    PERFORM api.audit(ctx, 'consent.withdraw', 'consent', n.id, n.house_id, api.consent_json(c, today),
+                      api.consent_json(n, today));
+    PERFORM api.emit_casework(n.house_id, 'consent.withdrawn',
+                              jsonb_build_object('entity', 'consent', 'id', n.id, 'resident_id', n.resident_id));
+    RETURN n;
+END $$;
+
 -- Order: the consent (404), If-Match (412), already withdrawn (409 consent_withdrawn: of two
 -- at once, the second waits on the row lock and finds it withdrawn), withdrawn_at (422).
 CREATE OR REPLACE FUNCTION api.op_consents_withdraw(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
@@ -155,12 +170,7 @@ BEGIN
     IF at > api.soon() OR at < api.midnight(c.given_on, h.timezone) THEN
         PERFORM api.invalid('withdrawn_at', 'must be from the start of given_on and at most 5 minutes ahead');
     END IF;
-    UPDATE app.consents x SET withdrawn_at = at, withdrawal_reason = args->>'reason', withdrawn_by = ctx.user_id
-     WHERE x.id = c.id RETURNING * INTO n;
-    PERFORM api.audit(ctx, 'consent.withdraw', 'consent', n.id, n.house_id, api.consent_json(c, today),
-                      api.consent_json(n, today));
-    PERFORM api.emit_casework(n.house_id, 'consent.withdrawn',
-                              jsonb_build_object('entity', 'consent', 'id', n.id, 'resident_id', n.resident_id));
+    n := api.withdraw_consent(ctx, c, at, args->>'reason', today);
     RETURN ROW(200, api.consent_json(n, today));
 END $$;
 

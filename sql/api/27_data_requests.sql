@@ -101,19 +101,13 @@ END $$;
 -- audit record and event (§18.6: withdrawal and deletion).
 CREATE OR REPLACE FUNCTION api.withdraw_consents(ctx api.ctx, r app.residents, only_id uuid, at timestamptz)
 RETURNS void LANGUAGE plpgsql AS $$
-DECLARE c app.consents; n app.consents; today date := api.today(r.house_id);
+DECLARE c app.consents; today date := api.today(r.house_id);
 BEGIN
     FOR c IN SELECT * FROM app.consents x
               WHERE x.resident_id = r.id AND (only_id IS NULL OR x.id = only_id)
                 AND api.consent_status(x, today) = 'active'
               ORDER BY x.seq FOR UPDATE LOOP
-        UPDATE app.consents x SET withdrawn_at = at, withdrawal_reason = 'permintaan subjek data',
-               withdrawn_by = ctx.user_id
-         WHERE x.id = c.id RETURNING * INTO n;
-        PERFORM api.audit(ctx, 'consent.withdraw', 'consent', n.id, n.house_id, api.consent_json(c, today),
-                          api.consent_json(n, today));
-        PERFORM api.emit_casework(n.house_id, 'consent.withdrawn',
-                                  jsonb_build_object('entity', 'consent', 'id', n.id, 'resident_id', n.resident_id));
+        PERFORM api.withdraw_consent(ctx, c, at, 'permintaan subjek data', today);
     END LOOP;
 END $$;
 

@@ -2,10 +2,13 @@
 -- recorded (and corrected) or the follow-up cancelled; overdue computed at read.
 -- Repeatable: re-applied whenever its text changes (docs/ops.md "Migrations").
 
-CREATE OR REPLACE FUNCTION api.follow_up_json(f app.follow_ups, full_name text) RETURNS jsonb LANGUAGE sql STABLE AS $$
+-- today: the house's date (the list joins it once per house, not a lookup per row)
+DROP FUNCTION IF EXISTS api.follow_up_json(app.follow_ups, text);
+CREATE OR REPLACE FUNCTION api.follow_up_json(f app.follow_ups, full_name text, today date) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('id', f.id, 'resident_id', f.resident_id, 'full_name', full_name, 'house_id', f.house_id,
         'stay_id', f.stay_id, 'offset_days', f.offset_days, 'due_on', api.d(f.due_on), 'status', f.status,
-        'overdue', f.status = 'pending' AND f.due_on < api.today(f.house_id), 'contacted_at', api.ts(f.contacted_at),
+        'overdue', f.status = 'pending' AND f.due_on < today, 'contacted_at', api.ts(f.contacted_at),
         'method', f.method, 'unreachable', f.unreachable, 'housing_stable', f.housing_stable, 'employed', f.employed,
         'business_operating', f.business_operating, 'reoffended', f.reoffended,
         'reporting_compliant', f.reporting_compliant, 'note', f.note, 'cancel_reason', f.cancel_reason,
@@ -14,22 +17,24 @@ CREATE OR REPLACE FUNCTION api.follow_up_json(f app.follow_ups, full_name text) 
 $$;
 
 CREATE OR REPLACE FUNCTION api.follow_up_doc(f app.follow_ups) RETURNS jsonb LANGUAGE sql STABLE AS $$
-    SELECT api.follow_up_json(f, (SELECT r.full_name FROM app.residents r WHERE r.id = f.resident_id))
+    SELECT api.follow_up_json(f, (SELECT r.full_name FROM app.residents r WHERE r.id = f.resident_id),
+                              api.today(f.house_id))
 $$;
 
 -- In the check-out's transaction: one follow-up per entry of the house's follow_up_days, due
 -- that many days after the check-out's house date, each with its audit record; none for a
 -- resident who died.
 CREATE OR REPLACE FUNCTION api.schedule_follow_ups(ctx api.ctx, s app.stays) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE f app.follow_ups; h app.houses;
+DECLARE f app.follow_ups; h app.houses; today date;
 BEGIN
     IF s.exit_reason = 'deceased' THEN RETURN; END IF;
     SELECT * INTO h FROM app.houses x WHERE x.id = s.house_id;
+    today := (now() AT TIME ZONE h.timezone)::date;
     FOR f IN INSERT INTO app.follow_ups (resident_id, house_id, stay_id, offset_days, due_on)
              SELECT s.resident_id, s.house_id, s.id, d, (s.checked_out_at AT TIME ZONE h.timezone)::date + d
                FROM unnest(h.follow_up_days) d
              RETURNING * LOOP
-        PERFORM api.audit(ctx, 'follow_up.create', 'follow_up', f.id, f.house_id, NULL, api.follow_up_json(f, NULL));
+        PERFORM api.audit(ctx, 'follow_up.create', 'follow_up', f.id, f.house_id, NULL, api.follow_up_json(f, NULL, today));
     END LOOP;
 END $$;
 
@@ -42,17 +47,19 @@ BEGIN
     IF hid IS NOT NULL THEN PERFORM api.visible_house(ctx, hid); END IF;
     RETURN (SELECT ROW(200, api.page(coalesce(jsonb_agg(jsonb_build_array(x.pos, x.j) ORDER BY x.pos), '[]'),
                                      api.lim(args)))::api.reply
-      FROM (SELECT y.pos, api.follow_up_json(y.f, y.full_name) AS j
-              FROM (SELECT f, r.full_name,
+      FROM (SELECT y.pos, api.follow_up_json(y.f, y.full_name, y.today) AS j
+              FROM (SELECT f, r.full_name, t.today,
                            row_number() OVER (ORDER BY f.status <> 'pending',
                                                        CASE WHEN f.status = 'pending' THEN f.due_on END, f.seq) AS pos
                       FROM app.follow_ups f JOIN app.residents r ON r.id = f.resident_id
+                      JOIN app.houses h ON h.id = f.house_id
+                     CROSS JOIN LATERAL (SELECT (now() AT TIME ZONE h.timezone)::date AS today) t
                      WHERE api.sees(ctx, f.house_id) AND (hid IS NULL OR f.house_id = hid)
                        AND (args->>'resident_id' IS NULL OR f.resident_id = (args->>'resident_id')::uuid)
                        AND (args->>'stay_id' IS NULL OR f.stay_id = (args->>'stay_id')::uuid)
                        AND (args->>'caseworker_id' IS NULL OR r.caseworker_id = (args->>'caseworker_id')::uuid)
                        AND (args->>'status' IS NULL OR f.status = args->>'status')
-                       AND (within IS NULL OR f.status = 'pending' AND f.due_on <= api.today(f.house_id) + within)) y
+                       AND (within IS NULL OR f.status = 'pending' AND f.due_on <= t.today + within)) y
              WHERE y.pos > api.after(args)
              ORDER BY y.pos LIMIT api.lim(args) + 1) x);
 END $$;
@@ -89,6 +96,7 @@ DECLARE
     at timestamptz := coalesce((args->>'contacted_at')::timestamptz, now());
     away boolean := coalesce((args->>'unreachable')::boolean, false);
     outcomes text[] := '{housing_stable,employed,business_operating,reoffended,reporting_compliant}';
+    today date := api.today(f.house_id);
     bad text[];
 BEGIN
     PERFORM api.check_version(args, f.version);
@@ -106,8 +114,8 @@ BEGIN
            business_operating = (args->>'business_operating')::boolean, reoffended = (args->>'reoffended')::boolean,
            reporting_compliant = (args->>'reporting_compliant')::boolean, note = args->>'note', recorded_by = ctx.user_id
      WHERE x.id = f.id RETURNING * INTO n;
-    PERFORM api.audit(ctx, 'follow_up.record', 'follow_up', n.id, n.house_id, api.follow_up_json(f, NULL),
-                      api.follow_up_json(n, NULL));
+    PERFORM api.audit(ctx, 'follow_up.record', 'follow_up', n.id, n.house_id, api.follow_up_json(f, NULL, today),
+                      api.follow_up_json(n, NULL, today));
     PERFORM api.follow_up_event(n, 'follow_up.recorded');
     RETURN ROW(200, api.follow_up_doc(n));
 END $$;
@@ -117,12 +125,13 @@ CREATE OR REPLACE FUNCTION api.op_follow_ups_cancel(ctx api.ctx, args jsonb) RET
 DECLARE
     f app.follow_ups := api.visible_follow_up(ctx, api.pid(args, 'id'), true);
     n app.follow_ups;
+    today date := api.today(f.house_id);
 BEGIN
     PERFORM api.check_version(args, f.version);
     IF f.status <> 'pending' THEN PERFORM api.fail(409, 'follow_up_closed', NULL, 'the follow-up is ' || f.status); END IF;
     UPDATE app.follow_ups x SET status = 'cancelled', cancel_reason = args->>'reason' WHERE x.id = f.id RETURNING * INTO n;
-    PERFORM api.audit(ctx, 'follow_up.cancel', 'follow_up', n.id, n.house_id, api.follow_up_json(f, NULL),
-                      api.follow_up_json(n, NULL));
+    PERFORM api.audit(ctx, 'follow_up.cancel', 'follow_up', n.id, n.house_id, api.follow_up_json(f, NULL, today),
+                      api.follow_up_json(n, NULL, today));
     PERFORM api.follow_up_event(n, 'follow_up.cancelled');
     RETURN ROW(200, api.follow_up_doc(n));
 END $$;
