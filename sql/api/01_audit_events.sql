@@ -75,6 +75,40 @@ END $$;
 DROP TRIGGER IF EXISTS disclosures_sign ON app.disclosures;
 CREATE TRIGGER disclosures_sign BEFORE INSERT ON app.disclosures FOR EACH ROW EXECUTE FUNCTION api.disclosure_sign();
 
+-- Disclosure accounting (contract §18.4). What of an object of an answer is sensitive, as
+-- recorded: a resident's national_id and notes; the legal-basis fields staff do not get
+-- (§15.2) as the one name legal_basis; a linked referral's national_id, litmas_number, notes
+-- as the one name referral. Only fields carried non-null count. entity: what the object is.
+CREATE OR REPLACE FUNCTION api.sensitive_fields(entity text, doc jsonb) RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN jsonb_typeof(doc) <> 'object' THEN '{}'
+        WHEN entity = 'resident' THEN array_remove(ARRAY[
+            CASE WHEN doc->>'national_id' IS NOT NULL THEN 'national_id' END,
+            CASE WHEN doc->>'notes' IS NOT NULL THEN 'notes' END], NULL)
+        WHEN entity = 'legal_basis' AND jsonb_strip_nulls(doc) ?| '{decree_number,decree_date,issuing_authority,guarantor,
+            litmas_number,notes,revocation_decree_number,revocation_reason,correction_reason}'::text[] THEN '{legal_basis}'
+        WHEN entity = 'referral' AND doc->>'resident_id' IS NOT NULL
+            AND jsonb_strip_nulls(doc) ?| '{national_id,litmas_number,notes}'::text[] THEN '{referral}'
+        ELSE '{}' END::text[]
+$$;
+
+-- The resident of an object of an answer: a resident's id, another object's resident_id, a
+-- print page row's data-resident-id.
+CREATE OR REPLACE FUNCTION api.item_resident(entity text, doc jsonb) RETURNS uuid LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(doc->>'resident_id', CASE WHEN entity = 'resident' THEN doc->>'id' END,
+                    CASE WHEN jsonb_typeof(doc->'data') = 'array' THEN
+                        (SELECT p->>1 FROM jsonb_array_elements(doc->'data') p WHERE p->>0 = 'resident-id') END)::uuid
+$$;
+
+-- One disclosure record of the direct reads (the daemon's statement inserts it, 02_run.sql).
+-- d: the request's descriptor (the daemon's args._disclosure: entity, entity_id, path,
+-- purpose, request_id).
+CREATE OR REPLACE FUNCTION api.disclosure_doc(d jsonb, user_id uuid, role text, kind text, resident_id uuid,
+                                              house_id uuid, fields text[]) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_build_object('kind', kind, 'user_id', user_id, 'role', role, 'resident_id', resident_id,
+        'house_id', house_id, 'entity', d->>'entity', 'entity_id', d->>'entity_id', 'fields', to_jsonb(fields),
+        'purpose', d->>'purpose', 'request_id', d->>'request_id', 'path', d->>'path')
+$$;
+
 -- The canonical text of a record: every stored column but the hashes, deterministic.
 CREATE OR REPLACE FUNCTION api.audit_canon(a app.audit_log) RETURNS text LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_array(a.id::text, a.pos, api.ts(a.at), a.user_id::text, a.action, a.entity,

@@ -177,6 +177,8 @@ BEGIN
                     WHEN 'follow_ups.get' THEN r := api.op_follow_ups_get(c, args);
                     WHEN 'follow_ups.result' THEN r := api.op_follow_ups_result(c, args);
                     WHEN 'follow_ups.cancel' THEN r := api.op_follow_ups_cancel(c, args);
+                    WHEN 'disclosures.list' THEN r := api.op_disclosures_list(c, args);
+                    WHEN 'processing_history.get' THEN r := api.op_processing_history_get(c, args);
                     WHEN 'holds.create' THEN r := api.op_holds_create(c, args);
                     WHEN 'holds.list' THEN r := api.op_holds_list(c, args);
                     WHEN 'holds.get' THEN r := api.op_holds_get(c, args);
@@ -237,6 +239,15 @@ BEGIN
         END LOOP;
     END IF;
 
+    -- a read that let residents' data out records it in its transaction (contract §18.4);
+    -- when it cannot, the caller gets no data
+    IF r.status = 200 AND args ? '_disclosure' THEN
+        BEGIN
+            PERFORM api.disclose(c, args->'_disclosure', args->>'format', r.body);
+        EXCEPTION WHEN others THEN
+            r := ROW(503, api.problem('unavailable', NULL, 'the disclosure record could not be written'));
+        END;
+    END IF;
     res := ROW(r.status, r.body,
                CASE WHEN r.status IN (200, 201) AND jsonb_typeof(r.body) = 'object' AND r.body ? 'version'
                     THEN (r.body->>'version')::int END);

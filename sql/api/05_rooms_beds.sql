@@ -177,13 +177,15 @@ $$;
 
 -- The board through the daemon's copy (docs/ops.md, "Direct reads"): the body only when the
 -- caller's copy (have: the tag it was rendered at) is not the house's board any more.
+-- The board names no resident's sensitive field: no disclosure (§18.4).
+DROP FUNCTION IF EXISTS api.direct_beds_board(bytea, text[], jsonb, uuid);  -- before its disclosure column
 CREATE OR REPLACE FUNCTION api.direct_beds_board(token_hash bytea, roles text[], args jsonb, have uuid)
-RETURNS TABLE (status int, body text, etag int, tag uuid) LANGUAGE sql STABLE AS $$
+RETURNS TABLE (status int, body text, etag int, tag uuid, disclosure jsonb) LANGUAGE sql STABLE AS $$
     SELECT x.status,
            CASE WHEN x.status <> 200 THEN api.direct_problem(x.status)
                 WHEN x.tag = direct_beds_board.have THEN NULL
                 ELSE api.board_body(x.house_id, args->>'state') END,
-           NULL::int, x.tag
+           NULL::int, x.tag, NULL::jsonb
       FROM (SELECT api.direct_status(u.user_id, u.role, u.admitted, t.house_id IS NOT NULL) AS status, t.house_id,
                    api.board_tag(t.house_id, t.tag) AS tag
               FROM (SELECT) one

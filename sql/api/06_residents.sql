@@ -119,11 +119,18 @@ BEGIN
     RETURN ROW(200, doc);
 END $$;
 
+-- disclosure: the record of §18.4 when the answer carries a sensitive field (the daemon then
+-- reads again through the statement that inserts it, src/api/statements.c).
+DROP FUNCTION IF EXISTS api.direct_residents_get(bytea, text[], jsonb, uuid);  -- before its disclosure column
 CREATE OR REPLACE FUNCTION api.direct_residents_get(token_hash bytea, roles text[], args jsonb, have uuid)
-RETURNS TABLE (status int, body text, etag int, tag uuid) LANGUAGE sql STABLE AS $$
+RETURNS TABLE (status int, body text, etag int, tag uuid, disclosure jsonb) LANGUAGE sql STABLE AS $$
     SELECT x.status, CASE WHEN x.status = 200 THEN x.doc::text ELSE api.direct_problem(x.status) END,
-           CASE WHEN x.status = 200 THEN x.version END, NULL::uuid
-      FROM (SELECT api.direct_status(u.user_id, u.role, u.admitted, v.doc IS NOT NULL) AS status, v.doc, v.version
+           CASE WHEN x.status = 200 THEN x.version END, NULL::uuid,
+           CASE WHEN x.status = 200 AND cardinality(x.fields) > 0 THEN
+                jsonb_build_array(api.disclosure_doc(args->'_disclosure', x.user_id, x.role, 'read',
+                                                     (x.doc->>'id')::uuid, (x.doc->>'house_id')::uuid, x.fields)) END
+      FROM (SELECT api.direct_status(u.user_id, u.role, u.admitted, v.doc IS NOT NULL) AS status, v.doc, v.version,
+                   u.user_id, u.role, api.sensitive_fields('resident', v.doc) AS fields
               FROM (SELECT) one
               LEFT JOIN api.session(direct_residents_get.token_hash, direct_residents_get.roles) u ON true
               LEFT JOIN LATERAL api.resident_view((args->>'id')::uuid, u.role, u.house_ids) v ON u.admitted) x

@@ -266,7 +266,27 @@ CREATE OR REPLACE FUNCTION api.print_label(key text, lang text) RETURNS text LAN
         ('medical',         'medical',                'berobat'),
         ('reporting',       'reporting',              'wajib lapor'),
         ('religious',       'religious',              'ibadah'),
-        ('other',           'other',                  'lainnya')) w(k, en, id)
+        ('other',           'other',                  'lainnya'),
+        -- the processing history (31_disclosures.sql)
+        ('processing_history', 'Processing history',  'Rekam jejak pemrosesan'),
+        ('resident',        'Resident',               'Klien'),
+        ('period',          'Period',                 'Periode'),
+        ('entries',         'Entries',                'Entri'),
+        ('who',             'Who',                    'Oleh'),
+        ('what',            'What',                   'Kegiatan'),
+        ('fields',          'Fields',                 'Data'),
+        ('purpose',         'Purpose',                'Tujuan'),
+        ('change',          'change',                 'perubahan'),
+        ('read',            'read',                   'dibaca'),
+        ('export',          'export',                 'diekspor'),
+        ('partner_view',    'partner view',           'dilihat mitra'),
+        ('redacted',        'redacted',               'dihapus'),
+        ('command_line',    'command line',           'baris perintah'),
+        ('admin',           'administrator',          'administrator'),
+        ('manager',         'manager',                'manajer'),
+        ('caseworker',      'caseworker',             'pembimbing kemasyarakatan'),
+        ('staff',           'staff',                  'petugas'),
+        ('partner',         'partner',                'mitra')) w(k, en, id)
      WHERE w.k = key), key)
 $$;
 

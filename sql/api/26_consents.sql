@@ -190,22 +190,35 @@ DECLARE
 BEGIN
     SELECT * INTO p FROM app.programmes x WHERE x.id = api.pid(args, 'id');
     IF NOT FOUND OR NOT api.sees_programme(ctx, p, api.ctx_partner(ctx)) THEN PERFORM api.not_found(); END IF;
+    -- the residents it names, each under the consent that covers it (the one expiring last);
+    -- every name shown is a disclosure to its reader (§18.4), written by this statement
     WITH part AS (
         SELECT e.resident_id, min(e.seq) AS first_seq
           FROM app.enrolments e
          WHERE e.programme_id = p.id AND e.stage IN ('enrolled', 'completed', 'not_completed')
-         GROUP BY e.resident_id)
-    SELECT count(*)::int,
-           coalesce(jsonb_agg(jsonb_build_object('full_name', r.full_name) ORDER BY part.first_seq)
-                        FILTER (WHERE ok.named), '[]')
-      INTO total, named
-      FROM part
-      JOIN app.residents r ON r.id = part.resident_id
-     CROSS JOIN LATERAL (SELECT NOT r.processing_restricted AND r.anonymised_at IS NULL AND EXISTS (
-                SELECT 1 FROM app.consents c JOIN app.houses h ON h.id = c.house_id
-                 WHERE c.resident_id = part.resident_id AND c.purpose = 'programme_partner_sharing'
+         GROUP BY e.resident_id),
+    covered AS (
+        SELECT part.resident_id, part.first_seq, r.house_id, r.full_name, ok.consent_id
+          FROM part
+          JOIN app.residents r ON r.id = part.resident_id
+          LEFT JOIN LATERAL (SELECT c.id AS consent_id FROM app.consents c JOIN app.houses h ON h.id = c.house_id
+                 WHERE NOT r.processing_restricted AND r.anonymised_at IS NULL
+                   AND c.resident_id = part.resident_id AND c.purpose = 'programme_partner_sharing'
                    AND c.partner_id = p.partner_id AND 'attendance' = ANY (c.scope)
-                   AND api.consent_status(c, (now() AT TIME ZONE h.timezone)::date) = 'active') AS named) ok;
+                   AND api.consent_status(c, (now() AT TIME ZONE h.timezone)::date) = 'active'
+                 ORDER BY c.expires_on DESC, c.id LIMIT 1) ok ON true),
+    recorded AS (
+        INSERT INTO app.disclosures (kind, user_id, role, partner_id, resident_id, house_id, entity, entity_id, fields,
+                                     purpose, consent_id, request_id, path)
+        SELECT 'partner_view', ctx.user_id, ctx.role, api.ctx_partner(ctx), c.resident_id, c.house_id, 'programme', p.id,
+               '{full_name}', args->'_disclosure'->>'purpose', c.consent_id, ctx.request_id,
+               coalesce(args->'_disclosure'->>'path', '/api/v1/programmes/' || p.id || '/partner-view')
+          FROM covered c WHERE c.consent_id IS NOT NULL)
+    SELECT count(*)::int,
+           coalesce(jsonb_agg(jsonb_build_object('full_name', c.full_name) ORDER BY c.first_seq)
+                        FILTER (WHERE c.consent_id IS NOT NULL), '[]')
+      INTO total, named
+      FROM covered c;
     hide := api.small_cell(total) OR api.small_cell(total - jsonb_array_length(named));
     RETURN ROW(200, jsonb_build_object('programme_id', p.id, 'partner_id', p.partner_id,
         'participants', CASE WHEN NOT hide THEN total END, 'named', named,

@@ -34,6 +34,8 @@ extern const size_t api_nstatements;
  * Caller owns: api_statements_free(). */
 struct db_stmt *api_statements_build(size_t *ret_n);
 void api_statements_free(struct db_stmt *stmts, size_t n);
+/* The name of a direct route's statement that records its disclosure (in a). */
+const char *api_disclosing_statement(const struct api_route *route, struct arena *a);
 
 /* Answers held for ROUTE_CACHED routes (answer_cache.c). An answer is immutable and
  * reference-counted: whoever got one from get or put releases it with answer_unref. */

@@ -34,6 +34,8 @@ struct op_call {
 	int lengths[RUN_PARAMS + 1], formats[RUN_PARAMS + 1];
 	enum api_format format;
 	bool direct;          /* sent as the route's direct read */
+	bool disclosing;      /* sent again as the direct read that records its disclosure */
+	const char *path_id;  /* the first id of the path (a disclosure's entity_id), or NULL */
 	struct held_ask held; /* of a ROUTE_CACHED route */
 	int retries;
 	/* password hashing off the loop */
@@ -111,6 +113,8 @@ static void take_path_params(struct op_call *call, const struct router_match *m,
 			return;
 		}
 		json_object_set_new(call->args, m->params[i].name, json_string(uuid));
+		if (!call->path_id)
+			call->path_id = arena_strdup(&call->req->arena, uuid);
 	}
 }
 
@@ -238,6 +242,39 @@ static void take_headers(struct op_call *call, json_t *errors)
 	}
 }
 
+/* X-Purpose (contract §18.4): 1 to 200 printable characters, UTF-8. */
+static bool purpose_ok(const char *v)
+{
+	long n = utf8_length(v, strlen(v));
+
+	for (const unsigned char *p = (const unsigned char *)v; n > 0 && *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return n >= 1 && n <= 200;
+}
+
+/* What api.disclose needs besides the answer, for a read of a route that discloses: its
+ * entity, the path's id, the path without its query, the purpose, and for a CSV the
+ * route's columns (the database resolves the optional ones as csv.c does). */
+static void take_disclosure(struct op_call *call, json_t *errors)
+{
+	struct http_request *req = call->req;
+	const char *purpose = http_request_header(req, "X-Purpose");
+
+	if (purpose && !purpose_ok(purpose)) {
+		validate_error(errors, "X-Purpose", "must be 1 to 200 printable characters");
+		return;
+	}
+	if (!call->route->discloses || strcmp(req->method, "GET") != 0)
+		return;
+	json_t *d = json_pack("{s:s, s:s?, s:s, s:s?, s:s}", "entity", call->route->discloses,
+	                      "entity_id", call->path_id, "path", req->path, "purpose", purpose,
+	                      "request_id", req->request_id);
+	if (call->format == API_FORMAT_CSV)
+		json_object_set_new(d, "columns", json_string(call->route->csv_columns));
+	json_object_set_new(call->args, "_disclosure", d);
+}
+
 static void on_run_result(enum db_status status, const PGresult *res, void *arg);
 
 /* The database-side deadline of a write (epoch seconds): a little before the pool gives up
@@ -295,7 +332,7 @@ static void send_run(struct op_call *call)
 	free(dumped);
 	call->direct = !write && !call->pre_error && call->format == API_FORMAT_JSON &&
 	               (call->route->flags & ROUTE_DIRECT);
-	bool cached = call->direct && (call->route->flags & ROUTE_CACHED);
+	bool cached = call->direct && (call->route->flags & ROUTE_CACHED) && !call->disclosing;
 	if (cached && !held_prepare(call->w, &call->held, call->route, args, call->token_hash))
 		return; /* waits for another call's render of the same answer */
 	call->values[0] = (const char *)call->token_hash;
@@ -304,8 +341,11 @@ static void send_run(struct op_call *call)
 	const char *stmt = call->direct ? direct_params(call, args) : run_params(call, args, write);
 	int nparams = call->direct ? 4 : RUN_PARAMS + write;
 	/* a direct read may share a transaction, unless the database has to render what is not
-	 * held yet (a render is long: reads behind it would wait) */
-	bool shared = call->direct && (!cached || call->held.answer);
+	 * held yet (a render is long: reads behind it would wait), or it records a disclosure:
+	 * that one is answered only after its own commit (contract §18.4) */
+	bool shared = call->direct && !call->disclosing && (!cached || call->held.answer);
+	if (call->disclosing)
+		stmt = api_disclosing_statement(call->route, &req->arena);
 	if (!db_pool_exec(call->w->db, stmt, nparams, call->values, call->lengths, call->formats,
 	                  shared ? DB_SHARED_READ : 0, on_run_result, call))
 		api_reply_unavailable(req);
@@ -346,10 +386,22 @@ static void on_run_result(enum db_status status, const PGresult *res, void *arg)
 			send_run(call);
 			return;
 		}
+		/* a disclosure that could not be written: no data (contract §18.4) */
+		if (call->disclosing) {
+			api_reply_unavailable(req);
+			return;
+		}
 		api_reply_db_failure(req, status, res);
 		return;
 	}
 	int http_status = atoi(PQgetvalue(res, 0, 0));
+	/* a shared direct read whose answer would let a resident's data out is not sent: it is
+	 * read again by the statement that records the disclosure in its own transaction */
+	if (call->direct && !call->disclosing && PQnfields(res) > 4 && !PQgetisnull(res, 0, 4)) {
+		call->disclosing = true;
+		send_run(call);
+		return;
+	}
 	if (http_status >= 400)
 		api_reply_db_problem(req, http_status, PQgetvalue(res, 0, 1));
 	else if (call->direct && (call->route->flags & ROUTE_CACHED) && !PQgetisnull(res, 0, 3))
@@ -417,6 +469,7 @@ void api_op_handler(struct http_request *req, struct api_worker *w, const struct
 	take_query(call, errors);
 	take_body(call, errors);
 	take_headers(call, errors);
+	take_disclosure(call, errors);
 	if (json_array_size(errors))
 		set_pre_error(call, 422, "validation_failed", NULL, errors);
 	json_decref(errors);

@@ -18,6 +18,7 @@
 	X(consents)                                                                                \
 	X(data_requests)                                                                           \
 	X(follow_ups)                                                                              \
+	X(disclosures)                                                                             \
 	X(stays)                                                                                   \
 	X(holds)                                                                                   \
 	X(movements)                                                                               \

@@ -44,30 +44,61 @@ const struct db_stmt api_statements[] = {
 const size_t api_nstatements = sizeof(api_statements) / sizeof(api_statements[0]);
 
 /* A direct read: api.direct_<op with . as _>(token_hash, roles, args, tag) -> (status, body,
- * etag, tag), prepared under the op's name. */
+ * etag, tag, disclosure), prepared under the op's name. disclosure: the records the answer
+ * calls for (contract §18.4), NULL for none. */
 #define DIRECT_SQL                                                                                 \
-	"SELECT status, body, etag, tag FROM api.direct_%s($1::bytea, $2::text[], $3::jsonb, "     \
-	"$4::uuid)"
+	"SELECT status, body, etag, tag, disclosure FROM api.direct_%s($1::bytea, $2::text[], "    \
+	"$3::jsonb, $4::uuid)"
+/* The same read when it calls for disclosure records: they are written in its statement
+ * (a data-modifying CTE), so they commit with the read, before the answer; prepared under
+ * the op's name and DISCLOSING. */
+#define DISCLOSING "!disclose"
+#define DISCLOSING_SQL                                                                             \
+	"WITH x AS MATERIALIZED (SELECT * FROM api.direct_%s($1::bytea, $2::text[], $3::jsonb, "   \
+	"$4::uuid)), d AS (INSERT INTO app.disclosures (kind, user_id, role, partner_id, "         \
+	"resident_id, house_id, entity, entity_id, fields, purpose, consent_id, request_id, "      \
+	"path) "                                                                                   \
+	"SELECT r.kind, r.user_id, r.role, r.partner_id, r.resident_id, r.house_id, r.entity, "    \
+	"r.entity_id, r.fields, r.purpose, r.consent_id, r.request_id, r.path FROM x CROSS JOIN "  \
+	"LATERAL jsonb_populate_recordset(NULL::app.disclosures, x.disclosure) r) "                \
+	"SELECT status, body, etag, tag, NULL::jsonb FROM x"
+
+const char *api_disclosing_statement(const struct api_route *route, struct arena *a)
+{
+	size_t len = strlen(route->op);
+	char *name = arena_alloc(a, len + sizeof(DISCLOSING));
+
+	memcpy(name, route->op, len);
+	memcpy(name + len, DISCLOSING, sizeof(DISCLOSING));
+	return name;
+}
+
+static void add_direct(struct db_stmt *st, const char *op, bool disclosing)
+{
+	char *fn = xstrdup(op);
+
+	for (char *p = fn; *p; p++)
+		if (*p == '.')
+			*p = '_';
+	st->name = xasprintf("%s%s", op, disclosing ? DISCLOSING : "");
+	st->sql = disclosing ? xasprintf(DISCLOSING_SQL, fn) : xasprintf(DIRECT_SQL, fn);
+	st->nparams = 4;
+	free(fn);
+}
 
 struct db_stmt *api_statements_build(size_t *ret_n)
 {
 	size_t n = api_nstatements;
-	struct db_stmt *stmts = xcalloc(api_nstatements + api_nroutes, sizeof(*stmts));
+	struct db_stmt *stmts = xcalloc(api_nstatements + 2 * api_nroutes, sizeof(*stmts));
 
 	memcpy(stmts, api_statements, sizeof(api_statements));
 	for (size_t i = 0; i < api_nroutes; i++) {
 		const struct api_route *r = &api_routes[i];
 		if (!(r->flags & ROUTE_DIRECT))
 			continue;
-		char *fn = xstrdup(r->op);
-		for (char *p = fn; *p; p++)
-			if (*p == '.')
-				*p = '_';
-		stmts[n].name = r->op;
-		stmts[n].sql = xasprintf(DIRECT_SQL, fn);
-		stmts[n].nparams = 4;
-		free(fn);
-		n++;
+		add_direct(&stmts[n++], r->op, false);
+		if (r->discloses)
+			add_direct(&stmts[n++], r->op, true);
 	}
 	*ret_n = n;
 	return stmts;
@@ -75,7 +106,9 @@ struct db_stmt *api_statements_build(size_t *ret_n)
 
 void api_statements_free(struct db_stmt *stmts, size_t n)
 {
-	for (size_t i = api_nstatements; stmts && i < n; i++)
+	for (size_t i = api_nstatements; stmts && i < n; i++) {
+		free((char *)stmts[i].name);
 		free((char *)stmts[i].sql);
+	}
 	free(stmts);
 }

@@ -69,8 +69,11 @@ bool http_field_line_ok(const char *line, size_t len)
 	for (const char *p = line; p < colon; p++)
 		if (!is_tchar((unsigned char)*p))
 			return false;
+	/* a value may not hold NUL, CR or LF (RFC 9110 §5.5: reject); other control characters
+	 * are kept for the handler to judge, so that X-Purpose with one is its 422 (§18.4),
+	 * not a 400 of the framing */
 	for (const char *p = colon + 1; p < end; p++)
-		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
+		if (*p == '\0' || *p == '\r' || *p == '\n')
 			return false;
 	return true;
 }

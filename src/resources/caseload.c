@@ -21,7 +21,8 @@ static const struct api_route routes[] = {
                  "resident_id,house_id,full_name,register_number,status,stay_id,caseworker_id,"
                  "legal_basis_id,legal_basis_type,supervision_ends_on,under_supervision,"
                  "next_due_on,consecutive_misses,revocation_risk,open_alerts,critical_alerts,"
-                 "exit_plan_readiness,target_exit_on"},
+                 "exit_plan_readiness,target_exit_on",
+         .discloses = "caseload"},
 };
 
 const struct resource resource_caseload = {.name = "caseload", RESOURCE_ROUTES(routes)};

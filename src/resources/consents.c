@@ -105,7 +105,8 @@ static const struct api_route routes[] = {
          .body = withdraw_body},
         {.pattern = "GET /api/v1/programmes/{id}/partner-view",
          .op = "programmes.partner_view",
-         .roles = ROLES_CASEWORK | ROLE_PARTNER},
+         .roles = ROLES_CASEWORK | ROLE_PARTNER,
+         .discloses = "programme"},
 };
 
 const struct resource resource_consents = {.name = "consents", RESOURCE_ROUTES(routes)};

@@ -65,7 +65,8 @@ static const struct api_route routes[] = {
          .query = requests_query,
          .flags = ROUTE_LIST | ROUTE_CSV,
          .csv_columns = "id,resident_id,full_name,house_id,kind,received_at,due_at,status,overdue,"
-                        "answered_at,answered_late,consent_id,recorded_by,answered_by,created_at"},
+                        "answered_at,answered_late,consent_id,recorded_by,answered_by,created_at",
+         .discloses = "data_request"},
         {.pattern = "GET /api/v1/data-requests/{id}",
          .op = "data_requests.get",
          .roles = ROLES_CASEWORK},

@@ -50,7 +50,8 @@ static const struct api_route routes[] = {
          .csv_columns =
                  "id,resident_id,full_name,house_id,stay_id,offset_days,due_on,status,overdue,"
                  "contacted_at,method,unreachable,housing_stable,employed,business_operating,"
-                 "reoffended,reporting_compliant,recorded_by,created_at"},
+                 "reoffended,reporting_compliant,recorded_by,created_at",
+         .discloses = "follow_up"},
         {.pattern = "GET /api/v1/follow-ups/{id}", .op = "follow_ups.get", .roles = ROLES_CASEWORK},
         {.pattern = "PUT /api/v1/follow-ups/{id}/result",
          .op = "follow_ups.result",

@@ -84,8 +84,12 @@ static const struct api_route routes[] = {
                         "!guarantor.relation,!guarantor.phone,!litmas_number,caseworker_id,"
                         "!notes,current,status,under_supervision,supersedes_id,superseded_by,"
                         "superseded_at,revoked_on,!revocation_decree_number,!revocation_reason,"
-                        "!correction_reason,recorded_by,version,created_at,updated_at"},
-        {.pattern = "GET /api/v1/legal-bases/{id}", .op = "legal_bases.get", .roles = ROLES_ALL},
+                        "!correction_reason,recorded_by,version,created_at,updated_at",
+         .discloses = "legal_basis"},
+        {.pattern = "GET /api/v1/legal-bases/{id}",
+         .op = "legal_bases.get",
+         .roles = ROLES_ALL,
+         .discloses = "legal_basis"},
         {.pattern = "PATCH /api/v1/legal-bases/{id}",
          .op = "legal_bases.correct",
          .roles = ROLES_CASEWORK,

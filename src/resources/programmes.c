@@ -219,7 +219,8 @@ static const struct api_route routes[] = {
                         "attendance.sessions_recorded,attendance.sessions_attended,"
                         "attendance.hours,attendance.attendance_rate,"
                         "attendance.consecutive_absences,version,"
-                        "created_at,updated_at"},
+                        "created_at,updated_at",
+         .discloses = "enrolment"},
         {.pattern = "POST /api/v1/programmes/{programme_id}/sessions",
          .op = "sessions.create",
          .roles = ROLES_CASEWORK,

@@ -67,8 +67,12 @@ static const struct api_route routes[] = {
                         "from_institution,institution_kind,!litmas_number,expected_legal_basis,"
                         "expected_supervision_ends_on,expected_arrival_on,caseworker_id,!notes,"
                         "status,status_reason,decided_at,decided_by,resident_id,stay_id,"
-                        "arrived_at,version,created_at,updated_at"},
-        {.pattern = "GET /api/v1/referrals/{id}", .op = "referrals.get", .roles = ROLES_ALL},
+                        "arrived_at,version,created_at,updated_at",
+         .discloses = "referral"},
+        {.pattern = "GET /api/v1/referrals/{id}",
+         .op = "referrals.get",
+         .roles = ROLES_ALL,
+         .discloses = "referral"},
         {.pattern = "PATCH /api/v1/referrals/{id}",
          .op = "referrals.update",
          .roles = ROLES_CASEWORK,

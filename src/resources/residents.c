@@ -58,12 +58,14 @@ static const struct api_route routes[] = {
                         "legal_status,supervision_ends_on,caseworker_id,phone,!notes,"
                         "emergency_contact.name,emergency_contact.phone,"
                         "emergency_contact.relation,status,current_stay_id,created_at,"
-                        "updated_at,version"},
+                        "updated_at,version",
+         .discloses = "resident"},
         {.pattern = "GET /api/v1/residents/{id}",
          .op = "residents.get",
          .hot = 1,
          .roles = ROLES_ALL,
-         .flags = ROUTE_DIRECT},
+         .flags = ROUTE_DIRECT,
+         .discloses = "resident"},
         {.pattern = "PATCH /api/v1/residents/{id}",
          .op = "residents.update",
          .hot = 18,

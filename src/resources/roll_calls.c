@@ -80,7 +80,8 @@ static const struct api_route routes[] = {
          .flags = ROUTE_CSV | ROUTE_HTML,
          /* one row per line */
          .csv_columns = "resident_id,full_name,register_number,stay_id,room_code,bed_id,"
-                        "bed_label,status,note,movement_id,expected_back_at,marked_by,marked_at"},
+                        "bed_label,status,note,movement_id,expected_back_at,marked_by,marked_at",
+         .discloses = "roll_call"},
         {.pattern = "POST /api/v1/roll-calls/{id}/marks",
          .op = "roll_calls.marks",
          .roles = ROLES_OPERATE,
@@ -103,7 +104,8 @@ static const struct api_route routes[] = {
                         "bed_label,since,caseworker_id,out.movement_id,out.purpose,"
                         "out.destination,out.expected_back_at,out.overdue,"
                         "!emergency_contact.name,!emergency_contact.phone,"
-                        "!emergency_contact.relation"},
+                        "!emergency_contact.relation",
+         .discloses = "roster"},
 };
 
 const struct resource resource_roll_calls = {.name = "roll_calls", RESOURCE_ROUTES(routes)};

@@ -341,7 +341,7 @@ def test_partner_view(d):
     expect(got == {"programme_id": p["id"], "partner_id": w.partner, "participants": 8, "named": [],
                    "anonymous": 8, "suppressed": False}, f"nobody named: {got}")
     other = w.new_partner()
-    w.sharing(people[5]["id"])
+    c5 = w.sharing(people[5]["id"])
     c2 = w.sharing(people[1]["id"], scope=("identity", "attendance"))
     w.sharing(people[2]["id"], scope=("identity",))                   # no attendance: not named
     w.sharing(people[3]["id"], partner=other)                        # another partner: not named
@@ -352,6 +352,13 @@ def test_partner_view(d):
            and (got["participants"], got["anonymous"], got["suppressed"]) == (8, 6, False), f"named two: {got}")
     pa = w.partner_user(w.partner)
     expect(d.must("GET", view, token=pa) == got, "the partner user sees the same")
+    # each name shown is a partner_view disclosure (§18.4), under the consent that covers it
+    r = d.request("GET", "/api/v1/" + view, token=pa, headers={"X-Purpose": "absensi pelatihan"})
+    rows = q(d, "SELECT resident_id, kind, partner_id, consent_id, array_to_string(fields, ','), purpose, entity, "
+                f"entity_id, path FROM app.disclosures WHERE request_id = '{r.header('x-request-id')}' ORDER BY 1")
+    want = sorted(f"{c['resident_id']}|partner_view|{w.partner}|{c['id']}|full_name|absensi pelatihan|programme|"
+                  f"{p['id']}|/api/v1/{view}" for c in (c2, c5))
+    expect(r.status == 200 and rows.splitlines() == want, f"partner_view records: {rows!r}, expected {want}")
     expect(d.must("GET", view, token=w.token) == got, "and admin")
     expect_problem(d.request("GET", "/api/v1/" + view, token=w.partner_user(other)), 404, "not_found")
     expect_problem(d.request("GET", "/api/v1/" + view, token=w.staff), 403, "forbidden")

@@ -322,6 +322,9 @@ def walk_all(w, d):
            json_body={"method": "phone", "unreachable": True})
     w.call("POST /api/v1/follow-ups/{id}/cancel", 200, f"/api/v1/follow-ups/{follow[1]['id']}/cancel", token=token,
            json_body={"reason": "walk"})
+    w.call("GET /api/v1/residents/{id}/processing-history", 200,
+           f"/api/v1/residents/{resident['id']}/processing-history?limit=5", token=token)
+    w.call("GET /api/v1/disclosures", 200, f"/api/v1/disclosures?resident_id={resident['id']}", token=token)
 
     span = f"from={(today - dt.timedelta(days=7)).isoformat()}&to={today.isoformat()}"
     w.call("GET /api/v1/occupancy", 200, token=token)

@@ -65,6 +65,8 @@ export const OPS = {
   "follow_ups.get": {"roles": ["admin", "manager", "caseworker"], "body": {}},
   "follow_ups.result": {"roles": ["admin", "manager", "caseworker"], "body": {"contacted_at": {"type": "datetime", "required": false}, "method": {"type": "enum", "required": true, "values": ["phone", "in_person", "home_visit", "message", "via_family"]}, "unreachable": {"type": "bool", "required": false}, "housing_stable": {"type": "bool", "required": false}, "employed": {"type": "bool", "required": false}, "business_operating": {"type": "bool", "required": false}, "reoffended": {"type": "bool", "required": false}, "reporting_compliant": {"type": "bool", "required": false}, "note": {"type": "text", "required": false, "max_length": 10000}}},
   "follow_ups.cancel": {"roles": ["admin", "manager", "caseworker"], "body": {"reason": {"type": "text", "required": true, "min_length": 1, "max_length": 1000}}},
+  "disclosures.list": {"roles": ["admin", "manager"], "body": {}},
+  "processing_history.get": {"roles": ["admin", "manager", "caseworker"], "body": {}},
   "stays.checkin": {"roles": ["admin", "manager", "staff"], "body": {"resident_id": {"type": "uuid", "required": true}, "bed_id": {"type": "uuid", "required": true}, "checked_in_at": {"type": "datetime", "required": false}, "planned_exit_on": {"type": "date", "required": false}, "rules_acknowledged": {"type": "true", "required": true}}},
   "stays.list": {"roles": ["admin", "manager", "caseworker", "staff"], "body": {}},
   "stays.get": {"roles": ["admin", "manager", "caseworker", "staff"], "body": {}},

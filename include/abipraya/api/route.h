@@ -45,6 +45,10 @@ struct api_route {
 	 * copies for the event's house go, NULL-terminated. Only a burst's single render rests
 	 * on them; each answer is still confirmed by its own statement. */
 	const char *const *drop_on;
+	/* A read whose answer may let a resident's data out (contract §18.4): the `entity` of
+	 * its disclosure records (api.disclose in sql/api/29_disclosures.sql decides, from the
+	 * answer, which residents and fields); NULL for the rest. */
+	const char *discloses;
 };
 
 /* One resource's routes (src/resources/resource.h). */
