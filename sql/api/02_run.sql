@@ -215,6 +215,7 @@ BEGIN
                     WHEN 'handover_notes.list' THEN r := api.op_handover_notes_list(c, args);
                     WHEN 'houses.tonight' THEN r := api.op_houses_tonight(c, args);
                     WHEN 'reports.forecast' THEN r := api.op_reports_forecast(c, args);
+                    WHEN 'reports.outcomes' THEN r := api.op_reports_outcomes(c, args);
                     WHEN 'roll_calls.create' THEN r := api.op_roll_calls_create(c, args);
                     WHEN 'roll_calls.list' THEN r := api.op_roll_calls_list(c, args);
                     WHEN 'roll_calls.get' THEN r := api.op_roll_calls_get(c, args);

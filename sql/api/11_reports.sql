@@ -43,6 +43,15 @@ BEGIN
     IF (args->>'to')::date - (args->>'from')::date >= 3660 THEN PERFORM api.invalid('to', 'the range exceeds 3660 days'); END IF;
 END $$;
 
+-- The stays of a house checked out on the local days f..t (tz: the house's zone): the days as
+-- instants, compared as stored, so that stays_house_checked_out_idx finds them (migration 0017).
+CREATE OR REPLACE FUNCTION api.stays_closed(house uuid, tz text, f date, t date) RETURNS SETOF app.stays
+LANGUAGE sql STABLE AS $$
+    SELECT s.* FROM app.stays s
+     WHERE s.house_id = house AND s.checked_out_at >= f::timestamp AT TIME ZONE tz
+       AND s.checked_out_at < (t + 1)::timestamp AT TIME ZONE tz
+$$;
+
 -- One row per day: `occupied` counts the stays active at the midnight ending that day (house
 -- time), i.e. span @> M(d) with M(d) = (d + 1)::timestamp AT TIME ZONE tz. With m0 = M(from - 1):
 --   occupied(d) = #(span @> m0) + #(check-ins in (m0, M(d)]) - #(check-outs in (m0, M(d)])

@@ -52,6 +52,17 @@ BEGIN
     END IF;
 END $$;
 
+-- The houses a report covers (§16.9, §18.9): the house_id filter's (checked by house_filter), or
+-- every house the caller sees; for a partner user (me: its partner) the houses its partner
+-- works with.
+CREATE OR REPLACE FUNCTION api.report_houses(ctx api.ctx, hid uuid, me uuid) RETURNS TABLE (id uuid, timezone text)
+LANGUAGE sql STABLE AS $$
+    SELECT h.id, h.timezone FROM app.houses h
+     WHERE (hid IS NULL OR h.id = hid)
+       AND CASE WHEN ctx.role = 'partner' THEN EXISTS (SELECT 1 FROM app.partners p WHERE p.id = me AND h.id = ANY (p.house_ids))
+                ELSE api.sees(ctx, h.id) END
+$$;
+
 -- The body's fields over a partner as stored (NULL on creation); "agreement": null removes it.
 CREATE OR REPLACE FUNCTION api.partner_merge(p app.partners, args jsonb) RETURNS app.partners
 LANGUAGE plpgsql STABLE AS $$

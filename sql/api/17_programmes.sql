@@ -154,6 +154,14 @@ BEGIN
     RETURN o;
 END $$;
 
+-- The residents who took a seat (enrolled_at: when an enrolment first held one, §16.5), at any
+-- time, in a programme of the partner: whom a partner's exits and businesses (§16.9) and
+-- outcomes (§18.9) count.
+CREATE OR REPLACE FUNCTION api.partner_seated(partner uuid) RETURNS SETOF uuid LANGUAGE sql STABLE AS $$
+    SELECT DISTINCT e.resident_id FROM app.enrolments e JOIN app.programmes p ON p.id = e.programme_id
+     WHERE p.partner_id = partner AND e.enrolled_at IS NOT NULL
+$$;
+
 -- The audit form: the stored fields, without the computed rank and history.
 CREATE OR REPLACE FUNCTION api.enrolment_audit_json(e app.enrolments) RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT api.enrolment_json(e, 'admin') - '{full_name,waitlist_position,history,attendance}'::text[]

@@ -59,10 +59,7 @@ BEGIN
     PERFORM api.house_filter(ctx, hid, me);
     PERFORM api.check_range(args);
     RETURN (WITH
-    houses AS (SELECT h.id, h.timezone FROM app.houses h
-                WHERE (hid IS NULL OR h.id = hid)
-                  AND CASE WHEN hide THEN EXISTS (SELECT 1 FROM app.partners p WHERE p.id = me AND h.id = ANY (p.house_ids))
-                           ELSE api.sees(ctx, h.id) END),
+    houses AS (SELECT * FROM api.report_houses(ctx, hid, me)),
     progs AS (SELECT p.id, p.seq, p.title, p.kind, p.house_id, p.partner_id, p.status FROM app.programmes p
                WHERE p.house_id IN (SELECT id FROM houses) AND p.status <> 'draft'
                  AND (pid IS NULL OR p.partner_id = pid)
@@ -106,8 +103,7 @@ BEGIN
               FROM pm RIGHT JOIN (SELECT DISTINCT kind FROM progs UNION ALL SELECT NULL) g ON g.kind IS NULL OR pm.kind = g.kind
              GROUP BY g.kind),
     -- with a partner, businesses and exits count only residents who took a seat in its programmes
-    people AS (SELECT DISTINCT e.resident_id FROM app.enrolments e JOIN app.programmes p ON p.id = e.programme_id
-                WHERE p.partner_id = pid AND e.enrolled_at IS NOT NULL),
+    people AS (SELECT resident_id FROM api.partner_seated(pid) resident_id),
     biz AS (SELECT api.business_stage_on(b.id, t) AS stage FROM app.businesses b
              WHERE b.house_id IN (SELECT id FROM houses) AND (pid IS NULL OR b.resident_id IN (SELECT resident_id FROM people))),
     stages AS (SELECT s.stage, (SELECT count(*) FROM biz WHERE biz.stage = s.stage) AS n
@@ -119,12 +115,8 @@ BEGIN
                          AND EXISTS (SELECT 1 FROM app.businesses b WHERE b.resident_id = x.resident_id
                          AND api.business_stage_on(b.id, x.d) IN ('registered', 'funded', 'operating'))) AS with_business
                 FROM (SELECT s.resident_id, (s.checked_out_at AT TIME ZONE h.timezone)::date AS d
-                        FROM app.stays s JOIN houses h ON h.id = s.house_id
-                       -- the period's local days as instants, compared as stored: found by
-                       -- stays_house_checked_out_idx (migration 0018)
-                       WHERE s.checked_out_at >= f::timestamp AT TIME ZONE h.timezone
-                         AND s.checked_out_at < (t + 1)::timestamp AT TIME ZONE h.timezone
-                         AND (pid IS NULL OR s.resident_id IN (SELECT resident_id FROM people))) x),
+                        FROM houses h CROSS JOIN LATERAL api.stays_closed(h.id, h.timezone, f, t) s
+                       WHERE pid IS NULL OR s.resident_id IN (SELECT resident_id FROM people)) x),
     -- materialized: the final SELECT names a five times, and inlined each would compute it all again
     answer AS MATERIALIZED (SELECT jsonb_build_object('house_id', hid, 'partner_id', pid, 'from', api.d(f), 'to', api.d(t),
                    'totals', (SELECT j FROM grp WHERE kind IS NULL),

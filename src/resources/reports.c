@@ -1,6 +1,8 @@
 /* Reports (API.md §11): occupancy, a house's census by day, exits by reason. Served by
  * sql/api/11_reports.sql. And the capacity forecast of a house (contract §17.10), served by
- * sql/api/25_forecast.sql. */
+ * sql/api/25_forecast.sql, and the outcome report of the post-exit follow-ups (§18.9), served
+ * by sql/api/29_outcome_report.sql: a partner user's is of its partner's participants, small
+ * cells suppressed. */
 #include "resource.h"
 
 static const struct field census_query[] = {
@@ -9,7 +11,8 @@ static const struct field census_query[] = {
         {NULL},
 };
 
-static const struct field exits_query[] = {
+/* the exits and outcome reports': one house (or every visible one) over a period */
+static const struct field period_query[] = {
         {.name = "house_id", .type = FIELD_UUID},
         {.name = "from", .type = FIELD_DATE, .flags = FIELD_REQUIRED},
         {.name = "to", .type = FIELD_DATE, .flags = FIELD_REQUIRED},
@@ -44,9 +47,18 @@ static const struct api_route routes[] = {
          .op = "reports.exits",
          .hot = 32,
          .roles = ROLES_MANAGE,
-         .query = exits_query,
+         .query = period_query,
          .flags = ROUTE_CSV,
          .csv_columns = "exit_reason,destination,count"},
+        {.pattern = "GET /api/v1/reports/outcomes",
+         .op = "reports.outcomes",
+         .roles = ROLES_MANAGE | ROLE_PARTNER,
+         .query = period_query,
+         .flags = ROUTE_CSV,
+         .csv_columns = "offset_days,scheduled,due,reached,unreachable,housing_stable,employed,"
+                        "business_operating,reoffended,reporting_compliant,reached_rate,"
+                        "housing_stable_rate,employed_rate,business_operating_rate,reoffended_rate,"
+                        "reporting_compliant_rate,suppressed"},
 };
 
 const struct resource resource_reports = {.name = "reports", RESOURCE_ROUTES(routes)};

@@ -42,7 +42,8 @@ ALLOWED = {("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/logout"), ("GE
            ("GET", "/api/v1/events"), ("GET", "/api/v1/partners"), ("GET", "/api/v1/partners/{id}"),
            ("GET", "/api/v1/programmes"), ("GET", "/api/v1/programmes/{id}"), ("GET", "/api/v1/sessions"),
            ("GET", "/api/v1/sessions/{id}"), ("GET", "/api/v1/reports/programme"),
-           ("GET", "/api/v1/programmes/{id}/partner-view")}   # §18.3 (test_consents)
+           ("GET", "/api/v1/programmes/{id}/partner-view"),   # §18.3 (test_consents)
+           ("GET", "/api/v1/reports/outcomes")}   # §18.9 (test_outcome_report)
 
 
 def rfc3339(t):

@@ -80,10 +80,11 @@ def world(d):
     return harness.world_of(d, Report)
 
 
-def csv_rows(r):
+def csv_rows(r, head=CSV_HEAD):
+    """The cells of a CSV answer's rows, after checking its type, header line HEAD and CRLFs."""
     expect(r.status == 200 and r.header("Content-Type", "").startswith("text/csv"), f"csv: {r} {r.headers}")
     lines = r.raw.decode().split("\r\n")
-    expect(lines[0] == CSV_HEAD and lines[-1] == "", f"csv head: {lines[:1]}")
+    expect(lines[0] == head and lines[-1] == "", f"csv head: {lines[:1]}")
     return [line.split(",") for line in lines[1:-1]]
 
 
@@ -220,6 +221,18 @@ def test_exit_bounds(d):
     expect(a["exits"] == {"stays_closed": 3, "with_business": 0, "suppressed": False}, f"{a['exits']}")
 
 
+def expect_period_rules(report):
+    """A report's from/to (§16.9, §18.9): missing, not a date, to before from, 3661 days -> 422
+    naming the field; 3660 days answer. REPORT(query) -> response."""
+    for q, field in [("to=2026-02-01", "from"), ("from=2026-02-01", "to"), ("from=2026-02-30&to=2026-03-01", "from"),
+                     ("from=2026-02-01&to=soon", "to"), ("from=2026-02-02&to=2026-02-01", "to"),
+                     ("from=2016-01-01&to=2026-01-08", "to")]:
+        r = report(q)
+        expect_problem(r, 422, "validation_failed")
+        expect([e["field"] for e in r.json.get("errors", [])] == [field], f"{q}: {r.json}")
+    expect(report("from=2016-01-01&to=2026-01-07").status == 200, "3660 days")
+
+
 def test_refusals(d):
     w = world(d)
     h = d.house(w.token)["id"]
@@ -227,12 +240,7 @@ def test_refusals(d):
     pa = w.partner([h])
     pb = w.partner([other])
     pt = w.user("partner", partner_id=pa["id"])
-    for q, field in [("to=2026-02-01", "from"), ("from=2026-02-01", "to"), ("from=2026-02-30&to=2026-03-01", "from"),
-                     ("from=2026-02-02&to=2026-02-01", "to"), ("from=2016-01-01&to=2026-01-08", "to")]:
-        r = w.report(q)
-        expect_problem(r, 422, "validation_failed")
-        expect([e["field"] for e in r.json.get("errors", [])] == [field], f"{q}: {r.json}")
-    expect(w.report("from=2016-01-01&to=2026-01-07").status == 200, "3660 days")
+    expect_period_rules(w.report)
     q = "from=2026-02-01&to=2026-02-28"
     for role in ("caseworker", "staff"):
         expect_problem(w.report(q, token=w.user(role, [h])), 403, "forbidden")

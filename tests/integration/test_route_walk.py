@@ -331,6 +331,7 @@ def walk_all(w, d):
     w.call("GET /api/v1/houses/{house_id}/census", 200, f"{hpath}/census?{span}", token=token)
     w.call("GET /api/v1/reports/exits", 200, f"/api/v1/reports/exits?{span}", token=token)
     w.call("GET /api/v1/reports/programme", 200, f"/api/v1/reports/programme?{span}", token=token)
+    w.call("GET /api/v1/reports/outcomes", 200, f"/api/v1/reports/outcomes?{span}", token=token)
     w.call("GET /api/v1/audit", 200, token=token)
     verify = w.json("GET /api/v1/audit/verify", 200, token=token)
     expect(verify.get("ok") is True, f"audit/verify: {verify}")

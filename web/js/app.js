@@ -24,6 +24,8 @@ const ROUTES = {
   census: ['reports', 'reports.exits', 'nav_census'],
   exits: ['reports', 'reports.exits', 'nav_exits'],
   forecast: ['reports', 'reports.forecast', 'nav_forecast'],
+  // managers, admins and partner users (its partner's participants, suppressed: §18.9)
+  outcomes: ['reports', 'reports.outcomes', 'nav_outcomes'],
   manage: ['manage', 'rooms.create', 'nav_manage'],
   programmes: ['programmes', 'programmes.list', 'nav_programmes'],
   // managers, admins and partner users (a partner's own, suppressed: §16.3)

@@ -1,5 +1,5 @@
 // Shared state of the console (who is logged in, which house) and helpers the views share.
-import { get } from './api.js';
+import { api, get } from './api.js';
 import { h } from './dom.js';
 import { t, en, fmtNum } from './i18n.js';
 import { OPS } from './spec.js';
@@ -36,6 +36,16 @@ export function flash(msg, kind = 'ok') {
 }
 
 export const go = (hash) => { location.hash = hash; };
+
+/** downloads an answer of PATH in type ACCEPT (CSV, a print page) as the file NAME */
+export async function download(path, accept, name) {
+  const text = await api('GET', path, { accept });
+  const a = h('a', { href: URL.createObjectURL(new Blob([text], { type: accept })), download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+}
 
 // ---- data several views need
 export const loadBoard = () => get(`/houses/${state.houseId}/beds`).then((r) => r.items);

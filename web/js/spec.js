@@ -123,6 +123,7 @@ export const OPS = {
   "reports.census": {"roles": ["admin", "manager", "caseworker", "staff"], "body": {}},
   "reports.forecast": {"roles": ["admin", "manager", "caseworker"], "body": {}},
   "reports.exits": {"roles": ["admin", "manager"], "body": {}},
+  "reports.outcomes": {"roles": ["admin", "manager", "partner"], "body": {}},
   "roll_calls.create": {"roles": ["admin", "manager", "staff"], "body": {"kind": {"type": "enum", "required": true, "values": ["morning", "evening", "night", "extra"]}, "at": {"type": "datetime", "required": false}, "note": {"type": "text", "required": false, "max_length": 1000}}},
   "roll_calls.list": {"roles": ["admin", "manager", "caseworker", "staff"], "body": {}},
   "roll_calls.get": {"roles": ["admin", "manager", "caseworker", "staff"], "body": {}},

@@ -3,10 +3,10 @@
 // the houses it works with, where the server has hidden every count of 1–4 people and every total
 // holding one (§16.3): shown as hidden, never guessed. Totals, by kind, by programme, businesses by
 // stage, exits; the programmes also as CSV.
-import { api, get, getAll, qs } from '../js/api.js';
+import { get, getAll, qs } from '../js/api.js';
 import { h, clear, fld, inp, sel, failBox, tbl, badge } from '../js/dom.js';
 import { t, en, enumValues, fmtNum, today } from '../js/i18n.js';
-import { state, tz, heading, role, count, pct, flash } from '../js/core.js';
+import { state, tz, heading, role, count, pct, flash, download } from '../js/core.js';
 
 // [key, format, the word for it when hidden]: a rate or hours of a hidden count are not "< 5"
 const METRICS = [['participants'], ['sessions_held'], ['attendance_rate', pct, 'hidden'], ['hours_delivered', (n) => fmtNum(n, 2, 0), 'hidden'],
@@ -51,18 +51,8 @@ export default async function progreport(box, { query }) {
       clear(out, failBox(err, load));
     }
   }
-  async function csv() {
-    try {
-      const text = await api('GET', '/reports/programme' + params(), { accept: 'text/csv' });
-      const a = h('a', { href: URL.createObjectURL(new Blob([text], { type: 'text/csv' })), download: `laporan-program-${from.value}-${to.value}.csv` });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(a.href), 10000);
-    } catch (err) {
-      flash(err.words || String(err), 'error');
-    }
-  }
+  const csv = () => download('/reports/programme' + params(), 'text/csv', `laporan-program-${from.value}-${to.value}.csv`)
+    .catch((err) => flash(err.words || String(err), 'error'));
   const form = h('form', { class: 'inline', id: 'pr-form' }, fld(t('from'), from), fld(t('to'), to), pick ? fld(t('partner'), pick) : null,
     h('button', { type: 'submit' }, t('show')), h('button', { type: 'button', class: 'secondary', id: 'pr-csv', onclick: csv }, t('csv_download')));
   form.addEventListener('submit', (e) => { e.preventDefault(); load(); });

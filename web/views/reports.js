@@ -1,12 +1,12 @@
 // Manager reports: occupancy of the houses, the 90-day census and the capacity forecast as SVG
-// charts drawn here, exits.
+// charts drawn here, exits and the outcomes of the post-exit follow-ups as bar charts.
 import { get, qs } from '../js/api.js';
 import { h, svg, clear, fld, inp, sel, check, failBox, tbl } from '../js/dom.js';
 import { t, en, fmtD, fmtShortD, fmtNum, today } from '../js/i18n.js';
-import { state, tz, house, heading, pct } from '../js/core.js';
+import { state, tz, house, heading, pct, count, role, flash, download } from '../js/core.js';
 
 export default function reports(box, ctx) {
-  return { occupancy, census, exits, forecast }[ctx.name](box, ctx);
+  return { occupancy, census, exits, forecast, outcomes }[ctx.name](box, ctx);
 }
 
 async function occupancy(box) {
@@ -102,26 +102,40 @@ async function forecast(box, { query }) {
       [t('fc_exits'), 'num'], [t('fc_pending'), 'num'], [t('fc_sup_ends'), 'num']], rows, { id: 'fc-table' }));
 }
 
-async function exits(box, { query }) {
-  const from = inp('from', { type: 'date', value: query.from || today(tz(), -89), required: true });
+/** the period form of the exits and outcome reports: from and to (by default the last DAYS days),
+ *  "all houses" for a user of several (not for a partner user: its report covers its partner's
+ *  houses), and the query of the report's path (house_id) and of the page's hash (all) */
+function period(query, days, name) {
+  const from = inp('from', { type: 'date', value: query.from || today(tz(), 1 - days), required: true });
   const to = inp('to', { type: 'date', value: query.to || today(tz()), required: true });
-  const all = state.houses.length > 1 ? check('all', t('all_houses'), { checked: query.all === '1' }) : null;
-  const form = h('form', { class: 'inline' }, fld(t('from'), from), fld(t('to'), to), all, h('button', { type: 'submit' }, t('show')));
+  const partner = role() === 'partner';
+  const all = !partner && state.houses.length > 1 ? check('all', t('all_houses'), { checked: query.all === '1' }) : null;
+  const every = () => partner || !!all?.querySelector('input').checked;
+  const form = h('form', { class: 'inline', id: name + '-form' }, fld(t('from'), from), fld(t('to'), to), all, h('button', { type: 'submit' }, t('show')));
+  return { form, from, to, params: () => qs({ from: from.value, to: to.value, house_id: every() ? '' : state.houseId }),
+    keep: () => history.replaceState(null, '', '#/' + name + qs({ from: from.value, to: to.value, all: every() && !partner ? '1' : '' })) };
+}
+
+/** a row of a bar chart: a label, its figures, a bar FRAC (0..1) of the cell's width */
+function barRow(label, cells, frac) {
+  const bar = h('div', { class: 'bar' });
+  bar.style.width = 100 * frac + '%';
+  return h('tr', null, h('th', { scope: 'row' }, label), cells.map((c) => h('td', { class: 'num' }, c)), h('td', { class: 'barcell' }, bar));
+}
+
+async function exits(box, { query }) {
+  const p = period(query, 90, 'exits');
   const out = h('div');
   const bars = (title, kind, counts) => {
     const rows = Object.entries(counts || {}).filter(([, c]) => c > 0).sort((a, b) => b[1] - a[1]);
     const max = Math.max(1, ...rows.map((r) => r[1]));
-    return h('section', { class: 'card' }, h('h2', null, title), rows.length ? h('table', null, h('tbody', null, rows.map(([k, c]) => {
-      const bar = h('div', { class: 'bar' });
-      bar.style.width = (100 * c) / max + '%';
-      return h('tr', null, h('th', { scope: 'row' }, en(kind, k)), h('td', { class: 'num' }, c), h('td', { class: 'barcell' }, bar));
-    }))) : h('p', { class: 'muted' }, t('none')));
+    return h('section', { class: 'card' }, h('h2', null, title), rows.length
+      ? h('table', null, h('tbody', null, rows.map(([k, c]) => barRow(en(kind, k), [c], c / max)))) : h('p', { class: 'muted' }, t('none')));
   };
   async function load() {
-    const allHouses = all?.querySelector('input').checked;
-    history.replaceState(null, '', '#/exits' + qs({ from: from.value, to: to.value, all: allHouses ? '1' : '' }));
+    p.keep();
     try {
-      const r = await get('/reports/exits' + qs({ from: from.value, to: to.value, house_id: allHouses ? '' : state.houseId }));
+      const r = await get('/reports/exits' + p.params());
       clear(out, h('ul', { class: 'counts' }, h('li', null, h('b', null, r.stays_closed), t('stays_closed')),
         h('li', null, h('b', null, r.average_length_of_stay_days == null ? '—' : fmtNum(r.average_length_of_stay_days, 1)), t('avg_los'))),
       h('div', { class: 'tiles' }, bars(t('exit_reason'), 'exit_reason', r.by_exit_reason), bars(t('destination'), 'destination', r.by_destination)));
@@ -129,7 +143,40 @@ async function exits(box, { query }) {
       clear(out, failBox(err, load));
     }
   }
-  form.addEventListener('submit', (e) => { e.preventDefault(); load(); });
-  clear(box, heading(t('exits_title')), form, out);
+  p.form.addEventListener('submit', (e) => { e.preventDefault(); load(); });
+  clear(box, heading(t('exits_title')), p.form, out);
+  await load();
+}
+
+const OUTCOMES = ['housing_stable', 'employed', 'business_operating', 'reoffended', 'reporting_compliant'];
+
+/** the outcome report (§18.9): for each checkpoint after the exits of a period, those reached of
+ *  those due and, of those reached, each outcome: counts and a bar of the rate. A partner user's
+ *  has small cells hidden by the server (§16.3): shown as hidden, never guessed. Also as CSV. */
+async function outcomes(box, { query }) {
+  const p = period(query, 365, 'outcomes');
+  const out = h('div', { id: 'oc-out' });
+  const rate = (c, k, base) => (c.rates[k] != null ? pct(c.rates[k]) : c[k] == null || c[base] == null ? t('hidden') : '—');
+  const point = (c) => h('section', { class: 'card', 'data-offset': c.offset_days, 'data-suppressed': String(c.suppressed) },
+    h('h2', null, t('oc_day_n', { n: c.offset_days })),
+    h('ul', { class: 'counts' }, ['scheduled', 'due', 'unreachable'].map((k) => h('li', { 'data-count': k }, h('b', null, count(c[k], c)), t('oc_' + k)))),
+    h('table', null, h('tbody', null, ['reached', ...OUTCOMES].map((k) =>
+      barRow(t('oc_' + k), [count(c[k], c), rate(c, k, k === 'reached' ? 'due' : 'reached')], c.rates[k] || 0)))));
+  async function load() {
+    p.keep();
+    try {
+      const r = await get('/reports/outcomes' + p.params());
+      clear(out, r.suppressed ? h('p', { class: 'alert warn', id: 'oc-suppressed' }, t('oc_suppressed')) : null,
+        h('ul', { class: 'counts' }, h('li', { id: 'oc-exits' }, h('b', null, count(r.exits, r)), t('oc_exits'))),
+        r.checkpoints.length ? h('div', { class: 'tiles' }, r.checkpoints.map(point)) : h('p', { class: 'muted' }, t('none')));
+    } catch (err) {
+      clear(out, failBox(err, load));
+    }
+  }
+  const csv = () => download('/reports/outcomes' + p.params(), 'text/csv', `hasil-pendampingan-${p.from.value}-${p.to.value}.csv`)
+    .catch((err) => flash(err.words || String(err), 'error'));
+  p.form.append(h('button', { type: 'button', class: 'secondary', id: 'oc-csv', onclick: csv }, t('csv_download')));
+  p.form.addEventListener('submit', (e) => { e.preventDefault(); load(); });
+  clear(box, heading(t('oc_title')), h('p', { class: 'muted' }, t('oc_hint')), p.form, out);
   await load();
 }

@@ -7,7 +7,7 @@
 import { api, get } from '../js/api.js';
 import { h, clear, fold, sel, inp, badge, onSubmit, localError } from '../js/dom.js';
 import { t, en, fmtDT } from '../js/i18n.js';
-import { state, tz, heading, flash, may, houseHour } from '../js/core.js';
+import { state, tz, heading, flash, may, houseHour, download } from '../js/core.js';
 
 const CYCLE = ['present', 'absent', 'excused', 'out'];
 const KINDS = ['morning', 'evening', 'night', 'extra'];
@@ -16,16 +16,6 @@ const KINDS = ['morning', 'evening', 'night', 'extra'];
 function likelyKind() {
   const hour = houseHour();
   return hour < 11 ? 'morning' : hour < 19 ? 'evening' : 'night';
-}
-
-/** downloads an HTML answer (a print page) as a file */
-async function download(path, name) {
-  const text = await api('GET', path, { accept: 'text/html' });
-  const a = h('a', { href: URL.createObjectURL(new Blob([text], { type: 'text/html' })), download: name });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(a.href), 60000);
 }
 
 function openForm(reload) {
@@ -118,9 +108,9 @@ export default async function rollcall(box) {
     const rc = open ? await get(`/roll-calls/${open.id}`) : null;
     const last = rc ? null : (await get(`/houses/${state.houseId}/roll-calls?status=closed&limit=200`)).items.at(-1);
     const printBtn = (id) => h('button', { type: 'button', class: 'secondary small',
-      onclick: () => download(`/roll-calls/${id}`, `apel-${id.slice(0, 8)}.html`).catch((e) => flash(e.words || String(e), 'error')) }, t('rc_print'));
+      onclick: () => download(`/roll-calls/${id}`, 'text/html', `apel-${id.slice(0, 8)}.html`).catch((e) => flash(e.words || String(e), 'error')) }, t('rc_print'));
     const roster = h('button', { type: 'button', class: 'secondary small', id: 'rc-roster',
-      onclick: () => download(`/houses/${state.houseId}/roster`, 'daftar-penghuni.html').catch((e) => flash(e.words || String(e), 'error')) }, t('rc_roster'));
+      onclick: () => download(`/houses/${state.houseId}/roster`, 'text/html', 'daftar-penghuni.html').catch((e) => flash(e.words || String(e), 'error')) }, t('rc_roster'));
     if (!box.isConnected) return;
     dirty = false;
     clear(box, heading(t('nav_rollcall'), roster),
