@@ -100,29 +100,36 @@ CREATE OR REPLACE FUNCTION api.history_user(id uuid) RETURNS jsonb LANGUAGE sql 
 $$;
 
 -- One resident's audit records and disclosure records, merged in time order (ties: changes
--- first, then by sequence); pos is the entry's place in that order (the list's cursor).
-CREATE OR REPLACE FUNCTION api.processing_entries(resident_id uuid, from_day date, to_day date, tz text)
-RETURNS TABLE (pos bigint, at timestamptz, entry jsonb) LANGUAGE sql STABLE AS $$
-    SELECT row_number() OVER (ORDER BY e.at, e.type_order, e.seq), e.at, e.entry
-      FROM (SELECT a.at, 0 AS type_order, a.pos AS seq, jsonb_build_object('at', api.ts(a.at), 'type', 'change',
-                   'action', a.action, 'user', api.history_user(a.user_id), 'partner_id', u.partner_id,
-                   'entity', a.entity, 'entity_id', a.entity_id,
-                   'fields', CASE WHEN a.redacted_at IS NOT NULL THEN '[]' ELSE api.changed_fields(a.before, a.after) END,
-                   'purpose', NULL, 'consent_id', NULL, 'request_id', a.request_id, 'record_id', a.id,
-                   'redacted', a.redacted_at IS NOT NULL) AS entry
-              FROM app.audit_log a LEFT JOIN app.users u ON u.id = a.user_id
-             WHERE a.resident_id = processing_entries.resident_id
+-- first, then by sequence); pos is the entry's place in that order (the list's cursor). The
+-- order is taken on the bare rows, their JSON built for the page only (api.processing_entry).
+CREATE OR REPLACE FUNCTION api.processing_rows(resident_id uuid, from_day date, to_day date, tz text)
+RETURNS TABLE (pos bigint, at timestamptz, type text, record_id uuid) LANGUAGE sql STABLE AS $$
+    SELECT row_number() OVER (ORDER BY e.at, e.type_order, e.seq), e.at, e.type, e.id
+      FROM (SELECT a.at, 0 AS type_order, a.pos AS seq, 'change' AS type, a.id
+              FROM app.audit_log a WHERE a.resident_id = processing_rows.resident_id
             UNION ALL
-            SELECT d.at, 1, d.seq, jsonb_build_object('at', api.ts(d.at), 'type', 'disclosure', 'action', d.kind,
-                   'user', api.history_user(d.user_id), 'partner_id', d.partner_id, 'entity', d.entity,
-                   'entity_id', d.entity_id, 'fields', to_jsonb(d.fields), 'purpose', d.purpose,
-                   'consent_id', d.consent_id, 'request_id', d.request_id, 'record_id', d.id, 'redacted', false)
-              FROM app.disclosures d
-             WHERE d.resident_id = processing_entries.resident_id) e
+            SELECT d.at, 1, d.seq, 'disclosure', d.id
+              FROM app.disclosures d WHERE d.resident_id = processing_rows.resident_id) e
      WHERE (from_day IS NULL OR (e.at AT TIME ZONE tz)::date >= from_day)
        AND (to_day IS NULL OR (e.at AT TIME ZONE tz)::date <= to_day)
 $$;
 
+CREATE OR REPLACE FUNCTION api.processing_entry(type text, record_id uuid) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN type = 'change' THEN
+        (SELECT jsonb_build_object('at', api.ts(a.at), 'type', 'change', 'action', a.action,
+                'user', api.history_user(a.user_id), 'partner_id', u.partner_id, 'entity', a.entity,
+                'entity_id', a.entity_id,
+                'fields', CASE WHEN a.redacted_at IS NOT NULL THEN '[]' ELSE api.changed_fields(a.before, a.after) END,
+                'purpose', NULL, 'consent_id', NULL, 'request_id', a.request_id, 'record_id', a.id,
+                'redacted', a.redacted_at IS NOT NULL)
+           FROM app.audit_log a LEFT JOIN app.users u ON u.id = a.user_id WHERE a.id = record_id)
+    ELSE
+        (SELECT jsonb_build_object('at', api.ts(d.at), 'type', 'disclosure', 'action', d.kind,
+                'user', api.history_user(d.user_id), 'partner_id', d.partner_id, 'entity', d.entity,
+                'entity_id', d.entity_id, 'fields', to_jsonb(d.fields), 'purpose', d.purpose,
+                'consent_id', d.consent_id, 'request_id', d.request_id, 'record_id', d.id, 'redacted', false)
+           FROM app.disclosures d WHERE d.id = record_id) END
+$$;
 
 -- The printable page of the history (§18.5): every entry, for handing to the resident.
 CREATE OR REPLACE FUNCTION api.processing_sheet(r app.residents, h app.houses, args jsonb) RETURNS jsonb
@@ -150,9 +157,10 @@ LANGUAGE sql STABLE AS $$
                         || CASE WHEN (e.entry->>'redacted')::boolean THEN ' (' || api.print_label('redacted', lang) || ')' ELSE '' END,
                         (SELECT coalesce(string_agg(f, ', '), '') FROM jsonb_array_elements_text(e.entry->'fields') f),
                         coalesce(e.entry->>'purpose', ''))) ORDER BY e.pos)
-                  FROM api.processing_entries(r.id, (args->>'from')::date, (args->>'to')::date, h.timezone) e), '[]'),
+                  FROM (SELECT x.pos, x.at, api.processing_entry(x.type, x.record_id) AS entry
+                          FROM api.processing_rows(r.id, (args->>'from')::date, (args->>'to')::date, h.timezone) x) e), '[]'),
         'totals', jsonb_build_array(jsonb_build_object('name', 'entries', 'label', api.print_label('entries', lang),
-            'count', (SELECT count(*) FROM api.processing_entries(r.id, (args->>'from')::date, (args->>'to')::date, h.timezone)))),
+            'count', (SELECT count(*) FROM api.processing_rows(r.id, (args->>'from')::date, (args->>'to')::date, h.timezone)))),
         'signatures', '[]'::jsonb)
       FROM (SELECT CASE WHEN args->>'lang' = 'id' THEN 'id' ELSE 'en' END AS lang) l
 $$;
@@ -171,6 +179,7 @@ BEGIN
     END IF;
     RETURN (SELECT ROW(200, api.page(coalesce(jsonb_agg(jsonb_build_array(x.pos, x.entry) ORDER BY x.pos), '[]'),
                                      api.lim(args)))::api.reply
-      FROM (SELECT e.pos, e.entry FROM api.processing_entries(r.id, (args->>'from')::date, (args->>'to')::date, h.timezone) e
-             WHERE e.pos > api.after(args) ORDER BY e.pos LIMIT api.lim(args) + 1) x);
+      FROM (SELECT e.pos, api.processing_entry(e.type, e.record_id) AS entry
+              FROM (SELECT * FROM api.processing_rows(r.id, (args->>'from')::date, (args->>'to')::date, h.timezone) y
+                     WHERE y.pos > api.after(args) ORDER BY y.pos LIMIT api.lim(args) + 1) e) x);
 END $$;
