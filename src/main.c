@@ -11,6 +11,7 @@
 #include "abipraya/api/api.h"
 #include "abipraya/core/config.h"
 #include "abipraya/core/log.h"
+#include "abipraya/db/audit.h"
 #include "abipraya/db/migrate.h"
 
 #define STARTUP_DB_WAIT_SECONDS 15
@@ -41,6 +42,14 @@ static int cmd_migrate(const struct config *cfg)
 		return 1;
 	}
 	printf("abiprayad: %d migration(s) applied\n", applied);
+	/* after the migrations and the sql/api files: the functions it runs are theirs */
+	char note[256];
+	if (!db_audit_rechain(cfg->db_url, note, sizeof(note), err, sizeof(err))) {
+		fprintf(stderr, "abiprayad: %s\n", err);
+		return 1;
+	}
+	if (*note)
+		printf("abiprayad: %s\n", note);
 	return 0;
 }
 
@@ -67,6 +76,10 @@ static bool schema_ready(const struct config *cfg)
 		          "--config "
 		          "FILE migrate\" first",
 		          pending);
+		return false;
+	}
+	if (!db_audit_startup_check(cfg->db_url, err, sizeof(err))) {
+		log_error("audit chain: %s", err);
 		return false;
 	}
 	return true;
@@ -165,6 +178,29 @@ out_free:
 	return rc;
 }
 
+/* Every connection a command opens carries the audit key (contract §18.12) as the session
+ * setting abipraya.audit_key: database.url is replaced by a connection string that sets it.
+ * Never printed: messages name the file, not the key. */
+static bool use_audit_key(struct config *cfg, char *err, size_t errlen)
+{
+	char *hex = NULL;
+
+	if (!config_audit_key(cfg, &hex, err, errlen))
+		return false;
+	if (!hex)
+		return true;
+	char *url = db_url_with_key(cfg->db_url, hex);
+	explicit_bzero(hex, strlen(hex));
+	free(hex);
+	if (!url) {
+		snprintf(err, errlen, "database.url: not a valid connection string");
+		return false;
+	}
+	free(cfg->db_url);
+	cfg->db_url = url;
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	const char *config_path = NULL;
@@ -194,6 +230,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_set_level(cfg.log_level);
+	if (!use_audit_key(&cfg, err, sizeof(err))) {
+		fprintf(stderr, "abiprayad: configuration error: %s\n", err);
+		config_finish(&cfg);
+		return 1;
+	}
 	const char *cmd = i < argc ? argv[i++] : "serve";
 	if (strcmp(cmd, "serve") == 0)
 		rc = cmd_serve(&cfg, config_path);

@@ -20,20 +20,37 @@ $$;
 -- The canonical JSON of RFC 8785 (JCS): no whitespace, object keys in code point order (the
 -- same as JCS's UTF-16 order for every key this schema writes, which are ASCII), strings
 -- escaped as jsonb already writes them (\b \t \n \f \r \" \\ and \u00xx, nothing else).
--- PL/pgSQL because it recurses; scalars are written in place, only containers recurse.
+-- PL/pgSQL because it recurses; scalars are written in place, only containers recurse. It runs
+-- in every write (the audit payload's digest), hence one plain query per container and the
+-- integers of up to 15 digits (exact in a double: written as they are) without api.jcs_number,
+-- which a query calls as a function each time (it is not inlined).
 CREATE OR REPLACE FUNCTION api.jcs(j jsonb) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    t text := jsonb_typeof(j);
+    r text;
 BEGIN
-    RETURN CASE jsonb_typeof(j)
-        WHEN 'object' THEN '{' || coalesce((SELECT string_agg(to_jsonb(e.key)::text || ':' || CASE
-                  WHEN jsonb_typeof(e.value) IN ('object', 'array') THEN api.jcs(e.value)
-                  WHEN jsonb_typeof(e.value) = 'number' THEN api.jcs_number(e.value::text::numeric)
-                  ELSE e.value::text END, ',' ORDER BY e.key COLLATE "C") FROM jsonb_each(j) e), '') || '}'
-        WHEN 'array' THEN '[' || coalesce((SELECT string_agg(CASE
-                  WHEN jsonb_typeof(e.value) IN ('object', 'array') THEN api.jcs(e.value)
-                  WHEN jsonb_typeof(e.value) = 'number' THEN api.jcs_number(e.value::text::numeric)
-                  ELSE e.value::text END, ',' ORDER BY e.n) FROM jsonb_array_elements(j) WITH ORDINALITY e(value, n)), '') || ']'
-        WHEN 'number' THEN api.jcs_number(j::text::numeric)
-        ELSE j::text END;
+    IF t = 'object' THEN
+        SELECT string_agg(to_jsonb(e.key)::text || ':' || CASE jsonb_typeof(e.value)
+                   WHEN 'string' THEN e.value::text
+                   WHEN 'object' THEN api.jcs(e.value) WHEN 'array' THEN api.jcs(e.value)
+                   WHEN 'number' THEN CASE WHEN e.value::text ~ '^-?[0-9]{1,15}$' THEN e.value::text
+                                           ELSE api.jcs_number(e.value::text::numeric) END
+                   ELSE e.value::text END, ',' ORDER BY e.key COLLATE "C")
+          INTO r FROM jsonb_each(j) e;
+        RETURN '{' || coalesce(r, '') || '}';
+    ELSIF t = 'array' THEN
+        SELECT string_agg(CASE jsonb_typeof(e.value)
+                   WHEN 'string' THEN e.value::text
+                   WHEN 'object' THEN api.jcs(e.value) WHEN 'array' THEN api.jcs(e.value)
+                   WHEN 'number' THEN CASE WHEN e.value::text ~ '^-?[0-9]{1,15}$' THEN e.value::text
+                                           ELSE api.jcs_number(e.value::text::numeric) END
+                   ELSE e.value::text END, ',' ORDER BY e.n)
+          INTO r FROM jsonb_array_elements(j) WITH ORDINALITY e(value, n);
+        RETURN '[' || coalesce(r, '') || ']';
+    ELSIF t = 'number' THEN
+        RETURN api.jcs_number(j::text::numeric);
+    END IF;
+    RETURN j::text;
 END $$;
 
 -- The audit key (§18.12) of this session: the daemon sets abipraya.audit_key (hex) on each of
@@ -43,8 +60,17 @@ CREATE OR REPLACE FUNCTION api.chain_key() RETURNS bytea LANGUAGE sql STABLE AS 
 $$;
 
 -- HMAC-SHA-256 under the key, SHA-256 in unkeyed mode.
+CREATE OR REPLACE FUNCTION api.chain_mac(msg bytea, k bytea) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN k IS NULL THEN sha256(msg) ELSE hmac(msg, k, 'sha256') END
+$$;
+
 CREATE OR REPLACE FUNCTION api.chain_mac(msg bytea) RETURNS bytea LANGUAGE sql STABLE AS $$
-    SELECT CASE WHEN api.chain_key() IS NULL THEN sha256(msg) ELSE hmac(msg, api.chain_key(), 'sha256') END
+    SELECT api.chain_mac(msg, api.chain_key())
+$$;
+
+-- What audit_head.key_check holds for key k: tells a changed key from tampering, and is no key.
+CREATE OR REPLACE FUNCTION api.chain_key_check(k bytea) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+    SELECT hmac(convert_to('abipraya audit key check', 'UTF8'), k, 'sha256')
 $$;
 
 -- The resident an audit record is about (§18.12): the resident itself, or the owner of the
@@ -109,10 +135,37 @@ CREATE OR REPLACE FUNCTION api.disclosure_doc(d jsonb, user_id uuid, role text, 
         'purpose', d->>'purpose', 'request_id', d->>'request_id', 'path', d->>'path')
 $$;
 
--- The canonical text of a record: every stored column but the hashes, deterministic.
+-- Format 1 (before §18.12), kept to verify a chain that migrate moves to format 2: sha256 over
+-- the previous hash's bytes and this array.
 CREATE OR REPLACE FUNCTION api.audit_canon(a app.audit_log) RETURNS text LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_array(a.id::text, a.pos, api.ts(a.at), a.user_id::text, a.action, a.entity,
                              a.entity_id::text, a.house_id::text, a.request_id, a.before, a.after)::text
+$$;
+
+-- Format 2 (§18.12). payload_digest = SHA-256(salt ‖ C({"before","after"})).
+CREATE OR REPLACE FUNCTION api.audit_digest(salt bytea, before jsonb, after jsonb) RETURNS bytea
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT sha256(salt || convert_to('{"after":' || coalesce(api.jcs(after), 'null') || ',"before":'
+                                     || coalesce(api.jcs(before), 'null') || '}', 'UTF8'))
+$$;
+
+-- C(core_n), written out in JCS key order (every value a string, an integer or null; strings
+-- escaped as jsonb writes them, which is JCS's escaping): api.jcs over jsonb_build_object would
+-- give the same text at several times the cost, in every write. The seq of the contract is the
+-- column pos; payload_digest as lower-case hex.
+CREATE OR REPLACE FUNCTION api.audit_core(a app.audit_log) RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT '{"action":' || to_jsonb(a.action)::text || ',"at":"' || api.ts_us(a.at) || '","entity":'
+        || to_jsonb(a.entity)::text || ',"entity_id":' || coalesce('"' || a.entity_id || '"', 'null')
+        || ',"house_id":' || coalesce('"' || a.house_id || '"', 'null') || ',"id":"' || a.id
+        || '","payload_digest":' || coalesce('"' || encode(a.payload_digest, 'hex') || '"', 'null')
+        || ',"request_id":' || coalesce(to_jsonb(a.request_id)::text, 'null')
+        || ',"resident_id":' || coalesce('"' || a.resident_id || '"', 'null') || ',"seq":' || a.pos
+        || ',"user_id":' || coalesce('"' || a.user_id || '"', 'null') || '}'
+$$;
+
+-- hash_n = MAC_K(hex(prev_hash_n) ‖ "\n" ‖ C(core_n)); prev_hash_1 is the empty string.
+CREATE OR REPLACE FUNCTION api.audit_hash(a app.audit_log, k bytea) RETURNS bytea LANGUAGE sql STABLE AS $$
+    SELECT api.chain_mac(convert_to(encode(a.prev_hash, 'hex') || E'\n' || api.audit_core(a), 'UTF8'), k)
 $$;
 
 CREATE OR REPLACE FUNCTION api.audit(ctx api.ctx, action text, entity text, entity_id uuid, house_id uuid,
@@ -129,18 +182,52 @@ BEGIN
     a.action := action; a.entity := entity; a.entity_id := entity_id; a.house_id := house_id;
     a.request_id := ctx.request_id; a.before := before; a.after := after; a.prev_hash := h.hash;
     a.resident_id := api.audit_resident(entity, entity_id, coalesce(after, before));
-    a.hash := sha256(a.prev_hash || convert_to(api.audit_canon(a), 'UTF8'));
+    a.payload_salt := gen_random_bytes(32);
+    a.payload_digest := api.audit_digest(a.payload_salt, before, after);
+    a.hash := api.audit_hash(a, api.chain_key());
     INSERT INTO app.audit_log (id, pos, at, user_id, action, entity, entity_id, house_id, request_id, before, after,
-                               prev_hash, hash, resident_id)
+                               prev_hash, hash, resident_id, payload_salt, payload_digest)
     VALUES (a.id, a.pos, a.at, a.user_id, a.action, a.entity, a.entity_id, a.house_id, a.request_id, a.before,
-            a.after, a.prev_hash, a.hash, a.resident_id);
+            a.after, a.prev_hash, a.hash, a.resident_id, a.payload_salt, a.payload_digest);
     UPDATE app.audit_head SET pos = a.pos, hash = a.hash WHERE one;
+END $$;
+
+-- Append-only (§18.12): no UPDATE, DELETE or TRUNCATE, but for the one redaction of 18.7 on the
+-- audit table: before, after, payload_salt to null and redacted_at, redacted_by set, once,
+-- every other column as it was. (The chain is what proves it; this refuses the honest mistake.)
+CREATE OR REPLACE FUNCTION api.append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    kept CONSTANT text[] := ARRAY['before', 'after', 'payload_salt', 'redacted_at', 'redacted_by'];
+BEGIN
+    IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'audit_log' THEN       -- (OLD's fields exist only then)
+        IF OLD.redacted_at IS NULL AND NEW.redacted_at IS NOT NULL AND NEW.redacted_by IS NOT NULL
+           AND NEW.before IS NULL AND NEW.after IS NULL AND NEW.payload_salt IS NULL
+           AND to_jsonb(NEW) - kept = to_jsonb(OLD) - kept THEN
+            RETURN NEW;
+        END IF;
+    END IF;
+    RAISE EXCEPTION 'app.% is append-only: % refused', TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'insufficient_privilege',
+              HINT = CASE WHEN TG_TABLE_NAME = 'audit_log' THEN
+                     'the one change allowed is a redaction (contract 18.7)' ELSE 'no change is allowed' END;
+END $$;
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['audit_log', 'disclosures'] LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS %1$s_append_only ON app.%1$s;
+            CREATE TRIGGER %1$s_append_only BEFORE UPDATE OR DELETE ON app.%1$s
+                FOR EACH ROW EXECUTE FUNCTION api.append_only();
+            DROP TRIGGER IF EXISTS %1$s_no_truncate ON app.%1$s;
+            CREATE TRIGGER %1$s_no_truncate BEFORE TRUNCATE ON app.%1$s
+                FOR EACH STATEMENT EXECUTE FUNCTION api.append_only()', t);
+    END LOOP;
 END $$;
 
 CREATE OR REPLACE FUNCTION api.audit_json(a app.audit_log) RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('id', a.id, 'at', api.ts(a.at), 'user_id', a.user_id, 'action', a.action,
         'entity', a.entity, 'entity_id', a.entity_id, 'house_id', a.house_id, 'request_id', a.request_id,
-        'before', a.before, 'after', a.after)
+        'before', a.before, 'after', a.after, 'resident_id', a.resident_id, 'redacted', a.redacted_at IS NOT NULL)
 $$;
 
 -- Event ids follow commit order, so that a client resuming after Last-Event-ID N misses no
@@ -183,12 +270,60 @@ BEGIN
                AND (hid IS NULL OR a.house_id = hid)
                AND (args->>'entity' IS NULL OR a.entity = args->>'entity')
                AND (args->>'entity_id' IS NULL OR a.entity_id = (args->>'entity_id')::uuid)
+               AND (args->>'resident_id' IS NULL OR a.resident_id = (args->>'resident_id')::uuid)
                AND a.pos > api.after(args)
              ORDER BY a.pos LIMIT api.lim(args) + 1) x);
 END $$;
 
--- Recompute the chain over every row in one statement (one snapshot, head included).
+-- Format 2 under key k (NULL: unkeyed), in one statement (one snapshot, head included): every
+-- hash and link in pos order, every unredacted payload against its digest, every redaction
+-- against a later resident.anonymise record of the same resident, the head at the last record,
+-- every disclosure's MAC. first_bad_id NULL with bad: the head does not point at the last row
+-- (a cut-off tail) or only a disclosure is bad.
+CREATE OR REPLACE FUNCTION api.audit_check(k bytea, OUT bad boolean, OUT first_bad_id uuid,
+    OUT first_bad_disclosure_id uuid, OUT records bigint, OUT redacted bigint, OUT disclosures bigint,
+    OUT head bytea) LANGUAGE sql STABLE AS $$
+    WITH r AS (
+        SELECT a.id, a.pos, a.hash, a.redacted_at,
+               a.hash = api.audit_hash(a, k)
+               AND a.prev_hash = lag(a.hash, 1, ''::bytea) OVER (ORDER BY a.pos)
+               AND CASE WHEN a.redacted_at IS NULL
+                        THEN a.payload_salt IS NOT NULL AND a.redacted_by IS NULL
+                             AND a.payload_digest = api.audit_digest(a.payload_salt, a.before, a.after)
+                        ELSE EXISTS (SELECT 1 FROM app.audit_log z WHERE z.id = a.redacted_by AND z.pos > a.pos
+                                        AND z.action = 'resident.anonymise' AND z.resident_id = a.resident_id) END
+               IS TRUE AS good
+          FROM app.audit_log a),
+    bad AS (SELECT id FROM r WHERE NOT good ORDER BY pos LIMIT 1),
+    last AS (SELECT pos, hash FROM r ORDER BY pos DESC LIMIT 1),
+    d AS (SELECT x.id, x.seq, x.mac IS DISTINCT FROM api.chain_mac(convert_to(api.jcs(jsonb_build_object('id', x.id,
+                 'seq', x.seq, 'at', api.ts_us(x.at), 'kind', x.kind, 'user_id', x.user_id, 'role', x.role,
+                 'partner_id', x.partner_id, 'resident_id', x.resident_id, 'house_id', x.house_id, 'entity', x.entity,
+                 'entity_id', x.entity_id, 'fields', to_jsonb(x.fields), 'purpose', x.purpose, 'consent_id',
+                 x.consent_id, 'request_id', x.request_id, 'path', x.path)), 'UTF8'), k) AS wrong
+            FROM app.disclosures x),
+    dbad AS (SELECT id FROM d WHERE wrong ORDER BY seq LIMIT 1)
+    SELECT EXISTS (SELECT 1 FROM bad) OR EXISTS (SELECT 1 FROM dbad)
+           -- rows cut off the end leave the head pointing past the last row
+           OR (SELECT (h.pos, h.hash) FROM app.audit_head h) IS DISTINCT FROM
+              coalesce((SELECT (l.pos, l.hash) FROM last l), (0::bigint, ''::bytea)),
+           (SELECT id FROM bad), (SELECT id FROM dbad), (SELECT count(*) FROM r),
+           (SELECT count(*) FROM r WHERE redacted_at IS NOT NULL), (SELECT count(*) FROM d),
+           (SELECT hash FROM last)
+$$;
+
 CREATE OR REPLACE FUNCTION api.op_audit_verify(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE sql AS $$
+    SELECT ROW(200, CASE WHEN c.bad THEN jsonb_build_object('ok', false, 'first_bad_id', c.first_bad_id,
+                             'first_bad_disclosure_id', c.first_bad_disclosure_id, 'keyed', api.chain_key() IS NOT NULL)
+        ELSE jsonb_build_object('ok', true, 'records', c.records, 'redacted', c.redacted, 'disclosures', c.disclosures,
+                                'keyed', api.chain_key() IS NOT NULL, 'head', coalesce(encode(c.head, 'hex'), ''))
+        END)::api.reply
+      FROM api.audit_check(api.chain_key()) c
+$$;
+
+-- Format 1's check (the chain as a database migrated before §18.12 has it): the first bad
+-- record's id, or NULL with ok when it verifies.
+CREATE OR REPLACE FUNCTION api.audit_check_v1(OUT ok boolean, OUT first_bad_id uuid) LANGUAGE sql STABLE AS $$
     WITH r AS (
         SELECT a.id, a.pos, a.hash,
                a.hash = sha256(a.prev_hash || convert_to(api.audit_canon(a), 'UTF8'))
@@ -196,11 +331,95 @@ CREATE OR REPLACE FUNCTION api.op_audit_verify(ctx api.ctx, args jsonb) RETURNS 
           FROM app.audit_log a),
     bad AS (SELECT id FROM r WHERE NOT good ORDER BY pos LIMIT 1),
     last AS (SELECT hash FROM r ORDER BY pos DESC LIMIT 1)
-    SELECT ROW(200, CASE
-        WHEN EXISTS (SELECT 1 FROM bad) THEN jsonb_build_object('ok', false, 'first_bad_id', (SELECT id FROM bad))
-        -- rows cut off the end leave the head pointing past the last row
-        WHEN (SELECT h.hash FROM app.audit_head h) IS DISTINCT FROM
-             coalesce((SELECT hash FROM last), decode(repeat('00', 32), 'hex'))
-            THEN jsonb_build_object('ok', false, 'first_bad_id', NULL)
-        ELSE jsonb_build_object('ok', true, 'records', (SELECT count(*) FROM r)) END)::api.reply
+    SELECT NOT EXISTS (SELECT 1 FROM bad) AND (SELECT h.hash FROM app.audit_head h) IS NOT DISTINCT FROM
+               coalesce((SELECT hash FROM last), decode(repeat('00', 32), 'hex')),
+           (SELECT id FROM bad)
 $$;
+
+-- Why serve must not start on this chain, or NULL (§18.12): the chain is not in format 2, its
+-- mode or key is not the configured one, or its last record does not verify under that key.
+CREATE OR REPLACE FUNCTION api.audit_startup_problem() RETURNS text LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    h app.audit_head := (SELECT h FROM app.audit_head h WHERE one);
+    k bytea := api.chain_key();
+    a app.audit_log;
+BEGIN
+    IF h.format <> 2 THEN
+        RETURN 'the audit chain is in format ' || h.format || ': run "abiprayad --config FILE migrate" first';
+    ELSIF h.keyed AND k IS NULL THEN
+        RETURN 'the audit chain is keyed but no audit.key_file is configured';
+    ELSIF h.keyed AND h.key_check IS DISTINCT FROM api.chain_key_check(k) THEN
+        RETURN 'audit.key_file holds another key than the one the audit chain was made with';
+    ELSIF NOT h.keyed AND k IS NOT NULL THEN
+        RETURN 'the audit chain is unkeyed but audit.key_file is set: run "abiprayad --config FILE migrate" '
+               'to move the chain to the key';
+    END IF;
+    SELECT * INTO a FROM app.audit_log ORDER BY pos DESC LIMIT 1;
+    IF FOUND AND a.hash IS DISTINCT FROM api.audit_hash(a, k) THEN
+        RETURN 'the last audit record (' || a.id || ') does not verify under the configured '
+               || CASE WHEN k IS NULL THEN 'unkeyed mode' ELSE 'key' END;
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- Moves the chain to format 2 under the session's key (migrate, after the migrations and these
+-- files): nothing when it is already there. It first verifies the chain as it is (format 1, or
+-- format 2 unkeyed) and refuses when it does not, or when it is keyed and the key is another
+-- or none; then fills resident_id from the live tables, gives each unredacted row a salt and
+-- digest, re-chains every row and appends audit.rechain {"records","keyed","old_head"}.
+-- Returns a line for migrate to print, or NULL when nothing was to do.
+CREATE OR REPLACE FUNCTION api.audit_rechain() RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    h app.audit_head;
+    k bytea := api.chain_key();
+    a app.audit_log;
+    prev bytea := ''::bytea;
+    n bigint := 0;
+    bad uuid;
+    ok boolean;
+BEGIN
+    SELECT * INTO h FROM app.audit_head WHERE one FOR UPDATE;
+    IF h.format = 2 AND h.keyed AND k IS NULL THEN
+        RAISE EXCEPTION 'the audit chain is keyed but no audit.key_file is configured';
+    ELSIF h.format = 2 AND h.keyed AND h.key_check IS DISTINCT FROM api.chain_key_check(k) THEN
+        RAISE EXCEPTION 'audit.key_file holds another key than the one the audit chain was made with: '
+                        'configure that key (a chain is never moved from one key to another)';
+    ELSIF h.format = 2 AND h.keyed = (k IS NOT NULL) THEN
+        RETURN NULL;
+    END IF;
+    IF h.pos = 0 THEN                                            -- no records: only the mode
+        UPDATE app.audit_head SET format = 2, hash = ''::bytea, keyed = k IS NOT NULL,
+               key_check = api.chain_key_check(k) WHERE one;
+        RETURN NULL;
+    END IF;
+    IF h.format = 1 THEN
+        SELECT c.ok, c.first_bad_id INTO ok, bad FROM api.audit_check_v1() c;
+    ELSE
+        SELECT NOT c.bad, c.first_bad_id INTO ok, bad FROM api.audit_check(NULL) c;
+    END IF;
+    IF NOT ok THEN
+        RAISE EXCEPTION 'the audit chain (format %, unkeyed) does not verify (first bad record: %): not moved',
+                        h.format, coalesce(bad::text, 'none, the head does not point at the last record');
+    END IF;
+    -- the one change the append-only trigger would refuse besides a redaction; only the owner may
+    ALTER TABLE app.audit_log DISABLE TRIGGER audit_log_append_only;
+    FOR a IN SELECT * FROM app.audit_log ORDER BY pos LOOP
+        IF a.redacted_at IS NULL THEN
+            a.resident_id := coalesce(a.resident_id, api.audit_resident(a.entity, a.entity_id, coalesce(a.after, a.before)));
+            a.payload_salt := coalesce(a.payload_salt, gen_random_bytes(32));
+            a.payload_digest := api.audit_digest(a.payload_salt, a.before, a.after);
+        END IF;
+        a.prev_hash := prev;
+        a.hash := api.audit_hash(a, k);
+        UPDATE app.audit_log SET resident_id = a.resident_id, payload_salt = a.payload_salt,
+               payload_digest = a.payload_digest, prev_hash = a.prev_hash, hash = a.hash WHERE id = a.id;
+        prev := a.hash;
+        n := n + 1;
+    END LOOP;
+    ALTER TABLE app.audit_log ENABLE TRIGGER audit_log_append_only;
+    UPDATE app.audit_head SET format = 2, hash = prev, keyed = k IS NOT NULL, key_check = api.chain_key_check(k)
+     WHERE one;
+    PERFORM api.audit(ROW(NULL, 'admin', NULL, 'cli')::api.ctx, 'audit.rechain', 'audit', NULL, NULL, NULL,
+                      jsonb_build_object('records', n, 'keyed', k IS NOT NULL, 'old_head', encode(h.hash, 'hex')));
+    RETURN 'audit chain: ' || n || ' record(s) moved to format 2, ' || CASE WHEN k IS NULL THEN 'unkeyed' ELSE 'keyed' END;
+END $$;

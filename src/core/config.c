@@ -3,10 +3,13 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 enum cf_type { CF_STR, CF_INT, CF_LONG, CF_LISTEN, CF_LEVEL, CF_NETS };
 
@@ -44,6 +47,7 @@ static const struct cf_key keys[] = {
         CF("security", "login_address_max_failures", CF_INT, login_address_max_failures, "100", 1,
            1000000),
         CF("log", "level", CF_LEVEL, log_level, "info", 0, 0),
+        CF("audit", "key_file", CF_STR, audit_key_file, "", 0, 0),
 };
 
 static bool parse_long(const char *v, long min, long max, long *ret)
@@ -363,4 +367,65 @@ void config_finish(struct config *cfg)
 	free(cfg->trusted_proxies);
 	cfg->trusted_proxies = NULL;
 	cfg->ntrusted_proxies = 0;
+}
+
+/* The key of the audit chain (contract §18.12): audit.key_file's content less one trailing
+ * newline. Read through the open descriptor, so that what is checked is what is read. */
+bool config_audit_key(const struct config *cfg, char **ret_hex, char *err, size_t errlen)
+{
+	const char *path = cfg->audit_key_file;
+	unsigned char key[AUDIT_KEY_MAX + 2];
+	struct stat st;
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	*ret_hex = NULL;
+	if (!path || !*path)
+		return true; /* unkeyed mode */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "audit.key_file %s: cannot open: %s", path, strerror(errno));
+		return false;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "audit.key_file %s: not a regular file", path);
+		goto fail;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		snprintf(err, errlen,
+		         "audit.key_file %s: readable, writable or executable by group or others "
+		         "(chmod 600 it)",
+		         path);
+		goto fail;
+	}
+	while (len < sizeof(key) && (n = read(fd, key + len, sizeof(key) - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "audit.key_file %s: cannot read: %s", path,
+			         strerror(errno));
+			goto fail;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	fd = -1;
+	if (len && key[len - 1] == '\n')
+		len--;
+	if (len < AUDIT_KEY_MIN || len > AUDIT_KEY_MAX) {
+		snprintf(err, errlen, "audit.key_file %s: the key must be %d to %d bytes long",
+		         path, AUDIT_KEY_MIN, AUDIT_KEY_MAX);
+		goto fail;
+	}
+	*ret_hex = xmalloc(2 * len + 1);
+	for (size_t i = 0; i < len; i++)
+		snprintf(*ret_hex + 2 * i, 3, "%02x", key[i]);
+	explicit_bzero(key, sizeof(key));
+	return true;
+fail:
+	explicit_bzero(key, sizeof(key));
+	if (fd >= 0)
+		close(fd);
+	return false;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "abipraya/core/strbuf.h"
+#include "db_internal.h"
 
 #define MIGRATION_LOCK 7262011 /* pg_advisory_lock key: "abipraya migrations" */
 
@@ -52,7 +53,7 @@ static const struct retired {
  * with other migrations than this binary's, which no retry mends. */
 enum status { FAILED, MISMATCH, OK };
 
-static PGconn *connect_db(const char *url, char *err, size_t errlen)
+PGconn *db_connect_blocking(const char *url, char *err, size_t errlen)
 {
 	PGconn *pg = PQconnectdb(url);
 	if (PQstatus(pg) != CONNECTION_OK) {
@@ -360,7 +361,7 @@ static enum status run(const char *url, bool do_apply, int *ret_count, char *err
 	PGconn *pg;
 
 	err[0] = '\0'; /* the unlock's err + strlen(err), on success too */
-	pg = connect_db(url, err, errlen);
+	pg = db_connect_blocking(url, err, errlen);
 	if (!pg)
 		return FAILED;
 	snprintf(lock, sizeof(lock), "SELECT pg_advisory_lock(%d)", MIGRATION_LOCK);

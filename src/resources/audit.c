@@ -6,6 +6,7 @@ static const struct field audit_query[] = {
         {.name = "entity", .type = FIELD_STRING, .min = 1, .max = 50},
         {.name = "entity_id", .type = FIELD_UUID},
         {.name = "house_id", .type = FIELD_UUID},
+        {.name = "resident_id", .type = FIELD_UUID},
         {NULL},
 };
 

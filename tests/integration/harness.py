@@ -63,10 +63,12 @@ def psql_path():
     return candidates[-1]
 
 
-def psql(url, sql):
-    """Runs SQL through psql against URL; returns stdout; raises on error."""
+def psql(url, sql, audit_key=None):
+    """Runs SQL through psql against URL; returns stdout; raises on error. audit_key (bytes): the
+    session's abipraya.audit_key, as the daemon sets it (contract §18.12)."""
+    env = dict(os.environ, PGOPTIONS=f"-c abipraya.audit_key={audit_key.hex()}") if audit_key else None
     out = subprocess.run([psql_path(), url, "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-c", sql],
-                         capture_output=True, text=True, timeout=60)
+                         capture_output=True, text=True, timeout=60, env=env)
     if out.returncode != 0:
         raise RuntimeError(f"psql failed: {out.stderr.strip()}")
     return out.stdout
@@ -287,13 +289,17 @@ class Instance:
     --role admin` (unless admin=False), start the daemon (unless start=False) and wait for
     /healthz. `db_url` overrides the database URL written into the config (a proxy, say).
 
+    audit_key=BYTES: the audit chain is keyed (contract §18.12): the key is written to a file
+    of mode 0600 that [audit] key_file names (default: unkeyed, the development mode).
+
     share=OTHER: a second daemon on OTHER's database (no new database, no migrate, no
-    user-add; the admin password is OTHER's; close() leaves the database to OTHER):
+    user-add; the admin password and audit key are OTHER's; close() leaves the database to OTHER):
 
         with Instance() as a, Instance(share=a) as b:   # two instances, one database
     """
 
-    def __init__(self, config=None, migrate=True, admin=True, start=True, db_url=None, env=None, share=None):
+    def __init__(self, config=None, migrate=True, admin=True, start=True, db_url=None, env=None, share=None,
+                 audit_key=None):
         tls = tls_files()
         self.dir = tempfile.mkdtemp(prefix="abipraya-it-")
         self.owns_db = share is None
@@ -313,6 +319,13 @@ class Instance:
         if tls:
             sections["server"]["tls_cert"], sections["server"]["tls_key"] = tls
             _tls_listen(self.port, tls[0])
+        self.audit_key = share.audit_key if share is not None else audit_key
+        if self.audit_key:
+            key_file = os.path.join(self.dir, "audit.key")
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(self.audit_key + b"\n")
+            sections["audit"] = {"key_file": key_file}
         for section, keys in (config or {}).items():
             sections.setdefault(section, {}).update(keys)
         self.config = os.path.join(self.dir, "abipraya.conf")
@@ -376,9 +389,10 @@ class Instance:
             fields = f.read().rpartition(")")[2].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    def psql(self, sql):
-        """SQL against this daemon's database as the superuser; returns psql's -t -A output."""
-        return psql(self.db, sql)
+    def psql(self, sql, keyed=False):
+        """SQL against this daemon's database as the superuser; returns psql's -t -A output.
+        keyed: with the instance's audit key set in the session, as the daemon's."""
+        return psql(self.db, sql, self.audit_key if keyed else None)
 
     def stop(self, timeout=30):
         """SIGTERM, wait; returns the exit code (or raises when it does not exit)."""

@@ -37,12 +37,23 @@ struct config {
 	int login_window; /* seconds */
 	int login_address_max_failures;
 	enum log_level log_level;
+	char *audit_key_file; /* [audit] key_file; "" = unkeyed */
 };
+
+#define AUDIT_KEY_MIN 32
+#define AUDIT_KEY_MAX 4096
 
 /* Loads the file (NULL: defaults only) and the environment into *ret. On failure returns
  * false and writes "FILE:LINE: key: reason" into err. Free with config_finish(). */
 bool config_load(const char *path, struct config *ret, char *err, size_t errlen) ABIPRAYA_MUSTCHECK;
 void config_finish(struct config *cfg);
+
+/* The audit chain's key (contract §18.12) as lower-case hex into *ret_hex (caller frees;
+ * NULL when audit.key_file is empty: unkeyed mode). False with a message naming the file
+ * (never the key) when the file is missing, not a regular file, open to group or others,
+ * or its key shorter than AUDIT_KEY_MIN bytes. */
+bool config_audit_key(const struct config *cfg, char **ret_hex, char *err,
+                      size_t errlen) ABIPRAYA_MUSTCHECK;
 
 /* An IPv4 or IPv6 address (len bytes of text, no brackets or port) into ret, IPv4-mapped. */
 bool config_parse_address(const char *s, size_t len, unsigned char ret[16]) ABIPRAYA_MUSTCHECK;
