@@ -12,6 +12,7 @@
 #include "abipraya/core/config.h"
 #include "abipraya/core/log.h"
 #include "abipraya/db/migrate.h"
+#include "abipraya/db/roles.h"
 
 #define STARTUP_DB_WAIT_SECONDS 15
 
@@ -31,12 +32,20 @@ static const char usage[] =
         "  --version         print the version\n"
         "  --help            print this help\n";
 
+/* Two-role mode (18.12, database.owner_url set): migrate as the owner and grant the role
+ * database.url logs in as, which the server names, exactly what it needs. */
 static int cmd_migrate(const struct config *cfg)
 {
-	char err[1024];
+	char err[1024], runtime[256];
+	bool two_roles = cfg->db_owner_url[0] != '\0';
 	int applied;
 
-	if (!db_migrate(cfg->db_url, &applied, err, sizeof(err))) {
+	if (two_roles && !db_login_role(cfg->db_url, runtime, sizeof(runtime), err, sizeof(err))) {
+		fprintf(stderr, "abiprayad: database.url: %s\n", err);
+		return 1;
+	}
+	if (!db_migrate(two_roles ? cfg->db_owner_url : cfg->db_url, two_roles ? runtime : NULL,
+	                &applied, err, sizeof(err))) {
 		fprintf(stderr, "abiprayad: %s\n", err);
 		return 1;
 	}
@@ -70,6 +79,24 @@ static bool schema_ready(const struct config *cfg)
 		return false;
 	}
 	return true;
+}
+
+/* With database.owner_url set, url's role must be a runtime role of least privilege
+ * (18.12); without it, one role does everything, which is for development only. */
+static bool privileges_ok(const struct config *cfg)
+{
+	char err[2048];
+
+	if (!cfg->db_owner_url[0]) {
+		log_warn("least privilege is off: database.owner_url is empty, so database.url's "
+		         "role owns the schema and may change the audit trail (single-role mode, "
+		         "for development only; deploy/README.md)");
+		return true;
+	}
+	if (db_check_least_privilege(cfg->db_url, err, sizeof(err)))
+		return true;
+	log_error("%s", err);
+	return false;
 }
 
 static void reload(const char *path)
@@ -123,7 +150,7 @@ static int cmd_serve(const struct config *cfg, const char *config_path)
 	char err[1024];
 	int started = 0, rc = 1;
 
-	if (!schema_ready(cfg))
+	if (!schema_ready(cfg) || !privileges_ok(cfg))
 		goto out_free;
 	raise_fd_limit();
 	/* workers inherit the mask: only this thread takes the signals */
