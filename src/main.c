@@ -13,6 +13,7 @@
 #include "abipraya/core/log.h"
 #include "abipraya/db/audit.h"
 #include "abipraya/db/migrate.h"
+#include "abipraya/db/roles.h"
 
 #define STARTUP_DB_WAIT_SECONDS 15
 
@@ -32,12 +33,20 @@ static const char usage[] =
         "  --version         print the version\n"
         "  --help            print this help\n";
 
+/* Two-role mode (18.12, database.owner_url set): migrate as the owner and grant the role
+ * database.url logs in as, which the server names, exactly what it needs. */
 static int cmd_migrate(const struct config *cfg)
 {
-	char err[1024];
+	char err[1024], runtime[256];
+	bool two_roles = cfg->db_owner_url[0] != '\0';
 	int applied;
 
-	if (!db_migrate(cfg->db_url, &applied, err, sizeof(err))) {
+	if (two_roles && !db_login_role(cfg->db_url, runtime, sizeof(runtime), err, sizeof(err))) {
+		fprintf(stderr, "abiprayad: database.url: %s\n", err);
+		return 1;
+	}
+	if (!db_migrate(two_roles ? cfg->db_owner_url : cfg->db_url, two_roles ? runtime : NULL,
+	                &applied, err, sizeof(err))) {
 		fprintf(stderr, "abiprayad: %s\n", err);
 		return 1;
 	}
@@ -83,6 +92,24 @@ static bool schema_ready(const struct config *cfg)
 		return false;
 	}
 	return true;
+}
+
+/* With database.owner_url set, url's role must be a runtime role of least privilege
+ * (18.12); without it, one role does everything, which is for development only. */
+static bool privileges_ok(const struct config *cfg)
+{
+	char err[2048];
+
+	if (!cfg->db_owner_url[0]) {
+		log_warn("least privilege is off: database.owner_url is empty, so database.url's "
+		         "role owns the schema and may change the audit trail (single-role mode, "
+		         "for development only; deploy/README.md)");
+		return true;
+	}
+	if (db_check_least_privilege(cfg->db_url, err, sizeof(err)))
+		return true;
+	log_error("%s", err);
+	return false;
 }
 
 static void reload(const char *path)
@@ -136,7 +163,7 @@ static int cmd_serve(const struct config *cfg, const char *config_path)
 	char err[1024];
 	int started = 0, rc = 1;
 
-	if (!schema_ready(cfg))
+	if (!schema_ready(cfg) || !privileges_ok(cfg))
 		goto out_free;
 	raise_fd_limit();
 	/* workers inherit the mask: only this thread takes the signals */
@@ -181,24 +208,40 @@ out_free:
 /* Every connection a command opens carries the audit key (contract §18.12) as the session
  * setting abipraya.audit_key: database.url is replaced by a connection string that sets it.
  * Never printed: messages name the file, not the key. */
+static bool with_key(char **url, const char *hex, const char *name, char *err, size_t errlen)
+{
+	char *keyed = db_url_with_key(*url, hex);
+
+	if (!keyed) {
+		snprintf(err, errlen, "%s: not a valid connection string", name);
+		return false;
+	}
+	free(*url);
+	*url = keyed;
+	return true;
+}
+
+/* The owner's connections (migrate, retention) append audit records too, so they carry the
+ * key as well; two-role mode is for deployments, whose chain must be keyed. */
 static bool use_audit_key(struct config *cfg, char *err, size_t errlen)
 {
 	char *hex = NULL;
+	bool ok;
 
 	if (!config_audit_key(cfg, &hex, err, errlen))
 		return false;
-	if (!hex)
-		return true;
-	char *url = db_url_with_key(cfg->db_url, hex);
-	explicit_bzero(hex, strlen(hex));
-	free(hex);
-	if (!url) {
-		snprintf(err, errlen, "database.url: not a valid connection string");
+	if (!hex) {
+		if (!cfg->db_owner_url[0])
+			return true;
+		snprintf(err, errlen, "audit.key_file is required when database.owner_url is set");
 		return false;
 	}
-	free(cfg->db_url);
-	cfg->db_url = url;
-	return true;
+	ok = with_key(&cfg->db_url, hex, "database.url", err, errlen) &&
+	     (!cfg->db_owner_url[0] ||
+	      with_key(&cfg->db_owner_url, hex, "database.owner_url", err, errlen));
+	explicit_bzero(hex, strlen(hex));
+	free(hex);
+	return ok;
 }
 
 int main(int argc, char **argv)

@@ -38,6 +38,7 @@ static const struct cf_key keys[] = {
         CF("server", "max_connections", CF_INT, max_connections, "4096", 16, 1000000),
         CF("server", "trusted_proxies", CF_NETS, trusted_proxies, "", 0, 0),
         CF("database", "url", CF_STR, db_url, "postgresql:///abipraya", 0, 0),
+        CF("database", "owner_url", CF_STR, db_owner_url, "", 0, 0),
         CF("database", "pool", CF_INT, db_pool, "4", 1, 256),
         CF("database", "timeout_ms", CF_INT, db_timeout_ms, "5000", 100, 600000),
         CF("database", "queue", CF_INT, db_queue, "1024", 1, 1000000),

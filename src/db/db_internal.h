@@ -114,7 +114,7 @@ void db_conn_close_batch(struct db_conn *c);
 /* Drops the connection (what is in flight fails) and reconnects. */
 void db_conn_abort(struct db_conn *c);
 
-/* PQconnectdb for the command line and startup checks: NULL with a message in err. */
+/* A blocking connection to URL (migrate, the startup checks), or NULL with a message in err. */
 PGconn *db_connect_blocking(const char *url, char *err, size_t errlen);
 
 #endif

@@ -53,17 +53,6 @@ static const struct retired {
  * with other migrations than this binary's, which no retry mends. */
 enum status { FAILED, MISMATCH, OK };
 
-PGconn *db_connect_blocking(const char *url, char *err, size_t errlen)
-{
-	PGconn *pg = PQconnectdb(url);
-	if (PQstatus(pg) != CONNECTION_OK) {
-		snprintf(err, errlen, "could not connect to the database: %s", PQerrorMessage(pg));
-		PQfinish(pg);
-		return NULL;
-	}
-	return pg;
-}
-
 static bool exec_ok(PGconn *pg, const char *sql, char *err, size_t errlen, const char *what)
 {
 	PGresult *res = PQexec(pg, sql);
@@ -75,13 +64,14 @@ static bool exec_ok(PGconn *pg, const char *sql, char *err, size_t errlen, const
 	return ok;
 }
 
-/* One statement with two text parameters (NULL allowed), whose rows are not wanted. */
+/* One statement with one or two text parameters (P2 NULL: one), whose rows are not wanted. */
 static bool exec_params(PGconn *pg, const char *sql, const char *p1, const char *p2, char *err,
                         size_t errlen, const char *what)
 {
 	const char *params[2] = {p1, p2};
-	PGresult *res = PQexecParams(pg, sql, 2, NULL, params, NULL, NULL, 0);
-	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	PGresult *res = PQexecParams(pg, sql, p2 ? 2 : 1, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(res);
+	bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 
 	if (!ok)
 		snprintf(err, errlen, "%s: %s", what, PQresultErrorMessage(res));
@@ -341,19 +331,24 @@ static bool apply_pending(PGconn *pg, int *ret_count, char *err, size_t errlen)
 }
 
 /* All of it in one transaction: a migration that fails leaves the database as it was,
- * and no instance ever sees new tables with old functions. */
-static bool apply_all(PGconn *pg, int *ret_count, char *err, size_t errlen)
+ * and no instance ever sees new tables with old functions, or new tables without their
+ * grants: with RUNTIME (the runtime role of two-role mode, 18.12) the grants of
+ * app.grant_runtime end every run, whether anything was pending or not. */
+static bool apply_all(PGconn *pg, const char *runtime, int *ret_count, char *err, size_t errlen)
 {
 	if (!exec_ok(pg, "BEGIN", err, errlen, "could not begin"))
 		return false;
-	if (!apply_pending(pg, ret_count, err, errlen)) {
+	if (!apply_pending(pg, ret_count, err, errlen) ||
+	    (runtime && !exec_params(pg, "SELECT app.grant_runtime($1)", runtime, NULL, err, errlen,
+	                             "could not grant the runtime role its privileges"))) {
 		(void)exec_ok(pg, "ROLLBACK", err + strlen(err), 0, "rollback");
 		return false;
 	}
 	return exec_ok(pg, "COMMIT", err, errlen, "could not commit the migrations");
 }
 
-static enum status run(const char *url, bool do_apply, int *ret_count, char *err, size_t errlen)
+static enum status run(const char *url, const char *runtime, bool do_apply, int *ret_count,
+                       char *err, size_t errlen)
 {
 	char lock[96], unlock[96];
 	int count = 0;
@@ -370,7 +365,7 @@ static enum status run(const char *url, bool do_apply, int *ret_count, char *err
 	    !exec_ok(pg, lock, err, errlen, "could not take the migration lock"))
 		goto out;
 	st = check(pg, &count, err, errlen);
-	if (st == OK && do_apply && !apply_all(pg, &count, err, errlen))
+	if (st == OK && do_apply && !apply_all(pg, runtime, &count, err, errlen))
 		st = FAILED;
 	(void)exec_ok(pg, unlock, err + strlen(err), 0, "unlock");
 out:
@@ -380,15 +375,15 @@ out:
 	return st;
 }
 
-bool db_migrate(const char *url, int *ret_applied, char *err, size_t errlen)
+bool db_migrate(const char *url, const char *runtime, int *ret_applied, char *err, size_t errlen)
 {
-	return run(url, true, ret_applied, err, errlen) == OK;
+	return run(url, runtime, true, ret_applied, err, errlen) == OK;
 }
 
 bool db_migrations_pending(const char *url, int *ret_pending, bool *ret_mismatch, char *err,
                            size_t errlen)
 {
-	enum status st = run(url, false, ret_pending, err, errlen);
+	enum status st = run(url, NULL, false, ret_pending, err, errlen);
 
 	*ret_mismatch = st == MISMATCH;
 	return st == OK;

@@ -146,12 +146,43 @@ def create_database():
     return with_database(base, name)
 
 
-def drop_database(url):
+def with_user(url, user, password):
+    """URL logging in as USER with PASSWORD (host, port and database kept)."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}:{password}@{host}"))
+
+
+def create_roles(db):
+    """Two-role mode (contract 18.12) on database DB (a URL): an owner role that owns DB and
+    a runtime login role, both named after DB (roles are cluster-wide; DB's name is unique).
+    Returns (owner URL, runtime URL); drop_roles(DB) drops them."""
+    name = urllib.parse.urlsplit(db).path.lstrip("/")
+    urls = []
+    for role in (name + "_owner", name + "_app"):
+        password = secrets.token_hex(12)
+        psql(db, f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
+        urls.append(with_user(db, role, password))
+    psql(db, f"ALTER DATABASE {name} OWNER TO {name}_owner")
+    return tuple(urls)
+
+
+def _drop(url, sql, what):
+    """SQL (about the database of URL, "{name}") run from the postgres database."""
     name = urllib.parse.urlsplit(url).path.lstrip("/")
     try:
-        psql(with_database(pgurl(), "postgres"), f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    except Exception as e:  # leftover databases in a throwaway cluster are harmless
-        print(f"harness: could not drop {name}: {e}", file=sys.stderr)
+        psql(with_database(pgurl(), "postgres"), sql.format(name=name))
+    except Exception as e:  # leftovers in a throwaway cluster are harmless
+        print(f"harness: could not drop {what.format(name=name)}: {e}", file=sys.stderr)
+
+
+def drop_roles(db):
+    """Drops the roles of create_roles(DB), after DB itself was dropped."""
+    _drop(db, "DROP ROLE IF EXISTS {name}_app; DROP ROLE IF EXISTS {name}_owner", "the roles of {name}")
+
+
+def drop_database(url):
+    _drop(url, "DROP DATABASE IF EXISTS {name} WITH (FORCE)", "{name}")
 
 
 # -------------------------------------------------------------------- TLS mode
@@ -296,16 +327,35 @@ class Instance:
     user-add; the admin password and audit key are OTHER's; close() leaves the database to OTHER):
 
         with Instance() as a, Instance(share=a) as b:   # two instances, one database
+
+    roles=True: two-role mode (contract 18.12) instead of the default single-role mode: the
+    database is owned by a new owner role (database.owner_url, `owner_db`) and the daemon
+    logs in as a new runtime role (database.url, `app_db`); close() drops both. `db` stays
+    the superuser's URL. ABIPRAYA_TEST_ROLES=1 makes two-role mode the default of every
+    Instance (to run any test script that way).
     """
 
     def __init__(self, config=None, migrate=True, admin=True, start=True, db_url=None, env=None, share=None,
-                 audit_key=None):
+                 audit_key=None, roles=None):
         tls = tls_files()
         self.dir = tempfile.mkdtemp(prefix="abipraya-it-")
         self.owns_db = share is None
         self.db = create_database() if share is None else share.db
         if share is not None:
             migrate = admin = False
+        if roles is None:  # ABIPRAYA_TEST_ROLES=1 runs a test script's instances in two-role mode
+            roles = os.environ.get("ABIPRAYA_TEST_ROLES", "") == "1"
+        self.roles = share.roles if share is not None else roles
+        self.owner_db = self.app_db = None
+        if share is not None:
+            self.owner_db, self.app_db = share.owner_db, share.app_db
+        elif roles:
+            try:
+                self.owner_db, self.app_db = create_roles(self.db)
+            except BaseException:
+                drop_database(self.db)
+                drop_roles(self.db)
+                raise
         self.port = free_port()
         self.base = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.admin_password = "it-admin-" + secrets.token_hex(8) if share is None else share.admin_password
@@ -315,11 +365,15 @@ class Instance:
         self.stdout_path = os.path.join(self.dir, "daemon.out")
         sections = {s: dict(k) for s, k in DEFAULT_CONFIG.items()}
         sections["server"]["listen"] = f"127.0.0.1:{self.port}"
-        sections["database"]["url"] = db_url or self.db
+        sections["database"]["url"] = db_url or self.app_db or self.db
+        if self.owner_db:
+            sections["database"]["owner_url"] = self.owner_db
         if tls:
             sections["server"]["tls_cert"], sections["server"]["tls_key"] = tls
             _tls_listen(self.port, tls[0])
-        self.audit_key = share.audit_key if share is not None else audit_key
+        # two-role mode is keyed (contract 18.12: key_file is required with owner_url)
+        self.audit_key = share.audit_key if share is not None else (
+            audit_key or (secrets.token_bytes(24).hex().encode() if roles else None))
         if self.audit_key:
             key_file = os.path.join(self.dir, "audit.key")
             fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -429,6 +483,8 @@ class Instance:
         _tls_ports.discard(self.port)  # the port may be another's next
         if self.owns_db:
             drop_database(self.db)
+            if self.roles:
+                drop_roles(self.db)
         shutil.rmtree(self.dir, ignore_errors=True)
         return rc
 

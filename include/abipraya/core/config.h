@@ -32,7 +32,9 @@ struct config {
 	int db_pool;       /* connections per worker */
 	int db_timeout_ms; /* deadline of one database call */
 	int db_queue;      /* requests that may wait for a connection, per worker */
-	int token_ttl;     /* [security] seconds */
+	/* the schema owner's URL, for migrate (18.12); "" = single-role mode */
+	char *db_owner_url;
+	int token_ttl; /* [security] seconds */
 	int login_max_failures;
 	int login_window; /* seconds */
 	int login_address_max_failures;

@@ -24,9 +24,11 @@ extern const struct db_migration db_repeatables[]; /* sql/api/, repeatable */
  * recorded when it was applied), and refuse otherwise: a database migrated with other
  * migrations has another schema than the binary expects. */
 
-/* Applies what is pending; *ret_applied counts the files run. False with a message in
- * err, and then the database is as it was. */
-bool db_migrate(const char *url, int *ret_applied, char *err, size_t errlen);
+/* Applies what is pending; *ret_applied counts the files run. RUNTIME: the runtime role of
+ * two-role mode (contract 18.12), granted exactly its privileges at the end (revoking the
+ * rest), in the same transaction; NULL in single-role mode. False with a message in err,
+ * and then the database is as it was. */
+bool db_migrate(const char *url, const char *runtime, int *ret_applied, char *err, size_t errlen);
 /* Counts the versioned migrations not yet applied and the repeatables whose recorded
  * checksum is not their text's. False with a message in err; *ret_mismatch then
  * tells a refusal (waiting cannot help) from a database that could not be read. */
