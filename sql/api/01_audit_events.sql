@@ -86,11 +86,23 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- A disclosure row's MAC (§18.12): over the canonical JSON of every column but the MAC.
+-- The canonical JSON (JCS) of a disclosure row without its MAC, written out in key order: it
+-- runs for every row a read inserts, where api.jcs over the row cost ~150 us.
+CREATE OR REPLACE FUNCTION api.disclosure_core(d app.disclosures) RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT '{"at":"' || api.ts_us(d.at) || '","consent_id":' || coalesce('"' || d.consent_id || '"', 'null')
+        || ',"entity":' || to_jsonb(d.entity)::text || ',"entity_id":' || coalesce('"' || d.entity_id || '"', 'null')
+        || ',"fields":[' || array_to_string(ARRAY(SELECT to_jsonb(f)::text FROM unnest(d.fields) f), ',')
+        || '],"house_id":"' || d.house_id || '","id":"' || d.id || '","kind":' || to_jsonb(d.kind)::text
+        || ',"partner_id":' || coalesce('"' || d.partner_id || '"', 'null') || ',"path":' || to_jsonb(d.path)::text
+        || ',"purpose":' || coalesce(to_jsonb(d.purpose)::text, 'null')
+        || ',"request_id":' || coalesce(to_jsonb(d.request_id)::text, 'null')
+        || ',"resident_id":"' || d.resident_id || '","role":' || to_jsonb(d.role)::text || ',"seq":' || d.seq
+        || ',"user_id":"' || d.user_id || '"}'
+$$;
+
+-- A disclosure row's MAC (§18.12): over the canonical JSON of every column but the MAC.
 CREATE OR REPLACE FUNCTION api.disclosure_mac(d app.disclosures) RETURNS bytea LANGUAGE sql STABLE AS $$
-    SELECT api.chain_mac(convert_to(api.jcs(jsonb_build_object('id', d.id, 'seq', d.seq, 'at', api.ts_us(d.at),
-        'kind', d.kind, 'user_id', d.user_id, 'role', d.role, 'partner_id', d.partner_id, 'resident_id', d.resident_id,
-        'house_id', d.house_id, 'entity', d.entity, 'entity_id', d.entity_id, 'fields', to_jsonb(d.fields),
-        'purpose', d.purpose, 'consent_id', d.consent_id, 'request_id', d.request_id, 'path', d.path)), 'UTF8'))
+    SELECT api.chain_mac(convert_to(api.disclosure_core(d), 'UTF8'))
 $$;
 
 CREATE OR REPLACE FUNCTION api.disclosure_sign() RETURNS trigger LANGUAGE plpgsql AS $$

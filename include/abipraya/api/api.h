@@ -47,6 +47,10 @@ struct api_worker {
 	pthread_t thread;
 	int drain_ticks;
 	TAILQ_HEAD(render_list, render) renders; /* held answers being rendered (kept.c) */
+	/* The callers (token hash prefixes) whose last direct read disclosed: their next one goes
+	 * straight to the statement that records it (op.c), not first as a shared read. */
+	unsigned char disclosing[16][8];
+	unsigned disclosing_next;
 	/* mirrors for /metrics, written by this worker only */
 	atomic_long m_connections, m_db_in_use, m_db_up, m_db_waiting, m_streams, m_db_pipelined;
 };
