@@ -157,7 +157,13 @@ END $$;
 CREATE OR REPLACE FUNCTION api.op_audit_verify(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE sql AS $$
     WITH r AS (
         SELECT a.id, a.pos, a.hash,
-               a.hash = sha256(a.prev_hash || convert_to(api.audit_canon(a), 'UTF8'))
+               (a.hash = sha256(a.prev_hash || convert_to(api.audit_canon(a), 'UTF8'))
+                -- format 1 hashes the payload itself, which a redaction (§18.7) erased: such a row
+                -- holds when it names a later resident.anonymise of its resident (format 2 checks
+                -- the digest instead, §18.12)
+                OR (a.redacted_at IS NOT NULL AND EXISTS (SELECT 1 FROM app.audit_log z
+                        WHERE z.id = a.redacted_by AND z.action = 'resident.anonymise'
+                          AND z.resident_id = a.resident_id AND z.pos > a.pos)))
                AND a.prev_hash = lag(a.hash, 1, decode(repeat('00', 32), 'hex')) OVER (ORDER BY a.pos) AS good
           FROM app.audit_log a),
     bad AS (SELECT id FROM r WHERE NOT good ORDER BY pos LIMIT 1),
