@@ -208,5 +208,8 @@ BEGIN
                        'FOR EACH ROW EXECUTE FUNCTION api.guard_business_row()', t);
     END LOOP;
 END $$;
-DROP TRIGGER IF EXISTS residents_anonymised ON app.residents;
-CREATE TRIGGER residents_anonymised BEFORE UPDATE ON app.residents FOR EACH ROW EXECUTE FUNCTION api.guard_resident();
+-- named to fire after residents_anonymised_once (triggers fire in name order), whose own refusal
+-- of a changed anonymised_at comes first
+DROP TRIGGER IF EXISTS residents_refuse_anonymised ON app.residents;
+CREATE TRIGGER residents_refuse_anonymised BEFORE UPDATE ON app.residents FOR EACH ROW
+    EXECUTE FUNCTION api.guard_resident();
