@@ -2,10 +2,12 @@
  * that retention makes due. The candidates come from one statement; each resident is then one
  * call of api.anonymise in its own transaction (autocommit: one statement, one round trip),
  * which takes the resident's row lock and re-checks under it, so a run holds no lock for
- * longer than one resident takes and a check-in never waits on the whole run. A failure stops
- * the run: what was done stays done and a rerun picks up the rest. Blocking libpq, as
- * migrate. The SQL is in sql/api/30_retention.sql. */
+ * longer than one resident takes and a check-in never waits on the whole run; a few
+ * connections do that at once. A failure stops the run (the summary still counts what was
+ * done): what was done stays done and a rerun picks up the rest. Blocking libpq, as migrate. The
+ * SQL is in sql/api/30_retention.sql. */
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +30,74 @@ static bool failed(PGresult *res, ExecStatusType want, const char *what)
 	return true;
 }
 
-static int run(PGconn *pg, int years, bool dry_run)
+/* The anonymisations run on RETENTION_CONNECTIONS connections at once, each taking the next
+ * candidate: a resident's transaction is a few milliseconds of statements that mostly wait on
+ * nothing but the audit chain's head at its very end, so they overlap well. */
+#define RETENTION_CONNECTIONS 4
+
+struct job {
+	PGresult *cand;
+	const char *url;
+	const char *years;
+	int n;
+	int next;            /* the next candidate, under mu */
+	long done, redacted; /* under mu */
+	bool failed;         /* under mu: stop taking candidates */
+	pthread_mutex_t mu;
+};
+
+/* One candidate: 1 anonymised, 0 no longer due, -1 failed. */
+static int anonymise_one(PGconn *pg, struct job *j, int i)
+{
+	const char *params[2] = {PQgetvalue(j->cand, i, 0), j->years};
+	PGresult *res = PQexecParams(pg, "SELECT line, redacted FROM api.anonymise($1, $2::int)", 2,
+	                             NULL, params, NULL, NULL, 0);
+	int rc = 0;
+
+	pthread_mutex_lock(&j->mu);
+	if (failed(res, PGRES_TUPLES_OK, "could not anonymise a resident")) {
+		fprintf(stderr, "abiprayad: retention: stopped at resident %s\n", params[0]);
+		j->failed = true;
+		rc = -1;
+	} else if (PQntuples(res) == 1) { /* none: a check-in or request committed first */
+		printf("%s\n", PQgetvalue(res, 0, 0));
+		fflush(stdout);
+		j->done++;
+		j->redacted += strtol(PQgetvalue(res, 0, 1), NULL, 10);
+		rc = 1;
+	}
+	pthread_mutex_unlock(&j->mu);
+	PQclear(res);
+	return rc;
+}
+
+static void *worker(void *arg)
+{
+	struct job *j = arg;
+	PGconn *pg = PQconnectdb(j->url);
+
+	if (PQstatus(pg) != CONNECTION_OK) {
+		pthread_mutex_lock(&j->mu);
+		fprintf(stderr, "abiprayad: retention: could not connect to the database: %s",
+		        PQerrorMessage(pg));
+		j->failed = true;
+		pthread_mutex_unlock(&j->mu);
+	}
+	for (;;) {
+		pthread_mutex_lock(&j->mu);
+		int i = j->failed || j->next >= j->n ? -1 : j->next++;
+		pthread_mutex_unlock(&j->mu);
+		if (i < 0 || anonymise_one(pg, j, i) < 0)
+			break;
+	}
+	PQfinish(pg);
+	return NULL;
+}
+
+static int run(PGconn *pg, const char *url, int years, bool dry_run)
 {
 	char ybuf[16];
 	const char *yparam[1] = {ybuf};
-	long done = 0, redacted = 0;
 	int rc = 1;
 
 	snprintf(ybuf, sizeof(ybuf), "%d", years);
@@ -53,30 +118,21 @@ static int run(PGconn *pg, int years, bool dry_run)
 	PQclear(sweep);
 	if (bad)
 		goto out;
-	for (int i = 0; i < n; i++) {
-		const char *params[2] = {PQgetvalue(cand, i, 0), ybuf};
-		PGresult *res =
-		        PQexecParams(pg, "SELECT line, redacted FROM api.anonymise($1, $2::int)", 2,
-		                     NULL, params, NULL, NULL, 0);
-		if (failed(res, PGRES_TUPLES_OK, "could not anonymise a resident")) {
-			fprintf(stderr, "abiprayad: retention: stopped at resident %s\n",
-			        params[0]);
-			PQclear(res);
-			printf("retention: %ld residents anonymised, %ld audit records redacted\n",
-			       done, redacted);
-			goto out;
-		}
-		/* no row: no longer due under its lock (a check-in or request committed first) */
-		if (PQntuples(res) == 1) {
-			printf("%s\n", PQgetvalue(res, 0, 0));
-			fflush(stdout);
-			done++;
-			redacted += strtol(PQgetvalue(res, 0, 1), NULL, 10);
-		}
-		PQclear(res);
-	}
-	printf("retention: %ld residents anonymised, %ld audit records redacted\n", done, redacted);
-	rc = 0;
+	struct job j = {.cand = cand, .url = url, .years = ybuf, .n = n};
+	pthread_t threads[RETENTION_CONNECTIONS];
+	int started = 0;
+	pthread_mutex_init(&j.mu, NULL);
+	for (; started < RETENTION_CONNECTIONS && started < n; started++)
+		if (pthread_create(&threads[started], NULL, worker, &j) != 0)
+			break;
+	if (started == 0 && n > 0)
+		worker(&j); /* no thread to be had: this one does it all */
+	for (int i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	pthread_mutex_destroy(&j.mu);
+	printf("retention: %ld residents anonymised, %ld audit records redacted\n", j.done,
+	       j.redacted);
+	rc = j.failed ? 1 : 0;
 out:
 	PQclear(cand);
 	return rc;
@@ -103,7 +159,7 @@ int api_cli_retention(const struct config *cfg, int argc, char **argv)
 		fprintf(stderr, "abiprayad: retention: could not connect to the database: %s",
 		        PQerrorMessage(pg));
 	else
-		rc = run(pg, cfg->retention_years, dry_run);
+		rc = run(pg, retention_url(cfg), cfg->retention_years, dry_run);
 	PQfinish(pg);
 	return rc;
 }
