@@ -16,6 +16,8 @@
 - test_changes_refused_409: PATCH, check-in, consent, data request, follow-up result, legal
   basis, business of an anonymised resident -> 409 resident_anonymised (Indonesian title), nothing
   written; the database refuses psql writes too.
+- test_config_and_arguments: former_resident_years 0, 101 or not a number refused naming the key;
+  an unknown argument exits 2; the setting decides (a resident of 2 years due with 1, not with 5).
 - test_race_checkin_first: a check-in (a stay row) committing while retention waits on the
   resident's row lock makes the resident ineligible: not anonymised, 0 in the summary."""
 
@@ -417,6 +419,23 @@ def test_changes_refused_409(d):
     # reads still work
     w.d.must("GET", f"residents/{rid}/consents", token=cw)
     w.d.must("GET", f"follow-ups/{a['follow_up']}", token=cw)
+
+
+def test_config_and_arguments(d):
+    for bad in ("0", "101", "x"):
+        out = d.cli("retention", "--dry-run", env={"ABIPRAYA_RETENTION_FORMER_RESIDENT_YEARS": bad})
+        expect(out.returncode != 0 and "former_resident_years" in out.stderr, f"{bad}: {out}")
+    out = d.cli("retention", "--now")
+    expect(out.returncode == 2 and "--now" in out.stderr and not out.stdout, f"unknown argument: {out}")
+    # a year's setting: a resident created 2 years ago is due with 1, not with the default 5
+    w = world(d)
+    r = w.resident()
+    w.created(r["id"], local(years_back(today("Asia/Jakarta"), 2), "Asia/Jakarta"))
+    out = d.cli("retention", "--dry-run", env={"ABIPRAYA_RETENTION_FORMER_RESIDENT_YEARS": "1"})
+    expect(out.returncode == 0 and f"anonymise {r['id']} " in out.stdout, f"years 1: {out}")
+    due, _ = w.run("--dry-run")
+    expect(r["id"] not in due, "due with 5 years")
+    q(d, f"UPDATE app.residents SET created_at = now() WHERE id = '{r['id']}'")
 
 
 def test_race_checkin_first(d):
