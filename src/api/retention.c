@@ -14,12 +14,13 @@
 
 #include "api_internal.h"
 
-/* The role retention connects as. §18.12: database.owner_url when set (redacting audit
- * payloads is what the runtime role may never do), else url (single-role mode). */
-static const char *retention_url(const struct config *cfg)
+/* Every connection of a run, the one place that chooses how. §18.12: database.owner_url when
+ * set (redacting audit payloads is what the runtime role may never do), else url (single-role
+ * mode); with [audit] key_file the session's abipraya.audit_key is to be set here too, as for
+ * every command that appends audit records. */
+static PGconn *retention_connect(const struct config *cfg)
 {
-	return cfg
-	        ->db_url; /* owner_url: `cfg->db_owner_url[0] ? cfg->db_owner_url : cfg->db_url` */
+	return PQconnectdb(cfg->db_url); /* owner_url: cfg->db_owner_url[0] ? … : cfg->db_url */
 }
 
 static bool failed(PGresult *res, ExecStatusType want, const char *what)
@@ -37,7 +38,7 @@ static bool failed(PGresult *res, ExecStatusType want, const char *what)
 
 struct job {
 	PGresult *cand;
-	const char *url;
+	const struct config *cfg;
 	const char *years;
 	int n;
 	int next;            /* the next candidate, under mu */
@@ -74,7 +75,7 @@ static int anonymise_one(PGconn *pg, struct job *j, int i)
 static void *worker(void *arg)
 {
 	struct job *j = arg;
-	PGconn *pg = PQconnectdb(j->url);
+	PGconn *pg = retention_connect(j->cfg);
 
 	if (PQstatus(pg) != CONNECTION_OK) {
 		pthread_mutex_lock(&j->mu);
@@ -94,13 +95,13 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static int run(PGconn *pg, const char *url, int years, bool dry_run)
+static int run(PGconn *pg, const struct config *cfg, bool dry_run)
 {
 	char ybuf[16];
 	const char *yparam[1] = {ybuf};
 	int rc = 1;
 
-	snprintf(ybuf, sizeof(ybuf), "%d", years);
+	snprintf(ybuf, sizeof(ybuf), "%d", cfg->retention_years);
 	PGresult *cand = PQexecParams(pg, "SELECT id, line FROM api.retention_candidates($1::int)",
 	                              1, NULL, yparam, NULL, NULL, 0);
 	if (failed(cand, PGRES_TUPLES_OK, "could not find the residents due"))
@@ -118,7 +119,7 @@ static int run(PGconn *pg, const char *url, int years, bool dry_run)
 	PQclear(sweep);
 	if (bad)
 		goto out;
-	struct job j = {.cand = cand, .url = url, .years = ybuf, .n = n};
+	struct job j = {.cand = cand, .cfg = cfg, .years = ybuf, .n = n};
 	pthread_t threads[RETENTION_CONNECTIONS];
 	int started = 0;
 	pthread_mutex_init(&j.mu, NULL);
@@ -153,13 +154,13 @@ int api_cli_retention(const struct config *cfg, int argc, char **argv)
 			return 2;
 		}
 	}
-	PGconn *pg = PQconnectdb(retention_url(cfg));
+	PGconn *pg = retention_connect(cfg);
 	int rc = 1;
 	if (PQstatus(pg) != CONNECTION_OK)
 		fprintf(stderr, "abiprayad: retention: could not connect to the database: %s",
 		        PQerrorMessage(pg));
 	else
-		rc = run(pg, retention_url(cfg), cfg->retention_years, dry_run);
+		rc = run(pg, cfg, dry_run);
 	PQfinish(pg);
 	return rc;
 }
