@@ -25,6 +25,8 @@ static const char usage[] =
         "  migrate           apply the pending database migrations\n"
         "  user-add USERNAME --role ROLE [--house CODE]...\n"
         "                    create a user; the password is read from standard input\n"
+        "  retention [--dry-run]\n"
+        "                    anonymise the residents retention makes due (run daily)\n"
         "  spec-dump         print the route, field, problem and role tables as JSON\n"
         "                    (needs no configuration)\n"
         "\n"
@@ -285,6 +287,8 @@ int main(int argc, char **argv)
 		rc = cmd_migrate(&cfg);
 	else if (strcmp(cmd, "user-add") == 0)
 		rc = api_cli_user_add(&cfg, argc - i, argv + i);
+	else if (strcmp(cmd, "retention") == 0)
+		rc = schema_ready(&cfg) ? api_cli_retention(&cfg, argc - i, argv + i) : 1;
 	else {
 		fprintf(stderr, "abiprayad: unknown command \"%s\"\n%s", cmd, usage);
 		rc = 2;

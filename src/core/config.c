@@ -47,6 +47,7 @@ static const struct cf_key keys[] = {
         CF("security", "login_window", CF_INT, login_window, "900", 1, 86400),
         CF("security", "login_address_max_failures", CF_INT, login_address_max_failures, "100", 1,
            1000000),
+        CF("retention", "former_resident_years", CF_INT, retention_years, "5", 1, 100),
         CF("log", "level", CF_LEVEL, log_level, "info", 0, 0),
         CF("audit", "key_file", CF_STR, audit_key_file, "", 0, 0),
 };

@@ -111,6 +111,8 @@ const struct problem_kind problem_kinds[] = {
          "Klien masih tinggal di rumah atau masih dalam masa bimbingan; tolak permintaan ini "
          "dengan "
          "alasannya."},
+        {"resident_anonymised", 409, "Resident is anonymised", "Data klien sudah dianonimkan",
+         "Data klien ini sudah dianonimkan oleh retensi; data ini tidak dapat diubah lagi."},
         {"precondition_failed", 412, "The object changed in the meantime", "Data telah berubah",
          "Data telah diubah orang lain. Muat ulang lalu coba lagi."},
         {"payload_too_large", 413, "Request body too large", "Isi permintaan terlalu besar",

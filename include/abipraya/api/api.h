@@ -77,5 +77,7 @@ int api_spec_dump(FILE *out);
 
 /* `abiprayad user-add`: returns the process exit code. */
 int api_cli_user_add(const struct config *cfg, int argc, char **argv);
+/* `retention [--dry-run]` (contract §18.7): exit status. */
+int api_cli_retention(const struct config *cfg, int argc, char **argv);
 
 #endif

@@ -38,6 +38,7 @@ struct config {
 	int login_max_failures;
 	int login_window; /* seconds */
 	int login_address_max_failures;
+	int retention_years; /* [retention] former_resident_years (contract §18.7) */
 	enum log_level log_level;
 	char *audit_key_file; /* [audit] key_file; "" = unkeyed */
 };
