@@ -18,6 +18,9 @@ const ROUTES = {
   residents: ['residents', 'residents.list', 'nav_residents'],
   referrals: ['referrals', 'referrals.list', 'nav_referrals'],
   worklist: ['worklist', 'exit_plans.worklist', 'nav_worklist'],
+  // §18.6, §18.8: admins, managers and caseworkers (spec.js), never staff or partner users
+  requests: ['requests', 'data_requests.list', 'nav_requests'],
+  'follow-ups': ['followups', 'follow_ups.list', 'nav_follow_ups'],
   // every role may read occupancy and census; the menu offers the reports to those who may
   // read all of them (the exits report), as it did before the roles came from spec.js
   occupancy: ['reports', 'reports.exits', 'nav_occupancy'],

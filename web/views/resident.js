@@ -1,7 +1,8 @@
 // The resident record: only the fields the role receives (staff never get national_id or notes,
 // and nothing is drawn for them), editable by caseworkers and managers; the legal basis
 // (legal.js), the reporting duty for those who may read it (reporting.js), the consents
-// (consents.js), stays and violations.
+// (consents.js), the data-subject requests (requests.js), the processing history (history.js),
+// stays and violations.
 import { api, get, getAll, qs } from '../js/api.js';
 import { h, clear, badge, dl, tbl } from '../js/dom.js';
 import { formFor } from '../js/form.js';
@@ -11,6 +12,8 @@ import { legalPanel } from './legal.js';
 import { reportingPanel } from './reporting.js';
 import { programmePanel } from './business.js';
 import { consentPanel } from './consents.js';
+import { requestPanel } from './requests.js';
+import { historyPanel } from './history.js';
 
 /** an emergency contact left empty is none (null on an edit); a given one has every member */
 function contact(v) {
@@ -48,10 +51,10 @@ export function residentForm(r, sensitive, o, governed = false) {
 export default async function resident(box, { args, rerender }) {
   if (args[0] === 'new') return createView(box);
   const id = args[0];
-  const [r, stays, violations, board, rules, legal, reporting, prog, consents] = await Promise.all([get('/residents/' + encodeURIComponent(id)),
+  const [r, stays, violations, board, rules, legal, reporting, prog, consents, requests] = await Promise.all([get('/residents/' + encodeURIComponent(id)),
     getAll('/stays' + qs({ resident_id: id }), 200), getAll('/violations' + qs({ resident_id: id }), 200), loadBoard(), loadRules(false),
     legalPanel(id, rerender), may('reporting.calendar') ? reportingPanel(id, rerender) : null, programmePanel(id, rerender),
-    consentPanel(id, rerender)]);
+    consentPanel(id, rerender), requestPanel(id, rerender)]);
   const bedById = new Map(board.map((b) => [b.id, b]));
   const ruleById = new Map(rules.map((x) => [x.id, x]));
   const cur = stays.find((s) => s.status === 'active');
@@ -84,7 +87,7 @@ export default async function resident(box, { args, rerender }) {
     s.checked_out_at ? fmtDT(s.checked_out_at, tz()) : badge(t('st_active'), 'free'), bedName(bedById.get(s.bed_id)),
     s.exit_reason ? en('exit_reason', s.exit_reason) + ' → ' + en('destination', s.destination) : '', h('a', { href: '#/plan/' + s.id }, t('plan_link'))]);
   clear(box, heading(r.full_name, badge(en('rstatus', r.status), r.status === 'in_residence' ? 'occupied' : '')), links, record,
-    legal.el, reporting, prog, consents,
+    legal.el, reporting, prog, consents, requests, historyPanel(id),
     h('h2', null, t('stays')),
     stays.length ? tbl([t('checked_in_at_v'), t('checked_out_at_v'), t('bed'), t('exit_reason'), t('plan_link')], stayRows) : h('p', { class: 'muted' }, t('none')),
     h('h2', null, t('violations')),
