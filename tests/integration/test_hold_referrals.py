@@ -55,6 +55,12 @@ def test_pending_referral_holds_a_bed(d):
     tile = w.board()[bed]
     expect(tile["state"] == "held" and tile["hold"]["referral_id"] == f["id"]
            and tile["hold"]["full_name"] == f["full_name"] and tile["hold"]["resident_id"] is None, f"board {tile}")
+    # the kept board follows a rename of the referral it shows
+    renamed = "Rujukan " + uid()
+    d.must("PATCH", f"referrals/{f['id']}", {"full_name": renamed}, token=w.token)
+    tile = w.board()[bed]
+    expect(tile["hold"]["full_name"] == renamed, f"board after the referral's rename: {tile}")
+    f["full_name"] = renamed
     listed = d.must("GET", f"holds?referral_id={f['id']}", token=w.token)["items"]
     expect([x["id"] for x in listed] == [h["id"]], f"filter: {listed}")
     ev = d.psql(f"SELECT data->>'referral_id' FROM app.events WHERE name = 'hold.created' AND data->>'id' = '{h['id']}'")
