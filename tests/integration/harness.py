@@ -568,6 +568,22 @@ class Instance:
 _worlds = {}
 
 
+class HouseTeam:
+    """A world of two houses and the people of the first (a base for world_of classes): the
+    admin's token, a caseworker (user and token), staff, a manager, and the other house's
+    manager."""
+
+    def __init__(self, d):
+        self.d = d
+        self.token = d.login()
+        self.house = d.house(self.token)["id"]
+        self.other_house = d.house(self.token)["id"]
+        self.cw, self.cw_token = d.user(self.token, "caseworker", [self.house])
+        self.staff_user, self.staff = d.user(self.token, "staff", [self.house])
+        self.manager_user, self.manager = d.user(self.token, "manager", [self.house])
+        _, self.other_manager = d.user(self.token, "manager", [self.other_house])
+
+
 def world_of(d, cls):
     """The CLS world (a house, users, tokens: set up by requests) of daemon D, made once: the
     tests of a file share one daemon, and each builds on that world instead of its own."""

@@ -46,16 +46,9 @@ def today():
     return dt.datetime.now(JAKARTA).date()
 
 
-class World:
+class World(harness.HouseTeam):
     def __init__(self, d):
-        self.d = d
-        self.token = d.login()
-        self.house = d.house(self.token)["id"]
-        self.other_house = d.house(self.token)["id"]
-        self.cw, self.cw_token = d.user(self.token, "caseworker", [self.house])
-        _, self.staff = d.user(self.token, "staff", [self.house])
-        _, self.manager = d.user(self.token, "manager", [self.house])
-        _, self.other_manager = d.user(self.token, "manager", [self.other_house])
+        super().__init__(d)
         self.partner = self.new_partner()
 
     def new_partner(self, houses=None):

@@ -45,17 +45,7 @@ def q(d, sql):
     return d.psql(sql).strip()
 
 
-class World:
-    def __init__(self, d):
-        self.d = d
-        self.token = d.login()
-        self.house = d.house(self.token)["id"]
-        self.other_house = d.house(self.token)["id"]
-        self.cw, self.cw_token = d.user(self.token, "caseworker", [self.house])
-        self.staff_user, self.staff = d.user(self.token, "staff", [self.house])
-        self.manager_user, self.manager = d.user(self.token, "manager", [self.house])
-        _, self.other_manager = d.user(self.token, "manager", [self.other_house])
-
+class World(harness.HouseTeam):
     def resident(self, **fields):
         return self.d.resident(self.token, self.house, national_id=nik(), notes="catatan " + uid(), **fields)
 
