@@ -146,7 +146,7 @@ async function flow(width, height) {
   await pp.keyboard.press('Enter');
   await pp.locator('#programmes').waitFor();
   assert.match(pp.url(), /#\/programmes$/);
-  assert.deepEqual(await pp.locator('nav a').evaluateAll((as) => as.map((a) => a.getAttribute('href'))), ['#/programmes', '#/programme-report']);
+  assert.deepEqual(await pp.locator('nav a').evaluateAll((as) => as.map((a) => a.getAttribute('href'))), ['#/programmes', '#/programme-report', '#/outcomes']);
   const rows = pp.locator('#programmes tbody tr');
   assert.equal(await rows.count(), 1);
   assert.match(await rows.innerText(), new RegExp(title));

@@ -115,7 +115,7 @@ async function flow(width, height) {
   await pp.locator('input[name=password]').fill(user.password);
   await pp.keyboard.press('Enter');
   await pp.locator('#programmes').waitFor();
-  assert.deepEqual(await pp.locator('nav a').evaluateAll((as) => as.map((a) => a.getAttribute('href'))), ['#/programmes', '#/programme-report']);
+  assert.deepEqual(await pp.locator('nav a').evaluateAll((as) => as.map((a) => a.getAttribute('href'))), ['#/programmes', '#/programme-report', '#/outcomes']);
   await pp.click('nav a[href="#/programme-report"]');
   const prow = pp.locator(`#pr-programmes tr[data-programme="${p.id}"]`);
   await prow.waitFor();

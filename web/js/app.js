@@ -27,12 +27,12 @@ const ROUTES = {
   census: ['reports', 'reports.exits', 'nav_census'],
   exits: ['reports', 'reports.exits', 'nav_exits'],
   forecast: ['reports', 'reports.forecast', 'nav_forecast'],
-  // managers, admins and partner users (its partner's participants, suppressed: §18.9)
-  outcomes: ['reports', 'reports.outcomes', 'nav_outcomes'],
   manage: ['manage', 'rooms.create', 'nav_manage'],
   programmes: ['programmes', 'programmes.list', 'nav_programmes'],
   // managers, admins and partner users (a partner's own, suppressed: §16.3)
   'programme-report': ['progreport', 'reports.programme', 'nav_prog_report'],
+  // managers, admins and partner users (its partner's participants, suppressed: §18.9)
+  outcomes: ['reports', 'reports.outcomes', 'nav_outcomes'],
   // house users only: a partner's user reads its own partner through its programmes, not a list
   partners: ['partners', 'houses.list', 'nav_partners'],
   alerts: ['alerts', 'alerts.list', 'nav_alerts'],
