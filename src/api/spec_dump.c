@@ -171,6 +171,8 @@ static json_t *route(const struct api_route *r)
 	json_object_set_new(o, "body", r->body ? fields(r->body) : json_null());
 	json_object_set_new(o, "csv_columns", csv_columns(r->csv_columns));
 	json_object_set_new(o, "hot", json_integer(r->hot));
+	/* the entity of its disclosure records (contract §18.4), or null */
+	json_object_set_new(o, "discloses", r->discloses ? json_string(r->discloses) : json_null());
 	return o;
 }
 

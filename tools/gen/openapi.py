@@ -155,6 +155,8 @@ def parameters(r):
         out.append(ref("parameters", "IfMatch"))
     if r["method"] == "POST" and r["roles"]:
         out.append(ref("parameters", "IdempotencyKey"))
+    if r.get("discloses"):
+        out.append(ref("parameters", "XPurpose"))
     if r["path"].startswith("/api/"):
         out.append(ref("parameters", "AcceptLanguage"))
     return out + [ref("parameters", "XRequestId")]
@@ -304,7 +306,8 @@ WORDS = {"description", "title", "example", "examples", "externalDocs", "depreca
 OP_PROSE = WORDS | {"summary", "tags", "parameters", "requestBody", "responses"}
 FIELD_PROSE = WORDS | {"default"}
 GENERATED_PARAMETERS = {f"{REF}parameters/{n}" for n in
-                        ("Limit", "Cursor", "IfMatch", "IdempotencyKey", "AcceptLanguage", "XRequestId")}
+                        ("Limit", "Cursor", "IfMatch", "IdempotencyKey", "XPurpose", "AcceptLanguage",
+                         "XRequestId")}
 
 
 def check_prose(gen, prose):
