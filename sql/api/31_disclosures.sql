@@ -31,30 +31,24 @@ LANGUAGE plpgsql AS $$
 DECLARE
     items jsonb := CASE WHEN body ? 'rows' THEN body->'rows' WHEN body ? 'items' THEN body->'items'
                         ELSE jsonb_build_array(body) END;
-    cols text[];
-    pid uuid := CASE WHEN ctx.role = 'partner' THEN api.ctx_partner(ctx) END;
+    export boolean := coalesce(format IN ('csv', 'html'), false);   -- JSON: no format
+    cols text[] := CASE WHEN format = 'html'
+                        THEN (SELECT array_agg(c->>'name' ORDER BY o) FROM jsonb_array_elements(body->'columns') WITH ORDINALITY x(c, o))
+                        WHEN format = 'csv' THEN api.csv_columns_shown(d->>'columns', items) END;
 BEGIN
-    IF format IN ('csv', 'html') THEN
-        cols := CASE WHEN format = 'html'
-                     THEN (SELECT array_agg(c->>'name' ORDER BY o) FROM jsonb_array_elements(body->'columns') WITH ORDINALITY x(c, o))
-                     ELSE api.csv_columns_shown(d->>'columns', items) END;
-        IF NOT 'full_name' = ANY (cols) THEN RETURN; END IF;
-        INSERT INTO app.disclosures (kind, user_id, role, partner_id, resident_id, house_id, entity, entity_id, fields,
-                                     purpose, request_id, path)
-        SELECT 'export', ctx.user_id, ctx.role, pid, r.id, r.house_id, d->>'entity', (d->>'entity_id')::uuid, cols,
-               d->>'purpose', ctx.request_id, d->>'path'
-          FROM (SELECT DISTINCT api.item_resident(d->>'entity', i) AS id FROM jsonb_array_elements(items) i) x
-          JOIN app.residents r ON r.id = x.id;
-    ELSE
-        INSERT INTO app.disclosures (kind, user_id, role, partner_id, resident_id, house_id, entity, entity_id, fields,
-                                     purpose, request_id, path)
-        SELECT 'read', ctx.user_id, ctx.role, pid, r.id, r.house_id, d->>'entity', (d->>'entity_id')::uuid, s.fields,
-               d->>'purpose', ctx.request_id, d->>'path'
-          FROM (SELECT f.resident_id, array_agg(DISTINCT f.field ORDER BY f.field) AS fields
-                  FROM jsonb_array_elements(items) i CROSS JOIN LATERAL api.item_sensitive(d->>'entity', i) f
-                 GROUP BY f.resident_id) s
-          JOIN app.residents r ON r.id = s.resident_id;
-    END IF;
+    IF export AND NOT 'full_name' = ANY (cols) THEN RETURN; END IF;
+    INSERT INTO app.disclosures (kind, user_id, role, partner_id, resident_id, house_id, entity, entity_id, fields,
+                                 purpose, request_id, path)
+    SELECT CASE WHEN export THEN 'export' ELSE 'read' END, ctx.user_id, ctx.role,
+           CASE WHEN ctx.role = 'partner' THEN api.ctx_partner(ctx) END, r.id, r.house_id, d->>'entity',
+           (d->>'entity_id')::uuid, x.fields, d->>'purpose', ctx.request_id, d->>'path'
+      FROM (SELECT DISTINCT api.item_resident(d->>'entity', i) AS resident_id, cols AS fields
+              FROM jsonb_array_elements(items) i WHERE export
+            UNION ALL
+            SELECT f.resident_id, array_agg(DISTINCT f.field ORDER BY f.field)
+              FROM jsonb_array_elements(items) i CROSS JOIN LATERAL api.item_sensitive(d->>'entity', i) f
+             WHERE NOT export GROUP BY f.resident_id) x
+      JOIN app.residents r ON r.id = x.resident_id;
 END $$;
 
 CREATE OR REPLACE FUNCTION api.disclosure_json(d app.disclosures) RETURNS jsonb LANGUAGE sql STABLE AS $$

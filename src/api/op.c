@@ -326,7 +326,7 @@ static const char *run_params(struct op_call *call, const char *args, bool write
  * answers the same. */
 static bool disclosed_before(const struct api_worker *w, const unsigned char *token_hash)
 {
-	for (size_t i = 0; i < sizeof(w->disclosing) / sizeof(w->disclosing[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(w->disclosing); i++)
 		if (memcmp(w->disclosing[i], token_hash, sizeof(w->disclosing[i])) == 0)
 			return true;
 	return false;
@@ -334,9 +334,8 @@ static bool disclosed_before(const struct api_worker *w, const unsigned char *to
 
 static void remember_disclosing(struct api_worker *w, const unsigned char *token_hash)
 {
-	size_t n = sizeof(w->disclosing) / sizeof(w->disclosing[0]);
-
-	memcpy(w->disclosing[w->disclosing_next++ % n], token_hash, sizeof(w->disclosing[0]));
+	memcpy(w->disclosing[w->disclosing_next++ % ARRAY_SIZE(w->disclosing)], token_hash,
+	       sizeof(w->disclosing[0]));
 }
 
 static void send_run(struct op_call *call)
