@@ -498,7 +498,10 @@ static void on_write(struct bufferevent *bev, void *arg)
 		c->reused = true;
 		arm_timer(c, c->srv->cfg.keepalive_timeout);
 		idle_enter(c);
-		process_input(c); /* a pipelined request */
+		if (c->srv->shutting_down && http_conn_idle(c))
+			http_conn_close(c); /* kept alive and ready for the close (RFC 9112 §9.5) */
+		else
+			process_input(c); /* a pipelined request, or one sent before the stop */
 	}
 }
 
@@ -524,6 +527,7 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 	struct http_conn *c = arg;
 
 	if (c->state == CONN_CLOSING || c->state == CONN_LINGERING ||
+	    (c->state == CONN_WRITING && c->srv->shutting_down) ||
 	    (c->state == CONN_READ_HEAD && !c->any_bytes))
 		http_conn_close(c);
 	else if (c->state < CONN_HANDLING)
@@ -536,7 +540,9 @@ void http_conn_stop(struct http_conn *c)
 	if (c->state == CONN_LINGERING) {
 		http_conn_close(c); /* its answer is out */
 	} else if (c->state == CONN_WRITING) {
-		c->state = CONN_CLOSING; /* on_write closes it once the answer is out */
+		/* on_write decides once the answer is out: the answer may be out already with
+		 * only its callback pending, and the client may have sent its next request,
+		 * which closing now would meet with a reset */
 		arm_timer(c, 5);
 	} else if (http_conn_idle(c)) {
 		/* a kept-alive client is ready for the close (RFC 9112 §9.5); a new one has
