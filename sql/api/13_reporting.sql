@@ -5,9 +5,13 @@
 -- Periods are computed on read, never stored, for any number of residents in one statement:
 --   api.reporting_slots(uuid[], near, win)    the periods before reports and statuses
 --   api.reporting_periods(uuid[], near, win)  every period with its status, report and excuse
---   api.reporting_state(uuid[])   one summary row per resident (next_due_on, misses, risk, and
---                                 what the alerts of §15.6 need): from a window of periods
---                                 near today where that is proven exact, else the full walk
+--   api.reporting_state_fresh(uuid[])  one summary row per resident (next_due_on, misses,
+--                                 risk, and what the alerts of §15.6 need): from a window of
+--                                 periods near today where that is proven exact, else the
+--                                 full walk
+--   api.reporting_state(uuid[])   the same rows, kept between reads while current (its
+--                                 inputs unchanged, no period's status turned since):
+--                                 app.reporting_state_kept, 0037_reporting_state_kept.sql
 -- The operations call them with one resident; alerts and caseload call them with thousands.
 -- They are plpgsql with RETURN QUERY and generic plans so that a session plans each once
 -- (an SQL function's statements are planned at every call: ~10-20 ms each, more than the
@@ -23,6 +27,10 @@ DROP FUNCTION IF EXISTS api.reporting_slots(uuid[], boolean, boolean);
 DROP FUNCTION IF EXISTS api.reporting_periods(uuid[], boolean);
 DROP FUNCTION IF EXISTS api.reporting_periods(uuid[], boolean, boolean);
 DROP FUNCTION IF EXISTS api.reporting_state(uuid[]);
+DROP FUNCTION IF EXISTS api.reporting_slots(uuid[], boolean, boolean, int);
+DROP FUNCTION IF EXISTS api.reporting_periods(uuid[], boolean, boolean, int);
+DROP FUNCTION IF EXISTS api.reporting_state_fresh(uuid[]);
+DROP FUNCTION IF EXISTS api.reporting_state_fresh(uuid[], timestamptz);
 
 CREATE OR REPLACE FUNCTION api.house_reporting_grace(house_id uuid) RETURNS int LANGUAGE sql STABLE AS $$
     SELECT h.reporting_grace_days FROM app.houses h WHERE h.id = house_reporting_grace.house_id
@@ -44,7 +52,7 @@ CREATE OR REPLACE FUNCTION api.duty_ends_on(b app.legal_bases) RETURNS date LANG
 $$;
 
 -- api.reporting_slots(resident_ids uuid[], near boolean, win boolean DEFAULT false, back int
---   DEFAULT 5) RETURNS
+--   DEFAULT 5, as_of timestamptz DEFAULT now()) RETURNS
 --   TABLE (resident_id uuid, house_id uuid, today date, opens_on date, due_on date, closes_on
 --   date, schedule_version int, grace_days int, remote_allowed boolean, excuse_id uuid, i int,
 --   bound date), ordered by resident_id, due_on; i numbers the rows of a resident from 1 in
@@ -68,7 +76,7 @@ $$;
 -- null when the window holds the resident's first period (first_on >= A0: nothing is cut).
 -- api.reporting_periods says when the window's assignment is the whole walk's (see there).
 CREATE OR REPLACE FUNCTION api.reporting_slots(resident_ids uuid[], near boolean, win boolean DEFAULT false,
-                                               back int DEFAULT 5)
+                                               back int DEFAULT 5, as_of timestamptz DEFAULT now())
 RETURNS TABLE (resident_id uuid, house_id uuid, today date, opens_on date, due_on date, closes_on date,
                schedule_version int, grace_days int, remote_allowed boolean, excuse_id uuid, i int, bound date)
 LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
@@ -76,7 +84,7 @@ LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
     RETURN QUERY
     WITH v0 AS (
-        SELECT s.resident_id, s.house_id, h.timezone AS tz, (now() AT TIME ZONE h.timezone)::date AS today,
+        SELECT s.resident_id, s.house_id, h.timezone AS tz, (as_of AT TIME ZONE h.timezone)::date AS today,
                api.duty_ends_on(b) AS duty_end,
                x.version, x.frequency, x.day_of_month, x.interval_days, x.starts_on, x.grace_days, x.remote_allowed,
                min(x.starts_on) OVER (PARTITION BY x.schedule_id) AS first_on,
@@ -150,7 +158,7 @@ END
 $$;
 
 -- api.reporting_periods(resident_ids uuid[], near boolean DEFAULT false, win boolean DEFAULT
---   false, back int DEFAULT 5) RETURNS TABLE (resident_id uuid, opens_on date, due_on date,
+--   false, back int DEFAULT 5, as_of timestamptz DEFAULT now()) RETURNS TABLE (resident_id uuid, opens_on date, due_on date,
 --   closes_on date, status text, schedule_version int, record_id uuid, late boolean, excuse_id
 --   uuid, grace_days int, cut boolean, exact boolean), ordered by resident_id, due_on.
 -- Every period of the residents (api.reporting_slots) with the report assigned to it: the
@@ -178,7 +186,8 @@ $$;
 -- rows there. exact is therefore: nothing cut, or no report in opens_on(b)..B and B before
 -- today (so the period before b is decided and none of due/grace/upcoming is outside).
 CREATE OR REPLACE FUNCTION api.reporting_periods(resident_ids uuid[], near boolean DEFAULT false,
-                                                 win boolean DEFAULT false, back int DEFAULT 5)
+                                                 win boolean DEFAULT false, back int DEFAULT 5,
+                                                 as_of timestamptz DEFAULT now())
 RETURNS TABLE (resident_id uuid, opens_on date, due_on date, closes_on date, status text, schedule_version int,
                record_id uuid, late boolean, excuse_id uuid, grace_days int, cut boolean, exact boolean)
 -- the sorts of a few thousand residents' periods and reports stay in memory
@@ -187,7 +196,7 @@ LANGUAGE plpgsql STABLE SET work_mem = '32MB'
 #variable_conflict use_column
 BEGIN
     RETURN QUERY
-    WITH p AS MATERIALIZED (SELECT * FROM api.reporting_slots(resident_ids, near, win, back)),
+    WITH p AS MATERIALIZED (SELECT * FROM api.reporting_slots(resident_ids, near, win, back, as_of)),
     -- since: the midnight a day before lo in the schedule's house, so that the index
     -- (resident_id, reported_at) finds each resident's reports from there on
     wb AS MATERIALIZED (
@@ -270,11 +279,13 @@ BEGIN
 END
 $$;
 
--- api.reporting_state(resident_ids uuid[]) RETURNS TABLE (resident_id uuid, house_id uuid,
---   under_supervision boolean, duty_ends_on date, schedule_version int, next_due_on date,
---   consecutive_misses int, revocation_risk boolean, due_opens_on date, due_due_on date,
---   due_closes_on date, missed_due_on date, missed_closes_on date, next_undecided_closes_on date,
---   due_periods date[])
+-- api.reporting_state_fresh(resident_ids uuid[], as_of timestamptz DEFAULT now()) RETURNS
+--   TABLE (resident_id uuid, house_id uuid, under_supervision boolean, duty_ends_on date,
+--   schedule_version int, next_due_on date, consecutive_misses int, revocation_risk boolean,
+--   due_opens_on date, due_due_on date, due_closes_on date, missed_due_on date, missed_closes_on
+--   date, next_undecided_closes_on date, due_periods date[], valid_until timestamptz)
+-- The state computed (api.reporting_state answers it from what it keeps where it can), in the
+-- houses' today at as_of (now; a later instant in the tests of valid_until).
 -- One row per resident of the list that exists (any house: the caller filters visibility).
 --   under_supervision: the current basis in force and not released; duty_ends_on: L (null
 --   without a basis); schedule_version: null without a schedule; next_due_on: due_on of the
@@ -288,11 +299,15 @@ $$;
 --   period due, grace or upcoming (the second miss's due_at); due_periods: every period in
 --   status due or grace, {{opens_on, due_on, closes_on}, ...} in due_on order (null without
 --   one), so that the alerts need not ask for the periods a second time.
-CREATE OR REPLACE FUNCTION api.reporting_state(resident_ids uuid[])
+--   valid_until: the first instant at which a column may change by time alone (infinity:
+--   never): the next midnight, in the schedule's house, on which a period due, in grace or
+--   upcoming changes its status, or the day after supervision ends, in the resident's house.
+CREATE OR REPLACE FUNCTION api.reporting_state_fresh(resident_ids uuid[], as_of timestamptz DEFAULT now())
 RETURNS TABLE (resident_id uuid, house_id uuid, under_supervision boolean, duty_ends_on date, schedule_version int,
                next_due_on date, consecutive_misses int, revocation_risk boolean,
                due_opens_on date, due_due_on date, due_closes_on date,
-               missed_due_on date, missed_closes_on date, next_undecided_closes_on date, due_periods date[])
+               missed_due_on date, missed_closes_on date, next_undecided_closes_on date, due_periods date[],
+               valid_until timestamptz)
 LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
 #variable_conflict use_column
 BEGIN
@@ -303,14 +318,14 @@ BEGIN
     -- residents), then 5 back for the others (a run of misses, a report near the cut); the
     -- full walk for the rest. A stage left with no resident is not called (the one-time
     -- filter on its ids: an empty call still costs ~0.6 ms of plan and CTEs)
-    WITH f AS MATERIALIZED (SELECT * FROM api.reporting_periods(resident_ids, true, true, 3)),
+    WITH f AS MATERIALIZED (SELECT * FROM api.reporting_periods(resident_ids, true, true, 3, as_of)),
     ok AS MATERIALIZED (
         SELECT f.resident_id FROM f GROUP BY f.resident_id
         HAVING bool_and(f.exact) AND (NOT bool_or(f.cut) OR bool_or(f.status = 'met'))),
     r5 AS MATERIALIZED (
         SELECT ARRAY(SELECT x FROM unnest(resident_ids) x WHERE x NOT IN (SELECT ok.resident_id FROM ok)) AS ids),
     f5 AS MATERIALIZED (
-        SELECT p.* FROM r5 CROSS JOIN LATERAL api.reporting_periods(r5.ids, true, true, 5) p
+        SELECT p.* FROM r5 CROSS JOIN LATERAL api.reporting_periods(r5.ids, true, true, 5, as_of) p
          WHERE cardinality(r5.ids) > 0),
     ok5 AS MATERIALIZED (
         SELECT f5.resident_id FROM f5 GROUP BY f5.resident_id
@@ -322,7 +337,7 @@ BEGIN
         UNION ALL
         SELECT f5.* FROM f5 WHERE f5.resident_id IN (SELECT ok5.resident_id FROM ok5)
         UNION ALL
-        SELECT p.* FROM rw CROSS JOIN LATERAL api.reporting_periods(rw.ids, true) p WHERE cardinality(rw.ids) > 0),
+        SELECT p.* FROM rw CROSS JOIN LATERAL api.reporting_periods(rw.ids, true, false, 5, as_of) p WHERE cardinality(rw.ids) > 0),
     p AS (
         SELECT q.*, max(q.due_on) FILTER (WHERE q.status = 'met') OVER (PARTITION BY q.resident_id) AS last_met
           FROM q),
@@ -336,25 +351,86 @@ BEGIN
                max(ARRAY[p.due_on, p.closes_on]) FILTER (WHERE p.status = 'missed'
                    AND p.due_on > coalesce(p.last_met, '-infinity')) AS mis,
                array_agg(ARRAY[p.opens_on, p.due_on, p.closes_on] ORDER BY p.due_on)
-                   FILTER (WHERE p.status IN ('due', 'grace')) AS due_periods
+                   FILTER (WHERE p.status IN ('due', 'grace')) AS due_periods,
+               -- the first day on which a period's status changes by time alone
+               min(CASE p.status WHEN 'upcoming' THEN p.opens_on WHEN 'due' THEN p.due_on + 1
+                                 WHEN 'grace' THEN p.closes_on + 1 END) AS turns_on
           FROM p GROUP BY p.resident_id),
     a AS (
         SELECT a0.resident_id, a0.misses, a0.nxt[1] AS next_due, a0.nxt[2] AS next_closes, a0.dus[2] AS due_opens,
                a0.dus[1] AS due_due, a0.dus[3] AS due_closes, a0.mis[1] AS missed_due, a0.mis[2] AS missed_closes,
-               a0.due_periods
+               a0.due_periods, a0.turns_on
           FROM a0)
     SELECT r.id, r.house_id, sup.v, api.duty_ends_on(b), s.version, a.next_due, coalesce(a.misses, 0),
            coalesce(sup.v AND b.type IN ('pembebasan_bersyarat', 'cuti_bersyarat', 'cuti_menjelang_bebas')
                     AND a.misses >= 2, false),
-           a.due_opens, a.due_due, a.due_closes, a.missed_due, a.missed_closes, a.next_closes, a.due_periods
+           a.due_opens, a.due_due, a.due_closes, a.missed_due, a.missed_closes, a.next_closes, a.due_periods,
+           -- periods are dated in the schedule's house, supervision in the resident's
+           coalesce(least(a.turns_on::timestamp AT TIME ZONE sh.timezone,
+                          CASE WHEN sup.v THEN (b.supervision_ends_on + 1)::timestamp AT TIME ZONE h.timezone END),
+                    'infinity')
       FROM app.residents r
       JOIN app.houses h ON h.id = r.house_id
       LEFT JOIN app.legal_bases b ON b.resident_id = r.id AND b.superseded_at IS NULL
       LEFT JOIN app.reporting_schedules s ON s.resident_id = r.id
+      LEFT JOIN app.houses sh ON sh.id = s.house_id
       LEFT JOIN a ON a.resident_id = r.id
      CROSS JOIN LATERAL (SELECT coalesce(api.under_supervision(b.type, b.revoked_on, b.supervision_ends_on,
-                                                               (now() AT TIME ZONE h.timezone)::date), false) AS v) sup
+                                                               (as_of AT TIME ZONE h.timezone)::date), false) AS v) sup
      WHERE r.id = ANY (resident_ids);
+END
+$$;
+
+-- api.reporting_state(resident_ids uuid[]): api.reporting_state_fresh's rows (without
+-- valid_until), from app.reporting_state_kept where a resident's kept state is current (its
+-- state_rev is the resident's rev and its valid_until is still ahead), computed for the others
+-- in one call and kept for the next reader (0037_reporting_state_kept.sql). The rev a state
+-- is kept with is the one this statement read, in the snapshot the state was computed in:
+-- when an input changed since, the row's rev is newer and the row is left as it is (the
+-- locking read re-checks it on the newest version). Rows another transaction holds are
+-- skipped, not waited for: a reader never blocks on a writer nor on another reader, and the
+-- skipped ones are computed again by the next.
+CREATE OR REPLACE FUNCTION api.reporting_state(resident_ids uuid[])
+RETURNS TABLE (resident_id uuid, house_id uuid, under_supervision boolean, duty_ends_on date, schedule_version int,
+               next_due_on date, consecutive_misses int, revocation_risk boolean,
+               due_opens_on date, due_due_on date, due_closes_on date,
+               missed_due_on date, missed_closes_on date, next_undecided_closes_on date, due_periods date[])
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    WITH k AS MATERIALIZED (
+        SELECT x.* FROM app.reporting_state_kept x
+         WHERE x.resident_id = ANY (resident_ids) AND x.state_rev = x.rev AND x.valid_until > now()),
+    stale AS MATERIALIZED (
+        SELECT ARRAY(SELECT i FROM unnest(resident_ids) i WHERE i NOT IN (SELECT k.resident_id FROM k)) AS ids),
+    f AS MATERIALIZED (
+        SELECT s.*, x.rev FROM stale CROSS JOIN LATERAL api.reporting_state_fresh(stale.ids) s
+          LEFT JOIN app.reporting_state_kept x ON x.resident_id = s.resident_id
+         WHERE cardinality(stale.ids) > 0),
+    lk AS (
+        SELECT x.resident_id, f.rev FROM app.reporting_state_kept x JOIN f ON f.resident_id = x.resident_id
+         WHERE x.rev = f.rev ORDER BY x.resident_id FOR UPDATE OF x SKIP LOCKED),
+    kept AS (
+        UPDATE app.reporting_state_kept x
+           SET state_rev = lk.rev, valid_until = f.valid_until, house_id = f.house_id,
+               under_supervision = f.under_supervision, duty_ends_on = f.duty_ends_on,
+               schedule_version = f.schedule_version, next_due_on = f.next_due_on,
+               consecutive_misses = f.consecutive_misses, revocation_risk = f.revocation_risk,
+               due_opens_on = f.due_opens_on, due_due_on = f.due_due_on, due_closes_on = f.due_closes_on,
+               missed_due_on = f.missed_due_on, missed_closes_on = f.missed_closes_on,
+               next_undecided_closes_on = f.next_undecided_closes_on, due_periods = f.due_periods
+          FROM lk JOIN f ON f.resident_id = lk.resident_id
+         WHERE x.resident_id = lk.resident_id)
+    SELECT k.resident_id, k.house_id, k.under_supervision, k.duty_ends_on, k.schedule_version, k.next_due_on,
+           k.consecutive_misses, k.revocation_risk, k.due_opens_on, k.due_due_on, k.due_closes_on,
+           k.missed_due_on, k.missed_closes_on, k.next_undecided_closes_on, k.due_periods
+      FROM k
+    UNION ALL
+    SELECT f.resident_id, f.house_id, f.under_supervision, f.duty_ends_on, f.schedule_version, f.next_due_on,
+           f.consecutive_misses, f.revocation_risk, f.due_opens_on, f.due_due_on, f.due_closes_on,
+           f.missed_due_on, f.missed_closes_on, f.next_undecided_closes_on, f.due_periods
+      FROM f;
 END
 $$;
 

@@ -16,6 +16,8 @@
 --   a kind not in `kinds` is a one-time filter that never runs its branch. A request is
 --   then one statement whatever the number of residents.
 
+DROP FUNCTION IF EXISTS api.absence_run(uuid);        -- kept now: app.absence_runs (0038)
+
 -- kind, section, entity (= the key's ENTITY-ID), staff sees, staff may acknowledge, may be
 -- critical (§15.6's severities: `tonight` computes only those, §17.9). Its row type changed
 -- (the last column): dropped first, CREATE OR REPLACE cannot change it.
@@ -141,36 +143,19 @@ LANGUAGE sql STABLE AS $$
      WHERE h.id = ANY (house_ids) AND s.planned_exit_on < (now() AT TIME ZONE h.timezone)::date
 $$;
 
--- An enrolment's current run of absences (§16.6): its absent records on held sessions since its
--- latest present or late one (excused records neither count nor end it). first_id: the run's
--- first session (a new run, a new alert key); third_at: when the run reached 3. Here, before
--- 17_programmes.sql, because api.alerts below names the kind that reads it.
-CREATE OR REPLACE FUNCTION api.absence_run(enrolment_id uuid)
-RETURNS TABLE (n bigint, first_id uuid, last_id uuid, third_at timestamptz) LANGUAGE sql STABLE AS $$
-    WITH r AS (SELECT a.status, s.id, s.scheduled_at, s.seq FROM app.attendance a
-                 JOIN app.programme_sessions s ON s.id = a.session_id AND s.status = 'held'
-                WHERE a.enrolment_id = absence_run.enrolment_id)
-    SELECT count(*), (array_agg(r.id ORDER BY r.scheduled_at, r.seq))[1],
-           (array_agg(r.id ORDER BY r.scheduled_at DESC, r.seq DESC))[1],
-           (array_agg(r.scheduled_at ORDER BY r.scheduled_at, r.seq))[3]
-      FROM r
-     WHERE r.status = 'absent'
-       AND r.scheduled_at > coalesce((SELECT max(x.scheduled_at) FROM r x WHERE x.status IN ('present', 'late')),
-                                     '-infinity')
-$$;
-
--- §16.10: an enrolled enrolment with 3 or more absences in a row; cleared by a presence (the
--- run ends) or by leaving enrolled.
+-- §16.10: an enrolled enrolment with 3 or more absences in a row (its run, app.absence_runs:
+-- kept by the writes, 0038_absence_runs.sql); cleared by a presence (the run ends) or by
+-- leaving enrolled. The key holds the run's first session: a new run, a new alert.
 CREATE OR REPLACE FUNCTION api.alerts_programme_consecutive_absences(house_ids uuid[]) RETURNS SETOF api.alert
 LANGUAGE sql STABLE AS $$
-    SELECT 'programme_consecutive_absences:' || e.id || ':' || run.first_id, 'programme_consecutive_absences',
+    SELECT 'programme_consecutive_absences:' || e.id || ':' || run.first_session_id, 'programme_consecutive_absences',
            'warning', e.house_id, e.resident_id, st.id, 'enrolment', e.id, run.third_at, NULL::timestamptz,
            jsonb_build_object('programme_id', e.programme_id, 'consecutive_absences', run.n,
-                              'last_session_id', run.last_id)
-      FROM app.enrolments e
-     CROSS JOIN LATERAL api.absence_run(e.id) run
+                              'last_session_id', run.last_session_id)
+      FROM app.absence_runs run
+      JOIN app.enrolments e ON e.id = run.enrolment_id
       LEFT JOIN app.stays st ON st.resident_id = e.resident_id AND st.checked_out_at IS NULL
-     WHERE e.house_id = ANY (house_ids) AND e.stage = 'enrolled' AND run.n >= 3
+     WHERE run.n >= 3 AND e.house_id = ANY (house_ids) AND e.stage = 'enrolled'
 $$;
 
 CREATE OR REPLACE FUNCTION api.alerts_long_stay(house_ids uuid[]) RETURNS SETOF api.alert
@@ -190,7 +175,8 @@ $$;
 -- function (not one api.alerts_<kind> each, which would walk every period three times).
 -- api.reporting_view(resident_ids, kinds): api.reporting_state called once for those
 -- residents; one row per resident (alert null) with what the caseload shows, and one row per
--- alert (the state columns null). Only residents under supervision raise them, in residence
+-- alert (the state columns null). plpgsql: the state it calls writes what it keeps, so this
+-- cannot be an inlined SQL function any more, and a session plans it once. Only residents under supervision raise them, in residence
 -- or not (stay_id: the active stay, else null).
 -- reporting_due: every period in due or grace with due_on - today <= the house's
 -- reporting_due_days: reporting_state lists them (due_periods; a later one can be open too
@@ -205,7 +191,10 @@ $$;
 CREATE OR REPLACE FUNCTION api.reporting_view(resident_ids uuid[], kinds text[])
 RETURNS TABLE (resident_id uuid, under_supervision boolean, next_due_on date, consecutive_misses int,
                revocation_risk boolean, alert api.alert)
-LANGUAGE sql STABLE AS $$
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
     WITH st0 AS MATERIALIZED (SELECT * FROM api.reporting_state(resident_ids)),
     st AS MATERIALIZED (
         SELECT st0.*, h.id AS hid, h.timezone AS tz, h.reporting_due_days AS due_days, s.id AS stay_id,
@@ -246,8 +235,8 @@ LANGUAGE sql STABLE AS $$
                                 CASE WHEN st.consecutive_misses >= 2 THEN 'reporting_second_consecutive_miss'
                                      ELSE 'reporting_missed' END AS kind,
                                 CASE WHEN st.consecutive_misses >= 2 THEN 'critical' ELSE 'warning' END AS severity) k
-     WHERE st.consecutive_misses >= 1 AND k.kind = ANY (kinds)
-$$;
+     WHERE st.consecutive_misses >= 1 AND k.kind = ANY (kinds);
+END $$;
 
 -- The reporting alerts of the houses: api.reporting_view over their residents with a schedule.
 CREATE OR REPLACE FUNCTION api.reporting_alerts(house_ids uuid[], kinds text[]) RETURNS SETOF api.alert
@@ -374,7 +363,7 @@ $$;
 -- Only closed roll-calls count (an open or cancelled one never does).
 
 -- A run of absences: the absent marks of an active stay at closed roll-calls after its last
--- `present` at a closed one. One alert per run, named by its first roll-call, so a second
+-- `present` at a closed one (app.roll_call_presence, 0039). One alert per run, named by its first roll-call, so a second
 -- absence keeps the key and a new run after a presence gets a new one.
 CREATE OR REPLACE FUNCTION api.alerts_roll_call_absent(house_ids uuid[]) RETURNS SETOF api.alert
 LANGUAGE sql STABLE AS $$
@@ -389,10 +378,9 @@ LANGUAGE sql STABLE AS $$
               FROM app.stays s
               JOIN app.roll_call_lines l ON l.stay_id = s.id AND l.status = 'absent'
               JOIN app.roll_calls c ON c.id = l.roll_call_id AND c.status = 'closed'
+              LEFT JOIN app.roll_call_presence p ON p.stay_id = s.id
              WHERE s.house_id = ANY (house_ids) AND s.checked_out_at IS NULL
-               AND NOT EXISTS (SELECT 1 FROM app.roll_call_lines p
-                                 JOIN app.roll_calls pc ON pc.id = p.roll_call_id AND pc.status = 'closed'
-                                WHERE p.stay_id = s.id AND p.status = 'present' AND pc.at > c.at)
+               AND c.at > coalesce(p.last_present_at, '-infinity')
              GROUP BY s.house_id, s.resident_id, s.id) r
 $$;
 
@@ -491,7 +479,10 @@ BEGIN
                                                                          + length(split_part(t, ':', 3)) + 5)];
 END $$;
 
-CREATE OR REPLACE FUNCTION api.op_alerts_list(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql AS $$
+-- A generic plan: the kinds not asked for are one-time filters on parameters there too, and
+-- planning the UNION of every kind for each request cost 15-20 ms.
+CREATE OR REPLACE FUNCTION api.op_alerts_list(ctx api.ctx, args jsonb) RETURNS api.reply LANGUAGE plpgsql
+    SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     hid uuid := (args->>'house_id')::uuid;
     lim int := api.lim(args);

@@ -694,7 +694,7 @@ END $$;
 -- ---------------------------------------------------------------- attendance (§16.6)
 
 -- An enrolment's figures over its records on held sessions (§16.6); excused records count in
--- neither the rate nor the run of absences (api.absence_run, 14_alerts.sql).
+-- neither the rate nor the run of absences (app.absence_runs, 0038_absence_runs.sql).
 CREATE OR REPLACE FUNCTION api.enrolment_attendance(enrolment_id uuid) RETURNS jsonb LANGUAGE sql STABLE AS $$
     WITH r AS (SELECT a.status, a.hours, s.scheduled_at FROM app.attendance a
                  JOIN app.programme_sessions s ON s.id = a.session_id AND s.status = 'held'
@@ -704,7 +704,8 @@ CREATE OR REPLACE FUNCTION api.enrolment_attendance(enrolment_id uuid) RETURNS j
                'hours', trim_scale(coalesce(sum(r.hours), 0)),
                'attendance_rate', (count(*) FILTER (WHERE r.status IN ('present', 'late')))::float8
                                   / nullif(count(*) FILTER (WHERE r.status <> 'excused'), 0),
-               'consecutive_absences', (SELECT run.n FROM api.absence_run(enrolment_attendance.enrolment_id) run))
+               'consecutive_absences', coalesce((SELECT run.n FROM app.absence_runs run
+                                                 WHERE run.enrolment_id = enrolment_attendance.enrolment_id), 0))
       FROM r
 $$;
 
@@ -809,6 +810,12 @@ BEGIN
     IF s.attendance_version > 0 AND before = want THEN
         RETURN ROW(200, api.attendance_json(s));
     END IF;
+    -- the records before any audit record: their triggers lock the enrolments' runs
+    -- (0038_absence_runs.sql), which must come before the audit head
+    DELETE FROM app.attendance y WHERE y.session_id = s.id;
+    INSERT INTO app.attendance (session_id, programme_id, enrolment_id, status, hours, note)
+    SELECT s.id, s.programme_id, (w->>'enrolment_id')::uuid, w->>'status', (w->>'hours')::numeric, w->>'note'
+      FROM jsonb_array_elements(want) w;
     -- the first recording holds the session: a change of its own, with its version and record
     IF s.status = 'scheduled' THEN
         UPDATE app.programme_sessions y SET status = 'held' WHERE y.id = s.id RETURNING * INTO n;
@@ -816,10 +823,6 @@ BEGIN
                           api.session_audit_json(n));
         PERFORM api.session_event(n, 'updated');
     END IF;
-    DELETE FROM app.attendance y WHERE y.session_id = s.id;
-    INSERT INTO app.attendance (session_id, programme_id, enrolment_id, status, hours, note)
-    SELECT s.id, s.programme_id, (w->>'enrolment_id')::uuid, w->>'status', (w->>'hours')::numeric, w->>'note'
-      FROM jsonb_array_elements(want) w;
     UPDATE app.programme_sessions y SET attendance_version = y.attendance_version + 1, attendance_recorded_at = now(),
            attendance_recorded_by = ctx.user_id
      WHERE y.id = s.id RETURNING * INTO n;

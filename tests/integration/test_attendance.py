@@ -24,7 +24,9 @@ also checked to have written nothing.
   presence, a new run a new key, cleared when the enrolment leaves enrolled; a resident in
   residence: the alert names its active stay.
 - test_race_two_instances: 10 simultaneous PUTs of distinct sheets over two daemons: one
-  201, the stored sheet exactly one request's records, version = number of requests."""
+  201, the stored sheet exactly one request's records, version = number of requests.
+- test_kept_runs_race_two_instances: 24 sheets of 8 sessions saved at once over two daemons:
+  every enrolment's kept run of absences (app.absence_runs) is the one its records give."""
 
 import csv
 import io
@@ -312,6 +314,52 @@ def test_race_two_instances(d):
     expect(n == "4|1", f"rows {n}")
     sess = w.d.must("GET", f"sessions/{s['id']}", token=w.token)
     expect((sess["status"], sess["version"], sess["attendance_version"]) == ("held", 2, 10), f"{sess}")
+
+
+def runs_from_records(d, eids):
+    """{enrolment: (n, first session, last session, third's time)} computed here from the records
+    (the reference of app.absence_runs, 0038): absent records on held sessions after the
+    latest present or late one, in session time order."""
+    out = d.psql("SELECT a.enrolment_id, a.status, s.id, extract(epoch FROM s.scheduled_at), s.seq "
+                 "FROM app.attendance a JOIN app.programme_sessions s ON s.id = a.session_id AND s.status = 'held' "
+                 f"WHERE a.enrolment_id IN ({','.join(repr(e) for e in eids)}) ORDER BY 4, 5")
+    runs = {}
+    for line in out.strip().splitlines():
+        e, status, sid, at, _ = line.split("|")
+        if status in ("present", "late"):
+            runs.pop(e, None)
+        elif status == "absent":
+            n, first, _, third, ats = runs.get(e, (0, sid, None, None, []))
+            ats = ats + [float(at)]
+            runs[e] = (n + 1, first, sid, ats[2] if len(ats) >= 3 else None, ats)
+    return {e: r[:4] for e, r in runs.items()}
+
+
+def test_kept_runs_race_two_instances(d):
+    """Sheets of 8 sessions of one programme's 5 enrolments saved at once over two daemons,
+    three random sheets per session: each enrolment's kept run (app.absence_runs, written by
+    the saves) is the one its records give, and the enrolments' consecutive_absences with it."""
+    import random
+    rnd = random.Random(int(os.environ.get("REPORTING_SEED", "1234")))
+    w = world(d)
+    p = w.programme()
+    es = [w.enrolled(p["id"], w.resident())["id"] for _ in range(5)]
+    ss = [w.session(p["id"], at=f"2026-06-{day:02d}T09:00:00+07:00")["id"] for day in range(1, 9)]
+    puts = [(sid, [{"enrolment_id": e, "status": rnd.choice(["absent", "absent", "absent", "present", "excused"])}
+                   for e in es]) for sid in ss for _ in range(3)]
+    with harness.Instance(share=d) as other:
+        both = [d, other]
+        got = harness.race([lambda i=i: w.put(puts[i][0], puts[i][1], d=both[i % 2]) for i in range(len(puts))])
+    expect(all(getattr(r, "status", None) in (200, 201) for r in got), f"{[getattr(r, 'status', r) for r in got]}")
+    want = runs_from_records(d, es)
+    out = d.psql("SELECT enrolment_id, n, first_session_id, last_session_id, coalesce(extract(epoch FROM third_at)::text, '') "
+                 f"FROM app.absence_runs WHERE enrolment_id IN ({','.join(repr(e) for e in es)})")
+    kept = {e: (int(n), f, la, float(t) if t else None)
+            for e, n, f, la, t in (line.split("|") for line in out.strip().splitlines())}
+    expect(kept == want, f"kept runs\n {kept}\nfrom the records\n {want}")
+    expect(len(want) >= 2, f"only {len(want)} runs: the race proved little")
+    for e in es:
+        expect(w.eget(e)["attendance"]["consecutive_absences"] == want.get(e, (0,))[0], f"enrolment {e}")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,8 @@ second instance on its database. Each refused request is checked to have written
 - test_alert_absent: roll_call_absent raised by an absent mark at a closed roll-call (key of
   the first absent of the run, since = its closed_at, details), a second absence keeps the
   key and counts 2, present at a later closed one clears it; an open roll-call does not count.
+- test_presence_kept: the kept time of each stay's last presence at a closed roll-call is the
+  one its lines give (a back-dated close, a cancelled roll-call).
 - test_alert_missed: roll_call_missed for yesterday (no evening/night, fewer than R), its key,
   since, details; cleared by closing the roll-calls of that day; R = 0 raises nothing.
 - test_race_open_two_instances: 8 opens of one house over two daemons: one 201, 7 x 409
@@ -521,6 +523,32 @@ def test_alert_absent(d):
     expect([x["entity_id"] for x in seen] == [fourth["id"]], f"staff sees {seen}")
     expect_problem(w.d.request("POST", "/api/v1/alerts/acknowledge", json_body={"key": seen[0]["key"]}, token=staff),
                    403, "forbidden")
+
+
+def test_presence_kept(d):
+    """app.roll_call_presence (0039, what roll_call_absent reads) is, for every stay, the `at` of
+    the latest closed roll-call that marked it present, computed here from the lines: also when
+    a roll-call is closed after a later one (back-dated), and a cancelled one counts nothing."""
+    w = world(d)
+    hid, (r1, r2, r3) = w.small_house(3, hours=5)
+    closed(w, hid, {r1: "present", r2: "absent", r3: "present"}, at=ago(minutes=100))
+    closed(w, hid, {r1: "absent", r2: "present", r3: "present"}, at=ago(minutes=60))
+    closed(w, hid, {r1: "present", r2: "absent", r3: "absent"}, at=ago(minutes=200))   # back-dated
+    rc = w.opened(hid, at=ago(minutes=30))
+    w.all_present(rc["id"], [r1, r2, r3])
+    w.cancel(rc["id"])
+    out = d.psql("SELECT l.stay_id, l.status, c.status, extract(epoch FROM c.at) FROM app.roll_call_lines l "
+                 f"JOIN app.roll_calls c ON c.id = l.roll_call_id WHERE c.house_id = '{hid}'")
+    want = {}
+    for stay, line, status, at in (x.split("|") for x in out.strip().splitlines()):
+        if status == "closed" and line == "present":
+            want[stay] = max(want.get(stay, 0.0), float(at))
+    got = d.psql("SELECT p.stay_id, extract(epoch FROM p.last_present_at) FROM app.roll_call_presence p "
+                 f"JOIN app.stays s ON s.id = p.stay_id WHERE s.house_id = '{hid}'")
+    got = {x.split("|")[0]: float(x.split("|")[1]) for x in got.strip().splitlines()}
+    expect(got == want and len(want) == 3, f"kept {got}\nfrom the lines {want}")
+    # r1's absence at -60 follows its presence at -100: a run; r2's and r3's at -200 do not
+    expect([a["resident_id"] for a in alerts(w, hid, "roll_call_absent")] == [r1], "the absent after the last presence")
 
 
 def test_alert_missed(d):
