@@ -26,7 +26,7 @@ CREATE TABLE app.reporting_state_kept (
     missed_closes_on         date,
     next_undecided_closes_on date,
     due_periods              date[]
-);
+) WITH (fillfactor = 70);  -- room on each page: a state kept anew is a HOT update, no new index entry
 INSERT INTO app.reporting_state_kept (resident_id) SELECT r.id FROM app.residents r;
 
 -- Every resident has its row from its first day, so that a change of an input always finds
