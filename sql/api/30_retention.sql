@@ -165,6 +165,19 @@ BEGIN
     RETURN NEW;
 END $$;
 
+-- The same guard once per INSERT statement, for the table written many rows at a time (a
+-- roll-call's lines: one per resident in residence, 1 720 in the benchmark's house, where the
+-- row trigger cost 55 ms of the open).
+CREATE OR REPLACE FUNCTION api.guard_resident_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM (SELECT x.anonymised_at FROM app.residents x
+                                WHERE x.id IN (SELECT n.resident_id FROM new_rows n) FOR KEY SHARE) y
+                WHERE y.anonymised_at IS NOT NULL) THEN
+        PERFORM api.fail(409, 'resident_anonymised', NULL, 'the resident is anonymised');
+    END IF;
+    RETURN NULL;
+END $$;
+
 CREATE OR REPLACE FUNCTION api.guard_stay_row() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM api.refuse_anonymised((SELECT s.resident_id FROM app.stays s WHERE s.id = NEW.stay_id));
@@ -194,8 +207,16 @@ BEGIN
                              'data_requests', 'follow_ups', 'holds', 'referrals', 'roll_call_lines',
                              'alert_acknowledgements'] LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS %1$s_anonymised ON app.%1$s', t);
-        EXECUTE format('CREATE TRIGGER %1$s_anonymised BEFORE INSERT OR UPDATE OR DELETE ON app.%1$s '
-                       'FOR EACH ROW EXECUTE FUNCTION api.guard_resident_row()', t);
+        EXECUTE format('DROP TRIGGER IF EXISTS %1$s_anonymised_insert ON app.%1$s', t);
+        IF t = 'roll_call_lines' THEN
+            EXECUTE format('CREATE TRIGGER %1$s_anonymised BEFORE UPDATE OR DELETE ON app.%1$s '
+                           'FOR EACH ROW EXECUTE FUNCTION api.guard_resident_row()', t);
+            EXECUTE format('CREATE TRIGGER %1$s_anonymised_insert AFTER INSERT ON app.%1$s REFERENCING NEW TABLE '
+                           'AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION api.guard_resident_rows()', t);
+        ELSE
+            EXECUTE format('CREATE TRIGGER %1$s_anonymised BEFORE INSERT OR UPDATE OR DELETE ON app.%1$s '
+                           'FOR EACH ROW EXECUTE FUNCTION api.guard_resident_row()', t);
+        END IF;
     END LOOP;
     FOREACH t IN ARRAY ARRAY['exit_plans', 'goals'] LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS %1$s_anonymised ON app.%1$s', t);

@@ -416,6 +416,13 @@ def test_changes_refused_409(d):
     expect(w.counts() == before, "a refused change wrote something")
     harness.psql_refused(d, f"UPDATE app.consents SET recipient = 'x' WHERE id = '{a['consent']}'")
     harness.psql_refused(d, f"UPDATE app.residents SET phone = '1' WHERE id = '{rid}'")
+    # a roll-call line of theirs (the INSERT's guard runs once per statement, 0040)
+    rc = w.d.must("POST", f"houses/{w.houses['jkt']['id']}/roll-calls", {"kind": "extra"}, 201, token=w.token)
+    err = harness.psql_refused(d, "INSERT INTO app.roll_call_lines (roll_call_id, resident_id, stay_id, bed_id, status) "
+                                  f"SELECT '{rc['id']}', s.resident_id, s.id, p.bed_id, 'unmarked' FROM app.stays s "
+                                  f"JOIN app.bed_periods p ON p.stay_id = s.id WHERE s.resident_id = '{rid}' LIMIT 1")
+    expect("resident_anonymised" in err, f"roll-call line: {err}")
+    w.d.must("POST", f"roll-calls/{rc['id']}/cancel", {"reason": "uji"}, token=w.token)
     # reads still work
     w.d.must("GET", f"residents/{rid}/consents", token=cw)
     w.d.must("GET", f"follow-ups/{a['follow_up']}", token=cw)
