@@ -37,6 +37,8 @@ const ROUTES = {
   partners: ['partners', 'houses.list', 'nav_partners'],
   alerts: ['alerts', 'alerts.list', 'nav_alerts'],
   audit: ['audit', 'audit.list', 'nav_audit'],
+  // §18.4: admins and managers (spec.js)
+  disclosures: ['disclosures', 'disclosures.list', 'nav_disclosures'],
   stay: ['stay', 'stays.get'],
   resident: ['resident', 'residents.get'],
   referral: ['referral', 'referrals.get'],

@@ -717,6 +717,17 @@ const D = {
   ph_redacted: ['disamarkan (retensi)', 'redacted (retention)'],
   ph_system: ['Sistem (baris perintah)', 'System (command line)'],
   ph_print: ['Cetak', 'Print'],
+  // the disclosure log (§18.4)
+  nav_disclosures: ['Log pengungkapan', 'Disclosure log'],
+  dl_hint: ['Setiap kali data klien keluar dari basis data kepada seseorang: dibaca (NIK, catatan, dasar hukum, rujukan), diekspor atau dicetak, atau dilihat mitra — kapan, oleh siapa, data apa, untuk apa. Tanggal menurut waktu rumah, termasuk tanggal awal dan akhir.', 'Every time a resident\'s data left the database to someone: read (national ID, notes, legal basis, referral), exported or printed, or seen by a partner — when, by whom, which data, what for. Dates in house time, both ends included.'],
+  dl_kind: ['Jenis', 'Kind'],
+  dl_resident: ['Klien', 'Resident'],
+  dl_user: ['Pengguna', 'User'],
+  dl_entity: ['Sumber', 'Source'],
+  dl_you: ['Anda', 'You'],
+  dl_all_residents: ['Semua klien', 'All residents'],
+  dl_all_users: ['Semua pengguna', 'All users'],
+  dl_none: ['Tidak ada pengungkapan yang cocok.', 'No matching disclosures.'],
 };
 const E = { // enumerations: [id, en] per value
   sex: { male: ['Laki-laki', 'Male'], female: ['Perempuan', 'Female'], any: ['Umum', 'Anyone'] },
