@@ -158,8 +158,8 @@ END
 $$;
 
 -- api.reporting_periods(resident_ids uuid[], near boolean DEFAULT false, win boolean DEFAULT
---   false, back int DEFAULT 5, as_of timestamptz DEFAULT now()) RETURNS TABLE (resident_id uuid, opens_on date, due_on date,
---   closes_on date, status text, schedule_version int, record_id uuid, late boolean, excuse_id
+--   false, back int DEFAULT 5, as_of timestamptz DEFAULT now()) RETURNS TABLE (resident_id
+--   uuid, opens_on date, due_on date, closes_on date, status text, schedule_version int, record_id uuid, late boolean, excuse_id
 --   uuid, grace_days int, cut boolean, exact boolean), ordered by resident_id, due_on.
 -- Every period of the residents (api.reporting_slots) with the report assigned to it: the
 -- reports not voided, in order of reported_at, each to the earliest period that is not

@@ -175,9 +175,9 @@ $$;
 -- function (not one api.alerts_<kind> each, which would walk every period three times).
 -- api.reporting_view(resident_ids, kinds): api.reporting_state called once for those
 -- residents; one row per resident (alert null) with what the caseload shows, and one row per
--- alert (the state columns null). plpgsql: the state it calls writes what it keeps, so this
--- cannot be an inlined SQL function any more, and a session plans it once. Only residents under supervision raise them, in residence
--- or not (stay_id: the active stay, else null).
+-- alert (the state columns null). Only residents under supervision raise them, in residence
+-- or not (stay_id: the active stay, else null). plpgsql: the state it calls writes what it
+-- keeps, so this cannot be an inlined SQL function, and a session plans it once.
 -- reporting_due: every period in due or grace with due_on - today <= the house's
 -- reporting_due_days: reporting_state lists them (due_periods; a later one can be open too
 -- when the earliest is in its grace, the next period opening the day after its due_on).
@@ -363,8 +363,9 @@ $$;
 -- Only closed roll-calls count (an open or cancelled one never does).
 
 -- A run of absences: the absent marks of an active stay at closed roll-calls after its last
--- `present` at a closed one (app.roll_call_presence, 0039). One alert per run, named by its first roll-call, so a second
--- absence keeps the key and a new run after a presence gets a new one.
+-- `present` at a closed one (app.roll_call_presence, 0039). One alert per run, named by its
+-- first roll-call, so a second absence keeps the key and a new run after a presence gets a
+-- new one.
 CREATE OR REPLACE FUNCTION api.alerts_roll_call_absent(house_ids uuid[]) RETURNS SETOF api.alert
 LANGUAGE sql STABLE AS $$
     SELECT 'roll_call_absent:' || r.first_id || ':' || r.stay_id, 'roll_call_absent', 'critical', r.house_id,

@@ -138,15 +138,16 @@ BEGIN
     RETURN QUERY SELECT api.retention_line(r.id, code, due.reason, due.last), n;
 END $$;
 
--- 409 resident_anonymised (§18.13) unless the resident is not anonymised. FOR KEY SHARE waits
--- on an anonymisation in progress (it holds the row FOR UPDATE) and then reads what it
+-- 409 resident_anonymised (§18.13) unless none of the residents is anonymised. FOR KEY SHARE
+-- waits on an anonymisation in progress (it holds the row FOR UPDATE) and then reads what it
 -- committed; it does not conflict with the writes of the daemon (FOR NO KEY UPDATE), and a
--- transaction that holds the row already pays nothing. One primary-key lookup.
-CREATE OR REPLACE FUNCTION api.refuse_anonymised(resident_id uuid) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE at timestamptz;
+-- transaction that holds the row already pays nothing. One primary-key lookup a resident.
+DROP FUNCTION IF EXISTS api.refuse_anonymised(uuid);   -- (one resident: the rows' guards pass many)
+CREATE OR REPLACE FUNCTION api.refuse_anonymised(resident_ids uuid[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    SELECT x.anonymised_at INTO at FROM app.residents x WHERE x.id = refuse_anonymised.resident_id FOR KEY SHARE;
-    IF at IS NOT NULL THEN
+    IF EXISTS (SELECT 1 FROM (SELECT x.anonymised_at FROM app.residents x
+                                WHERE x.id = ANY (resident_ids) FOR KEY SHARE) y
+                WHERE y.anonymised_at IS NOT NULL) THEN
         PERFORM api.fail(409, 'resident_anonymised', NULL, 'the resident is anonymised');
     END IF;
 END $$;
@@ -156,11 +157,11 @@ END $$;
 CREATE OR REPLACE FUNCTION api.guard_resident_row() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN                    -- an excuse withdrawn (the only delete of these)
-        IF OLD.resident_id IS NOT NULL THEN PERFORM api.refuse_anonymised(OLD.resident_id); END IF;
+        IF OLD.resident_id IS NOT NULL THEN PERFORM api.refuse_anonymised(ARRAY[OLD.resident_id]); END IF;
         RETURN OLD;
     END IF;
     IF NEW.resident_id IS NOT NULL THEN
-        PERFORM api.refuse_anonymised(NEW.resident_id);
+        PERFORM api.refuse_anonymised(ARRAY[NEW.resident_id]);
     END IF;
     RETURN NEW;
 END $$;
@@ -170,23 +171,19 @@ END $$;
 -- row trigger cost 55 ms of the open).
 CREATE OR REPLACE FUNCTION api.guard_resident_rows() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM (SELECT x.anonymised_at FROM app.residents x
-                                WHERE x.id IN (SELECT n.resident_id FROM new_rows n) FOR KEY SHARE) y
-                WHERE y.anonymised_at IS NOT NULL) THEN
-        PERFORM api.fail(409, 'resident_anonymised', NULL, 'the resident is anonymised');
-    END IF;
+    PERFORM api.refuse_anonymised(ARRAY(SELECT DISTINCT n.resident_id FROM new_rows n));
     RETURN NULL;
 END $$;
 
 CREATE OR REPLACE FUNCTION api.guard_stay_row() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM api.refuse_anonymised((SELECT s.resident_id FROM app.stays s WHERE s.id = NEW.stay_id));
+    PERFORM api.refuse_anonymised(ARRAY(SELECT s.resident_id FROM app.stays s WHERE s.id = NEW.stay_id));
     RETURN NEW;
 END $$;
 
 CREATE OR REPLACE FUNCTION api.guard_business_row() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM api.refuse_anonymised((SELECT b.resident_id FROM app.businesses b WHERE b.id = NEW.business_id));
+    PERFORM api.refuse_anonymised(ARRAY(SELECT b.resident_id FROM app.businesses b WHERE b.id = NEW.business_id));
     RETURN NEW;
 END $$;
 
@@ -200,7 +197,9 @@ BEGIN
 END $$;
 
 DO $$
-DECLARE t text;
+DECLARE
+    t text;
+    bulk CONSTANT text[] := ARRAY['roll_call_lines'];   -- a roll-call's open writes every line at once
 BEGIN
     FOREACH t IN ARRAY ARRAY['stays', 'movements', 'violations', 'legal_bases', 'reporting_records',
                              'reporting_excuses', 'reporting_schedules', 'enrolments', 'businesses', 'consents',
@@ -208,14 +207,13 @@ BEGIN
                              'alert_acknowledgements'] LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS %1$s_anonymised ON app.%1$s', t);
         EXECUTE format('DROP TRIGGER IF EXISTS %1$s_anonymised_insert ON app.%1$s', t);
-        IF t = 'roll_call_lines' THEN
-            EXECUTE format('CREATE TRIGGER %1$s_anonymised BEFORE UPDATE OR DELETE ON app.%1$s '
-                           'FOR EACH ROW EXECUTE FUNCTION api.guard_resident_row()', t);
+        -- a table written in bulk has its INSERTs guarded once per statement
+        EXECUTE format('CREATE TRIGGER %1$s_anonymised BEFORE %2$s ON app.%1$s '
+                       'FOR EACH ROW EXECUTE FUNCTION api.guard_resident_row()', t,
+                       CASE WHEN t = ANY (bulk) THEN 'UPDATE OR DELETE' ELSE 'INSERT OR UPDATE OR DELETE' END);
+        IF t = ANY (bulk) THEN
             EXECUTE format('CREATE TRIGGER %1$s_anonymised_insert AFTER INSERT ON app.%1$s REFERENCING NEW TABLE '
                            'AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION api.guard_resident_rows()', t);
-        ELSE
-            EXECUTE format('CREATE TRIGGER %1$s_anonymised BEFORE INSERT OR UPDATE OR DELETE ON app.%1$s '
-                           'FOR EACH ROW EXECUTE FUNCTION api.guard_resident_row()', t);
         END IF;
     END LOOP;
     FOREACH t IN ARRAY ARRAY['exit_plans', 'goals'] LOOP
