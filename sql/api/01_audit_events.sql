@@ -17,40 +17,45 @@ CREATE OR REPLACE FUNCTION api.jcs_number(n numeric) RETURNS text LANGUAGE sql I
       FROM (SELECT n::float8 AS x) f
 $$;
 
+-- A JSON scalar as JCS writes it: integers of up to 15 digits (exact in a double) and every
+-- string, boolean and null as jsonb writes them; other numbers by api.jcs_number. One
+-- expression, inlined where it is called.
+CREATE OR REPLACE FUNCTION api.jcs_scalar(v jsonb) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN jsonb_typeof(v) = 'number' AND v::text !~ '^-?[0-9]{1,15}$' THEN api.jcs_number(v::text::numeric)
+                ELSE v::text END
+$$;
+
 -- The canonical JSON of RFC 8785 (JCS): no whitespace, object keys in code point order (the
 -- same as JCS's UTF-16 order for every key this schema writes, which are ASCII), strings
 -- escaped as jsonb already writes them (\b \t \n \f \r \" \\ and \u00xx, nothing else).
--- PL/pgSQL because it recurses; scalars are written in place, only containers recurse. It runs
--- in every write (the audit payload's digest), hence one plain query per container and the
--- integers of up to 15 digits (exact in a double: written as they are) without api.jcs_number,
--- which a query calls as a function each time (it is not inlined).
-CREATE OR REPLACE FUNCTION api.jcs(j jsonb) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
+-- PL/pgSQL because it recurses, but only into a child that holds containers itself: a child
+-- of scalars alone (a roll-call's 2 000 lines, an object's flat members) is written by a
+-- subquery of the one query of its parent, since a call per child was most of the time of
+-- a large audit payload. It runs in every write (the payload's digest).
+CREATE OR REPLACE FUNCTION api.jcs(j jsonb) RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT AS $$
 DECLARE
     t text := jsonb_typeof(j);
     r text;
 BEGIN
-    IF t = 'object' THEN
-        SELECT string_agg(to_jsonb(e.key)::text || ':' || CASE jsonb_typeof(e.value)
-                   WHEN 'string' THEN e.value::text
-                   WHEN 'object' THEN api.jcs(e.value) WHEN 'array' THEN api.jcs(e.value)
-                   WHEN 'number' THEN CASE WHEN e.value::text ~ '^-?[0-9]{1,15}$' THEN e.value::text
-                                           ELSE api.jcs_number(e.value::text::numeric) END
-                   ELSE e.value::text END, ',' ORDER BY e.key COLLATE "C")
-          INTO r FROM jsonb_each(j) e;
-        RETURN '{' || coalesce(r, '') || '}';
-    ELSIF t = 'array' THEN
-        SELECT string_agg(CASE jsonb_typeof(e.value)
-                   WHEN 'string' THEN e.value::text
-                   WHEN 'object' THEN api.jcs(e.value) WHEN 'array' THEN api.jcs(e.value)
-                   WHEN 'number' THEN CASE WHEN e.value::text ~ '^-?[0-9]{1,15}$' THEN e.value::text
-                                           ELSE api.jcs_number(e.value::text::numeric) END
-                   ELSE e.value::text END, ',' ORDER BY e.n)
-          INTO r FROM jsonb_array_elements(j) WITH ORDINALITY e(value, n);
-        RETURN '[' || coalesce(r, '') || ']';
-    ELSIF t = 'number' THEN
-        RETURN api.jcs_number(j::text::numeric);
-    END IF;
-    RETURN j::text;
+    IF t NOT IN ('object', 'array') THEN RETURN api.jcs_scalar(j); END IF;
+    SELECT string_agg(CASE WHEN t = 'object' THEN to_jsonb(c.key)::text || ':' ELSE '' END || CASE
+               WHEN jsonb_typeof(c.value) NOT IN ('object', 'array') THEN api.jcs_scalar(c.value)
+               WHEN jsonb_typeof(c.value) = 'object' AND c.value @? 'strict $.* ? (@.type() == "object" || @.type() == "array")'
+                    THEN api.jcs(c.value)
+               WHEN jsonb_typeof(c.value) = 'array' AND c.value @? 'strict $[*] ? (@.type() == "object" || @.type() == "array")'
+                    THEN api.jcs(c.value)
+               WHEN jsonb_typeof(c.value) = 'object'
+                    THEN (SELECT '{' || coalesce(string_agg(to_jsonb(f.key)::text || ':' || api.jcs_scalar(f.value), ','
+                                                            ORDER BY f.key COLLATE "C"), '') || '}'
+                            FROM jsonb_each(c.value) f)
+               ELSE (SELECT '[' || coalesce(string_agg(api.jcs_scalar(f.value), ',' ORDER BY f.n), '') || ']'
+                       FROM jsonb_array_elements(c.value) WITH ORDINALITY f(value, n)) END,
+               ',' ORDER BY c.key COLLATE "C", c.n)
+      INTO r
+      FROM (SELECT e.key, e.value, 0::bigint AS n FROM jsonb_each(CASE WHEN t = 'object' THEN j END) e
+            UNION ALL
+            SELECT NULL, a.value, a.n FROM jsonb_array_elements(CASE WHEN t = 'array' THEN j END) WITH ORDINALITY a(value, n)) c;
+    RETURN CASE WHEN t = 'object' THEN '{' || coalesce(r, '') || '}' ELSE '[' || coalesce(r, '') || ']' END;
 END $$;
 
 -- The audit key (§18.12) of this session: the daemon sets abipraya.audit_key (hex) on each of
@@ -133,11 +138,11 @@ CREATE OR REPLACE FUNCTION api.sensitive_fields(entity text, doc jsonb) RETURNS 
 $$;
 
 -- The resident of an object of an answer: a resident's id, another object's resident_id, a
--- print page row's data-resident-id.
+-- print page row's data-resident-id (a row about a resident has it as its first pair, so that
+-- this is one expression, inlined: an export asks it for each of its rows).
 CREATE OR REPLACE FUNCTION api.item_resident(entity text, doc jsonb) RETURNS uuid LANGUAGE sql IMMUTABLE AS $$
     SELECT coalesce(doc->>'resident_id', CASE WHEN entity = 'resident' THEN doc->>'id' END,
-                    CASE WHEN jsonb_typeof(doc->'data') = 'array' THEN
-                        (SELECT p->>1 FROM jsonb_array_elements(doc->'data') p WHERE p->>0 = 'resident-id') END)::uuid
+                    CASE WHEN doc #>> '{data,0,0}' = 'resident-id' THEN doc #>> '{data,0,1}' END)::uuid
 $$;
 
 -- One disclosure record of the direct reads (the daemon's statement inserts it, 02_run.sql).

@@ -18,6 +18,9 @@ second instance on its database. Each refused request is checked to have written
   as marked; close 200 closed_at/closed_by/closed_by_name, audit without lines, event; then
   marks, close, cancel 409 roll_call_closed; the line trigger refuses psql; cancel needs a
   reason, then it is cancelled and immutable; a new roll-call may open after each.
+- test_line_references: a line naming no stay, another resident's stay or no bed is refused
+  (the statement check that replaced the foreign keys); a line's references never change; a
+  roll-call is never deleted; nothing written.
 - test_list_and_csv: filters status, kind, from/to (house dates), items without lines, paging,
   CSV of the list (totals.*) and of one roll-call (one row per line).
 - test_print_page: Accept: text/html gives the self-contained print page: media type, CSP,
@@ -345,6 +348,43 @@ def test_close_and_cancel(d):
     audit = w.d.psql(f"SELECT action FROM app.audit_log WHERE entity_id = '{rc2['id']}' ORDER BY pos").split()
     expect(audit == ["roll_call.create", "roll_call.cancel"], f"{audit}")
     expect(w.opened(hid)["status"] == "open", "a new one opens after a cancel")
+
+
+def test_line_references(d):
+    """The lines' references are checked once per INSERT (0042) where foreign keys were: a line
+    naming a stay that does not exist, or the stay of another resident, or no bed, is refused;
+    so are changing a line's references and deleting a roll-call. Nothing is written."""
+    w = world(d)
+    hid, _ = w.small_house(2)
+    rc = w.opened(hid, kind="extra")
+    line = rc["lines"][0]
+    before = w.state()
+    cols = "roll_call_id, resident_id, stay_id, bed_id, status"
+    for values, what in [(f"'{rc['id']}', gen_random_uuid(), gen_random_uuid(), '{line['bed_id']}', 'unmarked'", "no stay"),
+                         (f"'{rc['id']}', gen_random_uuid(), '{line['stay_id']}', '{line['bed_id']}', 'unmarked'",
+                          "another resident's stay"),
+                         (f"'{rc['id']}', '{line['resident_id']}', '{line['stay_id']}', gen_random_uuid(), 'unmarked'",
+                          "no bed")]:
+        try:
+            # (a resident already on it would fail its key first: the first two name new ones)
+            sql = f"INSERT INTO app.roll_call_lines ({cols}) VALUES ({values})"
+            if what == "no bed":
+                sql = (f"DELETE FROM app.roll_call_lines WHERE roll_call_id = '{rc['id']}' "
+                       f"AND resident_id = '{line['resident_id']}'; " + sql)
+            w.d.psql("BEGIN; " + sql + "; COMMIT;")
+            expect(False, f"a line with {what} was written")
+        except RuntimeError as e:
+            expect("roll-call line names a stay, resident or bed" in str(e), f"{what}: {e}")
+    for sql, words in [(f"UPDATE app.roll_call_lines SET bed_id = gen_random_uuid() WHERE roll_call_id = '{rc['id']}'",
+                        "changing the roll-call, resident, stay or bed"),
+                       (f"UPDATE app.roll_call_lines SET stay_id = stay_id WHERE roll_call_id = '{rc['id']}'", None),
+                       (f"DELETE FROM app.roll_calls WHERE id = '{rc['id']}'", "deleting a roll-call")]:
+        try:
+            w.d.psql(sql)
+            expect(words is None, f"{sql} was let through")
+        except RuntimeError as e:
+            expect(words is not None and words in str(e), f"{sql}: {e}")
+    expect(w.state() == before, "a refused change wrote something")
 
 
 def test_list_and_csv(d):
