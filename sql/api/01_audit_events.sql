@@ -93,18 +93,17 @@ $$;
 -- A disclosure row's MAC (§18.12): over the canonical JSON of every column but the MAC.
 -- The canonical JSON (JCS) of a disclosure row without its MAC, written out in key order: it
 -- runs for every row a read inserts, where api.jcs over the row cost ~150 us (and a function
--- that is not inlined is planned again by every statement that calls it).
+-- that is not inlined is planned again by every statement that calls it). Strings by to_json,
+-- which escapes as JCS does and writes an array without spaces (jsonb's output adds them).
 CREATE OR REPLACE FUNCTION api.disclosure_core(d app.disclosures) RETURNS text LANGUAGE sql STABLE AS $$
     SELECT '{"at":"' || api.ts_us(d.at) || '","consent_id":' || coalesce('"' || d.consent_id || '"', 'null')
-        || ',"entity":' || to_jsonb(d.entity)::text || ',"entity_id":' || coalesce('"' || d.entity_id || '"', 'null')
-        -- jsonb writes an array's elements apart by ", ", which no escaped string holds (its quotes
-        -- are all escaped): one expression, no subquery, so that the function is inlined
-        || ',"fields":' || replace(to_jsonb(d.fields)::text, '", "', '","')
-        || ',"house_id":"' || d.house_id || '","id":"' || d.id || '","kind":' || to_jsonb(d.kind)::text
-        || ',"partner_id":' || coalesce('"' || d.partner_id || '"', 'null') || ',"path":' || to_jsonb(d.path)::text
-        || ',"purpose":' || coalesce(to_jsonb(d.purpose)::text, 'null')
-        || ',"request_id":' || coalesce(to_jsonb(d.request_id)::text, 'null')
-        || ',"resident_id":"' || d.resident_id || '","role":' || to_jsonb(d.role)::text || ',"seq":' || d.seq
+        || ',"entity":' || to_json(d.entity)::text || ',"entity_id":' || coalesce('"' || d.entity_id || '"', 'null')
+        || ',"fields":' || to_json(d.fields)::text
+        || ',"house_id":"' || d.house_id || '","id":"' || d.id || '","kind":' || to_json(d.kind)::text
+        || ',"partner_id":' || coalesce('"' || d.partner_id || '"', 'null') || ',"path":' || to_json(d.path)::text
+        || ',"purpose":' || coalesce(to_json(d.purpose)::text, 'null')
+        || ',"request_id":' || coalesce(to_json(d.request_id)::text, 'null')
+        || ',"resident_id":"' || d.resident_id || '","role":' || to_json(d.role)::text || ',"seq":' || d.seq
         || ',"user_id":"' || d.user_id || '"}'
 $$;
 

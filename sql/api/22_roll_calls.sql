@@ -27,9 +27,13 @@ CREATE OR REPLACE FUNCTION api.roll_call_totals(roll_call_id uuid) RETURNS jsonb
 $$;
 
 -- The lines of a roll-call, in the sheet's order (room code, bed label, full name), with
--- their place (n, from 1), each line as its JSON object.
+-- their place (n, from 1), each line as its JSON object and the columns a print page shows
+-- (a caller that reads only those never builds the JSON: the planner drops an unread column).
+-- (Its columns changed: dropped first, CREATE OR REPLACE cannot change them.)
+DROP FUNCTION IF EXISTS api.roll_call_rows(uuid);
 CREATE OR REPLACE FUNCTION api.roll_call_rows(roll_call_id uuid)
-RETURNS TABLE (n bigint, line jsonb, status text, resident_id uuid, expected_back_at timestamptz)
+RETURNS TABLE (n bigint, line jsonb, status text, resident_id uuid, expected_back_at timestamptz,
+               full_name text, register_number text, room_code text, bed_label text, note text)
 LANGUAGE sql STABLE AS $$
     SELECT row_number() OVER (ORDER BY rm.code, b.label, r.full_name, l.resident_id),
            jsonb_build_object('resident_id', l.resident_id, 'full_name', r.full_name,
@@ -37,7 +41,7 @@ LANGUAGE sql STABLE AS $$
                'bed_id', l.bed_id, 'bed_label', b.label, 'status', l.status, 'note', l.note,
                'movement_id', l.movement_id, 'expected_back_at', api.ts(m.expected_back_at),
                'marked_by', l.marked_by, 'marked_at', api.ts(l.marked_at)),
-           l.status, l.resident_id, m.expected_back_at
+           l.status, l.resident_id, m.expected_back_at, r.full_name, r.register_number, rm.code, b.label, l.note
       FROM app.roll_call_lines l
       -- each line's resident by its key (OFFSET 0 keeps the planner from making this a hash
       -- join over a scan of every resident, which it priced below 2 000 lookups)
@@ -332,11 +336,10 @@ CREATE OR REPLACE FUNCTION api.roll_call_sheet(c app.roll_calls, h app.houses, l
         'columns', api.print_columns('{number,full_name,register_number,room,bed,status,note,signature}', lang),
         'rows', (SELECT coalesce(jsonb_agg(jsonb_build_object(
                      'data', jsonb_build_array(jsonb_build_array('resident-id', x.resident_id), jsonb_build_array('status', x.status)),
-                     'cells', jsonb_build_array(x.n::text, x.line->>'full_name', x.line->>'register_number',
-                         x.line->>'room_code', x.line->>'bed_label',
+                     'cells', jsonb_build_array(x.n::text, x.full_name, x.register_number, x.room_code, x.bed_label,
                          CASE WHEN x.status = 'unmarked' THEN '' ELSE api.print_label(x.status, lang) END,
                          -- a prefilled out without a note of its own: when the resident is due back
-                         coalesce(x.line->>'note',
+                         coalesce(x.note,
                                   CASE WHEN x.status = 'out' AND x.expected_back_at IS NOT NULL
                                        THEN api.print_label('until', lang) || ' '
                                             || to_char(x.expected_back_at AT TIME ZONE h.timezone, 'DD-MM HH24:MI') END,
