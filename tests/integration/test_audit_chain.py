@@ -29,7 +29,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import expect  # noqa: E402
-from test_audit_keyed import chain_rows, check_stored_chain  # noqa: E402
+from test_audit_keyed import chain_rows, check_stored_chain, jcs, mac  # noqa: E402
 
 CREATES = 40
 PATCHED = 20          # residents created before, each patched PATCHES_EACH times
@@ -312,6 +312,21 @@ def disclosure_mac(d, token, hid, rid):
                  f"'{{full_name,phone}}', '/api/v1/residents/{rid}') RETURNING id", keyed=True).split()[0]
     body = verify(d, token)
     expect(body.get("ok") is True and body.get("disclosures") == base["disclosures"] + 1, f"verify: {body}")
+    # the stored MAC is §18.12's, computed here apart from the database: HMAC(K, C(row without mac)),
+    # for a purpose and path that need escaping and fields in a list
+    d.psql(f"SET session_replication_role = replica; DELETE FROM app.disclosures WHERE id = '{did}'")
+    did = d.psql("INSERT INTO app.disclosures (kind, user_id, role, resident_id, house_id, entity, entity_id, fields, "
+                 f"path, purpose) VALUES ('read', '{uid}', 'admin', '{rid}', '{hid}', 'resident', '{rid}', "
+                 f"'{{full_name,phone}}', '/api/v1/residents/{rid}?\"x\"', 'kunjungan \"rumah\" \\ é') "
+                 "RETURNING id", keyed=True).split()[0]
+    row = json.loads(d.psql("SELECT json_build_object('id', id, 'seq', seq, 'at', api.ts_us(at), 'kind', kind, "
+                            "'user_id', user_id, 'role', role, 'partner_id', partner_id, 'resident_id', resident_id, "
+                            "'house_id', house_id, 'entity', entity, 'entity_id', entity_id, 'fields', fields, "
+                            "'purpose', purpose, 'consent_id', consent_id, 'request_id', request_id, 'path', path, "
+                            f"'mac', encode(mac, 'hex')) FROM app.disclosures WHERE id = '{did}'"))
+    stored = row.pop("mac")
+    expect(row["purpose"] == 'kunjungan "rumah" \\ é' and stored == mac(d.audit_key, jcs(row).encode()).hex(),
+           f"the disclosure's MAC is not HMAC(K, C(row)): {row}")
     for assignment in ("fields = '{full_name}'", "purpose = 'x'", "at = at + interval '1 microsecond'",
                        "mac = sha256('x')"):
         d.psql(f"SET session_replication_role = replica; UPDATE app.disclosures SET {assignment} WHERE id = '{did}'")
