@@ -31,21 +31,22 @@ $$;
 -- PL/pgSQL because it recurses, but only into a child that holds containers itself: a child
 -- of scalars alone (a roll-call's 2 000 lines, an object's flat members) is written by a
 -- subquery of the one query of its parent, since a call per child was most of the time of
--- a large audit payload. It runs in every write (the payload's digest).
+-- a large audit payload. Keys by to_json (as jsonb escapes them, without building a jsonb).
+-- It runs in every write (the payload's digest).
 CREATE OR REPLACE FUNCTION api.jcs(j jsonb) RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT AS $$
 DECLARE
     t text := jsonb_typeof(j);
     r text;
 BEGIN
     IF t NOT IN ('object', 'array') THEN RETURN api.jcs_scalar(j); END IF;
-    SELECT string_agg(CASE WHEN t = 'object' THEN to_jsonb(c.key)::text || ':' ELSE '' END || CASE
+    SELECT string_agg(CASE WHEN t = 'object' THEN to_json(c.key)::text || ':' ELSE '' END || CASE
                WHEN jsonb_typeof(c.value) NOT IN ('object', 'array') THEN api.jcs_scalar(c.value)
                WHEN jsonb_typeof(c.value) = 'object' AND c.value @? 'strict $.* ? (@.type() == "object" || @.type() == "array")'
                     THEN api.jcs(c.value)
                WHEN jsonb_typeof(c.value) = 'array' AND c.value @? 'strict $[*] ? (@.type() == "object" || @.type() == "array")'
                     THEN api.jcs(c.value)
                WHEN jsonb_typeof(c.value) = 'object'
-                    THEN (SELECT '{' || coalesce(string_agg(to_jsonb(f.key)::text || ':' || api.jcs_scalar(f.value), ','
+                    THEN (SELECT '{' || coalesce(string_agg(to_json(f.key)::text || ':' || api.jcs_scalar(f.value), ','
                                                             ORDER BY f.key COLLATE "C"), '') || '}'
                             FROM jsonb_each(c.value) f)
                ELSE (SELECT '[' || coalesce(string_agg(api.jcs_scalar(f.value), ',' ORDER BY f.n), '') || ']'
