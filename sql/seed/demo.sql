@@ -587,6 +587,35 @@ BEGIN
     RAISE NOTICE 'demo seed: GAJ-01 consents, a data-subject request and follow-ups loaded';
 END $privacy$;
 
+-- Retention (§18.7): a man who left six years ago, his parole over since; scripts/run then runs
+-- `abiprayad retention`, which anonymises him (the resident "Anonim …", his stay and the counts
+-- kept, his audit records redacted). Loaded once: afterwards the house has a stay that old.
+DO $retention$
+DECLARE
+    h uuid := (SELECT id FROM app.houses WHERE code = 'GAJ-01');
+    bed uuid := (SELECT b.id FROM app.beds b JOIN app.rooms r ON r.id = b.room_id
+                  WHERE b.house_id = h AND r.code = 'L1-01' AND b.label = 'A');
+    t_in timestamptz := date_trunc('day', now()) - interval '6 years 200 days' + interval '9 hours';
+    t_out timestamptz := date_trunc('day', now()) - interval '6 years' + interval '10 hours';
+    rid uuid;
+    sid uuid;
+BEGIN
+    IF bed IS NULL OR EXISTS (SELECT 1 FROM app.stays s WHERE s.house_id = h AND s.checked_out_at < now() - interval '5 years') THEN
+        RETURN;
+    END IF;
+    INSERT INTO app.residents (house_id, full_name, register_number, sex, birth_date, national_id, legal_status,
+                               supervision_ends_on, phone, notes, created_at, updated_at)
+    VALUES (h, 'Bambang Sutrisno', 'PB-2020-0044', 'male', date '1979-08-17', '1571021708790003', 'released',
+            (t_out + interval '30 days')::date, '081273301122', 'Mantan penghuni angkatan pertama.', t_in, t_out)
+    RETURNING id INTO rid;
+    INSERT INTO app.stays (house_id, resident_id, checked_in_at, checked_out_at, planned_exit_on, exit_reason,
+                           destination, notes, created_at, updated_at)
+    VALUES (h, rid, t_in, t_out, t_out::date, 'completed', 'family', 'Kembali ke keluarga di Muara Bulian.', t_in, t_out)
+    RETURNING id INTO sid;
+    INSERT INTO app.bed_periods (stay_id, bed_id, house_id, from_at, to_at) VALUES (sid, bed, h, t_in, t_out);
+    RAISE NOTICE 'demo seed: GAJ-01 a former resident due for retention loaded';
+END $retention$;
+
 -- The demo caseworker supervises the demo residents. scripts/run seeds once before it adds the
 -- caseworker (the house must exist first) and once after, when this finds them.
 UPDATE app.residents r SET caseworker_id = u.id
