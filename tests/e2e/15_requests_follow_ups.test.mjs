@@ -184,7 +184,7 @@ test('follow-ups of a resident who left: a result reached, one not reached, one 
   assert.deepEqual(phone.errors, []);
 });
 
-test('processing history on the resident page, its print page; not for staff', async () => {
+test('processing history on the resident page, its print page, a manager\'s way to the resident\'s disclosure log; not for staff', async () => {
   const cw = await apiAs('caseworker');
   const hid = cw.me.house_ids[0];
   const rid = (await cw.get(`/houses/${hid}/roster`)).body.items[0].resident_id;
@@ -206,8 +206,21 @@ test('processing history on the resident page, its print page; not for staff', a
     assert.match(html, /<table/);
     if (width === 360) await fitsScreen(page, '#history');
     await part(page, '#history', 'history-' + width);
+    assert.equal(await page.locator('#ph-disclosures').count(), 0, 'the disclosure log is not a caseworker\'s');
     assert.deepEqual(page.errors, []);
   }
+  // a manager goes from the history to the disclosure log of this resident
+  const mgr = await open(browser, A, 360, 780);
+  await login(mgr, 'manager');
+  await mgr.goto('/#/resident/' + rid);
+  await mgr.locator('#ph-box > summary').click();
+  await mgr.locator('#ph-disclosures').click();
+  await mgr.locator('#dl-table tbody tr').first().waitFor();
+  assert.equal(await mgr.locator('#dl-filter select[name=resident_id]').inputValue(), rid);
+  assert.match(mgr.url(), new RegExp(`#/disclosures\\?resident_id=${rid}`));
+  const shown = await mgr.locator('#dl-table tbody tr a[data-resident]').evaluateAll((as) => as.map((a) => a.dataset.resident));
+  assert.ok(shown.length > 0 && shown.every((x) => x === rid), 'only this resident\'s disclosures');
+  assert.deepEqual(mgr.errors, []);
   const staff = await open(browser, A, 360, 780);
   await login(staff, 'staff');
   assert.equal(await staff.locator('nav a[href="#/requests"], nav a[href="#/follow-ups"]').count(), 0, 'not in the staff menu');

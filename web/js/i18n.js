@@ -721,6 +721,7 @@ const D = {
   nav_disclosures: ['Log pengungkapan', 'Disclosure log'],
   dl_hint: ['Setiap kali data klien keluar dari basis data kepada seseorang: dibaca (NIK, catatan, dasar hukum, rujukan), diekspor atau dicetak, atau dilihat mitra — kapan, oleh siapa, data apa, untuk apa. Tanggal menurut waktu rumah, termasuk tanggal awal dan akhir.', 'Every time a resident\'s data left the database to someone: read (national ID, notes, legal basis, referral), exported or printed, or seen by a partner — when, by whom, which data, what for. Dates in house time, both ends included.'],
   dl_kind: ['Jenis', 'Kind'],
+  ph_disclosure_log: ['Lihat log pengungkapan klien ini', 'See this resident\'s disclosure log'],
   dl_resident: ['Klien', 'Resident'],
   dl_user: ['Pengguna', 'User'],
   dl_entity: ['Sumber', 'Source'],

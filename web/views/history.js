@@ -40,7 +40,11 @@ export function historyPanel(id) {
   const form = h('form', { class: 'inline', id: 'ph-period' }, fld(t('from'), from), fld(t('to'), to),
     h('button', { type: 'submit' }, t('show')), h('button', { type: 'button', class: 'secondary', id: 'ph-print', onclick: print }, t('ph_print')));
   form.addEventListener('submit', (e) => { e.preventDefault(); load().catch((err) => flash(err.words || String(err), 'error')); });
-  const body = h('div', null, h('p', { class: 'muted' }, t('ph_hint')), form, list.el);
+  // the house's disclosure log narrowed to this resident (managers and admins: who may read it)
+  const log = may('disclosures.list')
+    ? h('p', null, h('a', { href: '#/disclosures' + qs({ resident_id: id }), id: 'ph-disclosures' }, t('ph_disclosure_log')))
+    : null;
+  const body = h('div', null, h('p', { class: 'muted' }, t('ph_hint')), form, list.el, log);
   const f = fold('ph-box', t('ph_open'), body);
   let loaded = false;
   f.addEventListener('toggle', () => {
