@@ -213,6 +213,10 @@ test('English switch: labels, the API\'s problem title and field messages follow
   await b.locator('#sign-out .form-alert:has-text("Some fields are invalid")').waitFor();
   assert.match(await b.locator('#sign-out .field-error').innerText(), /must be in the future/);
   await shot(b, 'field-error-en-1280');
+  // a right value takes the field's error away, and with the last one the form's alert
+  await b.fill('#sign-out input[name=expected_back_at]', '2099-01-01T08:00');
+  assert.equal(await b.locator('#sign-out .field-error, #sign-out .form-alert, #sign-out [aria-invalid]').count(), 0,
+    'the fixed field and the form carry no error');
   await b.click('button.lang');
   await b.locator('nav a:has-text("Tempat tidur")').waitFor();
   assert.deepEqual([...a.errors, ...b.errors], []);

@@ -125,6 +125,8 @@ export function showError(form, err, fieldFor = {}) {
     first ||= el;
   }
   if (loose.length) alert.append(h('ul', null, loose));
+  // an alert that only points at marked fields goes with the last of their errors (onSubmit)
+  if (first && !loose.length && !minor.length) alert.dataset.fieldsOnly = '';
   form.prepend(alert);
   (first || alert).focus();
   if (!first) alert.scrollIntoView({ block: 'nearest' });
@@ -135,9 +137,14 @@ export function showError(form, err, fieldFor = {}) {
  *  starts a new key. Double taps are ignored while a request is in flight. Values stay on failure. */
 export function onSubmit(form, { build, send, done, fieldFor }) {
   let key = null, sig = null;
-  // a field's error goes as soon as the field is changed (a ticked box is no longer "required")
-  form.addEventListener('input', (e) => clearFieldError(e.target));
-  form.addEventListener('change', (e) => clearFieldError(e.target));
+  // a field's error goes as soon as the field is changed (a ticked box is no longer "required"),
+  // and the form's "check the marked fields" once none is marked
+  const settle = (e) => {
+    clearFieldError(e.target);
+    if (!form.querySelector('[aria-invalid]')) form.querySelector('.form-alert[data-fields-only]')?.remove();
+  };
+  form.addEventListener('input', settle);
+  form.addEventListener('change', settle);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (form.getAttribute('aria-busy') === 'true') return;
