@@ -3,7 +3,8 @@
 // a manager finds the read in the log — when, kind, who, the resident by name, the source, the
 // fields, the purpose — page by page, narrows it by resident and kind (the server's answer, in its
 // order), gets the same selection as CSV (its header the contract's columns); an admin sees who
-// by name; the menu offers the log to managers and admins, not to caseworkers or staff; nothing
+// by name, and with a second house "all houses" lists its reads too; the menu offers the log to
+// managers and admins, not to caseworkers or staff; nothing
 // wider than 360 px; no page errors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -115,6 +116,30 @@ test('the disclosure log: a read with its purpose, filters, CSV, the menu by rol
   assert.match(await adm.locator('#dl-table tbody tr[data-kind=export] td').nth(4).innerText(), /^residents$|^resident$/);
   await shot(adm, 'disclosures-admin-1280');
   assert.deepEqual(adm.errors, []);
+
+  // a second house, and a read there: "all houses" shows it, the one house does not
+  const admin = await apiAs('admin');
+  const house2 = (await admin.post('/houses', { code: 'E2E-DL2', name: 'Rumah kedua (e2e)' })).body;
+  const r2 = (await admin.post('/residents', { house_id: house2.id, full_name: 'Klien Rumah Dua', register_number: 'E2E-DL2-1',
+    sex: 'male', legal_status: 'released', national_id: '1571010101900099' })).body;
+  assert.equal((await admin.get('/residents/' + r2.id)).status, 200);
+  const read2 = (await admin.get(`/disclosures?resident_id=${r2.id}&kind=read`)).body.items[0];
+  assert.ok(read2 && read2.house_id === house2.id, 'the read in the second house is recorded');
+  const many = await open(browser, A, 1280, 900);
+  await login(many, 'admin');
+  await many.goto(`/#/disclosures?user_id=${admin.me.id}&kind=read`);
+  await many.locator('#dl-filter input[name=all]').waitFor();
+  // the first answer is in: its rows or the list's "none" line are drawn
+  await many.waitForFunction(() => document.querySelector('#dl-table tbody tr')
+    || [...document.querySelectorAll('#main p.muted')].some((p) => p.textContent.startsWith('Tidak ada pengungkapan')));
+  assert.equal(await many.locator(`#dl-table tbody tr[data-id="${read2.id}"]`).count(), 0, 'not in the one house');
+  const asked = many.waitForRequest((q) => q.url().includes('/api/v1/disclosures?') && !q.url().includes('house_id='));
+  await many.locator('#dl-filter input[name=all]').check();
+  await many.locator('#dl-filter button[type=submit]').click();
+  await asked;
+  await many.locator(`#dl-table tbody tr[data-id="${read2.id}"]`).waitFor();
+  assert.match(many.url(), /[?&]all=1/, '"all houses" in the address');
+  assert.deepEqual(many.errors, []);
 
   // not in the menu of caseworkers and staff
   for (const who of ['caseworker', 'staff']) {

@@ -1,12 +1,12 @@
-// The disclosure log (log pengungkapan, contract §18.4) of the house chosen in the header, for
-// managers and admins: every time a resident's data left the database to a person — read (a
+// The disclosure log (log pengungkapan, contract §18.4) of the house chosen in the header (or of
+// all the user's houses), for managers and admins: every time a resident's data left the database to a person — read (a
 // sensitive field), export (a CSV or print page naming them), seen by a partner — newest last as
 // the server keeps it, page by page; narrowed by resident, user, kind and house dates (inclusive).
 // The same selection as CSV (every match; the server records no disclosure for it: it holds no
 // names). Names come from what discloses nothing: the residents on the bed board, the partners of
 // the house and (admins) the users; anyone else is shown by the start of their id.
 import { getAll, qs } from '../js/api.js';
-import { h, clear, fld, inp, sel, badge } from '../js/dom.js';
+import { h, clear, fld, inp, sel, badge, check } from '../js/dom.js';
 import { pager } from '../js/list.js';
 import { t, en, options, fmtDT } from '../js/i18n.js';
 import { state, tz, heading, may, flash, download, loadBoard } from '../js/core.js';
@@ -47,19 +47,22 @@ export default async function disclosures(box, { query }) {
   const from = inp('from', { type: 'date', value: query.from || '' });
   const to = inp('to', { type: 'date', value: query.to || '' });
   const filters = () => ({ resident_id: resident.value, user_id: user.value, kind: kind.value, from: from.value, to: to.value });
+  // a user of several houses (an admin, a manager of more than one) may look at all of them
+  const all = state.houses.length > 1 ? check('all', t('all_houses'), { checked: query.all === '1' }) : null;
+  const scope = () => ({ house_id: all?.querySelector('input').checked ? '' : state.houseId });
 
   const list = pager({
     cols: [t('when'), t('dl_kind'), t('who'), t('dl_resident'), t('dl_entity'), t('ph_fields'), t('ph_purpose')],
     attrs: { id: 'dl-table' }, row: (d) => row(d, names), empty: t('dl_none'),
   });
   function load() {
-    history.replaceState(null, '', '#/disclosures' + qs(filters()));
-    return list.load('/disclosures', { house_id: state.houseId, ...filters() });
+    history.replaceState(null, '', '#/disclosures' + qs({ ...filters(), all: scope().house_id ? '' : '1' }));
+    return list.load('/disclosures', { ...scope(), ...filters() });
   }
-  const csv = () => download('/disclosures' + qs({ house_id: state.houseId, ...filters() }), 'text/csv',
+  const csv = () => download('/disclosures' + qs({ ...scope(), ...filters() }), 'text/csv',
     `log-pengungkapan-${from.value || 'awal'}-${to.value || 'kini'}.csv`).catch((e) => flash(e.words || String(e), 'error'));
   const form = h('form', { class: 'inline', role: 'search', id: 'dl-filter' },
-    fld(t('dl_resident'), resident), fld(t('dl_user'), user), fld(t('dl_kind'), kind), fld(t('from'), from), fld(t('to'), to),
+    fld(t('dl_resident'), resident), fld(t('dl_user'), user), fld(t('dl_kind'), kind), fld(t('from'), from), fld(t('to'), to), all,
     h('button', { type: 'submit' }, t('show')), h('button', { type: 'button', class: 'secondary', id: 'dl-csv', onclick: csv }, t('csv_download')));
   form.addEventListener('submit', (e) => { e.preventDefault(); load(); });
   clear(box, heading(t('nav_disclosures')), h('p', { class: 'muted' }, t('dl_hint')), form, list.el);
