@@ -1,6 +1,7 @@
 -- Shared by the wrk scripts of tools/bench/run. The environment tells the scripts what to
 -- ask for: BENCH_TOKEN (bearer token), BENCH_HOUSE (house id), BENCH_DATA (directory with
--- residents.txt and pairs.txt), BENCH_THREADS (wrk -t).
+-- residents.txt and pairs.txt), BENCH_THREADS (wrk -t), BENCH_PAIRS (the pairs file of the
+-- check-in/check-out scripts: pairs.txt, one house; pairs8.txt, eight houses).
 bench = {}
 
 bench.token = os.getenv("BENCH_TOKEN") or error("BENCH_TOKEN is not set")
@@ -64,7 +65,7 @@ end
 local function pairs_init()
    local beds = {}  -- f -> { id = bed id, residents = { ... }, next = 1 }
    local free = queue()
-   for _, line in ipairs(bench.lines("pairs.txt")) do
+   for _, line in ipairs(bench.lines(os.getenv("BENCH_PAIRS") or "pairs.txt")) do
       local f, bed, res = line:match("^(%d+) (%S+) (%S+)$")
       f = tonumber(f)
       if f % bench.threads == tid then

@@ -140,7 +140,7 @@ SELECT md5('s' || i)::uuid, md5('house-bench')::uuid, md5('r' || res)::uuid, 'wo
 -- and for each the residents b + 2000 j, j = 0..9 (none has an active stay: those sit on p < 9)
 CREATE SCHEMA bench;
 CREATE TABLE bench.pairs (
-    f            int NOT NULL,   -- free bed number 0..179
+    f            int NOT NULL,   -- free bed number 0..179 (1000..1179: seed_houses8.sql)
     j            int NOT NULL,   -- resident number of that bed 0..9
     bed_id       uuid NOT NULL,
     resident_id  uuid NOT NULL,
