@@ -19,7 +19,11 @@
 - test_config_and_arguments: former_resident_years 0, 101 or not a number refused naming the key;
   an unknown argument exits 2; the setting decides (a resident of 2 years due with 1, not with 5).
 - test_race_checkin_first: a check-in (a stay row) committing while retention waits on the
-  resident's row lock makes the resident ineligible: not anonymised, 0 in the summary."""
+  resident's row lock makes the resident ineligible: not anonymised, 0 in the summary.
+- test_many_residents: 40 due residents (more than the connections' pipelines hold) with two
+  audit records each, one of them failing mid-run: the run exits non-zero naming it, each of
+  the others is anonymised at most once with its own resident.anonymise record counting the
+  records that name it, none half done; the chain verifies; a rerun does the rest."""
 
 import datetime as dt
 import json
@@ -467,6 +471,52 @@ def test_race_checkin_first(d):
     expect(out.strip() == "retention: 0 residents anonymised, 0 audit records redacted", f"output: {out!r}")
     expect(q(d, f"SELECT anonymised_at IS NULL FROM app.residents WHERE id = '{rid}'") == "t", "anonymised anyway")
     expect(time.monotonic() - t0 < 30, "slow")
+
+
+def test_many_residents(d):
+    w = world(d)
+    day = local(years_back(today("Asia/Jakarta")) - dt.timedelta(days=10), "Asia/Jakarta")
+    rids = []
+    for i in range(40):
+        rid = w.resident()["id"]
+        d.must("PATCH", f"residents/{rid}", {"notes": f"catatan {i}"}, token=w.token)
+        w.created(rid, day)
+        rids.append(rid)
+    bad = rids[17]
+    # one resident's anonymisation fails in the middle: a trigger of the test refuses its marking
+    q(d, "CREATE FUNCTION app.t_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+         "RAISE EXCEPTION 'refused by the test'; END $$")
+    q(d, f"CREATE TRIGGER t_fail BEFORE UPDATE ON app.residents FOR EACH ROW "
+         f"WHEN (OLD.id = '{bad}' AND NEW.anonymised_at IS NOT NULL) EXECUTE FUNCTION app.t_fail()")
+    out = d.cli("retention")
+    expect(out.returncode != 0 and f"stopped at resident {bad}" in out.stderr, f"failed run: {out}")
+    lines = out.stdout.splitlines()
+    done = [LINE.match(x).group(1) for x in lines[:-1]]
+    expect(len(done) == len(set(done)) and bad not in done and set(done) <= set(rids), f"lines: {lines}")
+    m = SUMMARY.match(lines[-1])
+    expect(m and int(m.group(1)) == len(done) and int(m.group(2)) == 2 * len(done), f"summary: {lines[-1]}")
+
+    def check(anonymised):
+        got = q(d, "SELECT count(*) FILTER (WHERE r.anonymised_at IS NOT NULL), "
+                   "count(*) FILTER (WHERE r.anonymised_at IS NOT NULL AND (SELECT count(*) FROM app.audit_log a "
+                   "  WHERE a.resident_id = r.id AND a.redacted_by = z.id AND a.before IS NULL) = 2 "
+                   "  AND (z.after->>'redacted_records')::int = 2 AND (SELECT count(*) FROM app.audit_log a "
+                   "  WHERE a.resident_id = r.id AND a.redacted_at IS NULL) = 1), "
+                   "count(*) FILTER (WHERE r.anonymised_at IS NULL AND NOT EXISTS (SELECT 1 FROM app.audit_log a "
+                   "  WHERE a.resident_id = r.id AND a.redacted_at IS NOT NULL) AND z.id IS NULL) "
+                   f"FROM app.residents r LEFT JOIN app.audit_log z ON z.resident_id = r.id "
+                   f"AND z.action = 'resident.anonymise' WHERE r.id IN ({', '.join(repr(x) for x in rids)})")
+        expect(got == f"{anonymised}|{anonymised}|{40 - anonymised}", f"after the run: {got}")
+        v = d.must("GET", "audit/verify", token=w.token)
+        expect(v["ok"] is True, f"verify: {v}")
+
+    check(len(done))
+    q(d, "DROP TRIGGER t_fail ON app.residents; DROP FUNCTION app.t_fail()")
+    due, summary = w.run()
+    expect(set(due) == set(rids) - set(done) and bad in due
+           and summary == f"retention: {40 - len(done)} residents anonymised, {2 * (40 - len(done))} audit records "
+                          f"redacted", f"rerun: {summary}")
+    check(40)
 
 
 if __name__ == "__main__":
